@@ -1,0 +1,3 @@
+from microamp.cli.main import main
+
+main()

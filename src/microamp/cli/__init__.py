@@ -1,0 +1,1 @@
+"""The command-line interface: Typer and Rich; the only layer that prints."""

@@ -1,0 +1,117 @@
+"""What every command group shares: output, errors, and the waveform options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from microamp.errors import InvalidValue, format_value
+
+if TYPE_CHECKING:
+    from microamp.stimulus.waveform import Waveform
+
+__all__ = [
+    "AmplitudeOpt",
+    "DutyOpt",
+    "FrequencyOpt",
+    "JsonOpt",
+    "PhaseOpt",
+    "PolarityOpt",
+    "ProfileOpt",
+    "ReversalOpt",
+    "RiseOpt",
+    "ShapeOpt",
+    "bad_input",
+    "console",
+    "err_console",
+    "option_name",
+    "print_json",
+    "waveform_from_options",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+# Waveform fields whose option name differs from "--" + field with dashes.
+_OPTION_NAMES: dict[str, str] = {}
+
+
+def option_name(field: str) -> str:
+    """The command-line spelling of a field: ``amplitude_ua`` -> ``--amplitude-ua``."""
+    head = field.split(".")[0].split("[")[0]
+    return _OPTION_NAMES.get(head, "--" + head.replace("_", "-"))
+
+
+def print_json(document: Any) -> None:
+    """Print one JSON document on stdout (the contract of every ``--json``)."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def bad_input(exc: InvalidValue, *, as_option: bool = True) -> NoReturn:
+    """Report bad input on one line per problem, naming option, value and rule; exit 2."""
+    errors = getattr(exc, "errors", [exc])
+    for error in errors:
+        name = option_name(error.field) if as_option else error.field
+        err_console.print(
+            f"[bold red]error:[/] {name}: {format_value(error.value)} is not allowed: {error.rule}",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
+        )
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+ShapeOpt = Annotated[
+    str, typer.Option("--shape", help="square | ramped-square | sine | triangle | pulse")
+]
+AmplitudeOpt = Annotated[float, typer.Option("--amplitude-ua", help="Peak current in µA.")]
+FrequencyOpt = Annotated[float, typer.Option("--frequency-hz", help="0.1-2000 Hz.")]
+DutyOpt = Annotated[float, typer.Option("--duty", help="On fraction of a period, (0, 1].")]
+PolarityOpt = Annotated[
+    str, typer.Option("--polarity", help="positive | negative | alternating | biphasic")
+]
+ReversalOpt = Annotated[
+    float, typer.Option("--reversal-s", help="Seconds between polarity flips (alternating).")
+]
+RiseOpt = Annotated[float, typer.Option("--rise-s", help="Rise and fall time of ramped-square.")]
+PhaseOpt = Annotated[float, typer.Option("--phase-us", help="Pulse width of the pulse shape, µs.")]
+ProfileOpt = Annotated[
+    str, typer.Option("--profile", help="home | professional | a custom profile .toml")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def waveform_from_options(
+    shape: str,
+    amplitude_ua: float,
+    frequency_hz: float,
+    duty: float,
+    polarity: str,
+    reversal_s: float,
+    rise_s: float,
+    phase_us: float,
+) -> Waveform:
+    """Build a `Waveform`, exiting 2 with the option named when a value is bad."""
+    from microamp.stimulus.waveform import Waveform
+
+    try:
+        return Waveform(
+            shape=shape,  # type: ignore[arg-type]
+            amplitude_ua=amplitude_ua,
+            frequency_hz=frequency_hz,
+            duty=duty,
+            polarity=polarity,  # type: ignore[arg-type]
+            reversal_s=reversal_s,
+            rise_s=rise_s,
+            phase_us=phase_us,
+        )
+    except InvalidValue as exc:
+        bad_input(exc)

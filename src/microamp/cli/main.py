@@ -1,0 +1,53 @@
+"""The `microamp` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from microamp import __version__
+from microamp.cli import demo, limits, waveform
+from microamp.cli.common import bad_input
+from microamp.errors import InvalidValue
+
+app = typer.Typer(
+    name="microamp",
+    help="microamp: an open microcurrent facial system (not a cleared medical device).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(waveform.app, name="waveform")
+app.add_typer(limits.app, name="limits")
+app.command(name="demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"microamp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """microamp: waveforms, safety limits, devices, guided sessions and clinic records."""
+
+
+def main() -> None:
+    try:
+        app()
+    except InvalidValue as exc:  # a last net: bad input never ends in a traceback
+        try:
+            bad_input(exc)
+        except typer.Exit as exit_:
+            raise SystemExit(exit_.exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Clocks: where every timed part of microamp gets its time, so sessions can replay in simulation.
+
+`RealClock` follows the wall clock (optionally faster by a speed factor); `SimulatedClock` only
+moves when told to, so a 60-minute session runs as fast as the CPU allows, deterministically.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Protocol, runtime_checkable
+
+from microamp.errors import InvalidValue
+
+__all__ = ["Clock", "RealClock", "SimulatedClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Seconds since the clock started, and a way to let time pass."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """Wall-clock time since creation, multiplied by ``speed`` (1 = real time)."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        if not (math.isfinite(speed) and speed > 0):
+            raise InvalidValue("speed", speed, "must be a finite number above 0")
+        self.speed = float(speed)
+        self._start = time.monotonic()
+
+    def now(self) -> float:
+        return (time.monotonic() - self._start) * self.speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
+
+
+class SimulatedClock:
+    """Time that moves only through `sleep` or `advance`: as fast as possible, repeatable."""
+
+    def __init__(self, start_s: float = 0.0) -> None:
+        self._now = float(start_s)
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._now += seconds

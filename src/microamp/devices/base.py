@@ -1,0 +1,255 @@
+"""The `Device` contract: one base class owns the public methods, drivers fill private hooks.
+
+After python-can's ``BusABC``: `apply`, `heartbeat`, `stop`, `poll`, `telemetry` and `close` live
+here once (validation, state, idempotence, fail-safe on error); a driver implements `_apply`,
+`_stop`, `_read` and `_close`. Commands are parametric (waveform + intensity + expiry), never
+raw samples, so a sample-rendering backend (sim, sound card) and a firmware that renders itself
+(serial) take the same command. Every command expires: without a heartbeat, output goes to zero.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from types import TracebackType
+from typing import Any, ClassVar, Literal
+
+from microamp.clock import Clock
+from microamp.errors import DeviceError, InvalidValue
+from microamp.safety.faults import Fault, FaultCode
+from microamp.stimulus.waveform import Waveform
+
+__all__ = ["Capabilities", "Command", "Device", "TelemetryFrame", "MAX_EXPIRY_S"]
+
+# No command may live longer than this without renewal (DG-LAB wants a packet every 100 ms;
+# 2 s leaves room for a busy host while bounding how long a hung one can leave current on).
+MAX_EXPIRY_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a device can do. ``sample_rate_hz`` is set where the host renders samples."""
+
+    backend: str
+    max_current_ua: float
+    compliance_v: float
+    channels: int = 1
+    electrode_area_cm2: float = 1.0
+    sample_rate_hz: float | None = None
+    coupling: Literal["dc", "ac"] = "dc"
+    min_frequency_hz: float = 0.1
+    max_frequency_hz: float = 2000.0
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Output ``waveform`` at ``intensity`` (0-1 of its amplitude) until renewed or expired."""
+
+    waveform: Waveform
+    intensity: float = 1.0
+    expires_after_s: float = 0.5
+    zone: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.intensity) and 0.0 <= self.intensity <= 1.0):
+            raise InvalidValue("intensity", self.intensity, "must be between 0 and 1")
+        if not (math.isfinite(self.expires_after_s) and 0.0 < self.expires_after_s <= MAX_EXPIRY_S):
+            raise InvalidValue(
+                "expires_after_s",
+                self.expires_after_s,
+                f"every command expires: more than 0 and at most {MAX_EXPIRY_S:g} s",
+            )
+
+    @property
+    def commanded_ua(self) -> float:
+        return self.waveform.amplitude_ua * self.intensity
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryFrame:
+    """One measurement, in device time. ``flags`` name conditions (``open_circuit``, ...)."""
+
+    t_s: float
+    commanded_ua: float
+    delivered_ua: float
+    peak_ua: float
+    voltage_v: float
+    impedance_ohm: float
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["flags"] = sorted(self.flags)
+        data["impedance_ohm"] = self.impedance_ohm if math.isfinite(self.impedance_ohm) else None
+        return data
+
+
+class Device(ABC):
+    """A stimulator. Use as a context manager; `close` is idempotent and zeroes output first."""
+
+    backend: ClassVar[str] = ""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._closed = False
+        self._command: Command | None = None
+        self._expires_at_s: float | None = None
+        self._fault: Fault | None = None
+        self._last_frame: TelemetryFrame | None = None
+
+    # -- what drivers provide ---------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abstractmethod
+    def _apply(self, command: Command) -> None:
+        """Start (or change to) ``command``; the base class has checked it."""
+
+    @abstractmethod
+    def _stop(self) -> None:
+        """Zero output now."""
+
+    @abstractmethod
+    def _read(self) -> list[TelemetryFrame]:
+        """Bring the device up to ``clock.now()`` and return the frames produced since last call."""
+
+    def _heartbeat(self) -> None:
+        """Renew the present command (a firmware driver sends a heartbeat message)."""
+
+    def _close(self) -> None:
+        """Release the port, stream or thread."""
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def command(self) -> Command | None:
+        """The command in force, or None when output is stopped."""
+        return self._command
+
+    @property
+    def fault(self) -> Fault | None:
+        """The fault that stopped this device, if any (cleared by the next `apply`)."""
+        return self._fault
+
+    def apply(self, command: Command) -> None:
+        """Start or change output. Raises `DeviceError` if closed, `InvalidValue` if out of range.
+
+        A command past the device's capabilities is refused whole and changes nothing.
+        """
+        self._check_open()
+        self._check_capabilities(command)
+        self._fault = None
+        self._command = command
+        self._expires_at_s = self.clock.now() + command.expires_after_s
+        self._guarded(self._apply, command)
+
+    def heartbeat(self) -> None:
+        """Renew the present command for another ``expires_after_s``."""
+        self._check_open()
+        if self._command is None:
+            return
+        self._expires_at_s = self.clock.now() + self._command.expires_after_s
+        self._guarded(self._heartbeat)
+
+    def stop(self) -> None:
+        """Zero output now. Idempotent; safe on a closed or faulted device."""
+        self._command = None
+        self._expires_at_s = None
+        if not self._closed:
+            self._stop()
+
+    def poll(self) -> list[TelemetryFrame]:
+        """Advance to the clock's present and return the new telemetry frames."""
+        self._check_open()
+        frames = self._guarded(self._read)
+        if frames:
+            self._last_frame = frames[-1]
+        return frames
+
+    def telemetry(self) -> TelemetryFrame | None:
+        """The latest telemetry frame seen by `poll`."""
+        return self._last_frame
+
+    @property
+    def expires_at_s(self) -> float | None:
+        """Device time at which the present command lapses without a heartbeat."""
+        return self._expires_at_s
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.stop()
+        finally:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- for drivers --------------------------------------------------------------------------
+
+    def _raise_fault(self, fault: Fault) -> None:
+        """Record a fault the device detected itself; output must already be zero."""
+        self._command = None
+        self._expires_at_s = None
+        if self._fault is None:
+            self._fault = fault
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DeviceError(f"the {self.backend} device is closed")
+
+    def _check_capabilities(self, command: Command) -> None:
+        caps = self.capabilities
+        wf = command.waveform
+        if command.commanded_ua > caps.max_current_ua:
+            raise InvalidValue(
+                "amplitude_ua",
+                command.commanded_ua,
+                f"this device delivers at most {caps.max_current_ua:g} µA",
+            )
+        if not caps.min_frequency_hz <= wf.frequency_hz <= caps.max_frequency_hz:
+            raise InvalidValue(
+                "frequency_hz",
+                wf.frequency_hz,
+                f"this device covers {caps.min_frequency_hz:g}-{caps.max_frequency_hz:g} Hz",
+            )
+
+    def _guarded(self, hook: Any, *args: Any) -> Any:
+        """Run a driver hook; on any error, zero output first, record the fault, then re-raise."""
+        try:
+            return hook(*args)
+        except Exception as exc:
+            try:
+                self._stop()
+            finally:
+                self._raise_fault(
+                    Fault.of(
+                        FaultCode.DRIVER_ERROR,
+                        detected_t_s=self.clock.now(),
+                        detail={"error": f"{type(exc).__name__}: {exc}"},
+                    )
+                )
+            if isinstance(exc, DeviceError):
+                raise
+            raise DeviceError(f"{self.backend} driver failed: {exc}") from exc

@@ -1,0 +1,184 @@
+"""`OutputGuard`: the last check on every rendered block before it can reach a probe.
+
+It runs inside every driver that produces samples. It clamps rounding-level overshoot and trips
+on a peak past its limit, a non-finite sample, a sample outside its commanded envelope, an
+envelope that moves faster than the slew limit, or accumulated net charge past its limit. Once
+tripped, every sample from the first offending one on is exactly zero until `reset`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from microamp.errors import InvalidValue
+from microamp.safety.faults import Fault, FaultCode
+from microamp.safety.limits import LimitProfile
+
+__all__ = ["GuardLimits", "OutputGuard"]
+
+FloatArray = npt.NDArray[np.float64]
+
+# Overshoot this small is floating-point rounding: clamp it rather than trip.
+CLAMP_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class GuardLimits:
+    peak_ua: float
+    max_slew_ua_s: float
+    max_imbalance_uc: float
+
+    def __post_init__(self) -> None:
+        for name in ("peak_ua", "max_slew_ua_s", "max_imbalance_uc"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidValue(name, value, "must be a finite number, at least 0")
+
+    @classmethod
+    def from_profile(cls, profile: LimitProfile, *, peak_ua: float | None = None) -> GuardLimits:
+        """The profile's limits; ``peak_ua`` may only lower the peak (a zone or hardware cap)."""
+        peak = profile.max_amplitude_ua.value
+        if peak_ua is not None:
+            peak = min(peak, peak_ua)
+        return cls(
+            peak_ua=peak,
+            max_slew_ua_s=profile.max_slew_ua_s.value,
+            max_imbalance_uc=profile.max_imbalance_uc.value,
+        )
+
+
+class OutputGuard:
+    """Check blocks of samples (µA) in place at ``sample_rate_hz``."""
+
+    def __init__(self, limits: GuardLimits, sample_rate_hz: float) -> None:
+        if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
+            raise InvalidValue("sample_rate_hz", sample_rate_hz, "must be greater than 0 Hz")
+        self.limits = limits
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.clamped_samples = 0
+        self._index = 0
+        self._fault: Fault | None = None
+        self._net_charge_uc = 0.0
+        self._last_envelope_ua = 0.0
+        self._allocate(0)
+
+    def _allocate(self, size: int) -> None:
+        self._buf = np.empty(size)
+        self._buf2 = np.empty(size)
+        self._bad = np.empty(size, dtype=bool)
+
+    @property
+    def tripped(self) -> bool:
+        return self._fault is not None
+
+    @property
+    def fault(self) -> Fault | None:
+        return self._fault
+
+    @property
+    def net_charge_uc(self) -> float:
+        """Net charge let through since the last reset."""
+        return self._net_charge_uc
+
+    def reset(self) -> None:
+        """Clear a trip and the charge account: output may start again (from zero)."""
+        self._fault = None
+        self._net_charge_uc = 0.0
+        self._last_envelope_ua = 0.0
+        self.clamped_samples = 0
+
+    def set_limits(self, limits: GuardLimits) -> None:
+        self.limits = limits
+
+    def process(self, samples_ua: FloatArray, envelope_ua: FloatArray) -> FloatArray:
+        """Check one block in place and return it; zero from the first offending sample."""
+        n = samples_ua.size
+        start = self._index
+        self._index += n
+        if self._fault is not None:
+            samples_ua.fill(0.0)
+            return samples_ua
+        if envelope_ua.size != n:
+            raise InvalidValue("envelope_ua", envelope_ua.size, f"must have {n} samples")
+        if self._buf.size < n:
+            self._allocate(n)
+        first = n
+        code = FaultCode.NON_FINITE
+        for candidate, index in self._violations(samples_ua, envelope_ua):
+            if index < first:
+                first, code = index, candidate
+        if first < n:
+            value = float(samples_ua[first])
+            samples_ua[first:] = 0.0
+            self._trip(code, start + first, value)
+        self._account(samples_ua)
+        if first == n:
+            self._last_envelope_ua = float(envelope_ua[-1]) if n else self._last_envelope_ua
+        return samples_ua
+
+    def _violations(self, x: FloatArray, env: FloatArray) -> list[tuple[FaultCode, int]]:
+        n = x.size
+        bad = self._bad[:n]
+        found: list[tuple[FaultCode, int]] = []
+
+        def first_of(code: FaultCode) -> None:
+            if bad.any():
+                found.append((code, int(np.argmax(bad))))
+
+        np.isfinite(x, out=bad)
+        np.logical_and(bad, np.isfinite(env), out=bad)
+        np.logical_not(bad, out=bad)
+        first_of(FaultCode.NON_FINITE)
+
+        peak = self.limits.peak_ua
+        mag = np.abs(x, out=self._buf[:n])
+        np.greater(mag, peak * (1 + CLAMP_TOLERANCE) + 1e-9, out=bad)
+        first_of(FaultCode.PEAK_EXCEEDED)
+        np.greater(mag, peak, out=bad)
+        clamped = int(np.count_nonzero(bad))
+        if clamped:
+            self.clamped_samples += clamped
+            np.clip(x, -peak, peak, out=x)
+
+        # the sample may not exceed its commanded envelope
+        np.subtract(mag, np.abs(env), out=self._buf2[:n])
+        np.greater(self._buf2[:n], CLAMP_TOLERANCE * max(peak, 1.0), out=bad)
+        first_of(FaultCode.ENVELOPE_EXCEEDED)
+
+        # the envelope may not move faster than the slew limit
+        step = self._buf2[:n]
+        step[0] = env[0] - self._last_envelope_ua
+        if n > 1:
+            np.subtract(env[1:], env[:-1], out=step[1:])
+        np.abs(step, out=step)
+        max_step = self.limits.max_slew_ua_s / self.sample_rate_hz
+        np.greater(step, max_step * (1 + 1e-6) + 1e-9, out=bad)
+        first_of(FaultCode.SLEW_EXCEEDED)
+
+        charge = np.cumsum(x, out=self._buf[:n])
+        np.multiply(charge, 1.0 / self.sample_rate_hz, out=charge)
+        np.add(charge, self._net_charge_uc, out=charge)
+        np.abs(charge, out=charge)
+        np.greater(charge, self.limits.max_imbalance_uc, out=bad)
+        first_of(FaultCode.CHARGE_IMBALANCE)
+        return found
+
+    def _account(self, x: FloatArray) -> None:
+        self._net_charge_uc += float(np.sum(x)) / self.sample_rate_hz
+
+    def _trip(self, code: FaultCode, index: int, value: float) -> None:
+        t_s = index / self.sample_rate_hz
+        self._fault = Fault.of(
+            code,
+            onset_t_s=t_s,
+            detected_t_s=t_s,
+            zero_t_s=t_s,
+            detail={
+                "sample_index": index,
+                "value_ua": value if math.isfinite(value) else str(value),
+            },
+        )

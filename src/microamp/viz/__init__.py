@@ -1,0 +1,1 @@
+"""Drawings for people: waveform plots, face maps, telemetry charts (matplotlib and SVG)."""
