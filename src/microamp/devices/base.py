@@ -122,9 +122,11 @@ class Device(ABC):
 
     def _heartbeat(self) -> None:
         """Renew the present command (a firmware driver sends a heartbeat message)."""
+        return None
 
     def _close(self) -> None:
         """Release the port, stream or thread."""
+        return None
 
     # -- public API ---------------------------------------------------------------------------
 
