@@ -70,6 +70,7 @@ class OutputGuard:
         self._buf = np.empty(size)
         self._buf2 = np.empty(size)
         self._bad = np.empty(size, dtype=bool)
+        self._ones = np.ones(size)
 
     @property
     def tripped(self) -> bool:
@@ -106,19 +107,63 @@ class OutputGuard:
             raise InvalidValue("envelope_ua", envelope_ua.size, f"must have {n} samples")
         if self._buf.size < n:
             self._allocate(n)
+        # hostile input (inf - inf, overflow) must neither warn nor raise: it trips
+        with np.errstate(invalid="ignore", over="ignore"):
+            clean = self._clean(samples_ua, envelope_ua)
+        if clean:
+            self._net_charge_uc += float(samples_ua.dot(self._ones[:n])) / self.sample_rate_hz
+            self._last_envelope_ua = float(envelope_ua[-1]) if n else self._last_envelope_ua
+            return samples_ua
         first = n
         code = FaultCode.NON_FINITE
-        for candidate, index in self._violations(samples_ua, envelope_ua):
+        # hostile input (inf - inf, overflow) must neither warn nor raise: it trips
+        with np.errstate(invalid="ignore", over="ignore"):
+            violations = self._violations(samples_ua, envelope_ua)
+        for candidate, index in violations:
             if index < first:
                 first, code = index, candidate
         if first < n:
             value = float(samples_ua[first])
             samples_ua[first:] = 0.0
             self._trip(code, start + first, value)
-        self._account(samples_ua)
+        with np.errstate(invalid="ignore", over="ignore"):
+            self._account(samples_ua)
         if first == n:
             self._last_envelope_ua = float(envelope_ua[-1]) if n else self._last_envelope_ua
         return samples_ua
+
+    def _clean(self, x: FloatArray, env: FloatArray) -> bool:
+        """A fast, conservative pass: True only if no sample breaks or even touches a limit.
+
+        Anything else (a clamp, a trip, a charge account near its limit) takes the exact path,
+        which finds the first offending sample. Comparisons are written ``not (a <= b)`` so a
+        NaN anywhere (it spreads through the sums) fails the pass.
+        """
+        n = x.size
+        if n == 0:
+            return True
+        bad = self._bad[:n]
+        mag = np.abs(x, out=self._buf[:n])
+        np.greater(mag, self.limits.peak_ua, out=bad)
+        if bad[bad.argmax()]:
+            return False
+        np.subtract(mag, env, out=self._buf2[:n])
+        np.greater(self._buf2[:n], CLAMP_TOLERANCE * max(self.limits.peak_ua, 1.0), out=bad)
+        if bad[bad.argmax()]:
+            return False
+        max_step = self.limits.max_slew_ua_s / self.sample_rate_hz
+        if not abs(float(env[0]) - self._last_envelope_ua) <= max_step:
+            return False
+        if n > 1:
+            # sum of squared steps <= max_step² bounds every single step (a steady envelope
+            # passes at no cost; a ramp at the limit falls through to the exact path)
+            step = self._buf2[: n - 1]
+            np.subtract(env[1:], env[:-1], out=step)
+            if not float(step.dot(step)) <= max_step * max_step:
+                return False
+        sum_abs_ua = float(mag.dot(self._ones[:n]))
+        bound_uc = abs(self._net_charge_uc) + sum_abs_ua / self.sample_rate_hz
+        return bound_uc <= self.limits.max_imbalance_uc
 
     def _violations(self, x: FloatArray, env: FloatArray) -> list[tuple[FaultCode, int]]:
         n = x.size

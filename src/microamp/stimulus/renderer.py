@@ -4,7 +4,8 @@ Every sample is a function of its absolute sample index, never of the block it f
 partition into blocks renders exactly the same samples as one long block (phase is continuous by
 construction). The intensity envelope is one slew-limited level in µA: starting ramps up from
 zero, `set_intensity` slews to a new level, `ramp_down` slews to zero; its slope never exceeds
-the renderer's `max_slew_ua_s`. All work happens in buffers allocated once, with NumPy ``out=``.
+the renderer's `max_slew_ua_s`. All work happens in buffers allocated once, with NumPy ``out=``; the unit waveform comes
+from `ShapeKernel` (a slice of a one-cycle table where the waveform allows).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from microamp.errors import InvalidValue
+from microamp.stimulus.shapes import ShapeKernel
 from microamp.stimulus.waveform import Waveform
 
 __all__ = ["Block", "Envelope", "Renderer", "render_steady"]
@@ -102,6 +104,7 @@ class Renderer:
         # plots); output to a person always starts from zero and ramps.
         start_ua = self._target_ua() if start_at_level else 0.0
         self._slew = _Slew(0, start_ua, self._target_ua(), self._ramp_rate(self.envelope.ramp_up_s))
+        self._kernel = ShapeKernel(waveform, self.sample_rate_hz)
         self._allocate(block_size)
 
     # -- buffers ---------------------------------------------------------------------------
@@ -109,11 +112,6 @@ class Renderer:
     def _allocate(self, size: int) -> None:
         self._offsets = np.arange(size, dtype=np.float64)
         self._index_buf = np.empty(size)
-        self._phase = np.empty(size)
-        self._work = np.empty(size)
-        self._sign = np.empty(size)
-        self._mask = np.empty(size, dtype=bool)
-        self._mask2 = np.empty(size, dtype=bool)
         self._envelope = np.empty(size)
         self._out = np.empty(size)
 
@@ -178,6 +176,7 @@ class Renderer:
     def set_waveform(self, waveform: Waveform) -> None:
         """Change the waveform; the envelope slews from its present level to the new target."""
         self._waveform = waveform
+        self._kernel = ShapeKernel(waveform, self.sample_rate_hz)
         self._retarget(self._target_ua(), self.max_slew_ua_s / self.sample_rate_hz)
 
     def ramp_down(self) -> None:
@@ -193,109 +192,48 @@ class Renderer:
     def render(self, n: int | None = None) -> Block:
         """Render the next ``n`` samples (default: one block) in µA."""
         n = self.block_size if n is None else n
-        if n > self._offsets.size:
+        if n > self._out.size:
             self._allocate(n)
         start = self._index
-        idx = self._index_buf[:n]
-        np.add(self._offsets[:n], float(start), out=idx)
-        envelope = self._render_envelope(idx)
         out = self._out[:n]
-        self._render_unit(idx, out)
-        np.multiply(out, envelope, out=out)
+        envelope = self._envelope[:n]
+        steady_ua = self._steady_level_ua(start)
+        if steady_ua is None:
+            idx = self._indices(start, n)
+            self._render_envelope(idx, envelope)
+        else:
+            envelope.fill(steady_ua)
+        if not self._kernel.copy_into(start, out):
+            self._kernel.fill(self._indices(start, n), out)
+        if steady_ua is None:
+            np.multiply(out, envelope, out=out)
+        else:
+            np.multiply(out, steady_ua, out=out)
         self._index = start + n
         return Block(out, envelope, start)
 
-    def _render_envelope(self, idx: FloatArray) -> FloatArray:
+    def _indices(self, start: int, n: int) -> FloatArray:
+        idx = self._index_buf[:n]
+        np.add(self._offsets[:n], float(start), out=idx)
+        return idx
+
+    def _steady_level_ua(self, start: int) -> float | None:
+        """The level when the slew has already reached its target at ``start``, else None."""
         slew = self._slew
-        n = idx.size
-        env = self._envelope[:n]
+        if slew.rate_ua_per_sample * (start - slew.start_index) >= abs(
+            slew.target_ua - slew.start_ua
+        ):
+            return slew.target_ua
+        return None
+
+    def _render_envelope(self, idx: FloatArray, env: FloatArray) -> None:
+        slew = self._slew
         np.subtract(idx, float(slew.start_index), out=env)
         np.multiply(env, slew.rate_ua_per_sample, out=env)
         np.minimum(env, abs(slew.target_ua - slew.start_ua), out=env)
         if slew.target_ua < slew.start_ua:
             np.negative(env, out=env)
         np.add(env, slew.start_ua, out=env)
-        return env
-
-    def _render_unit(self, idx: FloatArray, out: FloatArray) -> None:
-        """Write the unit waveform (-1..1) times polarity and burst gate into ``out``."""
-        wf = self._waveform
-        n = idx.size
-        phase = self._phase[:n]
-        np.multiply(idx, wf.frequency_hz / self.sample_rate_hz, out=phase)
-        np.subtract(phase, np.floor(phase, out=self._work[:n]), out=phase)
-        if wf.shape == "sine":
-            np.multiply(phase, 2.0 * math.pi, out=out)
-            np.sin(out, out=out)
-        elif wf.shape == "triangle":
-            np.add(phase, 0.25, out=out)
-            np.subtract(out, np.floor(out, out=self._work[:n]), out=out)
-            np.subtract(out, 0.5, out=out)
-            np.abs(out, out=out)
-            np.multiply(out, -4.0, out=out)
-            np.add(out, 1.0, out=out)
-        else:
-            self._render_pulses(phase, out)
-        self._apply_polarity(idx, out)
-        self._apply_burst(idx, out)
-
-    def _render_pulses(self, phase: FloatArray, out: FloatArray) -> None:
-        wf = self._waveform
-        on = wf.on_fraction
-        if wf.polarity == "biphasic":
-            half = on / 2.0
-            self._trapezoid(phase, 0.0, half, out)
-            second = self._sign[: phase.size]
-            self._trapezoid(phase, half, half, second)
-            np.subtract(out, second, out=out)
-        else:
-            self._trapezoid(phase, 0.0, on, out)
-
-    def _trapezoid(self, phase: FloatArray, begin: float, width: float, out: FloatArray) -> None:
-        """1 inside [begin, begin + width) of the period, with linear edges of rise_s."""
-        n = phase.size
-        inside = self._mask[:n]
-        np.greater_equal(phase, begin, out=inside)
-        np.logical_and(inside, np.less(phase, begin + width, out=self._mask2[:n]), out=inside)
-        rise_frac = self._waveform.rise_s * self._waveform.frequency_hz
-        if self._waveform.shape != "ramped-square" or rise_frac <= 0.0:
-            np.copyto(out, inside)
-            return
-        # distance into the pulse and to its end, in periods, over the rise: min(..., 1)
-        work = self._work[:n]
-        np.subtract(phase, begin, out=out)
-        np.subtract(begin + width, phase, out=work)
-        np.minimum(out, work, out=out)
-        np.multiply(out, 1.0 / rise_frac, out=out)
-        np.clip(out, 0.0, 1.0, out=out)
-        np.multiply(out, inside, out=out)
-
-    def _apply_polarity(self, idx: FloatArray, out: FloatArray) -> None:
-        polarity = self._waveform.polarity
-        if polarity == "negative":
-            np.negative(out, out=out)
-        elif polarity == "alternating":
-            n = idx.size
-            sign = self._sign[:n]
-            np.multiply(idx, 1.0 / (self.sample_rate_hz * self._waveform.reversal_s), out=sign)
-            np.floor(sign, out=sign)
-            np.mod(sign, 2.0, out=sign)
-            # 0 -> +1, 1 -> -1
-            np.multiply(sign, -2.0, out=sign)
-            np.add(sign, 1.0, out=sign)
-            np.multiply(out, sign, out=out)
-
-    def _apply_burst(self, idx: FloatArray, out: FloatArray) -> None:
-        wf = self._waveform
-        if wf.burst_on_s is None or wf.burst_off_s is None or wf.burst_off_s == 0.0:
-            return
-        n = idx.size
-        cycle_samples = (wf.burst_on_s + wf.burst_off_s) * self.sample_rate_hz
-        position = self._work[:n]
-        np.mod(idx, cycle_samples, out=position)
-        gate = self._mask[:n]
-        np.less(position, wf.burst_on_s * self.sample_rate_hz, out=gate)
-        np.multiply(out, gate, out=out)
 
 
 def render_steady(waveform: Waveform, duration_s: float, sample_rate_hz: float) -> FloatArray:

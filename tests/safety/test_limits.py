@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from microamp.errors import InvalidValue, InvalidValues
+from microamp.safety import BUILTIN_PROFILES, get_profile, load_profile
+
+
+def test_builtin_profiles_carry_a_source_for_every_number() -> None:
+    for profile in BUILTIN_PROFILES.values():
+        for name, limit in profile.limit_items().items():
+            assert limit.source.strip(), name
+
+
+def test_home_and_professional_have_the_documented_maxima() -> None:
+    assert get_profile("home").max_amplitude_ua.value == 400
+    assert get_profile("professional").max_amplitude_ua.value == 1000
+    assert get_profile("home").max_session_s.value == 20 * 60
+    assert get_profile("professional").max_session_s.value == 90 * 60
+    assert get_profile("home").zone_caps_ua["eyes"].value == 200
+    assert get_profile("home").max_rms_density_ma_cm2.value == 2.0
+
+
+def test_a_custom_profile_overrides_with_its_own_source(tmp_path: Path) -> None:
+    path = tmp_path / "gentle.toml"
+    path.write_text(
+        'name = "gentle"\nbase = "professional"\n'
+        "[limits]\nmax_amplitude_ua = 600\n"
+        'max_session_s = { value = 3600, source = "clinic policy" }\n'
+        "[zone_caps_ua]\neyes = 150\n",
+        encoding="utf-8",
+    )
+    profile = get_profile(str(path))
+    assert profile.max_amplitude_ua.value == 600
+    assert profile.max_amplitude_ua.source == "custom profile gentle"
+    assert profile.max_session_s.source == "clinic policy"
+    assert profile.zone_caps_ua["eyes"].value == 150
+    assert profile.max_frequency_hz == get_profile("professional").max_frequency_hz
+
+
+def test_a_custom_profile_past_an_absolute_ceiling_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "hot.toml"
+    path.write_text('name = "hot"\n[limits]\nmax_amplitude_ua = 5000\n', encoding="utf-8")
+    with pytest.raises(InvalidValues) as caught:
+        load_profile(path)
+    assert caught.value.errors[0].field == "limits.max_amplitude_ua"
+    assert "1000" in caught.value.errors[0].rule
+
+
+def test_every_problem_in_a_profile_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'name = "bad"\n[limits]\nmax_amplitude = 100\nmax_slew_ua_s = "fast"\n'
+        "[zone_caps_ua]\near = 10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidValues) as caught:
+        load_profile(path)
+    fields = {e.field for e in caught.value.errors}
+    assert fields == {"limits.max_amplitude", "limits.max_slew_ua_s", "zone_caps_ua.ear"}
+
+
+def test_an_unknown_profile_name_is_bad_input() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        get_profile("turbo")
+    assert caught.value.field == "profile"
