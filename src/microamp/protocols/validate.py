@@ -1,0 +1,427 @@
+"""Validate a protocol against anatomy and a limit profile, and resolve it into planned steps.
+
+Every problem is collected before anything is raised, so one `InvalidValues` lists them all. Each
+error names its path in the file (``steps[3].waveform.amplitude_ua``, or
+``defaults.waveform.amplitude_ua`` when the step inherits the value), the value and the rule.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from microamp.errors import InvalidValue, InvalidValues
+from microamp.protocols.anatomy import (
+    FORBIDDEN,
+    MAP_HEIGHT,
+    MAP_WIDTH,
+    MIDLINE_X,
+    Muscle,
+    Point,
+    forbidden_at,
+    get_muscle,
+    mirror,
+    path_crosses_head,
+)
+from microamp.protocols.schema import GLIDING, Defaults, PlannedStep, Protocol, Side, Step
+from microamp.safety.check import check_waveform
+from microamp.safety.limits import ZONES, LimitProfile
+from microamp.stimulus.metrics import SignalMetrics, measure
+from microamp.stimulus.renderer import render_steady
+from microamp.stimulus.waveform import Waveform
+
+__all__ = ["parse_protocol", "plan_protocol", "protocol_errors"]
+
+LENGTHEN_TECHNIQUES = ("lengthen", "lymph")
+# A paired muscle's path is drawn on the person's right; this much past the midline is allowed.
+_PAIRED_MAX_X = MIDLINE_X + 20.0
+_THROUGH_HEAD = next(f for f in FORBIDDEN if f.name == "through-head")
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _model_for(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    if loc and loc[0] == "defaults":
+        return Defaults
+    return Step if loc and loc[0] == "steps" else Protocol
+
+
+def _pydantic_errors(exc: ValidationError) -> list[InvalidValue]:
+    errors = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = _loc_path(loc)
+        if err["type"] == "missing":
+            errors.append(InvalidValue(path, "", "a value is required"))
+        elif err["type"] == "extra_forbidden":
+            known = list(_model_for(loc).model_fields)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            errors.append(InvalidValue(path, err["input"], f"unknown key; {hint}"))
+        else:
+            errors.append(InvalidValue(path, err["input"], err["msg"]))
+    return errors
+
+
+def parse_protocol(data: Mapping[str, Any], profile: LimitProfile | None = None) -> Protocol:
+    """A `Protocol` from parsed TOML, checked against anatomy and (if given) ``profile``.
+
+    Raises `InvalidValues` listing every problem found.
+    """
+    errors = protocol_errors(data, profile)
+    if errors:
+        raise InvalidValues(errors)
+    return Protocol.model_validate(data)
+
+
+def protocol_errors(
+    data: Mapping[str, Any], profile: LimitProfile | None = None
+) -> list[InvalidValue]:
+    """Every problem in a protocol's data: schema, anatomy and, if given, the limit profile."""
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as exc:
+        return _dedupe(_pydantic_errors(exc) + _partial_errors(data, profile))
+    _, errors = _plan(protocol, profile)
+    return errors
+
+
+def _partial_errors(data: Mapping[str, Any], profile: LimitProfile | None) -> list[InvalidValue]:
+    """Anatomy and limit errors in the steps that did parse, when the file as a whole did not."""
+    try:
+        defaults = Defaults.model_validate(data.get("defaults", {}))
+    except (ValidationError, AttributeError):
+        defaults = Defaults()
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list):
+        return []
+    cap = data.get("max_amplitude_ua")
+    protocol_max_ua = float(cap) if isinstance(cap, int | float) else None
+    errors: list[InvalidValue] = []
+    for i, raw in enumerate(raw_steps):
+        try:
+            step = Step.model_validate(raw)
+        except ValidationError:
+            continue
+        planned = _plan_step(i, step, defaults, errors)
+        if planned is not None and profile is not None:
+            errors += _step_limit_errors(planned, step, profile, protocol_max_ua)
+    return errors
+
+
+def plan_protocol(protocol: Protocol, profile: LimitProfile | None = None) -> list[PlannedStep]:
+    """The protocol's steps with defaults resolved; raises `InvalidValues` if any step is wrong."""
+    steps, errors = _plan(protocol, profile)
+    if errors:
+        raise InvalidValues(errors)
+    return steps
+
+
+def _plan(
+    protocol: Protocol, profile: LimitProfile | None
+) -> tuple[list[PlannedStep], list[InvalidValue]]:
+    errors: list[InvalidValue] = []
+    steps: list[PlannedStep] = []
+    for i, step in enumerate(protocol.steps):
+        planned = _plan_step(i, step, protocol.defaults, errors)
+        if planned is None:
+            continue
+        steps.append(planned)
+        if profile is not None:
+            errors += _step_limit_errors(planned, step, profile, protocol.max_amplitude_ua)
+    if len(steps) == len(protocol.steps):
+        errors += _duration_errors(protocol, steps, profile)
+    return steps, _dedupe(errors)
+
+
+def _dedupe(errors: list[InvalidValue]) -> list[InvalidValue]:
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for e in errors:
+        key = (e.field, repr(e.value), e.rule)
+        if key not in seen:
+            seen.add(key)
+            unique.append(e)
+    return unique
+
+
+# -- one step -----------------------------------------------------------------------------------
+
+
+def _plan_step(
+    i: int, step: Step, defaults: Defaults, errors: list[InvalidValue]
+) -> PlannedStep | None:
+    """Resolve one step, appending its problems to ``errors``; None if it cannot be resolved."""
+    at = f"steps[{i}]"
+    before = len(errors)
+    muscle = _resolve_muscle(at, step, errors)
+    zone = _resolve_zone(at, step, muscle, errors)
+    side: Side = step.side or (muscle.default_side if muscle else "both")
+    if muscle is not None and side not in muscle.sides:
+        errors.append(
+            InvalidValue(f"{at}.side", side, f"{muscle.name} allows {', '.join(muscle.sides)}")
+        )
+    technique = step.technique or (muscle.technique if muscle else "hold")
+    if muscle is not None and muscle.lengthen_only and technique not in LENGTHEN_TECHNIQUES:
+        errors.append(
+            InvalidValue(
+                f"{at}.technique",
+                technique,
+                f"{muscle.name} is lengthened, not lifted: use lengthen or lymph",
+            )
+        )
+    repetition_s = _repetition_s(at, step, technique, defaults, errors)
+    ramp_s = step.ramp_s if step.ramp_s is not None else defaults.ramp_s
+    if 2 * ramp_s > repetition_s:
+        where = f"{at}.ramp_s" if step.ramp_s is not None else "defaults.ramp_s"
+        errors.append(
+            InvalidValue(where, ramp_s, f"ramps up and down must fit in {at}'s {repetition_s:g} s")
+        )
+    waveform = _resolve_waveform(at, step, defaults, errors)
+    path = _resolve_path(at, step, side, muscle, errors)
+    if len(errors) > before or waveform is None or zone is None:
+        return None
+    return PlannedStep(
+        index=i,
+        muscle=muscle.name if muscle else None,
+        label=muscle.label if muscle else f"{zone} zone",
+        zone=zone,
+        side=side,
+        technique=technique,
+        waveform=waveform,
+        intensity=step.intensity if step.intensity is not None else defaults.intensity,
+        repetition_s=repetition_s,
+        repetitions=step.repetitions if step.repetitions is not None else defaults.repetitions,
+        ramp_s=ramp_s,
+        cue_interval_s=step.cue_interval_s or defaults.cue_interval_s,
+        cue=step.cue or _default_cue(muscle, zone, technique),
+        path_xy=path,
+        electrode_area_cm2=defaults.electrode_area_cm2,
+    )
+
+
+def _default_cue(muscle: Muscle | None, zone: str, technique: str) -> str:
+    where = muscle.label if muscle else f"the {zone}"
+    return f"{technique.replace('-', ' ').capitalize()}: {where}"
+
+
+def _resolve_muscle(at: str, step: Step, errors: list[InvalidValue]) -> Muscle | None:
+    if step.muscle is None:
+        if step.zone is None:
+            errors.append(InvalidValue(at, "", "a step needs a muscle or a zone"))
+        return None
+    try:
+        return get_muscle(step.muscle, f"{at}.muscle")
+    except InvalidValue as exc:
+        errors.append(exc)
+        return None
+
+
+def _resolve_zone(
+    at: str, step: Step, muscle: Muscle | None, errors: list[InvalidValue]
+) -> str | None:
+    if step.zone is None:
+        return muscle.zone if muscle else None
+    if step.zone not in ZONES:
+        close = difflib.get_close_matches(step.zone, ZONES, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"zones: {', '.join(ZONES)}"
+        errors.append(InvalidValue(f"{at}.zone", step.zone, f"unknown zone; {hint}"))
+        return None
+    if muscle is not None and step.zone != muscle.zone:
+        errors.append(
+            InvalidValue(f"{at}.zone", step.zone, f"{muscle.name} is in the {muscle.zone} zone")
+        )
+        return None
+    return step.zone
+
+
+def _repetition_s(
+    at: str, step: Step, technique: str, defaults: Defaults, errors: list[InvalidValue]
+) -> float:
+    gliding = technique in GLIDING
+    wrong = step.hold_s if gliding else step.glide_s
+    if wrong is not None:
+        key, right = ("hold_s", "glide_s") if gliding else ("glide_s", "hold_s")
+        errors.append(InvalidValue(f"{at}.{key}", wrong, f"a {technique} step is timed by {right}"))
+    if gliding:
+        return step.glide_s if step.glide_s is not None else defaults.glide_s
+    return step.hold_s if step.hold_s is not None else defaults.hold_s
+
+
+def _waveform_field_path(at: str, step: Step, field: str) -> str:
+    return f"{at}.waveform.{field}" if field in step.waveform else f"defaults.waveform.{field}"
+
+
+def _resolve_waveform(
+    at: str, step: Step, defaults: Defaults, errors: list[InvalidValue]
+) -> Waveform | None:
+    try:
+        return Waveform.from_dict({**defaults.waveform, **step.waveform})
+    except InvalidValue as exc:
+        errors.append(InvalidValue(_waveform_field_path(at, step, exc.field), exc.value, exc.rule))
+    except TypeError as exc:
+        errors.append(InvalidValue(f"{at}.waveform", step.waveform, f"bad waveform: {exc}"))
+    return None
+
+
+def _resolve_path(
+    at: str, step: Step, side: str, muscle: Muscle | None, errors: list[InvalidValue]
+) -> tuple[Point, ...]:
+    if step.probe_path is None:
+        return muscle.path_xy if muscle else ()
+    path = tuple((float(x), float(y)) for x, y in step.probe_path)
+    paired = muscle.paired if muscle else side != "midline"
+    for j, point in enumerate(path):
+        where = f"{at}.probe_path[{j}]"
+        errors += _point_errors(where, point, side, paired)
+    if path_crosses_head(path):
+        errors.append(
+            InvalidValue(f"{at}.probe_path", [list(p) for p in path], _THROUGH_HEAD.description)
+        )
+    return path
+
+
+def _point_errors(where: str, point: Point, side: str, paired: bool) -> list[InvalidValue]:
+    x, y = point
+    value = [x, y]
+    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x <= MAP_WIDTH and 0 <= y <= MAP_HEIGHT):
+        return [
+            InvalidValue(
+                where, value, f"must lie on the face map (0-{MAP_WIDTH:g}, 0-{MAP_HEIGHT:g})"
+            )
+        ]
+    if paired and x > _PAIRED_MAX_X:
+        return [
+            InvalidValue(
+                where,
+                value,
+                "paths are drawn on the person's right (x <= 220); the left is mirrored",
+            )
+        ]
+    placed = [point, mirror(point)] if paired and side in ("left", "both") else [point]
+    for p in placed:
+        forbidden = forbidden_at(p)
+        if forbidden is not None:
+            return [InvalidValue(where, value, f"never place probes {forbidden.description}")]
+    return []
+
+
+# -- limits -------------------------------------------------------------------------------------
+
+# Which waveform field a broken limit points at.
+_RULE_FIELDS = {
+    "max_amplitude_ua": "amplitude_ua",
+    "max_rms_density_ma_cm2": "amplitude_ua",
+    "max_imbalance_uc": "polarity",
+    "max_mean_dc_ua": "polarity",
+    "max_frequency_hz": "frequency_hz",
+    "min_frequency_hz": "frequency_hz",
+}
+
+
+def _step_limit_errors(
+    planned: PlannedStep, step: Step, profile: LimitProfile, protocol_max_ua: float | None
+) -> list[InvalidValue]:
+    at = f"steps[{planned.index}]"
+    errors: list[InvalidValue] = []
+    requested = planned.requested_ua
+    amplitude_path = _waveform_field_path(at, step, "amplitude_ua")
+    if protocol_max_ua is not None and requested > protocol_max_ua * (1 + 1e-9):
+        message = f"peak current {requested:g} µA is above {protocol_max_ua:g} µA"
+        errors.append(
+            InvalidValue(
+                amplitude_path,
+                planned.waveform.amplitude_ua,
+                _limit_rule(at, planned, profile, "max_amplitude_ua", message, "protocol").replace(
+                    f"the {profile.name} profile's", "the protocol's"
+                ),
+            )
+        )
+    metrics = _metrics(
+        planned.waveform.with_amplitude(requested),
+        planned.electrode_area_cm2,
+        profile.dc_window_s.value,
+    )
+    report = check_waveform(planned.waveform, metrics, profile, zone=planned.zone)
+    for v in report.violations:
+        if v.rule == "max_session_s":
+            continue
+        field = "amplitude_ua" if v.rule.startswith("zone_caps_ua") else _RULE_FIELDS[v.rule]
+        if field == "polarity" and planned.waveform.polarity == "alternating":
+            field = "reversal_s"  # alternating already balances: the reversals are too far apart
+        path = amplitude_path if field == "amplitude_ua" else _waveform_field_path(at, step, field)
+        value = getattr(planned.waveform, field)
+        errors.append(
+            InvalidValue(
+                path, value, _limit_rule(at, planned, profile, v.rule, v.message, v.source)
+            )
+        )
+    return errors
+
+
+def _limit_rule(
+    at: str, planned: PlannedStep, profile: LimitProfile, rule: str, message: str, source: str
+) -> str:
+    scaled = f" at intensity {planned.intensity:g}" if planned.intensity < 1 else ""
+    return (
+        f"in {at} ({planned.zone} zone{scaled}) {message}: the {profile.name} profile's {rule} "
+        f"[{source}]"
+    )
+
+
+def _sample_rate_hz(waveform: Waveform) -> float:
+    rate = max(4_000.0, 50.0 * waveform.frequency_hz)
+    if waveform.shape == "pulse":
+        rate = max(rate, 20.0 / (waveform.phase_us * 1e-6))
+    return min(rate, 200_000.0)
+
+
+@functools.lru_cache(maxsize=512)
+def _metrics(waveform: Waveform, electrode_area_cm2: float, dc_window_s: float) -> SignalMetrics:
+    """The waveform measured over long enough to see its DC and net-charge behaviour."""
+    duration_s = max(1.5 * dc_window_s, 4 * waveform.reversal_s, 5 / waveform.frequency_hz)
+    rate = _sample_rate_hz(waveform)
+    duration_s = min(duration_s, 2_000_000 / rate)
+    samples = render_steady(waveform, duration_s, rate)
+    return measure(samples, rate, electrode_area_cm2=electrode_area_cm2, dc_window_s=dc_window_s)
+
+
+def _duration_errors(
+    protocol: Protocol, steps: list[PlannedStep], profile: LimitProfile | None
+) -> list[InvalidValue]:
+    total_s = sum(s.duration_s for s in steps)
+    errors = []
+    if profile is not None and total_s > profile.max_session_s.value:
+        limit = profile.max_session_s
+        errors.append(
+            InvalidValue(
+                "steps",
+                f"{total_s:g} s",
+                f"the steps take {total_s / 60:.1f} min, past the {profile.name} profile's "
+                f"max_session_s {limit.value:g} s [{limit.source}]",
+            )
+        )
+    if profile is not None and profile.name == "home" and protocol.audience == "professional":
+        errors.append(
+            InvalidValue(
+                "audience",
+                protocol.audience,
+                "a professional protocol needs a professional profile",
+            )
+        )
+    estimate = protocol.estimated_minutes
+    if estimate is not None and abs(estimate * 60 - total_s) > 0.25 * total_s + 30:
+        errors.append(
+            InvalidValue("estimated_minutes", estimate, f"the steps take {total_s / 60:.1f} min")
+        )
+    return errors

@@ -1,0 +1,45 @@
+"""The face map SVG: well formed, every muscle drawn, steps numbered in order, one highlighted."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from microamp.protocols import MUSCLES, load_protocol, plan_protocol
+from microamp.viz.facemap import facemap_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_the_map_is_well_formed_svg_with_every_muscle() -> None:
+    root = ET.fromstring(facemap_svg())
+    assert root.tag == f"{SVG}svg"
+    muscles = root.find(f".//{SVG}g[@id='muscles']")
+    assert muscles is not None
+    drawn = len(muscles.findall(f"{SVG}polyline"))
+    assert drawn == sum(2 if m.paired else 1 for m in MUSCLES.values())
+
+
+def test_each_step_is_numbered_in_order_once_per_side() -> None:
+    steps = plan_protocol(load_protocol("home-express"))
+    root = ET.fromstring(facemap_svg(steps, title="home"))
+    groups = root.findall(f".//{SVG}g[@class='step']")
+    assert [int(g.attrib["data-step"]) for g in groups] == [s.index for s in steps]
+    for group, step in zip(groups, steps, strict=True):
+        numbers = [t.text for t in group.findall(f"{SVG}text")]
+        assert numbers == [str(step.index + 1)] * len(step.sides)
+
+
+def test_a_highlighted_step_is_drawn_last_and_the_others_dimmed() -> None:
+    steps = plan_protocol(load_protocol("home-express"))
+    root = ET.fromstring(facemap_svg(steps, highlight_step=3))
+    groups = root.findall(f".//{SVG}g[@class='step']")
+    assert groups[-1].attrib["data-step"] == "3"
+    assert groups[-1].attrib["opacity"] == "1"
+    assert all(g.attrib["opacity"] != "1" for g in groups[:-1])
+    assert 'marker-end="url(#arrow-hi)"' in ET.tostring(groups[-1], encoding="unicode")
+
+
+def test_text_from_a_protocol_is_escaped() -> None:
+    svg = facemap_svg(title="<script>alert(1)</script> & co")
+    assert "<script>" not in svg
+    ET.fromstring(svg)
