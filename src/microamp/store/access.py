@@ -1,0 +1,281 @@
+"""Who may reach the records, and what they did: personal API tokens and the audit log.
+
+The audit log is append-only and hash-chained: row ``seq`` stores the hash of row ``seq - 1``
+and its own hash over its content and that link, so changing, removing or reordering any row
+breaks the chain from that row on. `verify_audit_chain` finds the first broken row. The database
+refuses UPDATE and DELETE on the table (triggers, see the migration), and ``seq`` is unique, so
+two writers can never both extend the chain from the same row.
+
+Tokens are random (256 bits), shown once, and stored only as their SHA-256: a stolen database
+gives no usable token. A slow hash adds nothing for secrets of that entropy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from microamp.errors import InvalidValue
+from microamp.store.base import Base, JSONValue, UTCDateTime, utc_now
+
+__all__ = [
+    "AUDIT_ACTIONS",
+    "GENESIS_HASH",
+    "TOKEN_PREFIX",
+    "ApiToken",
+    "AuditEntry",
+    "AuditVerdict",
+    "append_audit",
+    "create_api_token",
+    "find_api_token",
+    "hash_token",
+    "list_api_tokens",
+    "revoke_api_token",
+    "verify_audit_chain",
+]
+
+AUDIT_ACTIONS = ("read", "write")
+GENESIS_HASH = "0" * 64
+TOKEN_PREFIX = "mat_"
+
+
+class AuditEntry(Base):
+    """One read or write of health data: who, when, what, and the link to the row before."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(10))
+    resource: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A personal API token: its SHA-256, a short visible prefix, and whether it still works."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- the audit chain ---------------------------------------------------------------------------
+
+
+def _entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    resource: str,
+    client_id: int | None,
+    detail: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    canonical = json.dumps(
+        {
+            "seq": seq,
+            "at": at.isoformat(timespec="milliseconds"),
+            "actor_id": actor_id,
+            "actor": actor,
+            "action": action,
+            "resource": resource,
+            "client_id": client_id,
+            "detail": dict(detail),
+            "prev_hash": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _clean_detail(detail: Mapping[str, Any] | None) -> dict[str, str | int | bool | None]:
+    """Detail values as strings, whole numbers, booleans or null: they hash the same after a
+    round trip through JSON or JSONB, which floats and nested values may not."""
+    clean: dict[str, str | int | bool | None] = {}
+    for key, value in (detail or {}).items():
+        if value is None or isinstance(value, bool | int | str):
+            clean[str(key)] = value
+        else:
+            clean[str(key)] = str(value)
+    return clean
+
+
+def append_audit(
+    session: Session,
+    *,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    resource: str,
+    client_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Add the next row of the chain to ``session`` (the caller commits, in the same
+    transaction as the write it records). On PostgreSQL a transaction-scoped advisory lock
+    keeps concurrent writers in line; elsewhere the unique ``seq`` refuses a fork."""
+    if action not in AUDIT_ACTIONS:
+        raise InvalidValue("action", action, f"must be one of {', '.join(AUDIT_ACTIONS)}")
+    if session.get_bind().dialect.name == "postgresql":
+        # one lock number for the whole audit log ("maau" in ASCII), released at commit
+        session.execute(select(func.pg_advisory_xact_lock(0x6D61_6175)))
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    now = utc_now()
+    at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "resource": resource,
+        "client_id": client_id,
+        "detail": _clean_detail(detail),
+        "prev_hash": prev_hash,
+    }
+    entry = AuditEntry(**fields, hash=_entry_hash(**fields))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class AuditVerdict:
+    """The result of checking the chain. ``broken_seq``: the first row that does not hold."""
+
+    rows: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_seq is None
+
+
+def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
+    last_seq = 0
+    while True:
+        chunk = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.seq > last_seq)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+        )
+        if not chunk:
+            return
+        yield from chunk
+        last_seq = chunk[-1].seq
+        session.expunge_all()
+
+
+def verify_audit_chain(session: Session) -> AuditVerdict:
+    """Walk the log in order, recomputing every hash and link."""
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    for entry in _rows(session):
+        count += 1
+        problem = _check_entry(entry, expected_seq, prev_hash)
+        if problem:
+            return AuditVerdict(rows=count, broken_seq=entry.seq, reason=problem)
+        expected_seq, prev_hash = entry.seq + 1, entry.hash
+    return AuditVerdict(rows=count)
+
+
+def _check_entry(entry: AuditEntry, expected_seq: int, prev_hash: str) -> str:
+    if entry.seq != expected_seq:
+        return f"row {expected_seq} is missing (the next row is {entry.seq})"
+    if entry.prev_hash != prev_hash:
+        return "its link does not match the hash of the row before"
+    recomputed = _entry_hash(
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor=entry.actor,
+        action=entry.action,
+        resource=entry.resource,
+        client_id=entry.client_id,
+        detail=entry.detail,
+        prev_hash=entry.prev_hash,
+    )
+    if recomputed != entry.hash:
+        return "its content does not match its hash (the row was changed)"
+    return ""
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(session: Session, *, user_id: int, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user_id``: the row, and the token itself (shown once, never stored)."""
+    cleaned = " ".join(name.split())
+    if not 1 <= len(cleaned) <= 100:
+        raise InvalidValue("name", name, "must be 1-100 characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user_id, name=cleaned, prefix=token[:10], token_hash=hash_token(token))
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def find_api_token(session: Session, token: str) -> ApiToken | None:
+    """The live (not revoked) token row matching ``token``, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    return row
+
+
+def list_api_tokens(session: Session, *, user_id: int) -> list[ApiToken]:
+    """A user's tokens, newest first, revoked ones included."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(session: Session, *, user_id: int, token_id: int) -> ApiToken | None:
+    """Revoke one of the user's own tokens; None when the user has no such token."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = utc_now()
+    session.flush()
+    return row

@@ -1,0 +1,28 @@
+"""Alembic environment: always run programmatically, on a connection handed in by
+`microamp.store.migrate` (there is no alembic.ini)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from microamp.store import models, session_models  # noqa: F401  (registers every table)
+from microamp.store.base import Base
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        # SQLite alters tables by copying them; batch mode does that for us.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through microamp.store.migrate (microamp db upgrade)")
+_run(connection)

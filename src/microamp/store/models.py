@@ -1,0 +1,223 @@
+"""Tables of the clinic: people, intake, consent, clearance, plans, progress, prices.
+
+Treatment sessions and what they record live in `microamp.store.session_models`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from microamp.store.base import Base, JSONValue, UTCDateTime, utc_now
+
+__all__ = [
+    "ROLES",
+    "Appointment",
+    "Client",
+    "Clearance",
+    "Consent",
+    "CoursePlan",
+    "IntakeForm",
+    "Package",
+    "Price",
+    "ProgressEntry",
+    "User",
+]
+
+ROLES = ("owner", "practitioner", "reception")
+APPOINTMENT_STATUSES = ("planned", "done", "cancelled", "missed")
+
+
+class User(Base):
+    """A person who works in the clinic. ``password_hash`` is argon2id, set by the web app."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('owner', 'practitioner', 'reception')", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="practitioner")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class Client(Base):
+    """A person treated. ``fitzpatrick_type`` is 1-6 (I-VI); ``concerns`` a list of words."""
+
+    __tablename__ = "clients"
+    __table_args__ = (CheckConstraint("fitzpatrick_type BETWEEN 1 AND 6", "fitzpatrick_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    fitzpatrick_type: Mapped[int | None] = mapped_column(Integer)
+    concerns: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    preferred_weekdays: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    intake_forms: Mapped[list[IntakeForm]] = relationship(
+        back_populates="client", order_by="IntakeForm.id"
+    )
+    consents: Mapped[list[Consent]] = relationship(back_populates="client", order_by="Consent.id")
+    clearances: Mapped[list[Clearance]] = relationship(
+        back_populates="client", order_by="Clearance.id"
+    )
+
+
+class IntakeForm(Base):
+    """Intake answers as given, and the screening they produced under one rules version."""
+
+    __tablename__ = "intake_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    rules_version: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(30))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue, default=list)
+    avoid_zones: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    deferred_until: Mapped[date | None] = mapped_column(Date)
+    screened_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    client: Mapped[Client] = relationship(back_populates="intake_forms")
+
+
+class Consent(Base):
+    """A signed consent: which text version, the signature as typed, and when."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    text_version: Mapped[str] = mapped_column(String(40))
+    typed_signature: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    witnessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    client: Mapped[Client] = relationship(back_populates="consents")
+
+
+class Clearance(Base):
+    """A physician's clearance. ``rule_ids`` are the screening rules it covers (empty: all)."""
+
+    __tablename__ = "clearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    physician_name: Mapped[str] = mapped_column(String(200))
+    rule_ids: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    document_ref: Mapped[str] = mapped_column(String(500), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    client: Mapped[Client] = relationship(back_populates="clearances")
+
+
+class CoursePlan(Base):
+    """A course of sessions built from a template; its appointments are the dates."""
+
+    __tablename__ = "course_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    protocol_name: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    months: Mapped[int] = mapped_column(Integer)
+    price_per_session_cents: Mapped[int | None] = mapped_column(Integer)
+    estimated_cost_cents: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    appointments: Mapped[list[Appointment]] = relationship(
+        back_populates="plan", order_by="Appointment.number", cascade="all, delete-orphan"
+    )
+
+
+class Appointment(Base):
+    """One planned session of a course. ``checkin`` marks where progress is reviewed."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "number"),
+        CheckConstraint("phase IN ('initial', 'maintenance')", "phase"),
+        CheckConstraint("status IN ('planned', 'done', 'cancelled', 'missed')", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("course_plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    on_date: Mapped[date] = mapped_column(Date, index=True)
+    phase: Mapped[str] = mapped_column(String(20))
+    checkin: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+
+    plan: Mapped[CoursePlan] = relationship(back_populates="appointments")
+
+
+class ProgressEntry(Base):
+    """A progress check: a photo on disk (EXIF stripped) and ratings 0-10 by name."""
+
+    __tablename__ = "progress_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    treatment_session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_sessions.id"))
+    taken_on: Mapped[date] = mapped_column(Date)
+    photo_path: Mapped[str | None] = mapped_column(String(1000))
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    ratings: Mapped[dict[str, int]] = mapped_column(JSONValue, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Price(Base):
+    """The price of one session of a protocol, in minor units (cents) of ``currency``."""
+
+    __tablename__ = "prices"
+    __table_args__ = (CheckConstraint("amount_cents >= 0", "amount_cents"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    protocol_name: Mapped[str] = mapped_column(String(200), unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+
+class Package(Base):
+    """A bundle of ``sessions`` sold at ``discount_pct`` off the per-session price."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        CheckConstraint("sessions > 0", "sessions"),
+        CheckConstraint("discount_pct >= 0 AND discount_pct < 100", "discount_pct"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    sessions: Mapped[int] = mapped_column(Integer)
+    discount_pct: Mapped[float] = mapped_column(Numeric(5, 2, asdecimal=False))
+    protocol_name: Mapped[str | None] = mapped_column(String(200))

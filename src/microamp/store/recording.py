@@ -1,0 +1,284 @@
+"""`SessionRecorder`: writes a treatment-session record while the session runs.
+
+Give it to the session runner as a subscriber. It accepts events (plain dicts with ``kind`` and
+``t_s``, or objects with ``to_dict()``) and telemetry frames (`TelemetryFrame` or its dict):
+
+    recorder = SessionRecorder.start(store, protocol_name="lift", device_url="sim://")
+    runner.subscribe(recorder)         # every event and frame goes to recorder(item)
+    ...                                # the end event closes the record by itself
+
+Each event is committed in its own short transaction, so whatever kills the process, the record
+holds every event emitted before; recovery then marks it ``interrupted``. Telemetry is buffered
+and flushed as compressed chunks every ``telemetry_flush_s`` of device time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import update
+
+from microamp.errors import InvalidValue, StoreError
+from microamp.store.base import utc_now
+from microamp.store.db import Store
+from microamp.store.session_models import (
+    TERMINAL_STATUSES,
+    SessionEvent,
+    TelemetryChunk,
+    TreatmentSession,
+)
+from microamp.store.telemetry import CODEC, COLUMNS, TelemetryBuffer
+
+__all__ = ["END_KINDS", "SessionRecorder", "event_dict", "json_safe"]
+
+# An event of one of these kinds ends the session; its ``status`` (or its kind, when the kind is
+# itself a status such as ``completed``) is the record's final status.
+END_KINDS = frozenset({"session_ended", "session_end", "ended", "finished"}) | TERMINAL_STATUSES
+_DOSE_KEYS = ("dose_by_zone", "dose")
+_DELIVERED_KEYS = ("delivered_settings", "delivered")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None and tuples/sets as lists (JSON, JSONB-safe)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [json_safe(v) for v in items]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    to_dict = getattr(value, "to_dict", None)
+    return json_safe(to_dict()) if callable(to_dict) else str(value)
+
+
+def event_dict(event: object) -> dict[str, Any]:
+    """An event as a JSON-safe dict; `InvalidValue` unless it has a ``kind`` and a finite ``t_s``."""
+    if isinstance(event, Mapping):
+        raw = dict(event)
+    elif callable(getattr(event, "to_dict", None)):
+        raw = dict(event.to_dict())  # type: ignore[attr-defined]
+    else:
+        raise InvalidValue("event", type(event).__name__, "must be a mapping or have to_dict()")
+    kind, t_s = raw.get("kind"), raw.get("t_s")
+    if not isinstance(kind, str) or not kind:
+        raise InvalidValue("event.kind", kind, "every event needs a kind")
+    if isinstance(t_s, bool) or not isinstance(t_s, int | float) or not math.isfinite(t_s):
+        raise InvalidValue("event.t_s", t_s, "every event needs a finite time in seconds")
+    safe: dict[str, Any] = json_safe(raw)
+    return safe
+
+
+def _is_event(item: object) -> bool:
+    if isinstance(item, Mapping):
+        return "kind" in item
+    return hasattr(item, "kind")
+
+
+class SessionRecorder:
+    """Records one session. Create it with `start`; feed it with ``recorder(item)``."""
+
+    def __init__(self, store: Store, session_id: int) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.status = "running"
+        self._seq = 0
+        self._chunk_seq = 0
+        self._frames = 0
+        self._last_t_s = 0.0
+        self._buffer = TelemetryBuffer(store.settings.telemetry_hz)
+
+    @classmethod
+    def start(
+        cls,
+        store: Store,
+        *,
+        protocol_name: str,
+        protocol_version: str = "",
+        protocol_hash: str = "",
+        device_url: str = "",
+        device_capabilities: Mapping[str, Any] | None = None,
+        client_id: int | None = None,
+        practitioner_id: int | None = None,
+        appointment_id: int | None = None,
+        avoid_zones: Sequence[str] = (),
+    ) -> SessionRecorder:
+        """Open a ``running`` record now and return its recorder."""
+        record = TreatmentSession(
+            protocol_name=protocol_name,
+            protocol_version=protocol_version,
+            protocol_hash=protocol_hash,
+            device_url=device_url,
+            device_capabilities=json_safe(dict(device_capabilities or {})),
+            client_id=client_id,
+            practitioner_id=practitioner_id,
+            appointment_id=appointment_id,
+            avoid_zones=sorted(avoid_zones),
+            status="running",
+            recorder_host=socket.gethostname(),
+            recorder_pid=os.getpid(),
+        )
+        with store.transaction() as session:
+            session.add(record)
+            session.flush()
+            session_id = record.id
+        return cls(store, session_id)
+
+    # -- subscriber ---------------------------------------------------------------------------
+
+    def __call__(self, item: object) -> None:
+        """Take one event or one telemetry frame."""
+        if _is_event(item):
+            self.record_event(item)
+        else:
+            self.record_telemetry(item)
+
+    def record_event(self, event: object) -> None:
+        """Commit one event now; an end event also closes the record."""
+        self._check_running()
+        data = event_dict(event)
+        kind = data["kind"]
+        if kind in END_KINDS:
+            status = data.get("status") if kind not in TERMINAL_STATUSES else kind
+            self.finish(
+                status if isinstance(status, str) else "completed",
+                dose_by_zone=_first(data, _DOSE_KEYS),
+                delivered_settings=_first(data, _DELIVERED_KEYS),
+                end_event=data,
+            )
+            return
+        with self.store.transaction() as session:
+            self._touch(session, event_count=self._seq + 1)
+            self._add_event(session, data)
+
+    def record_telemetry(self, frame: object) -> None:
+        """Buffer one frame; flush a chunk once the buffer spans ``telemetry_flush_s``."""
+        self._check_running()
+        self._buffer.add(frame)
+        self._frames += 1
+        if self._buffer.span_s() >= self.store.settings.telemetry_flush_s:
+            self.flush_telemetry()
+
+    def flush_telemetry(self, *, final: bool = False) -> None:
+        """Write the buffered telemetry as one compressed chunk."""
+        with self.store.transaction() as session:
+            self._write_chunk(session, final=final)
+            self._touch(session)
+
+    # -- the end ------------------------------------------------------------------------------
+
+    def finish(
+        self,
+        status: str,
+        *,
+        dose_by_zone: Mapping[str, Any] | None = None,
+        delivered_settings: Mapping[str, Any] | None = None,
+        end_event: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Close the record: remaining telemetry, the end event, status, dose, settings."""
+        self._check_running()
+        if status not in TERMINAL_STATUSES:
+            raise InvalidValue(
+                "status", status, f"must be one of {', '.join(sorted(TERMINAL_STATUSES))}"
+            )
+        end = dict(end_event or {"kind": status, "t_s": self._last_t_s})
+        with self.store.transaction() as session:
+            self._write_chunk(session, final=True)
+            values: dict[str, Any] = {"status": status, "ended_at": utc_now()}
+            if dose_by_zone is not None:
+                values["dose_by_zone"] = json_safe(dict(dose_by_zone))
+            if delivered_settings is not None:
+                values["delivered_settings"] = json_safe(dict(delivered_settings))
+            self._touch(session, event_count=self._seq + 1, **values)
+            self._add_event(session, json_safe(end))
+        self.status = status
+
+    def close(self) -> None:
+        """End a record the session never ended (the runner raised): it is ``interrupted``."""
+        if self.status == "running":
+            self.finish(
+                "interrupted",
+                end_event={
+                    "kind": "interrupted",
+                    "t_s": self._last_t_s,
+                    "reason": "the session ended without an end event",
+                },
+            )
+
+    def __enter__(self) -> SessionRecorder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _check_running(self) -> None:
+        if self.status != "running":
+            raise StoreError(f"session record {self.session_id} is already {self.status}")
+
+    def _add_event(self, session: Any, data: dict[str, Any]) -> None:
+        payload = {k: v for k, v in data.items() if k not in ("kind", "t_s")}
+        t_s = float(data.get("t_s") or 0.0)
+        session.add(
+            SessionEvent(
+                session_id=self.session_id,
+                seq=self._seq,
+                kind=str(data["kind"]),
+                t_s=t_s,
+                data=payload,
+            )
+        )
+        self._seq += 1
+        self._last_t_s = max(self._last_t_s, t_s)
+
+    def _write_chunk(self, session: Any, *, final: bool) -> None:
+        chunk = self._buffer.take(final=final)
+        if chunk is None:
+            return
+        session.add(
+            TelemetryChunk(
+                session_id=self.session_id,
+                seq=self._chunk_seq,
+                t_start_s=chunk.t_start_s,
+                t_end_s=chunk.t_end_s,
+                rows=chunk.rows,
+                source_frames=chunk.source_frames,
+                codec=CODEC,
+                columns=list(COLUMNS),
+                data=chunk.data,
+                flag_changes=json_safe(chunk.flag_changes),
+            )
+        )
+        self._chunk_seq += 1
+
+    def _touch(self, session: Any, **values: Any) -> None:
+        """Update the record (``values``, frame count, last write) in the same transaction as
+        the rows it accompanies, and only while it is still ``running``: compare-and-set, so a
+        record that recovery has closed is never written to again."""
+        result = session.execute(
+            update(TreatmentSession)
+            .where(TreatmentSession.id == self.session_id, TreatmentSession.status == "running")
+            .values(telemetry_frames=self._frames, last_write_at=utc_now(), **values)
+        )
+        if result.rowcount != 1:
+            raise StoreError(f"session record {self.session_id} is no longer running")
+
+
+def _first(data: Mapping[str, Any], keys: Sequence[str]) -> Mapping[str, Any] | None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, Mapping):
+            return value
+    return None

@@ -1,0 +1,94 @@
+"""Recovery: a ``running`` record whose recorder is gone becomes ``interrupted``.
+
+On this host a recorder is gone when its process no longer exists; a record written from
+another host is judged by its last write, older than ``stale_after_s``. Every event already
+committed stays; one ``interrupted`` event is appended so the record says what happened.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microamp.store.base import utc_now
+from microamp.store.session_models import SessionEvent, TreatmentSession
+
+__all__ = ["process_alive", "recover_interrupted"]
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            # The state follows the parenthesised command name: "Z" is a zombie, already dead.
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _recorder_gone(
+    record: TreatmentSession, *, host: str, now: datetime, stale_after_s: float
+) -> bool:
+    if record.recorder_host == host and record.recorder_pid is not None:
+        return not process_alive(record.recorder_pid)
+    return now - record.last_write_at > timedelta(seconds=stale_after_s)
+
+
+def recover_interrupted(
+    session: Session,
+    *,
+    stale_after_s: float = 300.0,
+    now: datetime | None = None,
+    host: str | None = None,
+) -> list[int]:
+    """Mark every orphaned ``running`` record ``interrupted``; returns their ids.
+
+    The caller commits. The status change is compare-and-set on ``running``, so two
+    processes recovering at once cannot both append the closing event.
+    """
+    now = now or utc_now()
+    host = host or socket.gethostname()
+    running = session.scalars(
+        select(TreatmentSession).where(TreatmentSession.status == "running").with_for_update()
+    ).all()
+    recovered = []
+    for record in running:
+        if _recorder_gone(record, host=host, now=now, stale_after_s=stale_after_s):
+            _close_as_interrupted(session, record, now=now)
+            recovered.append(record.id)
+    session.flush()
+    return recovered
+
+
+def _close_as_interrupted(session: Session, record: TreatmentSession, *, now: datetime) -> None:
+    last_t_s = session.scalar(
+        select(func.max(SessionEvent.t_s)).where(SessionEvent.session_id == record.id)
+    )
+    session.add(
+        SessionEvent(
+            session_id=record.id,
+            seq=record.event_count,
+            kind="interrupted",
+            t_s=float(last_t_s or 0.0),
+            data={
+                "reason": "the recording process ended before the session did",
+                "recorder_host": record.recorder_host,
+                "recorder_pid": record.recorder_pid,
+            },
+            recorded_at=now,
+        )
+    )
+    record.event_count += 1
+    record.status = "interrupted"
+    record.ended_at = record.last_write_at
+    record.last_write_at = now
