@@ -2,9 +2,18 @@
 
 After python-can's ``BusABC``: `apply`, `heartbeat`, `stop`, `poll`, `telemetry` and `close` live
 here once (validation, state, idempotence, fail-safe on error); a driver implements `_apply`,
-`_stop`, `_read` and `_close`. Commands are parametric (waveform + intensity + expiry), never
-raw samples, so a sample-rendering backend (sim, sound card) and a firmware that renders itself
-(serial) take the same command. Every command expires: without a heartbeat, output goes to zero.
+`_stop`, `_read` and `_close`, and may implement `_advance` (bring itself up to the clock's present
+under the state in force, before any change) and `_heartbeat`. Commands are parametric (waveform +
+intensity + expiry), never raw samples, so a sample-rendering backend (sim, sound card) and a
+firmware that renders itself (serial) take the same command. Every command expires: without a
+heartbeat, output goes to zero.
+
+Faults a device detects itself (an expired command, a lost contact, a pulled cable) are recorded
+with `_raise_fault` after output is already zero; `fault` holds the one that stopped the device
+and `drain_faults` hands every recorded fault over exactly once (the supervisor reports them).
+
+A driver refuses a command it cannot carry by raising `InvalidValue` from `_apply` before it
+changes anything: the refusal propagates as is and the command in force stays in force.
 """
 
 from __future__ import annotations
@@ -13,14 +22,14 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 from microamp.clock import Clock
 from microamp.errors import DeviceError, InvalidValue
 from microamp.safety.faults import Fault, FaultCode
 from microamp.stimulus.waveform import Waveform
 
-__all__ = ["Capabilities", "Command", "Device", "TelemetryFrame", "MAX_EXPIRY_S"]
+__all__ = ["Capabilities", "Command", "Device", "TelemetryFrame", "MAX_EXPIRY_S", "open_devices"]
 
 # No command may live longer than this without renewal (DG-LAB wants a packet every 100 ms;
 # 2 s leaves room for a busy host while bounding how long a hung one can leave current on).
@@ -72,7 +81,16 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class TelemetryFrame:
-    """One measurement, in device time. ``flags`` name conditions (``open_circuit``, ...)."""
+    """One measurement over the ``window_s`` ending at ``t_s`` (device time, seconds).
+
+    ``commanded_ua`` and ``delivered_ua`` are mean absolute currents over the window (so
+    ``delivered_ua * window_s`` is the charge delivered, in µC), ``peak_ua`` the largest delivered
+    current, ``voltage_v`` the largest output voltage magnitude, ``impedance_ohm`` the voltage
+    needed per ampere (peak voltage over peak current; inf for an open circuit, nan while idle).
+    ``flags`` name conditions: ``open_circuit``, ``compliance`` (the source reached its
+    compliance voltage), ``unmeasured`` (the backend cannot measure its output).
+    ``window_s`` is 0 where a backend does not report it.
+    """
 
     t_s: float
     commanded_ua: float
@@ -81,12 +99,28 @@ class TelemetryFrame:
     voltage_v: float
     impedance_ohm: float
     flags: frozenset[str] = field(default_factory=frozenset)
+    window_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["flags"] = sorted(self.flags)
         data["impedance_ohm"] = self.impedance_ohm if math.isfinite(self.impedance_ohm) else None
         return data
+
+    @property
+    def charge_uc(self) -> float:
+        """Absolute charge delivered over the window, µC."""
+        return self.delivered_ua * self.window_s
+
+
+# Every device opened in this process and not yet closed: for an emergency stop of all output,
+# and for tests that fail when a device is left open.
+_OPEN_DEVICES: dict[int, Device] = {}
+
+
+def open_devices() -> list[Device]:
+    """Every device opened and not yet closed in this process, oldest first."""
+    return list(_OPEN_DEVICES.values())
 
 
 class Device(ABC):
@@ -96,10 +130,12 @@ class Device(ABC):
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
+        _OPEN_DEVICES[id(self)] = self
         self._closed = False
         self._command: Command | None = None
         self._expires_at_s: float | None = None
         self._fault: Fault | None = None
+        self._fault_log: list[Fault] = []
         self._last_frame: TelemetryFrame | None = None
 
     # -- what drivers provide ---------------------------------------------------------------
@@ -119,6 +155,10 @@ class Device(ABC):
     @abstractmethod
     def _read(self) -> list[TelemetryFrame]:
         """Bring the device up to ``clock.now()`` and return the frames produced since last call."""
+
+    def _advance(self) -> None:
+        """Bring the device up to ``clock.now()`` under the command in force (may raise faults)."""
+        return None
 
     def _heartbeat(self) -> None:
         """Renew the present command (a firmware driver sends a heartbeat message)."""
@@ -145,20 +185,28 @@ class Device(ABC):
         return self._fault
 
     def apply(self, command: Command) -> None:
-        """Start or change output. Raises `DeviceError` if closed, `InvalidValue` if out of range.
+        """Start or change output. Raises `DeviceError` if closed, `InvalidValue` if refused.
 
-        A command past the device's capabilities is refused whole and changes nothing.
+        A command past the device's capabilities, or one the driver cannot carry, is refused
+        whole and changes nothing: the command in force stays in force.
         """
         self._check_open()
         self._check_capabilities(command)
+        self._guarded(self._advance)
+        try:
+            self._apply(command)
+        except InvalidValue:
+            raise
+        except Exception as exc:
+            self._fail(exc)
         self._fault = None
         self._command = command
         self._expires_at_s = self.clock.now() + command.expires_after_s
-        self._guarded(self._apply, command)
 
     def heartbeat(self) -> None:
-        """Renew the present command for another ``expires_after_s``."""
+        """Renew the present command for another ``expires_after_s`` (nothing if none in force)."""
         self._check_open()
+        self._guarded(self._advance)
         if self._command is None:
             return
         self._expires_at_s = self.clock.now() + self._command.expires_after_s
@@ -166,15 +214,22 @@ class Device(ABC):
 
     def stop(self) -> None:
         """Zero output now. Idempotent; safe on a closed or faulted device."""
-        self._command = None
-        self._expires_at_s = None
-        if not self._closed:
+        if self._closed:
+            self._command = None
+            self._expires_at_s = None
+            return
+        try:
+            self._advance()
+        finally:
+            self._command = None
+            self._expires_at_s = None
             self._stop()
 
     def poll(self) -> list[TelemetryFrame]:
         """Advance to the clock's present and return the new telemetry frames."""
         self._check_open()
-        frames = self._guarded(self._read)
+        self._guarded(self._advance)
+        frames: list[TelemetryFrame] = self._guarded(self._read)
         if frames:
             self._last_frame = frames[-1]
         return frames
@@ -182,6 +237,11 @@ class Device(ABC):
     def telemetry(self) -> TelemetryFrame | None:
         """The latest telemetry frame seen by `poll`."""
         return self._last_frame
+
+    def drain_faults(self) -> list[Fault]:
+        """Every fault recorded since the last call, oldest first (each handed over once)."""
+        faults, self._fault_log = self._fault_log, []
+        return faults
 
     @property
     def expires_at_s(self) -> float | None:
@@ -195,6 +255,7 @@ class Device(ABC):
             self.stop()
         finally:
             self._closed = True
+            _OPEN_DEVICES.pop(id(self), None)
             self._close()
 
     def __enter__(self) -> Device:
@@ -214,6 +275,7 @@ class Device(ABC):
         """Record a fault the device detected itself; output must already be zero."""
         self._command = None
         self._expires_at_s = None
+        self._fault_log.append(fault)
         if self._fault is None:
             self._fault = fault
 
@@ -242,16 +304,21 @@ class Device(ABC):
         try:
             return hook(*args)
         except Exception as exc:
-            try:
-                self._stop()
-            finally:
-                self._raise_fault(
-                    Fault.of(
-                        FaultCode.DRIVER_ERROR,
-                        detected_t_s=self.clock.now(),
-                        detail={"error": f"{type(exc).__name__}: {exc}"},
-                    )
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> NoReturn:
+        """Zero output, record a driver error (unless the driver recorded why), raise DeviceError."""
+        try:
+            self._stop()
+        finally:
+            self._raise_fault(
+                Fault.of(
+                    FaultCode.DRIVER_ERROR,
+                    detected_t_s=self.clock.now(),
+                    zero_t_s=self.clock.now(),
+                    detail={"error": f"{type(exc).__name__}: {exc}"},
                 )
-            if isinstance(exc, DeviceError):
-                raise
-            raise DeviceError(f"{self.backend} driver failed: {exc}") from exc
+            )
+        if isinstance(exc, DeviceError):
+            raise exc
+        raise DeviceError(f"{self.backend} driver failed: {exc}") from exc

@@ -1,5 +1,6 @@
 """Safety: limit profiles, layered constraints, the output guard and fault codes."""
 
+from microamp.safety.adaptive import AdaptiveIntensity, Adjustment
 from microamp.safety.check import LimitReport, Violation, check_waveform
 from microamp.safety.constraints import Clamp, Constraint, Layer, amplitude_constraint
 from microamp.safety.faults import Fault, FaultCode
@@ -12,8 +13,11 @@ from microamp.safety.limits import (
     get_profile,
     load_profile,
 )
+from microamp.safety.monitor import MonitorLimits, TelemetryMonitor
 
 __all__ = [
+    "AdaptiveIntensity",
+    "Adjustment",
     "BUILTIN_PROFILES",
     "ZONES",
     "Clamp",
@@ -25,7 +29,9 @@ __all__ = [
     "Limit",
     "LimitProfile",
     "LimitReport",
+    "MonitorLimits",
     "OutputGuard",
+    "TelemetryMonitor",
     "Violation",
     "amplitude_constraint",
     "check_waveform",

@@ -1,0 +1,318 @@
+"""`SimDevice`, the ``sim`` backend: a constant-current stimulator into a simulated face.
+
+``sim://?load=gel&seed=1&fault=contact-loss@5`` renders the command through the engine's
+`Renderer` and the `OutputGuard` (limits from the profile, the peak lowered to the command's
+zone cap and the device's maximum), drives the electrode-skin load of `microamp.devices.load`
+with a compliance voltage, trips on its own when the load stops taking the current
+(`ShortfallTrip`), and reports telemetry frames with seeded measurement noise.
+
+It renders up to ``clock.now()`` whenever the host touches it, so on a `SimulatedClock` a session
+runs as fast as the CPU allows, and identically for the same seed.
+
+When a command expires (no heartbeat within its ``expires_after_s``), output goes to zero at
+that sample on its own and the device records a ``command_expired`` fault: the host that
+forgot to renew is at fault, and the record should say so.
+
+URL parameters (all optional):
+    load=gel|wet|dry|lifted   preset (DOMAIN.md figures); rs_ohm=, rp_ohm=, cp_nf= override it
+    compliance_v=40           the source's compliance (at most the profile's max_compliance_v)
+    max_ua=1000               the device's maximum current
+    rate_hz=20000             samples per second;  telemetry_hz=100  frames per second
+    noise_ua=0.5, noise_v=0.01   measurement noise (standard deviation per frame)
+    seed=0                    noise seed;  ramp_s=1  full-scale ramp up on a fresh start
+    trip_ms=0.5               how long a shortfall lasts before the device trips
+    fault=KIND@SECONDS        injected faults (repeatable): contact-loss, dry, disconnect, stall
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from microamp.clock import Clock
+from microamp.devices.base import Capabilities, Command, Device, TelemetryFrame
+from microamp.devices.frames import FrameMeter
+from microamp.devices.injection import InjectedFault, parse_injected_faults
+from microamp.devices.load import LOAD_PRESETS, LoadModel, LoadParams
+from microamp.devices.protection import ShortfallTrip
+from microamp.devices.urls import DeviceURL
+from microamp.errors import DeviceError, DeviceURLError, InvalidValue
+from microamp.safety.faults import Fault, FaultCode
+from microamp.safety.guard import GuardLimits, OutputGuard
+from microamp.safety.limits import LimitProfile
+from microamp.stimulus.renderer import Envelope, Renderer
+
+__all__ = ["SimDevice", "SimSettings"]
+
+FloatArray = npt.NDArray[np.float64]
+
+# The longest block rendered at once: bounds memory, not behaviour.
+MAX_BLOCK = 4096
+
+
+class SimSettings:
+    """Every setting of a simulated device, checked. Built from a URL by `from_url`."""
+
+    def __init__(
+        self,
+        load: LoadParams | None = None,
+        *,
+        compliance_v: float = 40.0,
+        max_ua: float = 1000.0,
+        rate_hz: float = 20_000.0,
+        telemetry_hz: float = 100.0,
+        noise_ua: float = 0.5,
+        noise_v: float = 0.01,
+        seed: int = 0,
+        ramp_s: float = 1.0,
+        trip_ms: float = 0.5,
+        faults: list[InjectedFault] | None = None,
+        load_name: str = "gel",
+    ) -> None:
+        self.load = load or LOAD_PRESETS["gel"]
+        self.load_name = load_name
+        self.compliance_v = compliance_v
+        self.max_ua = max_ua
+        self.rate_hz = rate_hz
+        self.frame_samples = max(1, round(rate_hz / telemetry_hz))
+        self.noise_ua = noise_ua
+        self.noise_v = noise_v
+        self.seed = seed
+        self.ramp_s = ramp_s
+        self.trip_samples = max(1, round(trip_ms * 1e-3 * rate_hz))
+        self.faults = sorted(faults or [])
+
+    @classmethod
+    def from_url(cls, url: DeviceURL, profile: LimitProfile) -> SimSettings:
+        """Read every sim parameter; raise `DeviceURLError` naming a bad or unknown one."""
+        name = url.text("load", "gel", choices=tuple(LOAD_PRESETS))
+        preset = LOAD_PRESETS[name]
+        load = preset.with_values(
+            rs_ohm=url.number("rs_ohm", preset.rs_ohm, low=0, high=1e9, low_open=True),
+            rp_ohm=url.number("rp_ohm", preset.rp_ohm, low=0, high=1e10, low_open=True),
+            cp_nf=url.number("cp_nf", preset.cp_nf, low=0, high=1e6, low_open=True),
+        )
+        max_compliance_v = profile.max_compliance_v.value
+        settings = cls(
+            load,
+            compliance_v=url.number("compliance_v", 40.0, low=1.0, high=max_compliance_v),
+            max_ua=url.number("max_ua", 1000.0, low=0, high=1000.0, low_open=True),
+            rate_hz=url.number("rate_hz", 20_000.0, low=1000.0, high=1e6),
+            telemetry_hz=url.number("telemetry_hz", 100.0, low=1.0, high=1000.0),
+            noise_ua=url.number("noise_ua", 0.5, low=0.0, high=100.0),
+            noise_v=url.number("noise_v", 0.01, low=0.0, high=10.0),
+            seed=url.integer("seed", 0),
+            ramp_s=url.number("ramp_s", 1.0, low=0.0, high=60.0),
+            trip_ms=url.number("trip_ms", 0.5, low=0.0, high=1000.0, low_open=True),
+            faults=parse_injected_faults(url.every("fault")),
+            load_name=name,
+        )
+        if url.location not in ("", "/"):
+            raise DeviceURLError("url", url.url, "sim:// takes no location: write sim://?load=gel")
+        url.finish()
+        return settings
+
+
+class SimDevice(Device):
+    """A simulated constant-current stimulator (see the module docstring)."""
+
+    backend: ClassVar[str] = "sim"
+
+    def __init__(self, clock: Clock, profile: LimitProfile, settings: SimSettings | None = None):
+        super().__init__(clock)
+        self.profile = profile
+        self.settings = s = settings or SimSettings()
+        self._caps = Capabilities(
+            backend="sim",
+            max_current_ua=s.max_ua,
+            compliance_v=s.compliance_v,
+            sample_rate_hz=s.rate_hz,
+            model=f"microamp simulator ({s.load_name} load)",
+        )
+        self.load = LoadModel(s.load, s.rate_hz, s.compliance_v)
+        self._index = math.floor(clock.now() * s.rate_hz + 1e-6)
+        self._meter = FrameMeter(
+            s.rate_hz, s.frame_samples, noise_ua=s.noise_ua, noise_v=s.noise_v, seed=s.seed
+        )
+        self._trip = ShortfallTrip(s.trip_samples)
+        self._events = list(s.faults)
+        self._renderer: Renderer | None = None
+        self._guard: OutputGuard | None = None
+        self._guard_origin = 0
+        self._frames: list[TelemetryFrame] = []
+        self._stalled = False
+        self._disconnected = False
+        self.delivered_uc = 0.0
+
+    @classmethod
+    def from_url(cls, url: DeviceURL, *, clock: Clock, profile: LimitProfile) -> SimDevice:
+        return cls(clock, profile, SimSettings.from_url(url, profile))
+
+    @classmethod
+    def availability(cls) -> str | None:
+        return None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._caps
+
+    @property
+    def time_s(self) -> float:
+        """Device time rendered so far, seconds."""
+        return self._index / self.settings.rate_hz
+
+    @property
+    def output_on(self) -> bool:
+        """True while the source is driving a command (even at zero level)."""
+        return self._renderer is not None
+
+    # -- driver hooks --------------------------------------------------------------------------
+
+    def _apply(self, command: Command) -> None:
+        if self._disconnected:
+            raise DeviceError("the sim device is disconnected")
+        peak_ua = self._peak_cap_ua(command)
+        limits = GuardLimits.from_profile(self.profile, peak_ua=peak_ua)
+        if self._renderer is None or self._guard is None:
+            self._start(command, limits)
+            return
+        self._guard.set_limits(limits)
+        if command.waveform != self._renderer.waveform:
+            self._renderer.set_waveform(command.waveform)
+        self._renderer.set_intensity(command.intensity)
+
+    def _peak_cap_ua(self, command: Command) -> float:
+        """The largest peak this command may reach; refuse it whole if it asks for more."""
+        cap_ua = min(self.profile.zone_cap_ua(command.zone), self._caps.max_current_ua)
+        if command.commanded_ua > cap_ua * (1 + 1e-9):
+            where = f" on the {command.zone}" if command.zone else ""
+            raise InvalidValue(
+                "amplitude_ua",
+                command.commanded_ua,
+                f"the {self.profile.name} profile allows at most {cap_ua:g} µA{where}",
+            )
+        return cap_ua
+
+    def _start(self, command: Command, limits: GuardLimits) -> None:
+        s = self.settings
+        self._renderer = Renderer(
+            command.waveform,
+            s.rate_hz,
+            block_size=MAX_BLOCK,
+            envelope=Envelope(ramp_up_s=s.ramp_s, ramp_down_s=s.ramp_s),
+            intensity=command.intensity,
+            max_slew_ua_s=self.profile.max_slew_ua_s.value,
+        )
+        self._guard = OutputGuard(limits, s.rate_hz)
+        self._guard_origin = self._index
+        self._trip.reset()
+
+    def _stop(self) -> None:
+        self._renderer = None
+        self._guard = None
+
+    def _read(self) -> list[TelemetryFrame]:
+        frames, self._frames = self._frames, []
+        return frames
+
+    def _advance(self) -> None:
+        target = math.floor(self.clock.now() * self.settings.rate_hz + 1e-6)
+        while True:
+            self._fire_due()
+            if self._index >= target:
+                return
+            end = min(target, self._index + MAX_BLOCK, self._next_boundary())
+            self._render(end - self._index)
+
+    # -- time line -----------------------------------------------------------------------------
+
+    def _to_index(self, t_s: float) -> int:
+        return math.ceil(t_s * self.settings.rate_hz - 1e-6)
+
+    def _next_boundary(self) -> int:
+        candidates = [self._to_index(e.t_s) for e in self._events]
+        if self._renderer is not None and self._expires_at_s is not None:
+            candidates.append(self._to_index(self._expires_at_s))
+        later = [c for c in candidates if c > self._index]
+        return min(later, default=self._index + MAX_BLOCK)
+
+    def _fire_due(self) -> None:
+        while self._events and self._to_index(self._events[0].t_s) <= self._index:
+            self._inject(self._events.pop(0))
+        expires = self._expires_at_s
+        if self._renderer is not None and expires is not None:
+            if self._to_index(expires) <= self._index:
+                self._zero_with(Fault.of(FaultCode.COMMAND_EXPIRED, **self._times(self._index)))
+
+    def _inject(self, event: InjectedFault) -> None:
+        if event.kind == "contact-loss":
+            self.load.set_params(replace(self.load.params, open_circuit=True))
+        elif event.kind == "dry":
+            self.load.set_params(LOAD_PRESETS["dry"])
+        elif event.kind == "stall":
+            self._stalled = True
+            self._meter.skip()
+        elif event.kind == "disconnect":
+            self._disconnected = True
+            self._stalled = True
+            self._meter.skip()
+            self._zero_with(Fault.of(FaultCode.DISCONNECTED, **self._times(self._index)))
+
+    def _times(self, index: int, onset_index: int | None = None) -> dict[str, float]:
+        rate = self.settings.rate_hz
+        onset = index if onset_index is None else onset_index
+        return {"onset_t_s": onset / rate, "detected_t_s": index / rate, "zero_t_s": index / rate}
+
+    def _zero_with(self, fault: Fault) -> None:
+        self._stop()
+        self._raise_fault(fault)
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _render(self, n: int) -> None:
+        start = self._index
+        fault: Fault | None = None
+        fault_offset = n
+        if self._renderer is not None and self._guard is not None:
+            block = self._renderer.render(n)
+            commanded = self._guard.process(block.samples_ua, block.envelope_ua).copy()
+            if self._guard.fault is not None:
+                index = self._guard_origin + int(self._guard.fault.detail.get("sample_index", 0))
+                fault = Fault.of(
+                    self._guard.fault.code,
+                    **self._times(index),
+                    detail=dict(self._guard.fault.detail),
+                )
+                fault_offset = index - start
+        else:
+            commanded = np.zeros(n)
+        v_before = self.load.v_v
+        result = self.load.step(commanded)
+        if self._renderer is not None:
+            trip = self._trip.check(commanded, result.delivered_ua, result.saturated)
+            if trip is not None and trip.index < fault_offset:
+                # zero from the trip sample on and run the load again from the block's start
+                commanded[trip.index :] = 0.0
+                self.load.v_v = v_before
+                result = self.load.step(commanded)
+                onset = start + trip.index - trip.run
+                fault = Fault.of(trip.code, **self._times(start + trip.index, onset))
+        self._index = start + n
+        self.delivered_uc += float(np.sum(np.abs(result.delivered_ua))) / self.settings.rate_hz
+        if not self._stalled:
+            self._frames.extend(
+                self._meter.add(
+                    start,
+                    commanded,
+                    result.delivered_ua,
+                    result.voltage_v,
+                    result.saturated,
+                    open_circuit=self.load.params.open_circuit,
+                )
+            )
+        if fault is not None:
+            self._zero_with(fault)
