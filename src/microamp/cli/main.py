@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from microamp import __version__
-from microamp.cli import demo, limits, waveform
+from microamp.cli import care, clients, db, demo, limits, plan, records, screen, waveform
 from microamp.cli.common import bad_input
 from microamp.errors import InvalidValue
 
@@ -21,6 +21,12 @@ app = typer.Typer(
 app.add_typer(waveform.app, name="waveform")
 app.add_typer(limits.app, name="limits")
 app.command(name="demo")(demo.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(clients.app, name="clients")
+app.add_typer(records.app, name="records")
+app.command(name="screen")(screen.screen)
+app.command(name="plan")(plan.plan)
+app.add_typer(care.app, name="care")
 
 
 def _version(value: bool) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "ZONE_LIST_KEYS",
     "IntakeAnswers",
     "parse_answers",
+    "parse_date",
 ]
 
 BOOLEAN_KEYS = (
@@ -139,6 +140,11 @@ def _zones(key: str, raw: object) -> tuple[str, ...]:
         if not isinstance(zone, str) or zone not in ZONES:
             raise InvalidValue(f"{key}[{index}]", zone, f"unknown zone; zones: {', '.join(ZONES)}")
     return tuple(sorted(set(raw), key=ZONES.index))
+
+
+def parse_date(raw: object, *, field: str) -> date:
+    """A calendar date written YYYY-MM-DD; `InvalidValue` naming ``field`` otherwise."""
+    return _date(key=field, raw=raw, on=None)
 
 
 def _date(*, key: str, raw: object, on: date | None) -> date:

@@ -57,7 +57,8 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class ScreeningResult:
-    """The outcome of one screening. ``deferred_until`` is set when the outcome is deferred."""
+    """The outcome of one screening. ``deferred_until``: the first day every deferral has run
+    out, set whenever a rule defers (even when a worse outcome also applies)."""
 
     outcome: Outcome
     reasons: tuple[Reason, ...]
@@ -134,7 +135,7 @@ def _result(
         outcome=outcome,
         reasons=tuple(sorted(reasons, key=lambda r: -r.outcome.rank)),
         avoid_zones=avoid,
-        deferred_until=max(deferrals) if outcome is Outcome.DEFERRED and deferrals else None,
+        deferred_until=max(deferrals, default=None),
         rules_version=rules.version,
         screened_on=on,
         procedure_wait_days=wait_days,

@@ -1,0 +1,102 @@
+"""`microamp records`: treatment-session records, as written from what the device delivered."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from microamp.cli.common import JsonOpt, console, print_json
+from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
+from microamp.errors import StoreError
+
+app = typer.Typer(help="Treatment-session records.", no_args_is_help=True)
+
+
+@app.command()
+def show(
+    record_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Session record id.", show_default=False)
+    ],
+    telemetry: Annotated[
+        bool, typer.Option("--telemetry", help="Include the stored telemetry rows.")
+    ] = False,
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """One session record: protocol, device, status, dose by zone, events, feedback."""
+    from microamp.store import session_record_dict
+
+    with open_cli_store(database) as store, store.session() as session:
+        try:
+            document = session_record_dict(
+                session, session_id=record_id, include_telemetry=telemetry
+            )
+        except StoreError as exc:
+            store_failed(exc)
+    if json_out:
+        print_json(document)
+        return
+    _render(document)
+
+
+@app.command("list")
+def list_(
+    client: Annotated[
+        int | None, typer.Option("--client", help="Only this client's sessions.")
+    ] = None,
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The most recent session records."""
+    from rich.table import Table
+
+    from microamp.store import list_session_records
+
+    with open_cli_store(database) as store, store.session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": r.id,
+                "client_id": r.client_id,
+                "protocol": r.protocol_name,
+                "status": r.status,
+                "started_at": r.started_at.isoformat(),
+            }
+            for r in list_session_records(session, client_id=client)
+        ]
+    if json_out:
+        print_json({"records": rows})
+        return
+    table = Table("id", "client", "protocol", "status", "started")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["client_id"] or "-"),
+            row["protocol"],
+            row["status"],
+            row["started_at"],
+        )
+    console.print(table)
+
+
+def _render(document: dict[str, Any]) -> None:
+    protocol = document["protocol"]
+    console.print(
+        f"[bold]Session {document['id']}[/]: {protocol['name']} {protocol['version']} "
+        f"- {document['status']}",
+        highlight=False,
+    )
+    console.print(f"Device: {document['device']['url'] or '-'}", highlight=False)
+    console.print(f"Started {document['started_at']}, ended {document['ended_at'] or '-'}")
+    for reason in document["refusal_reasons"]:
+        console.print(f"  refused: {reason}", highlight=False)
+    for zone, dose in document["dose_by_zone"].items():
+        console.print(f"  {zone}: {dose}", highlight=False)
+    telemetry = document["telemetry"]
+    console.print(
+        f"{len(document['events'])} events; telemetry {telemetry['rows_stored']} rows "
+        f"from {telemetry['frames_received']} frames, {telemetry['bytes']} bytes"
+    )
+    feedback = {k: v for k, v in document["feedback"].items() if v is not None}
+    if feedback:
+        console.print(f"Feedback: {feedback}", highlight=False)
