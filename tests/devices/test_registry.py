@@ -45,3 +45,14 @@ def test_device_is_a_context_manager_with_idempotent_close() -> None:
     assert device.closed
     device.close()
     assert device.closed
+
+
+def test_missing_optional_dependency_is_a_clear_install_message() -> None:
+    import importlib.util
+
+    from microamp.errors import BackendUnavailable
+
+    if importlib.util.find_spec("sounddevice") is not None:
+        pytest.skip("sounddevice is installed here")
+    with pytest.raises(BackendUnavailable, match=r"install microamp\[audio\]"):
+        open_device("audio://default", clock=SimulatedClock())

@@ -104,7 +104,9 @@ class TelemetryFrame:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["flags"] = sorted(self.flags)
-        data["impedance_ohm"] = self.impedance_ohm if math.isfinite(self.impedance_ohm) else None
+        for name in ("impedance_ohm", "voltage_v"):
+            value = getattr(self, name)
+            data[name] = value if math.isfinite(value) else None
         return data
 
     @property

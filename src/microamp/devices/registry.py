@@ -23,6 +23,8 @@ __all__ = ["BACKENDS", "BackendInfo", "available_backends", "open_device"]
 
 BACKENDS: dict[str, str] = {
     "sim": "microamp.devices.sim:SimDevice",
+    "serial": "microamp.devices.serial_device:SerialDevice",
+    "audio": "microamp.devices.audio:AudioDevice",
 }
 
 EXAMPLES: dict[str, str] = {
