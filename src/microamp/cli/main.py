@@ -9,6 +9,9 @@ import typer
 from microamp import __version__
 from microamp.cli import care, clients, db, demo, limits, plan, records, screen, waveform
 from microamp.cli.common import bad_input
+from microamp.cli.devices import app as devices_app
+from microamp.cli.firmware import firmware_emulator
+from microamp.cli.stimulate import stimulate
 from microamp.errors import InvalidValue
 
 app = typer.Typer(
@@ -27,6 +30,9 @@ app.add_typer(records.app, name="records")
 app.command(name="screen")(screen.screen)
 app.command(name="plan")(plan.plan)
 app.add_typer(care.app, name="care")
+app.add_typer(devices_app, name="devices")
+app.command(name="stimulate")(stimulate)
+app.command(name="firmware-emulator")(firmware_emulator)
 
 
 def _version(value: bool) -> None:
