@@ -32,6 +32,7 @@ from microamp.store import (
     set_feedback,
 )
 from microamp.store.base import utc_now
+from microamp.store.recording import record_summary
 
 CHILD = Path(__file__).with_name("recorder_child.py")
 
@@ -273,3 +274,178 @@ def test_feedback_is_bounded_and_only_after_the_session(store: Store) -> None:
             True,
             True,
         )
+
+
+def runner_events(*, end: bool = True) -> list[dict[str, Any]]:
+    """Events shaped as the session runner emits them (their to_dict())."""
+    step = {"muscle": "zygomaticus major", "side": "left", "requested_ua": 300.0, "intensity": 1.0}
+    events: list[dict[str, Any]] = [
+        {
+            "kind": "started",
+            "t_s": 0.0,
+            "protocol": "lift",
+            "protocol_version": "2.0",
+            "content_hash": "sha256:feed",
+            "device": {"backend": "sim", "max_current_ua": 800.0},
+        },
+        {"kind": "precheck", "t_s": 0.0, "check": "screening", "ok": True, "reasons": []},
+        {
+            "kind": "step_started",
+            "t_s": 0.1,
+            "step": 0,
+            "zone": "cheeks",
+            "amplitude_ua": 250.0,
+            "waveform": {"shape": "square", "frequency_hz": 10.0},
+            **step,
+        },
+        {
+            "kind": "intensity_adjusted",
+            "t_s": 1.0,
+            "step": 0,
+            "intensity": 0.8,
+            "reason": "comfort",
+        },
+        {
+            "kind": "step_completed",
+            "t_s": 5.0,
+            "step": 0,
+            "zone": "cheeks",
+            "charge_uc": 900.0,
+            "stimulation_s": 4.9,
+        },
+        {
+            "kind": "step_started",
+            "t_s": 5.1,
+            "step": 1,
+            "zone": "jawline",
+            "amplitude_ua": 300.0,
+            "waveform": {"shape": "square", "frequency_hz": 10.0},
+            **step,
+        },
+        {
+            "kind": "step_completed",
+            "t_s": 9.0,
+            "step": 1,
+            "zone": "jawline",
+            "charge_uc": 1100.0,
+            "stimulation_s": 3.9,
+        },
+        {
+            "kind": "step_started",
+            "t_s": 9.1,
+            "step": 2,
+            "zone": "cheeks",
+            "amplitude_ua": 250.0,
+            **step,
+        },
+        {
+            "kind": "step_completed",
+            "t_s": 12.0,
+            "step": 2,
+            "zone": "cheeks",
+            "charge_uc": 700.0,
+            "stimulation_s": 2.9,
+        },
+    ]
+    if end:
+        events.append(
+            {
+                "kind": "ended",
+                "t_s": 12.5,
+                "status": "completed",
+                "reason": "",
+                "steps_completed": 3,
+                "steps_total": 3,
+                "delivered_charge_uc": 2700.0,
+                "duration_s": 12.5,
+            }
+        )
+    return events
+
+
+def test_a_runner_session_fills_protocol_device_dose_and_settings_from_its_events(
+    store: Store,
+) -> None:
+    recorder = SessionRecorder.start(store, protocol_name="lift", device_url="sim://")
+    for event in runner_events():
+        recorder(event)
+    with store.session() as session:
+        record = get_session_record(session, session_id=recorder.session_id)
+        assert record.status == "completed"
+        assert (record.protocol_version, record.protocol_hash) == ("2.0", "sha256:feed")
+        assert record.device_capabilities["max_current_ua"] == 800.0
+        assert record.dose_by_zone == {
+            "cheeks": {"charge_uc": 1600.0, "stimulation_s": pytest.approx(7.8)},
+            "jawline": {"charge_uc": 1100.0, "stimulation_s": 3.9},
+        }
+        steps = record.delivered_settings["steps"]
+        assert [(s["zone"], s["amplitude_ua"]) for s in steps] == [
+            ("cheeks", 250.0),
+            ("jawline", 300.0),
+            ("cheeks", 250.0),
+        ]
+        assert record.delivered_settings["adjustments"][0]["intensity"] == 0.8
+
+
+def test_a_runner_refusal_is_recorded_as_refused_with_its_reasons(store: Store) -> None:
+    recorder = SessionRecorder.start(store, protocol_name="lift")
+    recorder({"kind": "started", "t_s": 0.0})
+    recorder(
+        {
+            "kind": "precheck",
+            "t_s": 0.0,
+            "check": "screening",
+            "ok": False,
+            "reasons": ["Pregnant."],
+        }
+    )
+    recorder({"kind": "refused", "t_s": 0.0, "reasons": ["Pregnant."]})
+    recorder({"kind": "ended", "t_s": 0.0, "status": "refused", "reason": "Pregnant."})
+    with store.session() as session:
+        record = get_session_record(session, session_id=recorder.session_id)
+        assert record.status == "refused"
+        assert record.refusal_reasons == ["Pregnant."]
+        assert record.dose_by_zone == {}
+
+
+def test_the_runner_summary_is_added_to_a_closed_record(store: Store) -> None:
+    recorder = SessionRecorder.start(store, protocol_name="lift")
+    summary = {
+        "dose_by_zone": {"cheeks": {"zone": "cheeks", "charge_uc": 5.0}},
+        "faults": [],
+        "profile": "home",
+    }
+    with pytest.raises(StoreError, match="not closed"):
+        record_summary(store, session_id=recorder.session_id, summary=summary)
+    for event in runner_events():
+        recorder(event)
+    record_summary(store, session_id=recorder.session_id, summary=summary)
+    with store.session() as session:
+        record = get_session_record(session, session_id=recorder.session_id)
+        assert record.dose_by_zone == {"cheeks": {"zone": "cheeks", "charge_uc": 5.0}}
+        assert record.delivered_settings["profile"] == "home"
+        assert len(record.delivered_settings["steps"]) == 3
+
+
+def test_recovery_derives_dose_and_settings_from_the_committed_events(store: Store) -> None:
+    recorder = SessionRecorder.start(store, protocol_name="lift")
+    for event in runner_events(end=False)[:6]:  # cut short after the jawline step started
+        recorder(event)
+    with store.transaction() as session:
+        session.get(TreatmentSession, recorder.session_id).recorder_host = "elsewhere"
+    with store.transaction() as session:
+        later = utc_now() + timedelta(hours=1)
+        recover_interrupted(session, stale_after_s=60, now=later)
+    with store.session() as session:
+        record = get_session_record(session, session_id=recorder.session_id)
+        assert record.status == "interrupted"
+        assert record.dose_by_zone == {"cheeks": {"charge_uc": 900.0, "stimulation_s": 4.9}}
+        assert [s["zone"] for s in record.delivered_settings["steps"]] == ["cheeks", "jawline"]
+
+
+def test_telemetry_after_the_end_is_dropped(store: Store) -> None:
+    recorder = start(store)
+    recorder({"kind": "ended", "t_s": 1.0, "status": "stopped"})
+    recorder(frame(1.1))
+    with store.session() as session:
+        assert get_session_record(session, session_id=recorder.session_id).telemetry_frames == 0

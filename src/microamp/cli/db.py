@@ -40,12 +40,12 @@ def store_failed(exc: StoreError) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT if isinstance(exc, NotFound) else EXIT_FAILED)
 
 
-def open_cli_store(database: str | None, *, upgrade: bool = False) -> Store:
+def open_cli_store(database: str | None, *, upgrade: bool = False, recover: bool = True) -> Store:
     """Open the store for a command: bad URL -> exit 2, store refusal -> exit 1."""
     from microamp.store import open_store
 
     try:
-        return open_store(database, upgrade=upgrade)
+        return open_store(database, upgrade=upgrade, recover=recover)
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
     except StoreError as exc:
@@ -57,7 +57,7 @@ def upgrade(database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
     """Create the database or migrate it to the newest revision; close orphaned sessions."""
     from microamp.store import current_revision, recover_interrupted
 
-    with open_cli_store(database, upgrade=True) as store:
+    with open_cli_store(database, upgrade=True, recover=False) as store:
         with store.transaction() as session:
             recovered = recover_interrupted(session, stale_after_s=store.settings.stale_after_s)
         revision = current_revision(store.engine)

@@ -44,7 +44,7 @@ from microamp.store.planning import (
     save_plan,
     set_price,
 )
-from microamp.store.recording import SessionRecorder
+from microamp.store.recording import SessionRecorder, record_summary
 from microamp.store.records import (
     get_session_record,
     list_session_records,
@@ -98,6 +98,7 @@ __all__ = [
     "record_consent",
     "record_intake",
     "record_refusal",
+    "record_summary",
     "recover_interrupted",
     "save_plan",
     "session_record_dict",

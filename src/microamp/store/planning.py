@@ -140,8 +140,8 @@ def get_plan(session: Session, *, plan_id: int) -> CoursePlan:
 
 def checkin_due(session: Session, *, client_id: int) -> bool:
     """Whether to prompt a progress check-in: the client has completed at least
-    `CHECKIN_AFTER_SESSION` sessions and no progress entry was made since the one that
-    reached it."""
+    `CHECKIN_AFTER_SESSION` sessions and no progress entry is dated on or after the day of the
+    session that reached it."""
     completed = list(
         session.scalars(
             select(TreatmentSession.ended_at)
@@ -152,7 +152,7 @@ def checkin_due(session: Session, *, client_id: int) -> bool:
     if len(completed) < clinic_plans.CHECKIN_AFTER_SESSION:
         return False
     reached = completed[clinic_plans.CHECKIN_AFTER_SESSION - 1]
-    last_entry = session.scalar(
-        select(func.max(ProgressEntry.recorded_at)).where(ProgressEntry.client_id == client_id)
+    last_taken = session.scalar(
+        select(func.max(ProgressEntry.taken_on)).where(ProgressEntry.client_id == client_id)
     )
-    return last_entry is None or (reached is not None and last_entry < reached)
+    return reached is not None and (last_taken is None or last_taken < reached.date())

@@ -26,6 +26,7 @@ from sqlalchemy import update
 from microamp.errors import InvalidValue, StoreError
 from microamp.store.base import utc_now
 from microamp.store.db import Store
+from microamp.store.derived import RELEVANT_KINDS, delivered_from_events, dose_from_events
 from microamp.store.session_models import (
     TERMINAL_STATUSES,
     SessionEvent,
@@ -34,11 +35,13 @@ from microamp.store.session_models import (
 )
 from microamp.store.telemetry import CODEC, COLUMNS, TelemetryBuffer
 
-__all__ = ["END_KINDS", "SessionRecorder", "event_dict", "json_safe"]
+__all__ = ["END_KINDS", "SessionRecorder", "event_dict", "json_safe", "record_summary"]
 
 # An event of one of these kinds ends the session; its ``status`` (or its kind, when the kind is
-# itself a status such as ``completed``) is the record's final status.
-END_KINDS = frozenset({"session_ended", "session_end", "ended", "finished"}) | TERMINAL_STATUSES
+# itself a status such as ``completed``) is the record's final status. ``refused`` is not among
+# them: the runner follows a refusal with its ``ended`` event.
+_STATUS_KINDS = frozenset({"completed", "stopped", "aborted"})
+END_KINDS = frozenset({"ended", "session_ended", "finished"}) | _STATUS_KINDS
 _DOSE_KEYS = ("dose_by_zone", "dose")
 _DELIVERED_KEYS = ("delivered_settings", "delivered")
 
@@ -60,12 +63,7 @@ def json_safe(value: Any) -> Any:
 
 def event_dict(event: object) -> dict[str, Any]:
     """An event as a JSON-safe dict; `InvalidValue` unless it has a ``kind`` and a finite ``t_s``."""
-    if isinstance(event, Mapping):
-        raw = dict(event)
-    elif callable(getattr(event, "to_dict", None)):
-        raw = dict(event.to_dict())  # type: ignore[attr-defined]
-    else:
-        raise InvalidValue("event", type(event).__name__, "must be a mapping or have to_dict()")
+    raw = _as_dict(event, "event")
     kind, t_s = raw.get("kind"), raw.get("t_s")
     if not isinstance(kind, str) or not kind:
         raise InvalidValue("event.kind", kind, "every event needs a kind")
@@ -73,6 +71,15 @@ def event_dict(event: object) -> dict[str, Any]:
         raise InvalidValue("event.t_s", t_s, "every event needs a finite time in seconds")
     safe: dict[str, Any] = json_safe(raw)
     return safe
+
+
+def _as_dict(item: object, field: str) -> dict[str, Any]:
+    if isinstance(item, Mapping):
+        return dict(item)
+    to_dict = getattr(item, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    raise InvalidValue(field, type(item).__name__, "must be a mapping or have to_dict()")
 
 
 def _is_event(item: object) -> bool:
@@ -93,6 +100,7 @@ class SessionRecorder:
         self._frames = 0
         self._last_t_s = 0.0
         self._buffer = TelemetryBuffer(store.settings.telemetry_hz)
+        self._steps: list[tuple[str, float, dict[str, Any]]] = []
 
     @classmethod
     def start(
@@ -145,7 +153,7 @@ class SessionRecorder:
         data = event_dict(event)
         kind = data["kind"]
         if kind in END_KINDS:
-            status = data.get("status") if kind not in TERMINAL_STATUSES else kind
+            status = kind if kind in _STATUS_KINDS else data.get("status")
             self.finish(
                 status if isinstance(status, str) else "completed",
                 dose_by_zone=_first(data, _DOSE_KEYS),
@@ -154,12 +162,14 @@ class SessionRecorder:
             )
             return
         with self.store.transaction() as session:
-            self._touch(session, event_count=self._seq + 1)
+            self._touch(session, event_count=self._seq + 1, **_row_values(data))
             self._add_event(session, data)
 
     def record_telemetry(self, frame: object) -> None:
-        """Buffer one frame; flush a chunk once the buffer spans ``telemetry_flush_s``."""
-        self._check_running()
+        """Buffer one frame; flush a chunk once the buffer spans ``telemetry_flush_s``.
+        Frames that trail the end event are dropped: the record is closed."""
+        if self.status != "running":
+            return
         self._buffer.add(frame)
         self._frames += 1
         if self._buffer.span_s() >= self.store.settings.telemetry_flush_s:
@@ -190,11 +200,14 @@ class SessionRecorder:
         end = dict(end_event or {"kind": status, "t_s": self._last_t_s})
         with self.store.transaction() as session:
             self._write_chunk(session, final=True)
-            values: dict[str, Any] = {"status": status, "ended_at": utc_now()}
-            if dose_by_zone is not None:
-                values["dose_by_zone"] = json_safe(dict(dose_by_zone))
-            if delivered_settings is not None:
-                values["delivered_settings"] = json_safe(dict(delivered_settings))
+            values: dict[str, Any] = {
+                "status": status,
+                "ended_at": utc_now(),
+                "dose_by_zone": json_safe(dict(dose_by_zone or dose_from_events(self._steps))),
+                "delivered_settings": json_safe(
+                    dict(delivered_settings or delivered_from_events(self._steps))
+                ),
+            }
             self._touch(session, event_count=self._seq + 1, **values)
             self._add_event(session, json_safe(end))
         self.status = status
@@ -242,6 +255,8 @@ class SessionRecorder:
         )
         self._seq += 1
         self._last_t_s = max(self._last_t_s, t_s)
+        if data["kind"] in RELEVANT_KINDS:
+            self._steps.append((str(data["kind"]), t_s, payload))
 
     def _write_chunk(self, session: Any, *, final: bool) -> None:
         chunk = self._buffer.take(final=final)
@@ -274,6 +289,45 @@ class SessionRecorder:
         )
         if result.rowcount != 1:
             raise StoreError(f"session record {self.session_id} is no longer running")
+
+
+def _row_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Columns an event fills in: the runner's ``started`` names the protocol and device,
+    ``refused`` gives the reasons."""
+    values: dict[str, Any] = {}
+    if data["kind"] == "started":
+        for column, key in (
+            ("protocol_version", "protocol_version"),
+            ("protocol_hash", "content_hash"),
+        ):
+            if isinstance(data.get(key), str) and data[key]:
+                values[column] = data[key]
+        if isinstance(data.get("device"), Mapping) and data["device"]:
+            values["device_capabilities"] = data["device"]
+    elif data["kind"] == "refused" and isinstance(data.get("reasons"), list):
+        values["refusal_reasons"] = [str(reason) for reason in data["reasons"]]
+    return values
+
+
+def record_summary(store: Store, *, session_id: int, summary: object) -> None:
+    """After the end, keep what the runner's summary adds (its dose by zone, step results,
+    faults and prechecks) on a closed record. ``summary``: a mapping or has ``to_dict()``."""
+    data = _as_dict(summary, "summary")
+    values: dict[str, Any] = {}
+    if isinstance(data.get("dose_by_zone"), Mapping):
+        values["dose_by_zone"] = json_safe(data["dose_by_zone"])
+    extra = {k: data[k] for k in _SUMMARY_KEYS if k in data}
+    with store.transaction() as session:
+        record = session.get(TreatmentSession, session_id)
+        if record is None or record.status == "running":
+            raise StoreError(f"session record {session_id} is not closed")
+        if extra:
+            values["delivered_settings"] = {**record.delivered_settings, **json_safe(extra)}
+        for column, value in values.items():
+            setattr(record, column, value)
+
+
+_SUMMARY_KEYS = ("steps", "faults", "prechecks", "delivered_charge_uc", "stimulation_s", "profile")
 
 
 def _first(data: Mapping[str, Any], keys: Sequence[str]) -> Mapping[str, Any] | None:

@@ -2,7 +2,8 @@
 
 On this host a recorder is gone when its process no longer exists; a record written from
 another host is judged by its last write, older than ``stale_after_s``. Every event already
-committed stays; one ``interrupted`` event is appended so the record says what happened.
+committed stays; one ``interrupted`` event is appended so the record says what happened, and the
+dose and settings are derived from the committed events, as the recorder itself would have.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microamp.store.base import utc_now
+from microamp.store.derived import delivered_from_events, dose_from_events
 from microamp.store.session_models import SessionEvent, TreatmentSession
 
 __all__ = ["process_alive", "recover_interrupted"]
@@ -71,15 +73,23 @@ def recover_interrupted(
 
 
 def _close_as_interrupted(session: Session, record: TreatmentSession, *, now: datetime) -> None:
-    last_t_s = session.scalar(
-        select(func.max(SessionEvent.t_s)).where(SessionEvent.session_id == record.id)
-    )
+    events = [
+        (e.kind, e.t_s, e.data)
+        for e in session.scalars(
+            select(SessionEvent)
+            .where(SessionEvent.session_id == record.id)
+            .order_by(SessionEvent.seq)
+        )
+    ]
+    last_t_s = max((t_s for _kind, t_s, _data in events), default=0.0)
+    record.dose_by_zone = dose_from_events(events)
+    record.delivered_settings = delivered_from_events(events)
     session.add(
         SessionEvent(
             session_id=record.id,
             seq=record.event_count,
             kind="interrupted",
-            t_s=float(last_t_s or 0.0),
+            t_s=float(last_t_s),
             data={
                 "reason": "the recording process ended before the session did",
                 "recorder_host": record.recorder_host,
