@@ -33,8 +33,23 @@ __all__ = [
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 256
 
-# Fault codes by wire number: append only, never reorder.
-FAULT_CODES: tuple[FaultCode, ...] = tuple(FaultCode)
+# Fault codes by wire number: append only, never reorder (the firmware has the same table).
+FAULT_CODES: tuple[FaultCode, ...] = (
+    FaultCode.PEAK_EXCEEDED,
+    FaultCode.NON_FINITE,
+    FaultCode.SLEW_EXCEEDED,
+    FaultCode.ENVELOPE_EXCEEDED,
+    FaultCode.CHARGE_IMBALANCE,
+    FaultCode.CONTACT_LOST,
+    FaultCode.COMPLIANCE,
+    FaultCode.CURRENT_DEVIATION,
+    FaultCode.TELEMETRY_SILENT,
+    FaultCode.DISCONNECTED,
+    FaultCode.WATCHDOG,
+    FaultCode.DRIVER_ERROR,
+    FaultCode.COMMAND_EXPIRED,
+    FaultCode.OPERATOR_STOP,
+)
 FLAG_BITS = {"open_circuit": 1, "compliance": 2, "unmeasured": 4}
 
 
@@ -180,8 +195,9 @@ def telemetry_frame(body: bytes, offset_s: float = 0.0) -> TelemetryFrame:
 
 
 def fault_body(fault: Fault) -> bytes:
+    code = fault.code if fault.code in FAULT_CODES else FaultCode.DRIVER_ERROR
     return FAULT_BODY.pack(
-        FAULT_CODES.index(fault.code),
+        FAULT_CODES.index(code),
         _us(fault.onset_t_s),
         _us(fault.detected_t_s),
         _us(fault.zero_t_s),

@@ -1,0 +1,106 @@
+"""Devices: fault reaction on `sim`, the emulator's watchdog, and the simulator's speed.
+
+- reaction: for each injected fault, the time from the fault's onset at the probes to zero
+  output, in device time (ms), under a `Supervisor` serviced every 1 ms. Goal: at most 1 ms.
+  ``reaction_from_injection`` measures from the injection instead: a drying skin takes a few ms
+  to charge up to the compliance rail, and a stalled telemetry path can only be noticed by the
+  host's silence timeout.
+- watchdog: on the firmware emulator, from the last message of a host that fell silent to zero
+  output, ms (the watchdog is 250 ms; the rest is the emulator loop's lateness). Median of 3.
+- simulator: device seconds per wall second at 20 kHz on a gel load, polled every 100 ms and
+  supervised at 10 ms ticks.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import time
+from typing import Any
+
+from microamp.clock import RealClock, SimulatedClock
+from microamp.devices import Command, Supervisor, open_device
+from microamp.devices.emulator import FirmwareEmulator
+from microamp.safety import get_profile
+from microamp.stimulus import Waveform
+
+# on all the time (polarity flips every 0.5 s), so a fault always meets flowing current
+STEADY = Waveform(shape="square", amplitude_ua=300.0, frequency_hz=10.0, duty=1.0, reversal_s=0.5)
+INJECT_S = 1.5
+KINDS = ("contact-loss", "dry", "disconnect", "stall")
+
+
+def _reaction(kind: str) -> tuple[float, float]:
+    """(onset to zero, injection to zero), ms of device time."""
+    clock = SimulatedClock()
+    profile = get_profile("home")
+    url = f"sim://?load=gel&fault={kind}@{INJECT_S}"
+    with open_device(url, clock=clock, profile=profile) as device:
+        supervisor = Supervisor(device, profile)
+        supervisor.apply(Command(STEADY))
+        while supervisor.running and clock.now() < INJECT_S + 1.0:
+            clock.sleep(0.001)
+            faults = supervisor.service().faults
+            if faults:
+                fault = faults[0]
+                assert fault.zero_t_s is not None and fault.onset_t_s is not None
+                return (
+                    (fault.zero_t_s - fault.onset_t_s) * 1e3,
+                    (fault.zero_t_s - INJECT_S) * 1e3,
+                )
+    raise RuntimeError(f"the {kind} fault was never reported")
+
+
+def _watchdog_ms() -> float:
+    log = io.StringIO()
+    with FirmwareEmulator("sim://?ramp_s=0", log=log).start() as emulator:
+        with open_device(f"serial://{emulator.path}", clock=RealClock()) as device:
+            device.apply(Command(STEADY, expires_after_s=2.0))
+            for _ in range(15):
+                time.sleep(0.02)
+                device.heartbeat()
+            # the host now falls silent without closing
+            deadline = time.monotonic() + 3.0
+            while emulator.sim.output_on and time.monotonic() < deadline:
+                time.sleep(0.005)
+    for line in log.getvalue().splitlines():
+        event = json.loads(line)
+        if event["event"] == "output_zero" and event["reason"] == "watchdog":
+            return float(event["silent_s"]) * 1e3
+    raise RuntimeError("the emulator's watchdog never fired")
+
+
+def _speed(poll_s: float, supervised: bool, device_s: float = 20.0) -> float:
+    clock = SimulatedClock()
+    profile = get_profile("home")
+    with open_device("sim://?load=gel", clock=clock, profile=profile) as device:
+        supervisor = Supervisor(device, profile)
+        supervisor.apply(Command(STEADY, expires_after_s=2.0))
+        start = time.perf_counter()
+        while clock.now() < device_s:
+            clock.sleep(poll_s)
+            if supervised:
+                supervisor.service()
+            else:
+                device.heartbeat()
+                device.poll()
+        wall_s = time.perf_counter() - start
+    return device_s / wall_s
+
+
+def run() -> dict[str, Any]:
+    reactions = {kind: _reaction(kind) for kind in KINDS}
+    return {
+        "reaction": {kind: round(onset, 3) for kind, (onset, _) in reactions.items()},
+        "reaction_from_injection": {kind: round(inj, 3) for kind, (_, inj) in reactions.items()},
+        "watchdog": round(statistics.median(_watchdog_ms() for _ in range(3)), 2),
+        "simulator": {
+            "x_real_time_100ms_polls": round(_speed(0.1, supervised=False), 1),
+            "x_real_time_supervised_10ms_ticks": round(_speed(0.01, supervised=True), 1),
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
