@@ -19,9 +19,9 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 
 from microamp.errors import InvalidValue, StoreError
 from microamp.store.base import utc_now
@@ -42,6 +42,13 @@ __all__ = ["END_KINDS", "SessionRecorder", "event_dict", "json_safe", "record_su
 # them: the runner follows a refusal with its ``ended`` event.
 _STATUS_KINDS = frozenset({"completed", "stopped", "aborted"})
 END_KINDS = frozenset({"ended", "session_ended", "finished"}) | _STATUS_KINDS
+_SESSIONS = cast(Table, TreatmentSession.__table__)
+_INSERT_EVENT = insert(cast(Table, SessionEvent.__table__))
+_INSERT_CHUNK = insert(cast(Table, TelemetryChunk.__table__))
+# The SET clause comes from the parameters given; the WHERE makes it compare-and-set.
+_TOUCH_RUNNING = update(_SESSIONS).where(
+    _SESSIONS.c.id == bindparam("record_id"), _SESSIONS.c.status == "running"
+)
 _DOSE_KEYS = ("dose_by_zone", "dose")
 _DELIVERED_KEYS = ("delivered_settings", "delivered")
 
@@ -161,9 +168,9 @@ class SessionRecorder:
                 end_event=data,
             )
             return
-        with self.store.transaction() as session:
-            self._touch(session, event_count=self._seq + 1, **_row_values(data))
-            self._add_event(session, data)
+        with self.store.engine.begin() as connection:
+            self._touch(connection, event_count=self._seq + 1, **_row_values(data))
+            self._add_event(connection, data)
 
     def record_telemetry(self, frame: object) -> None:
         """Buffer one frame; flush a chunk once the buffer spans ``telemetry_flush_s``.
@@ -177,9 +184,9 @@ class SessionRecorder:
 
     def flush_telemetry(self, *, final: bool = False) -> None:
         """Write the buffered telemetry as one compressed chunk."""
-        with self.store.transaction() as session:
-            self._write_chunk(session, final=final)
-            self._touch(session)
+        with self.store.engine.begin() as connection:
+            self._write_chunk(connection, final=final)
+            self._touch(connection)
 
     # -- the end ------------------------------------------------------------------------------
 
@@ -198,8 +205,8 @@ class SessionRecorder:
                 "status", status, f"must be one of {', '.join(sorted(TERMINAL_STATUSES))}"
             )
         end = dict(end_event or {"kind": status, "t_s": self._last_t_s})
-        with self.store.transaction() as session:
-            self._write_chunk(session, final=True)
+        with self.store.engine.begin() as connection:
+            self._write_chunk(connection, final=True)
             values: dict[str, Any] = {
                 "status": status,
                 "ended_at": utc_now(),
@@ -208,8 +215,8 @@ class SessionRecorder:
                     dict(delivered_settings or delivered_from_events(self._steps))
                 ),
             }
-            self._touch(session, event_count=self._seq + 1, **values)
-            self._add_event(session, json_safe(end))
+            self._touch(connection, event_count=self._seq + 1, **values)
+            self._add_event(connection, json_safe(end))
         self.status = status
 
     def close(self) -> None:
@@ -241,51 +248,61 @@ class SessionRecorder:
         if self.status != "running":
             raise StoreError(f"session record {self.session_id} is already {self.status}")
 
-    def _add_event(self, session: Any, data: dict[str, Any]) -> None:
+    # Writes go through Core statements built once: the ORM's unit of work would triple the
+    # cost of each per-event transaction for no gain here.
+
+    def _add_event(self, connection: Connection, data: dict[str, Any]) -> None:
         payload = {k: v for k, v in data.items() if k not in ("kind", "t_s")}
         t_s = float(data.get("t_s") or 0.0)
-        session.add(
-            SessionEvent(
-                session_id=self.session_id,
-                seq=self._seq,
-                kind=str(data["kind"]),
-                t_s=t_s,
-                data=payload,
-            )
+        connection.execute(
+            _INSERT_EVENT,
+            {
+                "session_id": self.session_id,
+                "seq": self._seq,
+                "kind": str(data["kind"]),
+                "t_s": t_s,
+                "data": payload,
+                "recorded_at": utc_now(),
+            },
         )
         self._seq += 1
         self._last_t_s = max(self._last_t_s, t_s)
         if data["kind"] in RELEVANT_KINDS:
             self._steps.append((str(data["kind"]), t_s, payload))
 
-    def _write_chunk(self, session: Any, *, final: bool) -> None:
+    def _write_chunk(self, connection: Connection, *, final: bool) -> None:
         chunk = self._buffer.take(final=final)
         if chunk is None:
             return
-        session.add(
-            TelemetryChunk(
-                session_id=self.session_id,
-                seq=self._chunk_seq,
-                t_start_s=chunk.t_start_s,
-                t_end_s=chunk.t_end_s,
-                rows=chunk.rows,
-                source_frames=chunk.source_frames,
-                codec=CODEC,
-                columns=list(COLUMNS),
-                data=chunk.data,
-                flag_changes=json_safe(chunk.flag_changes),
-            )
+        connection.execute(
+            _INSERT_CHUNK,
+            {
+                "session_id": self.session_id,
+                "seq": self._chunk_seq,
+                "t_start_s": chunk.t_start_s,
+                "t_end_s": chunk.t_end_s,
+                "rows": chunk.rows,
+                "source_frames": chunk.source_frames,
+                "codec": CODEC,
+                "columns": list(COLUMNS),
+                "data": chunk.data,
+                "flag_changes": json_safe(chunk.flag_changes),
+            },
         )
         self._chunk_seq += 1
 
-    def _touch(self, session: Any, **values: Any) -> None:
+    def _touch(self, connection: Connection, **values: Any) -> None:
         """Update the record (``values``, frame count, last write) in the same transaction as
         the rows it accompanies, and only while it is still ``running``: compare-and-set, so a
         record that recovery has closed is never written to again."""
-        result = session.execute(
-            update(TreatmentSession)
-            .where(TreatmentSession.id == self.session_id, TreatmentSession.status == "running")
-            .values(telemetry_frames=self._frames, last_write_at=utc_now(), **values)
+        result = connection.execute(
+            _TOUCH_RUNNING,
+            {
+                "record_id": self.session_id,
+                "telemetry_frames": self._frames,
+                "last_write_at": utc_now(),
+                **values,
+            },
         )
         if result.rowcount != 1:
             raise StoreError(f"session record {self.session_id} is no longer running")
