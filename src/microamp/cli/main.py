@@ -11,6 +11,8 @@ from microamp.cli import care, clients, db, demo, limits, plan, records, screen,
 from microamp.cli.common import bad_input
 from microamp.cli.devices import app as devices_app
 from microamp.cli.firmware import firmware_emulator
+from microamp.cli.protocols import app as protocols_app
+from microamp.cli.run import run as run_command
 from microamp.cli.stimulate import stimulate
 from microamp.errors import InvalidValue
 
@@ -24,6 +26,8 @@ app = typer.Typer(
 app.add_typer(waveform.app, name="waveform")
 app.add_typer(limits.app, name="limits")
 app.command(name="demo")(demo.demo)
+app.add_typer(protocols_app, name="protocols")
+app.command(name="run")(run_command)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
 app.add_typer(records.app, name="records")

@@ -1,0 +1,163 @@
+"""Prechecks: hooks that must all pass before any current reaches the client.
+
+A hook takes a `PrecheckContext` and returns a `CheckResult`: `CheckResult.passed()` (optionally
+with zones to avoid and a client amplitude cap, which screening supplies) or
+`CheckResult.refused(reasons)`. A refusal ends the session before any current: the screening and
+consent hooks run first, then the device probe, and only then the contact check, which is the
+one hook that passes a small test current.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from microamp.clock import Clock
+from microamp.devices.base import Command, Device, TelemetryFrame
+from microamp.devices.supervisor import Supervisor
+from microamp.errors import DeviceError, InvalidValue
+from microamp.protocols.schema import PlannedStep
+from microamp.protocols.schema import Protocol as ProtocolFile
+from microamp.safety.faults import Fault
+from microamp.safety.limits import LimitProfile
+from microamp.stimulus.waveform import Waveform
+
+__all__ = [
+    "CheckResult",
+    "Precheck",
+    "PrecheckContext",
+    "Prechecks",
+    "check_contact",
+    "probe_device",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """A precheck's answer. A passing screening may narrow the session (zones, a current cap)."""
+
+    ok: bool
+    reasons: tuple[str, ...] = ()
+    avoid_zones: frozenset[str] = frozenset()
+    client_max_ua: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def passed(
+        cls,
+        *,
+        avoid_zones: Sequence[str] = (),
+        client_max_ua: float | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> CheckResult:
+        return cls(True, (), frozenset(avoid_zones), client_max_ua, detail or {})
+
+    @classmethod
+    def refused(cls, reasons: Sequence[str], detail: dict[str, Any] | None = None) -> CheckResult:
+        return cls(False, tuple(reasons) or ("refused",), detail=detail or {})
+
+
+@dataclass(frozen=True, slots=True)
+class PrecheckContext:
+    """What a hook may look at. Screening and consent hooks must not drive the device; a hook
+    that passes current does so through ``supervisor``, which watches it."""
+
+    protocol: ProtocolFile
+    steps: tuple[PlannedStep, ...]
+    profile: LimitProfile
+    device: Device
+    supervisor: Supervisor
+    clock: Clock
+
+
+Precheck = Callable[[PrecheckContext], CheckResult]
+
+
+def probe_device(ctx: PrecheckContext) -> CheckResult:
+    """The device is open, not faulted, and covers every step's frequency."""
+    device = ctx.device
+    if device.closed:
+        return CheckResult.refused(["the device is closed"])
+    caps = device.capabilities
+    reasons = []
+    if device.fault is not None:
+        reasons.append(f"the device reports a fault: {device.fault.message}")
+    for step in ctx.steps:
+        hz = step.waveform.frequency_hz
+        if not caps.min_frequency_hz <= hz <= caps.max_frequency_hz:
+            reasons.append(
+                f"step {step.index + 1} needs {hz:g} Hz; the device covers "
+                f"{caps.min_frequency_hz:g}-{caps.max_frequency_hz:g} Hz"
+            )
+    if reasons:
+        return CheckResult.refused(reasons)
+    return CheckResult.passed(detail={"capabilities": caps.to_dict()})
+
+
+# A small test current, as Open-tDCS checks contact with 50 µA before a session.
+CONTACT_TEST_UA = 50.0
+CONTACT_TEST_S = 1.5
+_TEST_WAVEFORM = Waveform(shape="square", amplitude_ua=CONTACT_TEST_UA, frequency_hz=10.0)
+_TICK_S = 0.05
+
+
+def check_contact(ctx: PrecheckContext) -> CheckResult:
+    """Pass 50 µA for 1.5 s under the supervisor and look for a closed circuit.
+
+    Output is zeroed before returning, whatever happens.
+    """
+    supervisor = ctx.supervisor
+    frames: list[TelemetryFrame] = []
+    faults: list[Fault] = []
+    zone = ctx.steps[0].zone if ctx.steps else None
+    try:
+        supervisor.apply(Command(_TEST_WAVEFORM, 1.0, expires_after_s=0.5, zone=zone))
+        elapsed_s = 0.0
+        while elapsed_s < CONTACT_TEST_S and not faults:
+            ctx.clock.sleep(_TICK_S)
+            elapsed_s += _TICK_S
+            update = supervisor.service()
+            frames += update.frames
+            faults += update.faults
+    except (DeviceError, InvalidValue) as exc:
+        return CheckResult.refused([f"the contact check could not run: {exc}"])
+    finally:
+        supervisor.stop()
+    return _judge_contact(frames, faults[0] if faults else None)
+
+
+def _judge_contact(frames: list[TelemetryFrame], fault: Fault | None) -> CheckResult:
+    charge_uc = sum(f.charge_uc for f in frames)
+    if fault is not None:
+        return CheckResult.refused([fault.message], detail={"charge_uc": charge_uc})
+    live = [f for f in frames[len(frames) // 2 :] if f.commanded_ua > 0]
+    if not live:
+        return CheckResult.refused(["the device sent no telemetry during the contact check"])
+    if any("open_circuit" in f.flags for f in live):
+        return CheckResult.refused(["no skin contact: place both probes on gelled skin"])
+    impedances = [f.impedance_ohm for f in live if math.isfinite(f.impedance_ohm)]
+    detail = {"charge_uc": charge_uc, "frames": len(frames)}
+    if impedances:
+        detail["impedance_ohm"] = sum(impedances) / len(impedances)
+    return CheckResult.passed(detail=detail)
+
+
+@dataclass(slots=True)
+class Prechecks:
+    """The hooks, run in this order: screening, consent, device, contact. None skips one."""
+
+    screening: Precheck | None = None
+    consent: Precheck | None = None
+    device: Precheck | None = probe_device
+    contact: Precheck | None = check_contact
+
+    def ordered(self) -> list[tuple[str, Precheck]]:
+        hooks = [
+            ("screening", self.screening),
+            ("consent", self.consent),
+            ("device", self.device),
+            ("contact", self.contact),
+        ]
+        return [(name, hook) for name, hook in hooks if hook is not None]
