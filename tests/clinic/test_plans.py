@@ -168,3 +168,8 @@ def test_plan_dates_obey_weekdays_closures_and_the_48_hour_rule(
     min_gap = 2 if TEMPLATES[template].clinic else 1
     assert all((b - a).days >= min_gap for a, b in zip(dates, dates[1:], strict=False))
     assert sum(s.phase == "initial" for s in plan.sessions) == TEMPLATES[template].initial_sessions
+    quota = max(
+        TEMPLATES[template].initial.per_week or 1, TEMPLATES[template].maintenance.per_week or 1
+    )
+    weeks = [d.isocalendar()[:2] for d in dates]
+    assert max(weeks.count(week) for week in weeks) <= quota

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from microamp.cli.common import JsonOpt, bad_input, console, print_json
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import InvalidValue, StoreError
+
+if TYPE_CHECKING:
+    from microamp.clinic.screening import ScreeningResult
 
 _STYLE = {
     "cleared": "green",
@@ -61,7 +64,7 @@ def screen(
         data = read_answers(answers)
         result = run_screening(data, on=day, procedure_wait_days=wait_days)
         if client is not None:
-            _keep(client, data, day, wait_days, database)
+            _keep(client, result, database)
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
     document = result.to_dict()
@@ -71,21 +74,13 @@ def screen(
     _render(document)
 
 
-def _keep(
-    client_id: int, data: Any, day: date, wait_days: int | None, database: str | None
-) -> None:
-    from microamp.store import record_intake
+def _keep(client_id: int, result: ScreeningResult, database: str | None) -> None:
+    from microamp.store import save_screening
 
     with open_cli_store(database) as store:
         try:
             with store.transaction() as session:
-                record_intake(
-                    session,
-                    client_id=client_id,
-                    answers=data,
-                    on=day,
-                    procedure_wait_days=wait_days,
-                )
+                save_screening(session, client_id=client_id, result=result)
         except StoreError as exc:
             store_failed(exc)
 

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from microamp.errors import InvalidValue
 
@@ -24,7 +25,7 @@ class ConsentText:
 
 
 @cache
-def _document() -> dict[str, object]:
+def _document() -> dict[str, Any]:
     return tomllib.loads(_CONSENT_PATH.read_text(encoding="utf-8"))
 
 
@@ -36,8 +37,7 @@ def current_consent_version() -> str:
 def consent_text(version: str | None = None) -> ConsentText:
     """The wording of ``version`` (the current one by default); `InvalidValue` if unknown."""
     version = version or current_consent_version()
-    versions = _document()["versions"]
-    assert isinstance(versions, dict)
+    versions: dict[str, dict[str, str]] = _document()["versions"]
     if version not in versions:
         raise InvalidValue("consent_version", version, f"known versions: {', '.join(versions)}")
     entry = versions[version]

@@ -199,12 +199,10 @@ def plan_course(
         raise InvalidValue("weekdays", list(weekdays), "days are 0 (Monday) to 6 (Sunday)")
     days = tuple(sorted(set(weekdays))) or tpl.default_weekdays or (start.weekday(),)
     calendar = _Calendar(days, _closure_ranges(closures), tpl.clinic)
-    dates = calendar.phase_dates(
-        tpl.initial, after=None, earliest=start, count=tpl.initial_sessions
-    )
+    dates = calendar.phase_dates(tpl.initial, after=[], earliest=start, count=tpl.initial_sessions)
     initial_count = len(dates)
     end = add_months(start, months)
-    dates += calendar.phase_dates(tpl.maintenance, after=dates[-1], earliest=start, until=end)
+    dates += calendar.phase_dates(tpl.maintenance, after=dates, earliest=start, until=end)
     sessions = tuple(
         PlannedSession(
             number=i + 1,
@@ -260,20 +258,21 @@ class _Calendar:
         self,
         phase: Phase,
         *,
-        after: date | None,
+        after: list[date],
         earliest: date,
         count: int | None = None,
         until: date | None = None,
     ) -> list[date]:
-        """Dates of one phase: ``count`` of them, or every one before ``until``."""
+        """Dates of one phase after the dates ``after``: ``count`` of them, or every one
+        before ``until``. A week's quota counts the earlier phase's sessions too."""
+        placed = list(after)
         dates: list[date] = []
-        previous = after
         while count is None or len(dates) < count:
-            day = self._next(phase, previous, earliest, dates)
+            day = self._next(phase, placed[-1] if placed else None, earliest, placed)
             if until is not None and day >= until:
                 break
             dates.append(day)
-            previous = day
+            placed.append(day)
         return dates
 
     def _next(

@@ -66,7 +66,7 @@ class ScreeningResult:
     deferred_until: date | None
     rules_version: str
     screened_on: date
-    procedure_wait_days: int
+    procedure_wait_days: int | None  # None when read back from a stored form
     answers: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

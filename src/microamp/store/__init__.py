@@ -18,6 +18,7 @@ from microamp.store.crud import (
     record_clearance,
     record_consent,
     record_intake,
+    save_screening,
 )
 from microamp.store.db import Store, open_store
 from microamp.store.migrate import current_revision, head_revision, upgrade_to_head
@@ -100,6 +101,7 @@ __all__ = [
     "record_refusal",
     "record_summary",
     "recover_interrupted",
+    "save_screening",
     "save_plan",
     "session_record_dict",
     "session_telemetry",

@@ -37,6 +37,7 @@ __all__ = [
     "record_clearance",
     "record_consent",
     "record_intake",
+    "save_screening",
     "screening_from_form",
 ]
 
@@ -180,9 +181,22 @@ def record_intake(
     procedure_wait_days: int | None = None,
 ) -> IntakeForm:
     """Screen ``answers`` on day ``on`` and keep the form with its outcome and reasons."""
-    client = get_client(session, client_id=client_id)
     result = screen(answers, on=on, rules=rules, procedure_wait_days=procedure_wait_days)
-    stated = result.answers["date_of_birth"]
+    return save_screening(
+        session, client_id=client_id, result=result, recorded_by_id=recorded_by_id
+    )
+
+
+def save_screening(
+    session: Session,
+    *,
+    client_id: int,
+    result: ScreeningResult,
+    recorded_by_id: int | None = None,
+) -> IntakeForm:
+    """Keep a screening already made (its answers, outcome, reasons, rules version)."""
+    client = get_client(session, client_id=client_id)
+    stated = result.answers.get("date_of_birth")
     if stated != client.date_of_birth.isoformat():
         raise InvalidValue(
             "date_of_birth", stated, f"does not match the client's record ({client.date_of_birth})"
@@ -195,7 +209,7 @@ def record_intake(
         reasons=[reason.to_dict() for reason in result.reasons],
         avoid_zones=list(result.avoid_zones),
         deferred_until=result.deferred_until,
-        screened_on=on,
+        screened_on=result.screened_on,
         recorded_by_id=recorded_by_id,
     )
     session.add(form)
@@ -226,7 +240,7 @@ def screening_from_form(form: IntakeForm) -> ScreeningResult:
         deferred_until=form.deferred_until,
         rules_version=form.rules_version,
         screened_on=form.screened_on,
-        procedure_wait_days=0,
+        procedure_wait_days=None,
         answers=form.answers,
     )
 
