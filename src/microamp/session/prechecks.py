@@ -29,8 +29,10 @@ __all__ = [
     "Precheck",
     "PrecheckContext",
     "Prechecks",
+    "PrecheckOutcome",
     "check_contact",
     "probe_device",
+    "run_prechecks",
 ]
 
 
@@ -161,3 +163,42 @@ class Prechecks:
             ("contact", self.contact),
         ]
         return [(name, hook) for name, hook in hooks if hook is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class PrecheckOutcome:
+    """Every hook's verdict combined: the zones to avoid and the lowest client cap (µA)."""
+
+    ok: bool
+    reasons: tuple[str, ...]
+    avoid_zones: frozenset[str]
+    client_max_ua: float | None
+    log: list[dict[str, Any]]
+
+
+def run_prechecks(
+    hooks: Prechecks,
+    context: PrecheckContext,
+    on_done: Callable[[str, CheckResult], None],
+    zero: Callable[[], None],
+) -> PrecheckOutcome:
+    """Run the hooks in order, stopping at the first refusal; ``zero`` runs if a hook raises."""
+    avoid: set[str] = set()
+    caps: list[float] = []
+    log: list[dict[str, Any]] = []
+    for name, hook in hooks.ordered():
+        try:
+            result = hook(context)
+        except Exception as exc:  # a broken hook refuses: it cannot vouch for anything
+            zero()
+            result = CheckResult.refused([f"the {name} check failed: {exc}"])
+        log.append(
+            {"check": name, "ok": result.ok, "reasons": list(result.reasons), **result.detail}
+        )
+        on_done(name, result)
+        if not result.ok:
+            return PrecheckOutcome(False, result.reasons, frozenset(avoid), None, log)
+        avoid |= result.avoid_zones
+        if result.client_max_ua is not None:
+            caps.append(result.client_max_ua)
+    return PrecheckOutcome(True, (), frozenset(avoid), min(caps, default=None), log)

@@ -15,11 +15,10 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from microamp.clock import Clock
-from microamp.devices.base import MAX_EXPIRY_S, Command, Device, TelemetryFrame
+from microamp.devices.base import Command, Device, TelemetryFrame
 from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
 from microamp.protocols.schema import PlannedStep, Protocol
@@ -28,42 +27,16 @@ from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
 from microamp.session import events as ev
 from microamp.session.dose import DoseLedger
-from microamp.session.prechecks import CheckResult, PrecheckContext, Prechecks
+from microamp.session.options import SessionOptions
+from microamp.session.prechecks import CheckResult, PrecheckContext, Prechecks, run_prechecks
 from microamp.session.schedule import Limits, Repetition, StepRun, build_schedule
-from microamp.session.summary import SessionStatus, SessionSummary
+from microamp.session.summary import SessionStatus, SessionSummary, step_record
 
 __all__ = ["EventSubscriber", "SessionOptions", "SessionRunner", "TelemetrySubscriber"]
 
 EventSubscriber = Callable[[ev.Event], None]
 TelemetrySubscriber = Callable[[TelemetryFrame], None]
 _EPS_S = 1e-9
-
-
-@dataclass(frozen=True, slots=True)
-class SessionOptions:
-    """How to run: the session's level (0-1 of each step's capped amplitude), tick and expiry in s,
-    the practitioner's and client's caps in µA, zones to leave out, and whether the supervisor
-    may lower intensity when the skin's impedance rises (adaptive intensity)."""
-
-    intensity: float = 1.0
-    tick_s: float = 0.05
-    expires_after_s: float = 0.5
-    practitioner_max_ua: float | None = None
-    client_max_ua: float | None = None
-    avoid_zones: frozenset[str] = field(default_factory=frozenset)
-    adaptive: bool = True
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.intensity) and 0.0 < self.intensity <= 1.0):
-            raise InvalidValue("intensity", self.intensity, "must be above 0 and at most 1")
-        if not (math.isfinite(self.tick_s) and 0.005 <= self.tick_s <= 0.1):
-            raise InvalidValue("tick_s", self.tick_s, "must be between 0.005 and 0.1 s")
-        if not 4 * self.tick_s <= self.expires_after_s <= MAX_EXPIRY_S:
-            raise InvalidValue(
-                "expires_after_s",
-                self.expires_after_s,
-                f"must be at least 4 ticks ({4 * self.tick_s:g} s) and at most {MAX_EXPIRY_S:g} s",
-            )
 
 
 class SessionRunner:
@@ -211,25 +184,24 @@ class SessionRunner:
                 intensity=self.options.intensity,
             )
         )
-        avoid = set(self.options.avoid_zones)
-        client_max_ua = self.options.client_max_ua
         context = PrecheckContext(
             self.protocol, self.planned, self.profile, self.device, self.supervisor, self.clock
         )
-        for name, hook in self.prechecks.ordered():
-            result = self._run_check(name, hook, context)
-            if not result.ok:
-                return self._refuse(result.reasons)
-            avoid |= result.avoid_zones
-            if result.client_max_ua is not None:
-                client_max_ua = min(client_max_ua or math.inf, result.client_max_ua)
+        outcome = run_prechecks(self.prechecks, context, self._checked, self._zero)
+        self._precheck_log = outcome.log
+        if not outcome.ok:
+            return self._refuse(outcome.reasons)
+        avoid = set(self.options.avoid_zones) | outcome.avoid_zones
+        client_max_ua = min(
+            self.options.client_max_ua or math.inf, outcome.client_max_ua or math.inf
+        )
         kept = self._drop_avoided(avoid)
         if not kept:
             return self._refuse([f"every step is in a zone to avoid ({', '.join(sorted(avoid))})"])
         limits = Limits(
             hardware_max_ua=caps.max_current_ua,
             protocol_max_ua=self.protocol.max_amplitude_ua,
-            client_max_ua=client_max_ua,
+            client_max_ua=None if math.isinf(client_max_ua) else client_max_ua,
             practitioner_max_ua=self.options.practitioner_max_ua,
         )
         self.runs = build_schedule(kept, self.profile, limits, intensity=self.options.intensity)
@@ -237,17 +209,8 @@ class SessionRunner:
         self._mark_s = self.clock.now()
         return True
 
-    def _run_check(self, name: str, hook: Any, context: PrecheckContext) -> CheckResult:
-        try:
-            result: CheckResult = hook(context)
-        except Exception as exc:  # a broken hook refuses: it cannot vouch for anything
-            self._zero()
-            result = CheckResult.refused([f"the {name} check failed: {exc}"])
-        self._precheck_log.append(
-            {"check": name, "ok": result.ok, "reasons": list(result.reasons), **result.detail}
-        )
+    def _checked(self, name: str, result: CheckResult) -> None:
         self._emit(ev.PrecheckDone(t_s=self.t_s, check=name, ok=result.ok, reasons=result.reasons))
-        return result
 
     def _drop_avoided(self, avoid: set[str]) -> list[PlannedStep]:
         kept = []
@@ -508,21 +471,6 @@ class SessionRunner:
             dose_by_zone=dose,
             faults=[f.to_dict() for f in self.faults],
             events_count=len(self.events),
-            steps=[self._step_record(run) for run in self.runs],
+            steps=[step_record(run, run.position < self._completed) for run in self.runs],
             prechecks=list(self._precheck_log),
         )
-
-    def _step_record(self, run: StepRun) -> dict[str, Any]:
-        binding = run.constraint.binding
-        return {
-            "step": run.step.index,
-            "muscle": run.step.muscle,
-            "zone": run.step.zone,
-            "side": run.step.side,
-            "technique": run.step.technique,
-            "requested_ua": run.step.requested_ua,
-            "amplitude_ua": run.amplitude_ua,
-            "capped_by": str(binding.layer) if binding else None,
-            "explanation": run.constraint.explain(),
-            "completed": run.position < self._completed,
-        }

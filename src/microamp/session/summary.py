@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from microamp.session.dose import ZoneDose
+from microamp.session.schedule import StepRun
 
-__all__ = ["SessionStatus", "SessionSummary"]
+__all__ = ["SessionStatus", "SessionSummary", "step_record"]
 
 
 class SessionStatus(StrEnum):
@@ -68,3 +69,20 @@ class SessionSummary:
             "steps": self.steps,
             "prechecks": self.prechecks,
         }
+
+
+def step_record(run: StepRun, completed: bool) -> dict[str, Any]:
+    """One step of the record: what was asked, what ran, and which limit set it."""
+    binding = run.constraint.binding
+    return {
+        "step": run.step.index,
+        "muscle": run.step.muscle,
+        "zone": run.step.zone,
+        "side": run.step.side,
+        "technique": run.step.technique,
+        "requested_ua": run.step.requested_ua,
+        "amplitude_ua": run.amplitude_ua,
+        "capped_by": str(binding.layer) if binding else None,
+        "explanation": run.constraint.explain(),
+        "completed": completed,
+    }
