@@ -7,7 +7,10 @@ from typing import Annotated
 import typer
 
 from microamp import __version__
+from microamp.cli import audit as audit_cli
 from microamp.cli import care, clients, db, demo, limits, plan, records, screen, waveform
+from microamp.cli import serve as serve_cli
+from microamp.cli import users as users_cli
 from microamp.cli.common import bad_input
 from microamp.cli.devices import app as devices_app
 from microamp.cli.firmware import firmware_emulator
@@ -29,6 +32,9 @@ app.command(name="demo")(demo.demo)
 app.add_typer(protocols_app, name="protocols")
 app.command(name="run")(run_command)
 app.add_typer(db.app, name="db")
+app.command(name="serve")(serve_cli.serve)
+app.add_typer(users_cli.app, name="users")
+app.add_typer(audit_cli.app, name="audit")
 app.add_typer(clients.app, name="clients")
 app.add_typer(records.app, name="records")
 app.command(name="screen")(screen.screen)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, func, select
+from sqlalchemy import ForeignKey, Integer, String, false, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from microamp.errors import InvalidValue
@@ -138,12 +138,18 @@ def append_audit(
 ) -> AuditEntry:
     """Add the next row of the chain to ``session`` (the caller commits, in the same
     transaction as the write it records). On PostgreSQL a transaction-scoped advisory lock
-    keeps concurrent writers in line; elsewhere the unique ``seq`` refuses a fork."""
+    (or SQLite's write lock) keeps concurrent writers in line; the unique ``seq`` refuses a fork
+    whatever happens."""
     if action not in AUDIT_ACTIONS:
         raise InvalidValue("action", action, f"must be one of {', '.join(AUDIT_ACTIONS)}")
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         # one lock number for the whole audit log ("maau" in ASCII), released at commit
         session.execute(select(func.pg_advisory_xact_lock(0x6D61_6175)))
+    elif dialect == "sqlite":
+        # a write that touches no row still takes SQLite's write lock, so reading the last row
+        # below happens inside this writer's turn and no other writer can take the same seq
+        session.execute(update(AuditEntry).where(false()).values(seq=AuditEntry.seq))
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

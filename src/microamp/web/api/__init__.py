@@ -1,0 +1,13 @@
+"""The JSON API under /api/v1: one router per resource, token auth, roles from the table."""
+
+from fastapi import APIRouter
+
+from microamp.web.api import account, appointments, clients, plans, records, screening, sessions
+
+PREFIX = "/api/v1"
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (account, appointments, clients, screening, plans, sessions, records)
+)
+
+__all__ = ["PREFIX", "ROUTERS"]

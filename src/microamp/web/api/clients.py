@@ -1,0 +1,43 @@
+"""Clients: contact details (every role may read and add them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from microamp.store.crud import create_client, get_client, list_clients
+from microamp.web.api.models import ClientCreate, ClientPublic
+from microamp.web.deps import ApiUser, DbDep, audit
+
+router = APIRouter(tags=["clients"])
+
+
+@router.get("/clients")
+def clients(
+    _user: ApiUser,
+    db: DbDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ClientPublic]:
+    return [ClientPublic.of(c) for c in list_clients(db, search=q, limit=limit, offset=offset)]
+
+
+@router.post("/clients", status_code=201)
+def add_client(user: ApiUser, db: DbDep, body: ClientCreate) -> ClientPublic:
+    client = create_client(
+        db,
+        full_name=body.full_name,
+        date_of_birth=body.date_of_birth,
+        email=body.email,
+        phone=body.phone,
+        preferred_weekdays=body.preferred_weekdays,
+    )
+    audit(db, user, "write", f"client:{client.id}", client_id=client.id, change="created")
+    return ClientPublic.of(client)
+
+
+@router.get("/clients/{client_id}")
+def client(_user: ApiUser, db: DbDep, client_id: int) -> ClientPublic:
+    return ClientPublic.of(get_client(db, client_id=client_id))

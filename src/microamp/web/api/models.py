@@ -1,0 +1,153 @@
+"""Request and response bodies of the API (pydantic), in families per resource."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from microamp.store.models import Client
+
+
+class UserPublic(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: str
+
+
+class ClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    preferred_weekdays: list[str] = Field(default_factory=list)
+
+
+class ClientPublic(BaseModel):
+    """Contact details: what every role may see."""
+
+    id: int
+    full_name: str
+    date_of_birth: date
+    email: str | None
+    phone: str | None
+    preferred_weekdays: list[str]
+
+    @classmethod
+    def of(cls, client: Client) -> ClientPublic:
+        return cls(
+            id=client.id,
+            full_name=client.full_name,
+            date_of_birth=client.date_of_birth,
+            email=client.email,
+            phone=client.phone,
+            preferred_weekdays=list(client.preferred_weekdays),
+        )
+
+
+class AppointmentPublic(BaseModel):
+    date: date
+    number: int
+    client_id: int
+    client: str
+    phone: str | None
+    email: str | None
+
+
+class ScreeningRequest(BaseModel):
+    """Intake answers as `microamp screen` reads them (every key required), and the day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Any]
+    on: date | None = None
+
+
+class ScreeningPublic(BaseModel):
+    outcome: str
+    reasons: list[dict[str, Any]]
+    deferred_until: date | None
+    avoid_zones: list[str]
+    rules_version: str
+    screened_on: date
+
+
+class GatePublic(BaseModel):
+    allowed: bool
+    refusals: list[dict[str, Any]]
+    avoid_zones: list[str]
+    outcome: str
+    rules_version: str
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template: str
+    start: date
+    weekdays: list[str] = Field(default_factory=list)
+    months: int = Field(6, ge=1, le=36)
+    protocol_name: str | None = Field(None, max_length=200)
+    price_per_session: float | None = Field(None, ge=0)
+
+
+class PlanSession(BaseModel):
+    number: int
+    date: date
+    phase: str
+    checkin: bool
+    status: str
+
+
+class PlanPublic(BaseModel):
+    id: int
+    client_id: int
+    template: str
+    protocol_name: str | None
+    start: date
+    weekdays: list[str]
+    months: int
+    estimated_cost: float | None
+    sessions: list[PlanSession]
+
+
+class SessionStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: int
+    protocol: str
+    device_url: str | None = None
+    intensity: float = Field(1.0, gt=0, le=1)
+    practitioner_max_ua: float | None = Field(None, ge=10, le=1000)
+
+
+class LivePublic(BaseModel):
+    id: str
+    client_id: int
+    protocol: str
+    record_id: int
+    state: dict[str, Any]
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comfort: int | None = Field(None, ge=0, le=10)
+    tingling: bool | None = None
+    metallic_taste: bool | None = None
+    redness: bool | None = None
+    notes: str | None = Field(None, max_length=4000)
+
+
+class RecordSummary(BaseModel):
+    id: int
+    client_id: int | None
+    protocol: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    delivered_charge_uc: float

@@ -1,0 +1,78 @@
+"""Course plans: made from a template for a client, kept with one appointment per session."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from microamp.clinic import plans as clinic_plans
+from microamp.errors import NotFound
+from microamp.store.crud import get_client
+from microamp.store.models import CoursePlan
+from microamp.store.planning import get_plan, save_plan
+from microamp.web.api.models import PlanCreate, PlanPublic, PlanSession
+from microamp.web.deps import ApiUser, DbDep, audit
+
+router = APIRouter(tags=["plans"])
+
+
+def _public(row: CoursePlan) -> PlanPublic:
+    return PlanPublic(
+        id=row.id,
+        client_id=row.client_id,
+        template=row.template,
+        protocol_name=row.protocol_name,
+        start=row.start_date,
+        weekdays=list(row.weekdays),
+        months=row.months,
+        estimated_cost=None if row.estimated_cost_cents is None else row.estimated_cost_cents / 100,
+        sessions=[
+            PlanSession(
+                number=a.number, date=a.on_date, phase=a.phase, checkin=a.checkin, status=a.status
+            )
+            for a in row.appointments
+        ],
+    )
+
+
+@router.get("/clients/{client_id}/plans")
+def client_plans(user: ApiUser, db: DbDep, client_id: int) -> list[PlanPublic]:
+    get_client(db, client_id=client_id)
+    rows = db.scalars(
+        select(CoursePlan).where(CoursePlan.client_id == client_id).order_by(CoursePlan.id)
+    )
+    plans = [_public(row) for row in rows]
+    audit(db, user, "read", f"client:{client_id}/plans", client_id=client_id)
+    return plans
+
+
+@router.post("/clients/{client_id}/plans", status_code=201)
+def create(user: ApiUser, db: DbDep, client_id: int, body: PlanCreate) -> PlanPublic:
+    days = clinic_plans.parse_weekdays(",".join(body.weekdays)) if body.weekdays else ()
+    plan = clinic_plans.plan_course(
+        body.template, start=body.start, weekdays=days, months=body.months
+    )
+    price = None if body.price_per_session is None else Decimal(str(body.price_per_session))
+    row = save_plan(
+        db,
+        client_id=client_id,
+        plan=plan,
+        protocol_name=body.protocol_name,
+        price_per_session=price,
+        estimated_cost=None if price is None else price * len(plan.sessions),
+        created_by_id=user.id,
+    )
+    audit(db, user, "write", f"client:{client_id}/plan", client_id=client_id, plan_id=row.id)
+    return _public(row)
+
+
+@router.get("/plans/{plan_id}")
+def plan(user: ApiUser, db: DbDep, plan_id: int) -> PlanPublic:
+    row = get_plan(db, plan_id=plan_id)
+    if row is None:
+        raise NotFound(f"no plan {plan_id}")
+    audit(db, user, "read", f"client:{row.client_id}/plan", client_id=row.client_id,
+          plan_id=plan_id)  # fmt: skip
+    return _public(row)

@@ -1,0 +1,86 @@
+"""Sessions under way: start one for a client (the gate decides), read its state, stop it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Request
+
+from microamp.store.crud import gate_client, get_client
+from microamp.web.api.models import LivePublic, SessionStart
+from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
+from microamp.web.live import LiveSession, LiveSessions, StartRequest
+from microamp.web.pages.console import device_choices
+
+router = APIRouter(tags=["sessions"])
+
+
+def _sessions(request: Request) -> LiveSessions:
+    sessions: LiveSessions = request.app.state.live
+    return sessions
+
+
+def _public(live: LiveSession) -> LivePublic:
+    return LivePublic(
+        id=live.id,
+        client_id=live.request.client_id,
+        protocol=live.request.protocol,
+        record_id=live.record_id,
+        state=live.state(),
+    )
+
+
+@router.get("/sessions")
+def running(request: Request, _user: ApiUser) -> list[dict[str, object]]:
+    return list(_sessions(request).snapshot())
+
+
+@router.post("/sessions", status_code=201)
+def start(
+    request: Request, user: ApiUser, db: DbDep, settings: SettingsDep, body: SessionStart
+) -> LivePublic:
+    """Start a session. Refused with 409 and the reasons when the client may not be treated;
+    the runner checks screening and consent again before any current."""
+    client = get_client(db, client_id=body.client_id)
+    url = body.device_url or settings.device_url
+    if url not in device_choices(settings):
+        raise HTTPException(422, [{"loc": ["body", "device_url"], "msg": "not a listed device",
+                                   "type": "invalid_value", "input": url}])  # fmt: skip
+    decision = gate_client(db, client_id=client.id, on=date.today())
+    if not decision.allowed:
+        audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id, allowed=False)
+        decision.raise_if_refused()
+    live = _sessions(request).start(
+        StartRequest(
+            client.id,
+            client.full_name,
+            body.protocol,
+            url,
+            body.intensity,
+            user.id,
+            body.practitioner_max_ua,
+        ),  # fmt: skip
+        on=date.today(),
+    )
+    audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
+          record_id=live.record_id, protocol=body.protocol)  # fmt: skip
+    return _public(live)
+
+
+def _live(request: Request, live_id: str) -> LiveSession:
+    live = _sessions(request).get(live_id)
+    if live is None:
+        raise HTTPException(404, f"no session {live_id} under way")
+    return live
+
+
+@router.get("/sessions/{live_id}")
+def session_state(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
+    return _public(_live(request, live_id))
+
+
+@router.post("/sessions/{live_id}/stop")
+def stop(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
+    live = _live(request, live_id)
+    live.runner.stop()
+    return _public(live)

@@ -1,0 +1,97 @@
+"""`create_app(settings)`: the clinic web app, pages and JSON API in one FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
+
+from microamp.store.config import load_settings
+from microamp.store.db import Store, open_store
+from microamp.web import api, errors, pages
+from microamp.web.cookies import SessionCookieMiddleware
+from microamp.web.live import LiveSessions
+from microamp.web.render import make_templates
+from microamp.web.security import SessionSigner, SignInThrottle
+from microamp.web.settings import WebSettings
+
+__all__ = ["create_app", "declared_routes"]
+
+STATIC_DIR = Path(__file__).with_name("static")
+API_DESCRIPTION = (
+    "The microamp clinic API: clients, screening, course plans, sessions and their records. "
+    "Authenticate with a personal API token (Account page) as `Authorization: Bearer <token>`. "
+    "microamp is not a cleared medical device."
+)
+
+
+def declared_routes(app: FastAPI) -> list[tuple[str, str, BaseRoute]]:
+    """Every (method, full path, route) the app serves, the API's with their prefix."""
+    found: list[tuple[str, str, BaseRoute]] = []
+    for prefix, routers in (("", pages.ROUTERS), (api.PREFIX, api.ROUTERS)):
+        for router in routers:
+            for route in router.routes:
+                if isinstance(route, APIRoute):
+                    found += [(m, prefix + route.path, route) for m in sorted(route.methods or ())]
+    for route in app.routes:  # the app's own: OpenAPI and its docs page
+        if isinstance(route, Route):
+            found += [(m, route.path, route) for m in sorted(route.methods or ()) if m != "HEAD"]
+    return found
+
+
+def open_web_store(settings: WebSettings) -> Store:
+    """The record store the app serves, migrated to the newest revision."""
+    store_settings = load_settings(data_dir=settings.data_dir)
+    return open_store(settings.database_url, settings=store_settings, upgrade=True)
+
+
+def create_app(settings: WebSettings | None = None, *, store: Store | None = None) -> FastAPI:
+    """The web app. ``store`` may be passed in (tests, the bench); else it is opened from
+    ``settings`` and closed when the app shuts down."""
+    settings = settings or WebSettings()
+    owned = store is None
+    store = store or open_web_store(settings)
+    live = LiveSessions(store=store, settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            live.shutdown()
+            if owned:
+                store.close()
+
+    app = FastAPI(
+        title="microamp",
+        version="1",
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.live = live
+    app.state.templates = make_templates()
+    app.state.throttle = SignInThrottle(
+        window_s=settings.signin_window_s,
+        max_per_user=settings.signin_max_failures_per_user,
+        max_per_ip=settings.signin_max_failures_per_ip,
+    )
+    signer = SessionSigner(settings.resolved_secret_key(), max_age_s=settings.session_max_age_s)
+    app.add_middleware(SessionCookieMiddleware, signer=signer, secure=settings.https)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in pages.ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    for router in api.ROUTERS:
+        app.include_router(router, prefix=api.PREFIX)
+    errors.install(app)
+    return app

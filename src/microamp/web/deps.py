@@ -1,0 +1,177 @@
+"""`Annotated` dependencies: the store, a database session, the signed-in user, CSRF, audit.
+
+Pages sign in with the session cookie; the JSON API with a personal token
+(``Authorization: Bearer mat_...``). Both read the route's roles from `microamp.web.roles`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from microamp.store.access import append_audit, find_api_token
+from microamp.store.base import utc_now
+from microamp.store.db import Store
+from microamp.store.models import User
+from microamp.web.cookies import SESSION_KEY
+from microamp.web.roles import PUBLIC, allowed_roles
+from microamp.web.security import csrf_matches, password_fingerprint
+from microamp.web.settings import WebSettings
+
+__all__ = [
+    "ApiUser",
+    "CsrfChecked",
+    "DbDep",
+    "PageUser",
+    "SettingsDep",
+    "SignInRequired",
+    "StoreDep",
+    "api_user",
+    "audit",
+    "page_user",
+    "web_session",
+]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# last_used_at is a hint for the owner, not a log: write it at most this often per token
+_TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+class SignInRequired(Exception):
+    """A page needs a signed-in user; the app redirects to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> WebSettings:
+    settings: WebSettings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+
+
+def get_db(store: StoreDep) -> Iterator[Session]:
+    """One ORM session per request, closed (rolled back if uncommitted) afterwards."""
+    with store.session() as session:
+        yield session
+
+
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def web_session(request: Request) -> dict[str, Any]:
+    """The signed cookie's contents for this request (see `microamp.web.cookies`)."""
+    data: dict[str, Any] = request.scope[SESSION_KEY]
+    return data
+
+
+def _route_roles(request: Request) -> frozenset[str]:
+    return allowed_roles(request.method, request.url.path)
+
+
+def cookie_user(request: Request, db: Session) -> User | None:
+    """The user the session cookie names, if still active and with the same password."""
+    data = web_session(request)
+    user_id = data.get("uid")
+    if not isinstance(user_id, int):
+        return None
+    user = db.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    if data.get("pw") != password_fingerprint(user.password_hash):
+        return None
+    return user
+
+
+def _check_role(user: User, roles: frozenset[str]) -> None:
+    if PUBLIC <= roles:
+        return
+    if user.role not in roles:
+        raise HTTPException(403, f"the {user.role} role may not open this")
+
+
+def page_user(request: Request, db: DbDep) -> User:
+    """The signed-in user of a page, allowed by the route's roles; else sign in, or 403."""
+    user = cookie_user(request, db)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target if request.method == "GET" else "/")
+    _check_role(user, _route_roles(request))
+    return user
+
+
+def api_user(
+    request: Request,
+    db: DbDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> User:
+    """The token's user, allowed by the route's roles; 401 without a valid token, 403 for a
+    role that may not."""
+    scheme, _, token = (authorization or "").partition(" ")
+    row = find_api_token(db, token.strip()) if scheme.lower() == "bearer" else None
+    user = db.get(User, row.user_id) if row else None
+    if row is None or user is None or not user.active:
+        raise HTTPException(
+            401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    _check_role(user, _route_roles(request))
+    now = utc_now()
+    if row.last_used_at is None or now - row.last_used_at > _TOKEN_TOUCH_EVERY:
+        row.last_used_at = now
+        db.commit()
+    return user
+
+
+async def csrf_checked(request: Request) -> None:
+    """Refuse an unsafe request without the session's CSRF token (form field or header)."""
+    if request.method in SAFE_METHODS:
+        return
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        field = form.get("csrf_token")
+        given = field if isinstance(field, str) else None
+    if not csrf_matches(web_session(request).get("csrf"), given):
+        raise HTTPException(403, "the form expired or did not come from this site: reload it")
+
+
+PageUser = Annotated[User, Depends(page_user)]
+ApiUser = Annotated[User, Depends(api_user)]
+CsrfChecked = Depends(csrf_checked)
+
+
+def audit(
+    db: Session,
+    user: User,
+    action: str,
+    resource: str,
+    *,
+    client_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """Append to the audit log and commit, with whatever the request wrote in the same
+    transaction: a write of health data and its audit row stand or fall together."""
+    append_audit(
+        db,
+        actor_id=user.id,
+        actor=user.email,
+        action=action,
+        resource=resource,
+        client_id=client_id,
+        detail=detail,
+    )
+    db.commit()

@@ -1,0 +1,131 @@
+"""Errors as responses: JSON under /api/v1 (422 naming the field, 401, 403, 404), pages
+elsewhere (sign-in redirect, a plain error page)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
+from microamp.web.deps import SignInRequired, cookie_user
+from microamp.web.render import page
+
+__all__ = ["field_prefix", "install", "invalid_detail"]
+
+_TITLES = {
+    401: "Sign in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    422: "Check the form",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def invalid_detail(exc: InvalidValue, where: str = "body") -> list[dict[str, Any]]:
+    """FastAPI's 422 shape for a domain `InvalidValue` (every one of `InvalidValues`)."""
+    errors = getattr(exc, "errors", [exc])
+    return [
+        {
+            "loc": [where, *e.field.replace("[", ".").replace("]", "").split(".")],
+            "msg": e.rule,
+            "type": "invalid_value",
+            "input": e.value
+            if isinstance(e.value, str | int | float | bool | None)
+            else str(e.value),
+        }
+        for e in errors
+    ]
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    store = request.app.state.store
+    with store.session() as db:
+        user = cookie_user(request, db)
+        return page(
+            request,
+            "error.html",
+            user,
+            status_code=status,
+            title=_TITLES.get(status, "Something went wrong"),
+            message=message,
+        )
+
+
+async def _sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    target = f"/signin?next={quote(exc.next_path, safe='/')}"
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request) or request.headers.get("accept") == "text/event-stream":
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    return _error_page(request, exc.status_code, str(exc.detail))
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _is_api(request):
+        return JSONResponse({"detail": jsonable(exc.errors())}, 422)
+    fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+    return _error_page(request, 422, f"These fields need a valid value: {fields}.")
+
+
+def jsonable(errors: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors)
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidValue)
+    if _is_api(request):
+        return JSONResponse({"detail": invalid_detail(exc)}, 422)
+    return _error_page(request, 422, str(exc))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": str(exc)}, 404)
+    return _error_page(request, 404, str(exc))
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SessionRefused)
+    if _is_api(request):
+        return JSONResponse({"detail": "session refused", "reasons": exc.reasons}, 409)
+    return _error_page(request, 409, "The session may not start: " + "; ".join(exc.reasons))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(InvalidValue, _invalid)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(SessionRefused, _refused)
+
+
+@contextmanager
+def field_prefix(prefix: str) -> Iterator[None]:
+    """Name bad input by its place in the request body: ``answers.pregnant``, not ``pregnant``."""
+    try:
+        yield
+    except InvalidValue as exc:
+        errors = getattr(exc, "errors", [exc])
+        moved = [InvalidValue(f"{prefix}.{e.field}", e.value, e.rule) for e in errors]
+        raise (moved[0] if len(moved) == 1 else InvalidValues(moved)) from None

@@ -1,0 +1,275 @@
+"""Sessions under way: the real `SessionRunner` on the real device backend, in a thread each.
+
+The screening and consent hooks come from the clinic's gate (`microamp.store.gate_client`), so
+no current flows for a client who is blocked, whatever the page showed. The store's
+`SessionRecorder` writes the record as the session runs. The live view reads `messages_since`:
+every event, and telemetry thinned to at most `TELEMETRY_PER_S` frames per wall second (a
+session at 100x speed makes far more than a browser should draw).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from microamp.clock import Clock, RealClock
+from microamp.devices import open_device
+from microamp.devices.base import Device, TelemetryFrame
+from microamp.protocols import load_protocol
+from microamp.safety.limits import get_profile
+from microamp.session import (
+    CheckResult,
+    Event,
+    PrecheckContext,
+    Prechecks,
+    SessionOptions,
+    SessionRunner,
+    SessionSummary,
+)
+from microamp.store.crud import gate_client
+from microamp.store.db import Store
+from microamp.store.recording import SessionRecorder, record_summary
+from microamp.web.settings import WebSettings
+
+__all__ = ["CONSENT_CODES", "LiveSession", "LiveSessions", "StartRequest", "client_hooks"]
+
+CONSENT_CODES = frozenset({"no_consent", "consent_outdated"})
+TELEMETRY_PER_S = 12.0
+_KEEP_FINISHED = 20
+
+
+def client_hooks(store: Store, client_id: int, on: date) -> tuple[Any, Any]:
+    """The screening and consent prechecks for ``client_id``, read fresh from the store."""
+
+    def refusals(consent: bool) -> tuple[list[str], tuple[str, ...]]:
+        with store.session() as db:
+            decision = gate_client(db, client_id=client_id, on=on)
+        chosen = [r.message for r in decision.refusals if (r.code in CONSENT_CODES) == consent]
+        return chosen, decision.avoid_zones
+
+    def screening(_ctx: PrecheckContext) -> CheckResult:
+        reasons, avoid = refusals(consent=False)
+        return CheckResult.refused(reasons) if reasons else CheckResult.passed(avoid_zones=avoid)
+
+    def consent(_ctx: PrecheckContext) -> CheckResult:
+        reasons, _ = refusals(consent=True)
+        return CheckResult.refused(reasons) if reasons else CheckResult.passed()
+
+    return screening, consent
+
+
+def session_clock(device_url: str, speed: float) -> Clock:
+    """Real time, faster on the simulator only: hardware never runs on a sped-up clock."""
+    return RealClock(speed if device_url.startswith("sim:") else 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StartRequest:
+    client_id: int
+    client_name: str
+    protocol: str
+    device_url: str
+    intensity: float
+    practitioner_id: int
+    practitioner_max_ua: float | None = None
+
+
+@dataclass
+class LiveSession:
+    """One session under way (or just ended) and what the live view has not yet drawn."""
+
+    id: str
+    request: StartRequest
+    runner: SessionRunner
+    device: Device
+    recorder: SessionRecorder
+    messages: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    summary: SessionSummary | None = None
+    error: str = ""
+    done: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_frame_wall_s: float = 0.0
+    thread: threading.Thread | None = None
+
+    @property
+    def record_id(self) -> int:
+        return self.recorder.session_id
+
+    def _push(self, name: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            self.messages.append((len(self.messages), name, data))
+
+    def on_event(self, event: Event) -> None:
+        self._push("event", _json_safe(event.to_dict()))
+
+    def on_frame(self, frame: TelemetryFrame) -> None:
+        now = time.monotonic()
+        if now - self._last_frame_wall_s < 1.0 / TELEMETRY_PER_S:
+            return
+        self._last_frame_wall_s = now
+        self._push("telemetry", _json_safe(frame.to_dict()))
+
+    def messages_since(self, cursor: int) -> list[tuple[int, str, dict[str, Any]]]:
+        with self._lock:
+            return self.messages[cursor:]
+
+    def state(self) -> dict[str, Any]:
+        """What the console shows now: status, step, cue, countdowns, level."""
+        runner = self.runner
+        run, rep = runner.current, runner.repetition
+        step: dict[str, Any] | None = None
+        if run is not None and not runner.status.final and runner.runs:
+            step = {
+                "index": run.step.index,
+                "position": run.position,
+                "label": run.step.label,
+                "zone": run.step.zone,
+                "side": rep.side if rep else run.step.side,
+                "remaining_s": max(0.0, run.end_s - runner.position_s),
+                "rep_remaining_s": max(0.0, rep.end_s - runner.position_s) if rep else 0.0,
+                "amplitude_ua": run.amplitude_ua,
+                "requested_ua": run.step.requested_ua,
+                "explanation": run.constraint.explain(),
+            }
+        total_s = runner.total_s or 1.0
+        return {
+            "status": str(runner.status),
+            "t_s": runner.t_s,
+            "progress": min(1.0, runner.position_s / total_s),
+            "remaining_s": max(0.0, total_s - runner.position_s),
+            "steps_completed": runner.steps_completed,
+            "steps_total": len(runner.runs) or len(runner.planned),
+            "level": runner.level,
+            "step": step,
+            "done": self.done,
+            "record_id": self.record_id,
+        }
+
+    def run(self, store: Store) -> None:
+        """The thread's body: run to the end; the device is closed (output zero) whatever
+        happens, and the record closed (``interrupted`` if the runner never ended it)."""
+        try:
+            self.summary = self.runner.run()
+        except Exception as exc:  # reported to the console; the record says interrupted
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.device.close()
+            self.recorder.close()
+            if self.summary is not None:
+                record_summary(store, session_id=self.record_id, summary=self.summary)
+            self.done = True
+            self._push("end", {"status": str(self.runner.status), "error": self.error})
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        if isinstance(value, float):
+            return value if math.isfinite(value) else None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [clean(v) for v in value]
+        return value
+
+    cleaned: dict[str, Any] = clean(data)
+    return cleaned
+
+
+class LiveSessions:
+    """Every session this server runs; `shutdown` stops them all (output zero first)."""
+
+    def __init__(self, *, store: Store, settings: WebSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self._sessions: dict[str, LiveSession] = {}
+        self._lock = threading.Lock()
+
+    def get(self, live_id: str) -> LiveSession | None:
+        with self._lock:
+            return self._sessions.get(live_id)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Sessions still running, for the dashboard and the API."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        return [
+            {
+                "id": s.id,
+                "client_id": s.request.client_id,
+                "client_name": s.request.client_name,
+                "protocol": s.request.protocol,
+                "state": str(s.runner.status),
+                "record_id": s.record_id,
+            }
+            for s in sessions
+            if not s.done
+        ]
+
+    def start(self, request: StartRequest, *, on: date, clock: Clock | None = None) -> LiveSession:
+        """Open the device, build the runner with the client's hooks, start recording, and run
+        it in a thread. ``clock`` replaces the settings' (the demo data runs in simulated
+        time). Raises `InvalidValue` / `DeviceError` before anything runs."""
+        protocol = load_protocol(request.protocol)
+        profile = get_profile(protocol.audience)
+        options = replace(
+            SessionOptions(),
+            intensity=request.intensity,
+            practitioner_max_ua=request.practitioner_max_ua,
+        )
+        screening, consent = client_hooks(self.store, request.client_id, on)
+        clock = clock or session_clock(request.device_url, self.settings.session_speed)
+        device = open_device(request.device_url, clock=clock, profile=profile)
+        try:
+            runner = SessionRunner(
+                protocol,
+                device,
+                profile=profile,
+                options=options,
+                prechecks=Prechecks(screening=screening, consent=consent),
+            )
+            recorder = SessionRecorder.start(
+                self.store,
+                protocol_name=protocol.name,
+                protocol_version=protocol.version,
+                protocol_hash=protocol.content_hash(),
+                device_url=request.device_url,
+                device_capabilities=device.capabilities.to_dict(),
+                client_id=request.client_id,
+                practitioner_id=request.practitioner_id,
+            )
+        except BaseException:
+            device.close()
+            raise
+        live = LiveSession(secrets.token_hex(8), request, runner, device, recorder)
+        runner.subscribe(recorder.record_event)
+        runner.subscribe_telemetry(recorder.record_telemetry)
+        runner.subscribe(live.on_event)
+        runner.subscribe_telemetry(live.on_frame)
+        live.thread = threading.Thread(
+            target=live.run, args=(self.store,), name=f"session-{live.id}", daemon=True
+        )
+        with self._lock:
+            self._forget_old()
+            self._sessions[live.id] = live
+        live.thread.start()
+        return live
+
+    def _forget_old(self) -> None:
+        finished = [k for k, s in self._sessions.items() if s.done]
+        for key in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
+            del self._sessions[key]
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Stop every session and wait for its thread (the device is zeroed by the runner)."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        for live in sessions:
+            live.runner.stop()
+        for live in sessions:
+            if live.thread is not None:
+                live.thread.join(timeout_s)

@@ -1,0 +1,22 @@
+"""Server-rendered pages, one router per area."""
+
+from fastapi import APIRouter
+
+from microamp.web.pages import (
+    account,
+    auth,
+    care,
+    clients,
+    console,
+    dashboard,
+    health,
+    protocols,
+    records,
+)
+
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (auth, dashboard, clients, health, protocols, console, records, care, account)
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,149 @@
+"""Clients: search, add, and the client page (contact and schedule for everybody; screening,
+consent, clearance, plans, records and progress for clinical staff, every view audited)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microamp.clinic.consent import consent_text
+from microamp.clinic.plans import TEMPLATES, WEEKDAYS
+from microamp.errors import InvalidValue
+from microamp.protocols.library import library_names
+from microamp.store.crud import create_client, gate_client, get_client, list_clients
+from microamp.store.models import Appointment, Client, CoursePlan, IntakeForm, ProgressEntry, User
+from microamp.store.planning import checkin_due
+from microamp.store.records import list_session_records
+from microamp.web.calendar_view import months_of
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
+from microamp.web.render import page
+from microamp.web.roles import CLINICAL
+
+router = APIRouter(dependencies=[CsrfChecked])
+
+
+@router.get("/clients")
+def clients(request: Request, user: PageUser, db: DbDep, q: str = "") -> Response:
+    found = list_clients(db, search=q or None, limit=200)
+    name = "clients_table.html" if request.headers.get("hx-request") else "clients.html"
+    return page(request, name, user, title="Clients", clients=found, q=q, weekdays=WEEKDAYS)
+
+
+@router.post("/clients")
+def add_client(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    full_name: Annotated[str, Form(max_length=200)],
+    date_of_birth: Annotated[str, Form()],
+    email: Annotated[str, Form(max_length=254)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    skin_type: Annotated[str, Form()] = "",
+    concerns: Annotated[str, Form(max_length=500)] = "",
+    weekdays: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        client = create_client(
+            db,
+            full_name=full_name,
+            date_of_birth=_parse_day("date_of_birth", date_of_birth),
+            email=email,
+            phone=phone,
+            fitzpatrick_type=skin_type if user.role in CLINICAL else None,
+            concerns=[c.strip() for c in concerns.split(",") if c.strip()],
+            preferred_weekdays=weekdays or [],
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        return page(
+            request,
+            "clients.html",
+            user,
+            status_code=422,
+            title="Clients",
+            clients=list_clients(db, limit=200),
+            q="",
+            weekdays=WEEKDAYS,
+            error=str(exc),
+            form=dict(full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone),
+        )
+    audit(db, user, "write", f"client:{client.id}", client_id=client.id, change="created")
+    return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+def _parse_day(field: str, raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidValue(field, raw, "a date as YYYY-MM-DD") from None
+
+
+def appointments_of(db: Session, client_id: int) -> list[Appointment]:
+    return list(
+        db.scalars(
+            select(Appointment)
+            .join(CoursePlan, Appointment.plan_id == CoursePlan.id)
+            .where(CoursePlan.client_id == client_id)
+            .order_by(Appointment.on_date)
+        )
+    )
+
+
+@router.get("/clients/{client_id}")
+def client_page(request: Request, user: PageUser, db: DbDep, client_id: int) -> Response:
+    client = get_client(db, client_id=client_id)
+    today = date.today()
+    upcoming = [a for a in appointments_of(db, client.id) if a.on_date >= today][:8]
+    context: dict[str, Any] = {"client": client, "today": today, "upcoming": upcoming}
+    if user.role in CLINICAL:
+        context |= health_context(db, client, today)
+        audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
+    return page(request, "client.html", user, title=client.full_name, **context)
+
+
+def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
+    """Everything the clinical part of the client page shows."""
+    form = db.scalars(
+        select(IntakeForm)
+        .where(IntakeForm.client_id == client.id)
+        .order_by(IntakeForm.screened_on.desc(), IntakeForm.id.desc())
+        .limit(1)
+    ).first()
+    plans = list(
+        db.scalars(
+            select(CoursePlan)
+            .where(CoursePlan.client_id == client.id)
+            .order_by(CoursePlan.id.desc())
+        )
+    )
+    plan = plans[0] if plans else None
+    months, more = months_of(
+        ((a.on_date, a.number, a.phase, a.checkin) for a in plan.appointments) if plan else (),
+        today=today,
+    )
+    return {
+        "intake": form,
+        "gate": gate_client(db, client_id=client.id, on=today),
+        "consent": consent_text(),
+        "plan": plan,
+        "months": months,
+        "more_months": more,
+        "records": list_session_records(db, client_id=client.id, limit=20),
+        "progress": list(
+            db.scalars(
+                select(ProgressEntry)
+                .where(ProgressEntry.client_id == client.id)
+                .order_by(ProgressEntry.taken_on, ProgressEntry.id)
+            )
+        ),
+        "checkin_due": checkin_due(db, client_id=client.id),
+        "templates": TEMPLATES,
+        "protocol_names": library_names(),
+        "weekdays": WEEKDAYS,
+        "users": {u.id: u.display_name for u in db.scalars(select(User))},
+    }

@@ -1,0 +1,307 @@
+"""The session console: choose, precheck, start; then the live view over server-sent events.
+
+The prechecks shown before starting are the same ones the runner repeats when it starts
+(screening, consent, device, contact): the page informs, the runner decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from microamp.devices import open_device
+from microamp.devices.supervisor import Supervisor
+from microamp.errors import DeviceError, InvalidValue
+from microamp.protocols import library_names, load_protocol, plan_protocol
+from microamp.safety.limits import get_profile
+from microamp.session import PrecheckContext, check_contact, probe_device
+from microamp.session.schedule import Limits, build_schedule
+from microamp.store.crud import gate_client, get_client, list_clients
+from microamp.viz.facemap import facemap_svg
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
+from microamp.web.live import LiveSession, LiveSessions, StartRequest, session_clock
+from microamp.web.render import page
+from microamp.web.settings import WebSettings
+
+router = APIRouter(dependencies=[CsrfChecked])
+
+SIM_DEVICES = {
+    "sim://?load=gel": "Simulator: probes on gelled skin",
+    "sim://?load=wet": "Simulator: skin with little gel",
+    "sim://?load=dry": "Simulator: dry skin",
+    "sim://?load=lifted": "Simulator: a probe lifted off the skin",
+}
+_STATE_EVERY_S = 0.25
+_POLL_S = 0.1
+
+
+def device_choices(settings: WebSettings) -> dict[str, str]:
+    choices = {settings.device_url: f"Clinic device ({settings.device_url})"}
+    for url, label in SIM_DEVICES.items():
+        choices.setdefault(url, label)
+    return choices
+
+
+Choice = tuple[int, str, str, float, float | None]
+
+
+def _choice(
+    settings: WebSettings,
+    client_id: int,
+    protocol: str,
+    device_url: str,
+    intensity_pct: int,
+    practitioner_max_ua: str,
+) -> Choice:
+    if protocol not in library_names():
+        raise InvalidValue("protocol", protocol, "choose a protocol from the library")
+    if device_url not in device_choices(settings):
+        raise InvalidValue("device_url", device_url, "choose one of the listed devices")
+    if not 5 <= intensity_pct <= 100:
+        raise InvalidValue("intensity", intensity_pct, "a level of 5-100 %")
+    cap = None
+    if practitioner_max_ua.strip():
+        try:
+            cap = float(practitioner_max_ua)
+        except ValueError:
+            raise InvalidValue(
+                "practitioner_max_ua", practitioner_max_ua, "a number of µA"
+            ) from None
+        if not 10 <= cap <= 1000:
+            raise InvalidValue("practitioner_max_ua", cap, "10-1000 µA")
+    return client_id, protocol, device_url, intensity_pct / 100, cap
+
+
+IntensityForm = Annotated[int, Form(ge=5, le=100)]
+
+
+@router.get("/console")
+def console(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    settings: SettingsDep,
+    client_id: int | None = None,
+    protocol: str = "pro-express",
+) -> Response:
+    return page(
+        request,
+        "console.html",
+        user,
+        title="Session console",
+        clients=list_clients(db, limit=500),
+        client_id=client_id,
+        protocols=library_names(),
+        protocol=protocol if protocol in library_names() else "pro-express",
+        devices=device_choices(settings),
+        device_url=settings.device_url,
+    )
+
+
+def _device_checks(
+    protocol_name: str, device_url: str, speed: float, cap: float | None, intensity: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Probe the device and run the contact check (50 µA, 1.5 s); plus each step's cap."""
+    protocol = load_protocol(protocol_name)
+    profile = get_profile(protocol.audience)
+    steps = tuple(plan_protocol(protocol, profile))
+    checks: list[dict[str, Any]] = []
+    with open_device(device_url, clock=session_clock(device_url, speed), profile=profile) as device:
+        supervisor = Supervisor(device, profile)
+        context = PrecheckContext(protocol, steps, profile, device, supervisor, device.clock)
+        for name, hook in (("Device", probe_device), ("Skin contact", check_contact)):
+            result = hook(context)
+            checks.append({"name": name, "ok": result.ok, "reasons": list(result.reasons),
+                           "detail": result.detail})  # fmt: skip
+            if not result.ok:
+                break
+        limits = Limits(
+            hardware_max_ua=device.capabilities.max_current_ua,
+            protocol_max_ua=protocol.max_amplitude_ua,
+            practitioner_max_ua=cap,
+        )
+    runs = build_schedule(list(steps), profile, limits, intensity=intensity)
+    capped = [
+        {
+            "step": r.step.index + 1,
+            "label": r.step.label,
+            "requested_ua": r.step.requested_ua,
+            "amplitude_ua": r.amplitude_ua,
+            "delivered_ua": r.amplitude_ua * intensity,
+            "reason": r.constraint.explain(),
+        }  # fmt: skip
+        for r in runs
+        if r.constraint.binding is not None
+    ]
+    return checks, capped
+
+
+@router.post("/console/prechecks")
+def prechecks(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    settings: SettingsDep,
+    client_id: Annotated[int, Form()],
+    protocol: Annotated[str, Form()],
+    device_url: Annotated[str, Form()],
+    intensity: IntensityForm = 100,
+    practitioner_max_ua: Annotated[str, Form()] = "",
+) -> Response:
+    choice = _choice(settings, client_id, protocol, device_url, intensity, practitioner_max_ua)
+    client = get_client(db, client_id=client_id)
+    decision = gate_client(db, client_id=client.id, on=date.today())
+    audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id,
+          allowed=decision.allowed)  # fmt: skip
+    checks: list[dict[str, Any]] = []
+    capped: list[dict[str, Any]] = []
+    device_error = ""
+    # no test current for a client who may not be treated: the device is not even opened
+    if decision.allowed:
+        try:
+            checks, capped = _device_checks(
+                protocol, device_url, settings.session_speed, choice[4], choice[3]
+            )
+        except (DeviceError, InvalidValue) as exc:
+            device_error = str(exc)
+    ready = decision.allowed and not device_error and all(c["ok"] for c in checks)
+    return page(
+        request,
+        "console_prechecks.html",
+        user,
+        client=client,
+        decision=decision,
+        checks=checks,
+        capped=capped,
+        device_error=device_error,
+        ready=ready,
+        choice={
+            "client_id": client.id,
+            "protocol": protocol,
+            "device_url": device_url,
+            "intensity": intensity,
+            "practitioner_max_ua": practitioner_max_ua,
+        },  # fmt: skip
+    )
+
+
+@router.post("/console/start")
+def start(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    settings: SettingsDep,
+    client_id: Annotated[int, Form()],
+    protocol: Annotated[str, Form()],
+    device_url: Annotated[str, Form()],
+    intensity: IntensityForm = 100,
+    practitioner_max_ua: Annotated[str, Form()] = "",
+) -> Response:
+    _, name, url, level, cap = _choice(
+        settings, client_id, protocol, device_url, intensity, practitioner_max_ua
+    )
+    client = get_client(db, client_id=client_id)
+    sessions: LiveSessions = request.app.state.live
+    live = sessions.start(
+        StartRequest(client.id, client.full_name, name, url, level, user.id, cap), on=date.today()
+    )
+    audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
+          record_id=live.record_id, protocol=name, device=url)  # fmt: skip
+    return RedirectResponse(f"/live/{live.id}", status_code=303)
+
+
+def _live(request: Request, live_id: str) -> LiveSession:
+    sessions: LiveSessions = request.app.state.live
+    live = sessions.get(live_id)
+    if live is None:
+        raise HTTPException(404, "no session under way by that id (it may have ended long ago)")
+    return live
+
+
+@router.get("/live/{live_id}")
+def live_page(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
+    live = _live(request, live_id)
+    runner = live.runner
+    audit(db, user, "read", f"client:{live.request.client_id}/session",
+          client_id=live.request.client_id, record_id=live.record_id)  # fmt: skip
+    steps = [
+        {"index": s.index, "label": s.label, "zone": s.zone, "side": s.side, "cue": s.cue}
+        for s in runner.planned
+    ]
+    return page(
+        request,
+        "live.html",
+        user,
+        title="Session under way",
+        live=live,
+        facemap=facemap_svg(runner.planned, show_muscles=False),
+        steps=steps,
+        state=live.state(),
+    )
+
+
+def _sse(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def _stream(request: Request, live: LiveSession) -> AsyncIterator[str]:
+    cursor, last_state = 0, 0.0
+    loop = asyncio.get_running_loop()
+    while True:
+        for seq, name, data in live.messages_since(cursor):
+            cursor = seq + 1
+            yield _sse(name, data)
+        if loop.time() - last_state >= _STATE_EVERY_S or live.done:
+            last_state = loop.time()
+            yield _sse("state", live.state())
+        if live.done and not live.messages_since(cursor):
+            return
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(_POLL_S)
+
+
+@router.get("/live/{live_id}/events")
+def live_events(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
+    live = _live(request, live_id)
+    _release(db)
+    return StreamingResponse(
+        _stream(request, live),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _release(db: Session) -> None:
+    """A stream lasts the whole session: give its database connection back now."""
+    db.close()
+
+
+def _control(request: Request, live_id: str, action: str) -> Response:
+    live = _live(request, live_id)
+    getattr(live.runner, action)()
+    if request.headers.get("hx-request") or request.headers.get("x-csrf-token"):
+        return Response(status_code=204)
+    return RedirectResponse(f"/live/{live_id}", status_code=303)
+
+
+@router.post("/live/{live_id}/pause")
+def pause(request: Request, _user: PageUser, live_id: str) -> Response:
+    return _control(request, live_id, "pause")
+
+
+@router.post("/live/{live_id}/resume")
+def resume(request: Request, _user: PageUser, live_id: str) -> Response:
+    return _control(request, live_id, "resume")
+
+
+@router.post("/live/{live_id}/stop")
+def stop(request: Request, _user: PageUser, live_id: str) -> Response:
+    return _control(request, live_id, "stop")

@@ -1,0 +1,65 @@
+"""Today: the day's appointments for everybody, the sessions under way for clinical staff."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microamp.store.models import Appointment, Client, CoursePlan
+from microamp.store.records import list_session_records
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
+from microamp.web.live import LiveSessions
+from microamp.web.render import page
+from microamp.web.roles import CLINICAL
+
+router = APIRouter(dependencies=[CsrfChecked])
+
+
+def appointments_between(db: Session, first: date, last: date) -> list[dict[str, Any]]:
+    """Planned appointments from ``first`` to ``last`` with their client's contact details."""
+    rows = db.execute(
+        select(Appointment, Client)
+        .join(CoursePlan, Appointment.plan_id == CoursePlan.id)
+        .join(Client, CoursePlan.client_id == Client.id)
+        .where(Appointment.on_date >= first, Appointment.on_date <= last)
+        .where(Appointment.status == "planned")
+        .order_by(Appointment.on_date, Client.full_name)
+    ).all()
+    return [
+        {
+            "date": appt.on_date,
+            "number": appt.number,
+            "client_id": client.id,
+            "client": client.full_name,
+            "phone": client.phone,
+            "email": client.email,
+        }
+        for appt, client in rows
+    ]
+
+
+@router.get("/")
+def dashboard(request: Request, user: PageUser, db: DbDep) -> Response:
+    today = date.today()
+    live: LiveSessions = request.app.state.live
+    clinical = user.role in CLINICAL
+    recent = list_session_records(db, limit=6) if clinical else []
+    if clinical and recent:
+        audit(db, user, "read", "records:recent", count=len(recent))
+    return page(
+        request,
+        "dashboard.html",
+        user,
+        title="Today",
+        today=today,
+        appointments=appointments_between(db, today, today),
+        upcoming=appointments_between(db, today + timedelta(days=1), today + timedelta(days=7)),
+        running=live.snapshot() if clinical else [],
+        recent=recent,
+        clients={c.id: c.full_name for c in db.scalars(select(Client))} if recent else {},
+    )

@@ -1,0 +1,267 @@
+"""Health data of a client: intake and screening, consent, clearance, course plans, progress.
+
+Every read and write here is audited, in the same transaction as the write.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from microamp.clinic import plans as clinic_plans
+from microamp.clinic.ics import plan_to_ics
+from microamp.clinic.intake import BOOLEAN_KEYS, DATE_OR_NULL_KEYS, ZONE_LIST_KEYS
+from microamp.clinic.pricing import parse_money
+from microamp.errors import InvalidValue, NotFound
+from microamp.safety.limits import ZONES
+from microamp.store.crud import get_client, record_clearance, record_consent, record_intake
+from microamp.store.models import CoursePlan, ProgressEntry
+from microamp.store.photos import add_progress_entry
+from microamp.store.planning import get_plan, save_plan
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, StoreDep, audit
+from microamp.web.render import page
+
+router = APIRouter(dependencies=[CsrfChecked])
+
+QUESTIONS = {
+    "pregnant": "Pregnant, or could be pregnant",
+    "breastfeeding": "Breastfeeding",
+    "pacemaker_or_implanted_device": "Pacemaker, defibrillator or other implanted electronic device",
+    "heart_condition": "Heart condition",
+    "epilepsy_or_seizures": "Epilepsy or seizures",
+    "cancer_treatment": "Receiving cancer treatment",
+    "thrombosis_or_phlebitis": "Thrombosis or phlebitis",
+    "bleeding_disorder_or_heavy_bleeding": "Bleeding disorder or heavy bleeding",
+    "diabetes": "Diabetes",
+    "metal_in_face_zones": "Metal implants, plates, pins, braces or piercings in",
+    "skin_conditions_zones": "Open sores, active acne, eczema, psoriasis or cold sores in",
+    "last_injectables_date": "Last injectables (fillers, botulinum toxin)",
+    "last_facial_procedure_date": "Last facial procedure (peel, laser, microneedling, surgery)",
+}
+RATINGS = ("firmness", "radiance", "evenness", "satisfaction")
+
+
+def _day(field: str, raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidValue(field, raw, "a date as YYYY-MM-DD") from None
+
+
+def _back(client_id: int, anchor: str) -> RedirectResponse:
+    return RedirectResponse(f"/clients/{client_id}#{anchor}", status_code=303)
+
+
+def _intake_page(
+    request: Request, user: PageUser, db: Session, client_id: int, **extra: Any
+) -> Response:
+    client = get_client(db, client_id=client_id)
+    return page(
+        request,
+        "intake.html",
+        user,
+        title=f"Intake: {client.full_name}",
+        client=client,
+        questions=QUESTIONS,
+        booleans=BOOLEAN_KEYS,
+        zone_keys=ZONE_LIST_KEYS,
+        date_keys=DATE_OR_NULL_KEYS,
+        zones=ZONES,
+        **extra,
+    )
+
+
+@router.get("/clients/{client_id}/intake")
+def intake_form(request: Request, user: PageUser, db: DbDep, client_id: int) -> Response:
+    return _intake_page(request, user, db, client_id, answers={})
+
+
+@router.post("/clients/{client_id}/intake")
+async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: int) -> Response:
+    form = await request.form()
+    answers: dict[str, object] = {"date_of_birth": str(form.get("date_of_birth", ""))}
+    for key in BOOLEAN_KEYS:
+        raw = form.get(key)
+        answers[key] = {"yes": True, "no": False}.get(str(raw)) if raw is not None else None
+    for key in ZONE_LIST_KEYS:
+        answers[key] = [str(z) for z in form.getlist(key)]
+    for key in DATE_OR_NULL_KEYS:
+        answers[key] = str(form.get(key) or "").strip() or None
+    try:
+        intake = record_intake(
+            db, client_id=client_id, answers=answers, on=date.today(), recorded_by_id=user.id
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        message = f"{QUESTIONS.get(exc.field, exc.field)}: {exc.rule}"
+        return _intake_page(
+            request, user, db, client_id, answers=answers, error=message, status_code=422
+        )
+    audit(
+        db,
+        user,
+        "write",
+        f"client:{client_id}/intake",
+        client_id=client_id,
+        intake_id=intake.id,
+        outcome=intake.outcome,
+    )
+    return _back(client_id, "screening")
+
+
+@router.post("/clients/{client_id}/consent")
+def consent(
+    user: PageUser,
+    db: DbDep,
+    client_id: int,
+    typed_signature: Annotated[str, Form(max_length=200)],
+) -> Response:
+    row = record_consent(
+        db, client_id=client_id, typed_signature=typed_signature, witnessed_by_id=user.id
+    )
+    audit(
+        db,
+        user,
+        "write",
+        f"client:{client_id}/consent",
+        client_id=client_id,
+        version=row.text_version,
+    )
+    return _back(client_id, "consent-title")
+
+
+@router.post("/clients/{client_id}/clearance")
+def clearance(
+    user: PageUser,
+    db: DbDep,
+    client_id: int,
+    physician_name: Annotated[str, Form(max_length=200)],
+    issued_on: Annotated[str, Form()],
+    valid_until: Annotated[str, Form()] = "",
+    rule_ids: Annotated[list[str] | None, Form()] = None,
+    document_ref: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    row = record_clearance(
+        db,
+        client_id=client_id,
+        physician_name=physician_name,
+        issued_on=_day("issued_on", issued_on),
+        valid_until=_day("valid_until", valid_until) if valid_until.strip() else None,
+        rule_ids=rule_ids or [],
+        document_ref=document_ref,
+        recorded_by_id=user.id,
+    )
+    audit(
+        db, user, "write", f"client:{client_id}/clearance", client_id=client_id, clearance_id=row.id
+    )
+    return _back(client_id, "clearance-title")
+
+
+@router.post("/clients/{client_id}/plans")
+def create_plan(
+    user: PageUser,
+    db: DbDep,
+    client_id: int,
+    template: Annotated[str, Form()],
+    start: Annotated[str, Form()],
+    months: Annotated[int, Form(ge=1, le=36)] = 6,
+    protocol_name: Annotated[str, Form(max_length=200)] = "",
+    price: Annotated[str, Form(max_length=20)] = "",
+    weekdays: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    days = clinic_plans.parse_weekdays(",".join(weekdays)) if weekdays else ()
+    plan = clinic_plans.plan_course(
+        template, start=_day("start", start), weekdays=days, months=months
+    )
+    per_session = parse_money(price) if price.strip() else None
+    row = save_plan(
+        db,
+        client_id=client_id,
+        plan=plan,
+        protocol_name=protocol_name or None,
+        price_per_session=per_session,
+        estimated_cost=per_session * len(plan.sessions) if per_session is not None else None,
+        created_by_id=user.id,
+    )
+    audit(db, user, "write", f"client:{client_id}/plan", client_id=client_id, plan_id=row.id)
+    return _back(client_id, "plan-title")
+
+
+def stored_plan(row: CoursePlan) -> clinic_plans.CoursePlan:
+    """The clinic's view of a stored plan (for the calendar file)."""
+    return clinic_plans.CoursePlan(
+        template=row.template,
+        start=row.start_date,
+        end=clinic_plans.add_months(row.start_date, row.months),
+        weekdays=clinic_plans.parse_weekdays(",".join(row.weekdays)) if row.weekdays else (),
+        months=row.months,
+        sessions=tuple(
+            clinic_plans.PlannedSession(a.number, a.on_date, a.phase, a.checkin)  # type: ignore[arg-type]
+            for a in row.appointments
+        ),
+    )
+
+
+@router.get("/clients/{client_id}/plans/{plan_id}.ics")
+def plan_ics(user: PageUser, db: DbDep, client_id: int, plan_id: int) -> Response:
+    row = get_plan(db, plan_id=plan_id)
+    if row.client_id != client_id:
+        raise NotFound(f"no plan {plan_id} for client {client_id}")
+    client = get_client(db, client_id=client_id)
+    body = plan_to_ics(stored_plan(row), stamp=datetime.now(UTC), client_name=client.full_name)
+    audit(db, user, "read", f"client:{client_id}/plan", client_id=client_id, plan_id=plan_id)
+    return Response(
+        body,
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.ics"'},
+    )
+
+
+@router.post("/clients/{client_id}/progress")
+async def add_progress(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    store: StoreDep,
+    client_id: int,
+    taken_on: Annotated[str, Form()],
+    notes: Annotated[str, Form(max_length=2000)] = "",
+    photo: UploadFile | None = None,
+) -> Response:
+    form = await request.form()
+    ratings = {}
+    for name in RATINGS:
+        raw = str(form.get(f"rating_{name}") or "").strip()
+        if raw:
+            if not raw.isdigit():
+                raise InvalidValue(f"rating_{name}", raw, "a whole number 0-10")
+            ratings[name] = int(raw)
+    data = await photo.read() if photo is not None and photo.filename else None
+    entry = add_progress_entry(
+        db,
+        client_id=client_id,
+        taken_on=_day("taken_on", taken_on),
+        photos_dir=store.settings.photos_dir,
+        photo=data or None,
+        ratings=ratings,
+        notes=notes,
+        recorded_by_id=user.id,
+    )
+    audit(db, user, "write", f"client:{client_id}/progress", client_id=client_id, entry_id=entry.id)
+    return _back(client_id, "progress-title")
+
+
+@router.get("/clients/{client_id}/progress/{entry_id}/photo")
+def progress_photo(user: PageUser, db: DbDep, client_id: int, entry_id: int) -> Response:
+    entry = db.get(ProgressEntry, entry_id)
+    if entry is None or entry.client_id != client_id or not entry.photo_path:
+        raise NotFound(f"no photo {entry_id} for client {client_id}")
+    audit(db, user, "read", f"client:{client_id}/photo", client_id=client_id, entry_id=entry_id)
+    return FileResponse(entry.photo_path, headers={"Cache-Control": "private, no-store"})
+
+
+__all__ = ["QUESTIONS", "router", "stored_plan"]

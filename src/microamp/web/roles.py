@@ -1,0 +1,102 @@
+"""Who may use each route: one declarative table, enforced by `authorize` and walked by a test.
+
+A route missing from the table is refused to everybody (and a test fails), so a new route
+cannot ship without an explicit rule. Reception sees the schedule and contact details only: no
+health answers, no records, no stimulation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["CLINICAL", "OWNER", "PUBLIC", "ROUTE_ROLES", "STAFF", "allowed_roles"]
+
+OWNER: Final = frozenset({"owner"})
+CLINICAL: Final = frozenset({"owner", "practitioner"})
+STAFF: Final = frozenset({"owner", "practitioner", "reception"})
+PUBLIC: Final = frozenset({"*"})
+
+API = "/api/v1"
+
+ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
+    # signing in and out
+    ("GET", "/signin"): PUBLIC,
+    ("POST", "/signin"): PUBLIC,
+    ("POST", "/signout"): STAFF,
+    ("GET", "/healthz"): PUBLIC,
+    # the schedule and contact details
+    ("GET", "/"): STAFF,
+    ("GET", "/clients"): STAFF,
+    ("POST", "/clients"): STAFF,
+    ("GET", "/clients/{client_id}"): STAFF,
+    ("GET", "/care/{kind}"): STAFF,
+    ("GET", "/account"): STAFF,
+    ("POST", "/account/tokens"): STAFF,
+    ("POST", "/account/tokens/{token_id}/revoke"): STAFF,
+    # health data
+    ("GET", "/clients/{client_id}/intake"): CLINICAL,
+    ("POST", "/clients/{client_id}/intake"): CLINICAL,
+    ("POST", "/clients/{client_id}/consent"): CLINICAL,
+    ("POST", "/clients/{client_id}/clearance"): CLINICAL,
+    ("POST", "/clients/{client_id}/plans"): CLINICAL,
+    ("GET", "/clients/{client_id}/plans/{plan_id}.ics"): CLINICAL,
+    ("POST", "/clients/{client_id}/progress"): CLINICAL,
+    ("GET", "/clients/{client_id}/progress/{entry_id}/photo"): CLINICAL,
+    ("GET", "/protocols"): CLINICAL,
+    ("GET", "/protocols/{name}"): CLINICAL,
+    ("GET", "/console"): CLINICAL,
+    ("POST", "/console/prechecks"): CLINICAL,
+    ("POST", "/console/start"): CLINICAL,
+    ("GET", "/live/{live_id}"): CLINICAL,
+    ("GET", "/live/{live_id}/events"): CLINICAL,
+    ("POST", "/live/{live_id}/pause"): CLINICAL,
+    ("POST", "/live/{live_id}/resume"): CLINICAL,
+    ("POST", "/live/{live_id}/stop"): CLINICAL,
+    ("GET", "/records/{record_id}"): CLINICAL,
+    ("POST", "/records/{record_id}/feedback"): CLINICAL,
+    # the JSON API
+    ("GET", f"{API}/openapi.json"): PUBLIC,
+    ("GET", f"{API}/docs"): PUBLIC,
+    ("GET", f"{API}/me"): STAFF,
+    ("GET", f"{API}/appointments"): STAFF,
+    ("GET", f"{API}/clients"): STAFF,
+    ("POST", f"{API}/clients"): STAFF,
+    ("GET", f"{API}/clients/{{client_id}}"): STAFF,
+    ("POST", f"{API}/screening"): CLINICAL,
+    ("GET", f"{API}/clients/{{client_id}}/screening"): CLINICAL,
+    ("POST", f"{API}/clients/{{client_id}}/screening"): CLINICAL,
+    ("GET", f"{API}/clients/{{client_id}}/gate"): CLINICAL,
+    ("GET", f"{API}/clients/{{client_id}}/plans"): CLINICAL,
+    ("POST", f"{API}/clients/{{client_id}}/plans"): CLINICAL,
+    ("GET", f"{API}/plans/{{plan_id}}"): CLINICAL,
+    ("GET", f"{API}/sessions"): CLINICAL,
+    ("POST", f"{API}/sessions"): CLINICAL,
+    ("GET", f"{API}/sessions/{{live_id}}"): CLINICAL,
+    ("POST", f"{API}/sessions/{{live_id}}/stop"): CLINICAL,
+    ("GET", f"{API}/records"): CLINICAL,
+    ("GET", f"{API}/records/{{record_id}}"): CLINICAL,
+    ("POST", f"{API}/records/{{record_id}}/feedback"): CLINICAL,
+}
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{\w+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+_PATTERNS = [(method, _pattern(path), roles) for (method, path), roles in ROUTE_ROLES.items()]
+
+
+def allowed_roles(method: str, path: str) -> frozenset[str]:
+    """The roles allowed for a request's method and concrete path (``PUBLIC`` for everybody);
+    empty when no rule matches, which refuses everybody."""
+    if method == "HEAD":
+        method = "GET"
+    found = ROUTE_ROLES.get((method, path))
+    if found is not None:
+        return found
+    for rule_method, pattern, roles in _PATTERNS:
+        if rule_method == method and pattern.fullmatch(path):
+            return roles
+    return frozenset()

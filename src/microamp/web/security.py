@@ -1,0 +1,184 @@
+"""Passwords, signed session cookies, CSRF tokens and the sign-in throttle.
+
+- Passwords: argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile).
+- The session cookie is a JSON payload signed with HMAC-SHA256 under the app's secret key. It
+  holds the user id, a CSRF token, when it was issued, and a fingerprint of the password hash:
+  changing a password signs out every other session of that user.
+- CSRF: every unsafe request must carry the session's token, as a ``csrf_token`` form field or
+  an ``X-CSRF-Token`` header (HTMX sends the header); compared in constant time.
+- Throttle (the rule): a sign-in is refused without checking the password when the account has
+  had ``max_per_user`` failures, or the address ``max_per_ip`` failures, within the last
+  ``window_s`` seconds. A success clears the account's failures. Counted in memory, per server
+  process: a restart forgives, and a clinic runs one process.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+__all__ = [
+    "MIN_PASSWORD_CHARS",
+    "SessionSigner",
+    "SignInThrottle",
+    "check_password_rules",
+    "csrf_matches",
+    "hash_password",
+    "new_csrf_token",
+    "password_fingerprint",
+    "verify_password",
+]
+
+MIN_PASSWORD_CHARS = 10
+_hasher = PasswordHasher()  # argon2id
+# A hash of a password nobody has: verifying against it costs what a real check costs, so an
+# unknown email takes as long to refuse as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(24))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; False for a missing or unreadable hash (same cost)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_rules(password: str) -> str | None:
+    """Why ``password`` is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"must be at least {MIN_PASSWORD_CHARS} characters"
+    if len(password) > 1024:
+        return "must be at most 1024 characters"
+    return None
+
+
+def password_fingerprint(password_hash: str | None) -> str:
+    """A short digest of the stored hash, kept in the session to notice a password change."""
+    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a missing token never matches."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SessionSigner:
+    """Signs and checks the session cookie's payload; refuses expired or altered cookies."""
+
+    def __init__(self, secret_key: str, *, max_age_s: int) -> None:
+        self._key = hashlib.sha256(("microamp-session:" + secret_key).encode("utf-8")).digest()
+        self.max_age_s = max_age_s
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
+
+    def dumps(self, payload: dict[str, Any], *, now: float | None = None) -> str:
+        data = dict(payload, iat=int(now if now is not None else time.time()))
+        body = _b64(json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        return f"{body}.{self._mac(body)}"
+
+    def loads(self, cookie: str, *, now: float | None = None) -> dict[str, Any] | None:
+        """The payload, or None when the cookie is malformed, forged or too old."""
+        body, _, mac = cookie.partition(".")
+        if not body or not mac or not hmac.compare_digest(mac, self._mac(body)):
+            return None
+        try:
+            data = json.loads(_unb64(body))
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("iat"), int):
+            return None
+        age = (now if now is not None else time.time()) - data["iat"]
+        if not 0 <= age <= self.max_age_s:
+            return None
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleDecision:
+    allowed: bool
+    retry_after_s: int = 0
+
+
+class SignInThrottle:
+    """Failures per account and per address over a sliding window (see the module's rule)."""
+
+    def __init__(
+        self,
+        *,
+        window_s: int,
+        max_per_user: int,
+        max_per_ip: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window_s = window_s
+        self.max_per_user = max_per_user
+        self.max_per_ip = max_per_ip
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._by_user: dict[str, deque[float]] = {}
+        self._by_ip: dict[str, deque[float]] = {}
+
+    def _recent(self, table: dict[str, deque[float]], key: str, now: float) -> deque[float]:
+        times = table.setdefault(key, deque())
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        return times
+
+    def check(self, account: str, address: str) -> ThrottleDecision:
+        """Whether a sign-in attempt may be checked now."""
+        now = self._clock()
+        with self._lock:
+            waits = []
+            for table, key, limit in (
+                (self._by_user, account.casefold(), self.max_per_user),
+                (self._by_ip, address, self.max_per_ip),
+            ):
+                times = self._recent(table, key, now)
+                if len(times) >= limit:
+                    waits.append(times[len(times) - limit] + self.window_s - now)
+            if waits:
+                return ThrottleDecision(False, max(1, int(max(waits)) + 1))
+            return ThrottleDecision(True)
+
+    def failed(self, account: str, address: str) -> None:
+        now = self._clock()
+        with self._lock:
+            self._recent(self._by_user, account.casefold(), now).append(now)
+            self._recent(self._by_ip, address, now).append(now)
+
+    def succeeded(self, account: str) -> None:
+        with self._lock:
+            self._by_user.pop(account.casefold(), None)

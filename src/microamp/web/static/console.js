@@ -1,0 +1,201 @@
+// The live session console: server-sent events in, face map, cue, countdown and chart out.
+(function () {
+  "use strict";
+  const root = document.getElementById("live");
+  if (!root) return;
+  const id = root.dataset.live;
+  const csrf = root.dataset.csrf;
+  const steps = JSON.parse(document.getElementById("steps-data").textContent);
+  const $ = (name) => document.getElementById(name);
+  const HIGHLIGHT = "#e11d48";
+  const KEEP = 480;
+  const samples = [];
+  let paused = false;
+  let finished = false;
+  let drawPending = false;
+
+  function fmt(value, digits) {
+    return value === null || value === undefined || !isFinite(value) ? "–" : value.toFixed(digits);
+  }
+
+  function highlight(index) {
+    const groups = document.querySelectorAll("#facemap g.step");
+    groups.forEach((g) => {
+      const on = Number(g.dataset.step) === index;
+      g.setAttribute("opacity", on ? "1" : "0.3");
+      g.querySelectorAll("polyline").forEach((p) => {
+        if (!p.dataset.stroke) p.dataset.stroke = p.getAttribute("stroke");
+        p.setAttribute("stroke", on ? HIGHLIGHT : p.dataset.stroke);
+        p.setAttribute("stroke-width", on ? "4" : "2.2");
+      });
+      g.querySelectorAll("circle").forEach((c) => {
+        if (!c.dataset.fill) c.dataset.fill = c.getAttribute("fill");
+        c.setAttribute("fill", on ? HIGHLIGHT : c.dataset.fill);
+      });
+      if (on) g.parentNode.appendChild(g);
+    });
+  }
+
+  function log(text, cls) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    if (cls) li.className = cls;
+    const list = $("events");
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > 200) list.removeChild(list.lastChild);
+  }
+
+  function setStatus(status) {
+    const badge = $("status");
+    badge.textContent = status;
+    badge.className = "badge " + status;
+    paused = status === "paused";
+    $("pause").textContent = paused ? "Resume" : "Pause";
+  }
+
+  function onEvent(e) {
+    const t = "t=" + fmt(e.t_s, 1) + " s: ";
+    switch (e.kind) {
+      case "precheck":
+        log(t + "precheck " + e.check + (e.ok ? " passed" : " refused: " + e.reasons.join("; ")));
+        break;
+      case "refused":
+        $("cue").textContent = "No current: " + e.reasons.join("; ");
+        $("fault").hidden = false;
+        $("fault").textContent = "The session was refused before any current: " + e.reasons.join("; ");
+        log(t + "refused", "bad");
+        break;
+      case "step_skipped":
+        log(t + "skipped step " + (e.step + 1) + ": " + e.reason);
+        break;
+      case "step_started": {
+        highlight(e.step);
+        const step = steps.find((s) => s.index === e.step) || {};
+        $("step-label").textContent = (e.position + 1) + ". " + e.label;
+        $("step-count").textContent = " · " + e.zone + ", " + e.side + ", " + e.technique;
+        $("step-where").textContent = "Step " + (e.step + 1) + ": " + (step.label || e.label) + " (" + e.zone + ")";
+        $("amplitude").textContent = fmt(e.amplitude_ua * e.intensity, 0);
+        const capped = e.constraint && e.constraint.capped_by;
+        $("cap-reason").textContent = capped ? "Capped: " + e.constraint.explanation : "";
+        $("cap-reason").className = "cap-reason " + (capped ? "" : "muted");
+        log(t + "step " + (e.step + 1) + " " + e.label);
+        break;
+      }
+      case "cue":
+        if (e.reason !== "move") $("cue").textContent = e.text;
+        else flash();
+        break;
+      case "intensity_adjusted":
+        $("cap-reason").textContent = "Adjusted: " + e.reason;
+        log(t + "intensity adjusted: " + e.reason);
+        break;
+      case "paused":
+      case "resumed":
+        log(t + e.kind);
+        break;
+      case "fault":
+        $("fault").hidden = false;
+        $("fault").textContent = "Output stopped: " + e.message;
+        log(t + "fault " + e.code + ": " + e.message, "bad");
+        break;
+      case "ended":
+        log(t + "ended: " + e.status + " (" + e.reason + "), " + fmt(e.delivered_charge_uc, 1) + " µC");
+        $("cue").textContent = e.status === "completed" ? "Session complete. Remove the probes." : "Session " + e.status + ": " + e.reason;
+        break;
+      default:
+        break;
+    }
+  }
+
+  function flash() {
+    const cue = $("cue");
+    cue.style.opacity = "0.35";
+    setTimeout(() => { cue.style.opacity = "1"; }, 180);
+  }
+
+  function onState(s) {
+    setStatus(s.status);
+    $("progress").style.width = (100 * s.progress).toFixed(1) + "%";
+    $("remaining").textContent = Math.ceil(s.remaining_s) + " s";
+    $("countdown").textContent = s.step ? Math.ceil(s.step.remaining_s) : "–";
+  }
+
+  function onTelemetry(f) {
+    samples.push([f.t_s, f.delivered_ua, f.impedance_ohm]);
+    if (samples.length > KEEP) samples.shift();
+    $("delivered").textContent = fmt(f.delivered_ua, 0);
+    $("impedance").textContent = f.impedance_ohm === null ? "–" : fmt(f.impedance_ohm / 1000, 1);
+    if (!drawPending) {
+      drawPending = true;
+      requestAnimationFrame(draw);
+    }
+  }
+
+  function line(values, t0, span, max, color) {
+    let d = "";
+    let pen = "M";
+    values.forEach(([t, v]) => {
+      if (v === null || !isFinite(v)) { pen = "M"; return; }
+      const x = 40 + ((t - t0) / span) * 590;
+      const y = 185 - (Math.min(v, max) / max) * 170;
+      d += pen + x.toFixed(1) + "," + y.toFixed(1) + " ";
+      pen = "L";
+    });
+    return '<path d="' + d + '" fill="none" stroke="' + color + '" stroke-width="1.8"/>';
+  }
+
+  function draw() {
+    drawPending = false;
+    if (samples.length < 2) return;
+    const t0 = samples[0][0];
+    const span = Math.max(samples[samples.length - 1][0] - t0, 1);
+    const cur = samples.map((s) => [s[0], s[1]]);
+    const imp = samples.map((s) => [s[0], s[2] === null ? null : s[2] / 1000]);
+    const maxCur = Math.max(50, ...cur.map((c) => c[1] || 0)) * 1.1;
+    const finiteImp = imp.map((c) => c[1]).filter((v) => v !== null && isFinite(v));
+    const maxImp = Math.max(1, ...finiteImp) * 1.1;
+    $("chart").innerHTML =
+      '<rect x="40" y="15" width="590" height="170" fill="#fff" stroke="#dde4e2"/>' +
+      '<text x="4" y="24" font-size="11" fill="#2c6e68">' + maxCur.toFixed(0) + ' µA</text>' +
+      '<text x="636" y="24" font-size="11" fill="#c2410c" text-anchor="end">' + maxImp.toFixed(1) + ' kΩ</text>' +
+      '<text x="40" y="198" font-size="11" fill="#5b6b70">' + t0.toFixed(0) + ' s</text>' +
+      '<text x="630" y="198" font-size="11" fill="#5b6b70" text-anchor="end">' + (t0 + span).toFixed(0) + ' s</text>' +
+      line(cur, t0, span, maxCur, "#2c6e68") + line(imp, t0, span, maxImp, "#c2410c");
+  }
+
+  function post(action) {
+    return fetch("/live/" + id + "/" + action, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf },
+      credentials: "same-origin",
+    });
+  }
+
+  $("pause").addEventListener("click", () => post(paused ? "resume" : "pause"));
+  $("stop").addEventListener("click", () => post("stop"));
+  document.addEventListener("keydown", (ev) => {
+    if (finished) return;
+    if (ev.key === "Escape") { ev.preventDefault(); post("stop"); }
+    const tag = (ev.target.tagName || "").toLowerCase();
+    if (ev.key === " " && tag !== "button" && tag !== "a" && tag !== "input") {
+      ev.preventDefault();
+      post(paused ? "resume" : "pause");
+    }
+  });
+
+  const source = new EventSource("/live/" + id + "/events");
+  source.addEventListener("event", (m) => onEvent(JSON.parse(m.data)));
+  source.addEventListener("telemetry", (m) => onTelemetry(JSON.parse(m.data)));
+  source.addEventListener("state", (m) => onState(JSON.parse(m.data)));
+  source.addEventListener("end", (m) => {
+    const end = JSON.parse(m.data);
+    finished = true;
+    source.close();
+    setStatus(end.status);
+    $("pause").disabled = true;
+    $("stop").disabled = true;
+    $("record-link").hidden = false;
+    $("record-link").focus();
+    if (end.error) { $("fault").hidden = false; $("fault").textContent = end.error; }
+  });
+})();

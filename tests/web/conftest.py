@@ -1,0 +1,156 @@
+"""Web fixtures: the app served by a real uvicorn on 127.0.0.1 (a free port), on a temporary
+SQLite file and, where MICROAMP_TEST_DATABASE_URL is set, on a PostgreSQL schema of its own
+(the store tests' `postgres_schema`). Staff of every role, each with an API token."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from microamp.store.access import create_api_token
+from microamp.store.crud import create_client, create_user, record_consent, record_intake
+from microamp.store.db import Store
+from microamp.web import WebSettings, create_app
+from microamp.web.app import open_web_store
+from microamp.web.demo import answers
+from microamp.web.security import hash_password
+from store.conftest import PG_ENV, SKIP_REASON, postgres_schema
+
+PASSWORD = "a long test password"
+ROLES = ("owner", "practitioner", "reception")
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1; yields the base URL; stops it afterwards."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()
+
+
+@dataclass
+class Clinic:
+    """A served app and what the tests need to reach it."""
+
+    url: str
+    store: Store
+    app: FastAPI
+    tokens: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    clients: dict[str, int] = field(default_factory=dict)
+
+    def api(self, role: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def browser_client(self, role: str | None = None) -> httpx.Client:
+        """An httpx client holding a signed-in session cookie (or an anonymous one)."""
+        client = httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
+        if role is not None:
+            sign_in(client, self.emails[role], PASSWORD)
+        return client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
+    token = csrf_of(client.get("/signin").text)
+    return client.post("/signin", data={"email": email, "password": password, "csrf_token": token})
+
+
+def seed(store: Store, clinic: Clinic) -> None:
+    """Staff of each role with a token; a cleared client with consent; a blocked one."""
+    with store.transaction() as db:
+        for role in ROLES:
+            email = f"{role}@test.example"
+            user = create_user(
+                db, email=email, display_name=role.title(), role=role,
+                password_hash=hash_password(PASSWORD),
+            )  # fmt: skip
+            clinic.emails[role] = email
+            clinic.tokens[role] = create_api_token(db, user_id=user.id, name="tests")[1]
+        cleared = create_client(db, full_name="Ana Lima", date_of_birth=date(1988, 4, 12))
+        record_intake(db, client_id=cleared.id, answers=answers(date(1988, 4, 12)),
+                      on=date.today())  # fmt: skip
+        record_consent(db, client_id=cleared.id, typed_signature="Ana Lima")
+        blocked = create_client(db, full_name="Ben Carter", date_of_birth=date(1961, 9, 3))
+        record_intake(db, client_id=blocked.id, on=date.today(),
+                      answers=answers(date(1961, 9, 3), pacemaker_or_implanted_device=True))  # fmt: skip
+        record_consent(db, client_id=blocked.id, typed_signature="Ben Carter")
+        clinic.clients = {"cleared": cleared.id, "blocked": blocked.id}
+
+
+@contextmanager
+def clinic_on(database_url: str, data_dir: Path, speed: float = 400.0) -> Iterator[Clinic]:
+    settings = WebSettings(
+        database_url=database_url, data_dir=data_dir, session_speed=speed,
+        secret_key="k" * 40,
+    )  # fmt: skip
+    store = open_web_store(settings)
+    try:
+        app = create_app(settings, store=store)
+        with serve(app) as url:
+            clinic = Clinic(url=url, store=store, app=app)
+            seed(store, clinic)
+            yield clinic
+    finally:
+        store.close()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def clinic(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Clinic]:
+    """A served clinic per module and database."""
+    data_dir = tmp_path_factory.mktemp("web")
+    if request.param == "sqlite":
+        with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir) as served:
+            yield served
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(SKIP_REASON)
+    with postgres_schema(base) as url, clinic_on(url, data_dir) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def sqlite_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """A served clinic on SQLite only (tests about the app, not the database)."""
+    data_dir = tmp_path_factory.mktemp("web")
+    with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir) as served:
+        yield served
