@@ -9,26 +9,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from clinic.samples import cleared_answers
 from microamp.cli.main import app
 from microamp.store import SessionRecorder, StoreSettings, open_store
 
 runner = CliRunner()
-ANSWERS: dict[str, Any] = {
-    "date_of_birth": "1990-04-12",
-    "pregnant": True,
-    "breastfeeding": False,
-    "pacemaker_or_implanted_device": False,
-    "heart_condition": False,
-    "epilepsy_or_seizures": False,
-    "cancer_treatment": False,
-    "thrombosis_or_phlebitis": False,
-    "bleeding_disorder_or_heavy_bleeding": False,
-    "diabetes": False,
-    "metal_in_face_zones": [],
-    "skin_conditions_zones": [],
-    "last_injectables_date": None,
-    "last_facial_procedure_date": None,
-}
+ANSWERS = cleared_answers(pregnant=True)
 
 
 def cli(*args: str) -> Any:

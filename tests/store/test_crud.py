@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from clinic.samples import cleared_answers
 from microamp.clinic.consent import current_consent_version
 from microamp.errors import InvalidValue, NotFound
 from microamp.store import (
@@ -23,27 +24,6 @@ from microamp.store import (
 )
 
 DAY = date(2026, 11, 21)
-
-
-def answers(**changes: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "date_of_birth": "1990-04-12",
-        "pregnant": False,
-        "breastfeeding": False,
-        "pacemaker_or_implanted_device": False,
-        "heart_condition": False,
-        "epilepsy_or_seizures": False,
-        "cancer_treatment": False,
-        "thrombosis_or_phlebitis": False,
-        "bleeding_disorder_or_heavy_bleeding": False,
-        "diabetes": False,
-        "metal_in_face_zones": [],
-        "skin_conditions_zones": [],
-        "last_injectables_date": None,
-        "last_facial_procedure_date": None,
-    }
-    base.update(changes)
-    return base
 
 
 def add_ana(store: Store) -> int:
@@ -124,7 +104,9 @@ def test_an_intake_form_keeps_answers_outcome_reasons_and_rules_version(store: S
         form = record_intake(
             session,
             client_id=client_id,
-            answers=answers(metal_in_face_zones=["jawline"], last_injectables_date="2026-11-15"),
+            answers=cleared_answers(
+                metal_in_face_zones=["jawline"], last_injectables_date="2026-11-15"
+            ),
             on=DAY,
             recorded_by_id=user.id,
         )
@@ -143,7 +125,10 @@ def test_intake_answers_must_match_the_clients_date_of_birth(store: Store) -> No
     client_id = add_ana(store)
     with store.transaction() as session, pytest.raises(InvalidValue, match="date_of_birth"):
         record_intake(
-            session, client_id=client_id, answers=answers(date_of_birth="1991-04-12"), on=DAY
+            session,
+            client_id=client_id,
+            answers=cleared_answers(date_of_birth="1991-04-12"),
+            on=DAY,
         )
 
 
@@ -168,7 +153,7 @@ def test_the_gate_refuses_a_contraindicated_client_with_consent_on_file(store: S
     client_id = add_ana(store)
     with store.transaction() as session:
         record_intake(
-            session, client_id=client_id, answers=answers(epilepsy_or_seizures=True), on=DAY
+            session, client_id=client_id, answers=cleared_answers(epilepsy_or_seizures=True), on=DAY
         )
         record_consent(session, client_id=client_id, typed_signature="Ana Lima")
     with store.session() as session:
@@ -187,7 +172,7 @@ def test_the_gate_opens_once_clearance_and_consent_are_recorded(store: Store) ->
         record_intake(
             session,
             client_id=client_id,
-            answers=answers(heart_condition=True, skin_conditions_zones=["chin"]),
+            answers=cleared_answers(heart_condition=True, skin_conditions_zones=["chin"]),
             on=DAY,
         )
         assert [r.code for r in gate_client(session, client_id=client_id, on=DAY).refusals] == [

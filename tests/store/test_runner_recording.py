@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from clinic.samples import cleared_answers
 from microamp.cli.run import open_session
 from microamp.clinic.gate import GateDecision
 from microamp.session import CheckResult, PrecheckContext, Prechecks
@@ -26,17 +27,9 @@ DEVICE = "sim://?load=gel&rate_hz=5000"
 
 
 def screened_client(store: Store, **answers: Any) -> int:
-    base: dict[str, Any] = {
-        "date_of_birth": "1990-04-12", "pregnant": False, "breastfeeding": False,
-        "pacemaker_or_implanted_device": False, "heart_condition": False,
-        "epilepsy_or_seizures": False, "cancer_treatment": False,
-        "thrombosis_or_phlebitis": False, "bleeding_disorder_or_heavy_bleeding": False,
-        "diabetes": False, "metal_in_face_zones": [], "skin_conditions_zones": [],
-        "last_injectables_date": None, "last_facial_procedure_date": None,
-    }  # fmt: skip
     with store.transaction() as session:
         client = create_client(session, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
-        record_intake(session, client_id=client.id, answers=base | answers, on=DAY)
+        record_intake(session, client_id=client.id, answers=cleared_answers(**answers), on=DAY)
         record_consent(session, client_id=client.id, typed_signature="Ana Lima")
         return client.id
 
