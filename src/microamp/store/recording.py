@@ -3,9 +3,12 @@
 Give it to the session runner as a subscriber. It accepts events (plain dicts with ``kind`` and
 ``t_s``, or objects with ``to_dict()``) and telemetry frames (`TelemetryFrame` or its dict):
 
-    recorder = SessionRecorder.start(store, protocol_name="lift", device_url="sim://")
-    runner.subscribe(recorder)         # every event and frame goes to recorder(item)
-    ...                                # the end event closes the record by itself
+    recorder = SessionRecorder.start(store, protocol_name="lift", device_url="sim://",
+                                     client_id=client.id, avoid_zones=decision.avoid_zones)
+    runner.subscribe(recorder)             # events: recorder(event)
+    runner.subscribe_telemetry(recorder)   # frames: recorder(frame)
+    summary = runner.run()                 # the ``ended`` event closes the record by itself
+    record_summary(store, session_id=recorder.session_id, summary=summary)
 
 Each event is committed in its own short transaction, so whatever kills the process, the record
 holds every event emitted before; recovery then marks it ``interrupted``. Telemetry is buffered
