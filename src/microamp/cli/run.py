@@ -24,6 +24,7 @@ from microamp.cli.common import (
     err_console,
     print_json,
 )
+from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import DeviceError, InvalidValue
 
 if TYPE_CHECKING:
@@ -127,16 +128,35 @@ def exit_code(summary: SessionSummary) -> int:
     return 0 if summary.status in ("completed", "stopped") else EXIT_FAILED
 
 
-def run_session(runner: SessionRunner, *, json_out: bool, device_url: str) -> int:
-    """Drive ``runner`` to its end (live view unless ``json_out``), print the outcome, exit code."""
+def run_session(
+    runner: SessionRunner,
+    *,
+    json_out: bool,
+    device_url: str,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Drive ``runner`` to its end (live view unless ``json_out``), print the outcome, exit code.
+
+    ``extra`` joins the JSON summary (a record id, say).
+    """
     if json_out:
         summary = runner.run()
         document = summary.to_dict()
         document["device"] = device_url
+        document.update(extra or {})
         print_json(document)
     else:
         summary = LiveSession(runner).run(interactive=sys.stdin.isatty())
     return exit_code(summary)
+
+
+ClientOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--client",
+        help="Client record id: screen and check consent first, then record the session.",
+    ),
+]
 
 
 def run(
@@ -145,14 +165,26 @@ def run(
     profile: RunProfileOpt = None,
     intensity: IntensityOpt = 1.0,
     speed: SpeedOpt = "1",
+    client: ClientOpt = None,
+    database: DatabaseOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a guided session: cues, countdown, live current; p/space pauses, q/s stops."""
+    """Run a guided session: cues, countdown, live current; p/space pauses, q/s stops.
+
+    With --client the clinic's gate runs first (no current for a client who is blocked, exit 1
+    with the reasons) and the session is recorded from what the device delivered.
+    """
     try:
-        with open_session(
-            protocol, device, profile=profile, intensity=intensity, speed=speed
-        ) as runner:
-            code = run_session(runner, json_out=json_out, device_url=device)
+        if client is not None:
+            code = _run_for_client(
+                protocol, device, client, database,
+                profile=profile, intensity=intensity, speed=speed, json_out=json_out,
+            )  # fmt: skip
+        else:
+            with open_session(
+                protocol, device, profile=profile, intensity=intensity, speed=speed
+            ) as runner:
+                code = run_session(runner, json_out=json_out, device_url=device)
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
     except DeviceError as exc:
@@ -160,6 +192,72 @@ def run(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if code:
         raise typer.Exit(code)
+
+
+def _run_for_client(
+    protocol: str,
+    device: str,
+    client_id: int,
+    database: str | None,
+    *,
+    profile: str | None,
+    intensity: float,
+    speed: str,
+    json_out: bool,
+) -> int:
+    """Gate, run and record a session for a client; the record id joins the summary."""
+    from datetime import date
+
+    from microamp.errors import NotFound
+    from microamp.store import SessionRecorder, get_client, record_summary
+    from microamp.store.gating import client_prechecks
+
+    today = date.today()
+    with open_cli_store(database) as store:
+        with store.session() as db:
+            try:
+                get_client(db, client_id=client_id)
+            except NotFound as exc:
+                store_failed(exc)
+        prechecks = _with_device_checks(client_prechecks(store, client_id=client_id, on=today))
+        with open_session(
+            protocol, device, profile=profile, intensity=intensity, speed=speed, prechecks=prechecks
+        ) as runner:
+            # the record opens once the protocol and device are accepted: bad input leaves none
+            recorder = SessionRecorder.start(
+                store,
+                protocol_name=runner.protocol.name,
+                protocol_version=runner.protocol.version,
+                protocol_hash=runner.protocol.content_hash(),
+                device_url=device,
+                client_id=client_id,
+            )
+            runner.subscribe(recorder)
+            runner.subscribe_telemetry(recorder)
+            try:
+                code = run_session(
+                    runner, json_out=json_out, device_url=device,
+                    extra={"record_id": recorder.session_id},
+                )  # fmt: skip
+                summary = runner.summary()
+            finally:
+                recorder.close()
+        record_summary(store, session_id=recorder.session_id, summary=summary)
+        if not json_out:
+            console.print(
+                f"Recorded as session {recorder.session_id}: microamp records show {recorder.session_id}"
+            )
+    return code
+
+
+def _with_device_checks(prechecks: Prechecks) -> Prechecks:
+    """The clinic's screening and consent hooks, with the default device and contact checks."""
+    from dataclasses import replace
+
+    from microamp.session import Prechecks as Defaults
+
+    defaults = Defaults()
+    return replace(prechecks, device=defaults.device, contact=defaults.contact)
 
 
 class _Keys:
