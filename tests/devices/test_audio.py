@@ -14,32 +14,9 @@ from microamp.devices.registry import available_backends
 from microamp.errors import InvalidValue
 from microamp.safety import FaultCode, get_profile
 from microamp.stimulus import Waveform
+from support.fakes import FakeStream
 
 BIPHASIC = Waveform(shape="square", amplitude_ua=200.0, frequency_hz=100.0, polarity="biphasic")
-
-
-class FakeStream:
-    """Stands in for sounddevice.OutputStream: the test pulls blocks through the callback."""
-
-    def __init__(self, **settings: Any) -> None:
-        self.settings = settings
-        self.started = self.closed = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def stop(self) -> None:
-        self.started = False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def pull(self, blocks: int) -> np.ndarray:
-        size = self.settings["blocksize"]
-        out = np.empty((blocks * size, 1), dtype=np.float32)
-        for i in range(blocks):
-            self.settings["callback"](out[i * size : (i + 1) * size], size, None, None)
-        return out[:, 0]
 
 
 def _open(clock: SimulatedClock, **options: Any) -> tuple[AudioDevice, FakeStream]:
