@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from support.fakes import FakeStream
 
 from microamp.clock import SimulatedClock
 from microamp.devices import Command, Supervisor
 from microamp.devices.audio import AudioDevice
 from microamp.safety import FaultCode, get_profile
 from microamp.stimulus import Waveform
+from support.fakes import FakeStream
 
 BIPHASIC = Waveform(shape="square", amplitude_ua=200.0, frequency_hz=100.0, polarity="biphasic")
 TICK_S = 0.01
