@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/microamp demo
+	$(BIN)/microamp serve --demo
 
 test: install
+	./scripts/ensure-chromium
 	$(BIN)/python -m pytest -q
 
 lint: install

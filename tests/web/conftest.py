@@ -113,7 +113,9 @@ def seed(store: Store, clinic: Clinic) -> None:
 
 
 @contextmanager
-def clinic_on(database_url: str, data_dir: Path, speed: float = 400.0) -> Iterator[Clinic]:
+def clinic_on(
+    database_url: str, data_dir: Path, speed: float = 400.0, *, seeded: bool = True
+) -> Iterator[Clinic]:
     settings = WebSettings(
         database_url=database_url, data_dir=data_dir, session_speed=speed,
         secret_key="k" * 40,
@@ -123,7 +125,8 @@ def clinic_on(database_url: str, data_dir: Path, speed: float = 400.0) -> Iterat
         app = create_app(settings, store=store)
         with serve(app) as url:
             clinic = Clinic(url=url, store=store, app=app)
-            seed(store, clinic)
+            if seeded:
+                seed(store, clinic)
             yield clinic
     finally:
         store.close()

@@ -43,8 +43,11 @@ def add(
 ) -> None:
     """Add a user; the password is asked for (twice) unless --password-stdin."""
     from microamp.store.crud import create_user
+    from microamp.store.models import ROLES
     from microamp.web.security import hash_password
 
+    if role not in ROLES:  # before asking for a password that would be thrown away
+        bad_input(InvalidValue("role", role, f"must be one of {', '.join(ROLES)}"))
     password = _password(password_stdin)
     with open_cli_store(database, upgrade=True) as store:
         try:

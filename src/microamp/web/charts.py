@@ -110,7 +110,7 @@ def series_svg(
     if len(times_s) < 2:
         return '<p class="empty">Not enough telemetry to draw.</p>'
     t = np.asarray(times_s, dtype=float)
-    box = (44.0, 14.0, width - 58.0, height - 40.0)
+    box = (44.0, 26.0, width - 58.0, height - 52.0)
     out = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(", ".join(s.label for s in series))} over time" '
@@ -126,7 +126,7 @@ def series_svg(
         finite = v[np.isfinite(v)]
         top = f"{float(finite.max()):.0f} {s.unit}" if finite.size else "—"
         out.append(
-            f'<text x="{box[0] + 6 + i * 190}" y="{box[1] + 14}" fill="{s.colour}">'
+            f'<text x="{box[0] + i * 220}" y="{box[1] - 8}" fill="{s.colour}">'
             f"{escape(s.label)} (max {escape(top)})</text>"
         )
     out.append(

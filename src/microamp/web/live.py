@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from microamp.clock import Clock, RealClock
+from microamp.clock import Clock, RealClock, SimulatedClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
 from microamp.protocols import load_protocol
@@ -63,9 +63,28 @@ def client_hooks(store: Store, client_id: int, on: date) -> tuple[Any, Any]:
     return screening, consent
 
 
+class PacedClock(SimulatedClock):
+    """Simulated time paced against the wall: each ``sleep(s)`` waits ``s / speed`` seconds.
+
+    Time the host spends working is not session time, so a simulated session at 400x keeps
+    renewing its commands in time (on a sped-up real clock it would not) and records the same
+    dose as it would at 1x.
+    """
+
+    def __init__(self, speed: float) -> None:
+        super().__init__()
+        self.speed = speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
+            self.advance(seconds)
+
+
 def session_clock(device_url: str, speed: float) -> Clock:
-    """Real time, faster on the simulator only: hardware never runs on a sped-up clock."""
-    return RealClock(speed if device_url.startswith("sim:") else 1.0)
+    """The simulator runs on paced simulated time (``speed`` times real time); hardware always
+    on the real clock, never sped up."""
+    return PacedClock(speed) if device_url.startswith("sim:") else RealClock(1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +140,10 @@ class LiveSession:
     def state(self) -> dict[str, Any]:
         """What the console shows now: status, step, cue, countdowns, level."""
         runner = self.runner
-        run, rep = runner.current, runner.repetition
+        try:
+            run, rep = runner.current, runner.repetition
+        except IndexError:  # read while the runner thread moves to the next step: no step now
+            run, rep = None, None
         step: dict[str, Any] | None = None
         if run is not None and not runner.status.final and runner.runs:
             step = {

@@ -1,0 +1,186 @@
+"""The clinic in a real browser: Debian's chromium driven by Playwright against a served app.
+
+Screenshots of every page go to test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from web.conftest import PASSWORD, Clinic
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "/usr/bin/chromium is absent and scripts/ensure-chromium could not install it",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1180, "height": 900})
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, clinic: Clinic, role: str) -> None:
+    page.goto(clinic.url + "/")
+    expect(page).to_have_url(clinic.url + "/signin?next=/")
+    page.get_by_label("Email").fill(clinic.emails[role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+
+
+def test_sign_in_shows_today(page: Page, sqlite_clinic: Clinic) -> None:
+    page.goto(sqlite_clinic.url + "/signin")
+    shot(page, "01-signin")
+    page.get_by_label("Email").fill(sqlite_clinic.emails["owner"])
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    sign_in(page, sqlite_clinic, "owner")
+    shot(page, "02-dashboard")
+
+
+def test_add_client_and_a_pacemaker_blocks_the_console(page: Page, sqlite_clinic: Clinic) -> None:
+    sign_in(page, sqlite_clinic, "practitioner")
+    page.get_by_role("link", name="Clients", exact=True).click()
+    page.get_by_label("Full name").fill("Grace Hopper")
+    page.get_by_label("Date of birth").fill("1970-12-09")
+    page.get_by_label("Phone").fill("+1 555 0199")
+    shot(page, "03-clients")
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_role("heading", name="Grace Hopper")).to_be_visible()
+    page.get_by_role("link", name="Fill in the intake form").click()
+    for radio in page.locator("input[type=radio][value=no]").all():
+        radio.check()
+    page.get_by_label("Pacemaker, defibrillator or other implanted electronic device: yes").check()
+    shot(page, "04-intake")
+    page.get_by_role("button", name="Screen and save").click()
+    expect(page.get_by_test_id("outcome")).to_have_text("Contraindicated")
+    expect(page.get_by_test_id("reasons")).to_contain_text("Pacemaker")
+    expect(page.get_by_test_id("gate")).to_contain_text("no current will be delivered")
+    shot(page, "05-client-blocked")
+    page.goto(sqlite_clinic.url + "/console")
+    page.get_by_label("Client").select_option(label="Grace Hopper")
+    page.get_by_role("button", name="Run prechecks").click()
+    expect(page.get_by_test_id("not-ready")).to_be_visible()
+    expect(page.get_by_test_id("refusals")).to_contain_text("Pacemaker")
+    expect(page.get_by_test_id("start")).to_have_count(0)
+    shot(page, "06-console-refused")
+
+
+def test_cleared_client_gets_a_plan_and_a_recorded_session(
+    page: Page, sqlite_clinic: Clinic
+) -> None:
+    sign_in(page, sqlite_clinic, "practitioner")
+    client_id = sqlite_clinic.clients["cleared"]
+    page.goto(f"{sqlite_clinic.url}/clients/{client_id}")
+    expect(page.get_by_test_id("gate")).to_contain_text("Yes")
+    page.get_by_label("Template").select_option("clinic-initial")
+    page.get_by_role("button", name="Create plan").click()
+    expect(page.get_by_test_id("calendar")).to_be_visible()
+    shot(page, "07-client-plan")
+    page.get_by_role("link", name="Start a session").first.click()
+    page.get_by_label("Protocol").select_option("home-express")
+    shot(page, "08-console")
+    page.get_by_role("button", name="Run prechecks").click()
+    start = page.get_by_test_id("start")
+    expect(start).to_be_visible(timeout=20_000)
+    shot(page, "09-prechecks")
+    start.click()
+    expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+    page.wait_for_timeout(400)
+    shot(page, "10-live")
+    expect(page.get_by_test_id("status")).to_have_text("completed", timeout=60_000)
+    page.get_by_role("link", name="Open the record").click()
+    expect(page.get_by_test_id("record-status")).to_have_text("completed")
+    expect(page.get_by_test_id("dose")).to_contain_text("neck")
+    charge = page.get_by_test_id("total-charge").inner_text()
+    assert float(charge.split()[0].replace(",", "")) > 0
+    shot(page, "11-record")
+
+
+def test_protocols_and_care_sheets(page: Page, sqlite_clinic: Clinic) -> None:
+    sign_in(page, sqlite_clinic, "owner")
+    page.get_by_role("link", name="Protocols").click()
+    expect(page.locator("svg.wave").first).to_be_visible()
+    shot(page, "12-protocols")
+    page.locator('a[href="/protocols/pro-lift"]').first.click()
+    expect(page.get_by_role("heading", name="Steps")).to_be_visible()
+    shot(page, "13-protocol")
+    page.goto(sqlite_clinic.url + "/care/post")
+    shot(page, "14-care")
+    page.goto(sqlite_clinic.url + "/account")
+    page.get_by_label("Name of a new token").fill("booking")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_test_id("new-token")).to_contain_text("mat_")
+    shot(page, "15-account")
+
+
+def test_reception_cannot_open_health_data(page: Page, sqlite_clinic: Clinic) -> None:
+    sign_in(page, sqlite_clinic, "reception")
+    expect(page.get_by_role("link", name="Protocols")).to_have_count(0)
+    client_id = sqlite_clinic.clients["blocked"]
+    page.goto(f"{sqlite_clinic.url}/clients/{client_id}")
+    expect(page.get_by_role("heading", name="Contact")).to_be_visible()
+    expect(page.get_by_text("Screening")).to_have_count(0)
+    expect(page.get_by_text("Pacemaker")).to_have_count(0)
+    shot(page, "16-reception-client")
+    for path in (f"/clients/{client_id}/intake", "/console", "/records/1", "/protocols"):
+        response = page.goto(sqlite_clinic.url + path)
+        assert response is not None and response.status == 403, path
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    shot(page, "17-reception-refused")
+
+
+def test_tablet_width_keeps_the_console_usable(browser: Browser, sqlite_clinic: Clinic) -> None:
+    context = browser.new_context(viewport={"width": 800, "height": 1100})
+    try:
+        page = context.new_page()
+        sign_in(page, sqlite_clinic, "practitioner")
+        page.goto(f"{sqlite_clinic.url}/clients/{sqlite_clinic.clients['cleared']}")
+        shot(page, "18-tablet-client")
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.className")
+        assert "skip-link" in focused
+    finally:
+        context.close()
