@@ -1,0 +1,208 @@
+"""Web: requests per second and latency percentiles under 50 concurrent clients.
+
+Measured against a uvicorn server in its own process (so the load generator does not share its
+interpreter): the client page (signed in, every read audited) and an API read (a token, the
+client's screening, audited), on SQLite and, where MICROAMP_TEST_DATABASE_URL is set, on
+PostgreSQL (a schema of its own); beside a bare FastAPI endpoint measured in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+CONCURRENCY = 50
+DURATION_S = 16.0  # five measurements stay under ~90 s in all
+PASSWORD = "bench password 2026"
+PG_ENV = "MICROAMP_TEST_DATABASE_URL"
+ROOT = Path(__file__).resolve().parents[1]
+
+_SERVER = """
+import sys, uvicorn
+from fastapi import FastAPI
+kind, port = sys.argv[1], int(sys.argv[2])
+if kind == "bare":
+    app = FastAPI()
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        return {"ok": "yes"}
+else:
+    from microamp.web import WebSettings, create_app
+    app = create_app(WebSettings(database_url=sys.argv[3], data_dir=sys.argv[4],
+                                 secret_key="b" * 40))
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _server(*args: str) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, args[0], str(port), *args[1:]],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/healthz" if args[0] != "bare" else base + "/ping", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the bench server did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def _seed(url: str, data_dir: Path) -> tuple[int, str]:
+    """An owner with a token, and a screened client; returns (client id, token)."""
+    from microamp.store.access import create_api_token
+    from microamp.store.crud import create_client, create_user, record_intake
+    from microamp.web import WebSettings
+    from microamp.web.app import open_web_store
+    from microamp.web.demo import answers
+    from microamp.web.security import hash_password
+
+    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
+    try:
+        with store.transaction() as db:
+            user = create_user(
+                db, email="bench@clinic.example", display_name="Bench", role="owner",
+                password_hash=hash_password(PASSWORD),
+            )  # fmt: skip
+            born = date(1985, 5, 5)
+            client = create_client(db, full_name="Bench Client", date_of_birth=born)
+            record_intake(db, client_id=client.id, answers=answers(born), on=date.today())
+            return client.id, create_api_token(db, user_id=user.id, name="bench")[1]
+    finally:
+        store.close()
+
+
+async def _load(
+    base: str, path: str, headers: dict[str, str], cookies: httpx.Cookies
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, cookies=cookies, limits=limits, timeout=30
+    ) as client:
+        end = time.perf_counter() + DURATION_S
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < end:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                except httpx.TransportError:
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    ms = np.array(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+    }
+
+
+def _signed_in(base: str) -> httpx.Cookies:
+    with httpx.Client(base_url=base) as client:
+        page = client.get("/signin").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        client.post("/signin", data={"email": "bench@clinic.example", "password": PASSWORD,
+                                     "csrf_token": token.group(1)})  # fmt: skip
+        return client.cookies
+
+
+def _database(url: str, data_dir: Path) -> dict[str, Any]:
+    client_id, token = _seed(url, data_dir)
+    with _server("app", url, str(data_dir)) as base:
+        cookies = _signed_in(base)
+        page = asyncio.run(_load(base, f"/clients/{client_id}", {}, cookies))
+        api = asyncio.run(
+            _load(
+                base,
+                f"/api/v1/clients/{client_id}/screening",
+                {"Authorization": f"Bearer {token}"},
+                httpx.Cookies(),
+            )  # fmt: skip
+        )
+    return {"client_page": page, "api_screening_read": api}
+
+
+@contextmanager
+def _pg_schema(base_url: str) -> Iterator[str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(libpq, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        scoped = url.set(drivername="postgresql+psycopg").update_query_dict(
+            {"options": f"-csearch_path={schema}"}
+        )
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def run() -> dict[str, Any]:
+    result: dict[str, Any] = {"concurrency": CONCURRENCY, "duration_s": DURATION_S}
+    with _server("bare") as base:
+        result["bare_fastapi"] = asyncio.run(_load(base, "/ping", {}, httpx.Cookies()))
+    with tempfile.TemporaryDirectory() as tmp:
+        result["sqlite"] = _database(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
+    pg = os.environ.get(PG_ENV)
+    if not pg:
+        result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}
+    else:
+        with tempfile.TemporaryDirectory() as tmp, _pg_schema(pg) as url:
+            result["postgresql"] = _database(url, Path(tmp))
+    return {"web": result}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
