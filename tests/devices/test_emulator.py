@@ -30,7 +30,7 @@ from microamp.devices.wire import (
     nack_parts,
 )
 from microamp.errors import InvalidValue
-from microamp.safety import FaultCode, get_profile
+from microamp.safety import FaultCode, MonitorLimits, TelemetryMonitor, get_profile
 from microamp.stimulus import Waveform
 
 STEADY = Waveform(shape="square", amplitude_ua=100.0, frequency_hz=10.0, duty=1.0, reversal_s=0.5)
@@ -131,7 +131,10 @@ def test_each_injected_fault_on_the_emulator_ends_in_zero_output_and_a_fault_eve
     profile = get_profile("professional")
     with FirmwareEmulator(f"sim://?ramp_s=0&fault={kind}@0.4", log=log).start() as emulator:
         with open_device(f"serial://{emulator.path}", clock=RealClock(), profile=profile) as device:
-            supervisor = Supervisor(device, profile)
+            # on the wall clock a loaded test machine can pause a thread for tens of ms: judge
+            # silence over 0.5 s here so that only the injected fault can be what is found
+            monitor = TelemetryMonitor(MonitorLimits(silence_s=0.5))
+            supervisor = Supervisor(device, profile, monitor=monitor)
             supervisor.apply(Command(STEADY))
             faults = []
             deadline = time.monotonic() + 5.0

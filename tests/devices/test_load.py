@@ -43,7 +43,7 @@ def test_source_never_exceeds_its_command_or_its_compliance(
     assert np.all(np.abs(result.voltage_v) <= 40.0 + 1e-9)
     assert np.all(np.abs(result.delivered_ua) <= np.abs(cmd) + 1e-9)
     inside = ~result.saturated
-    np.testing.assert_allclose(result.delivered_ua[inside], cmd[inside])
+    np.testing.assert_allclose(result.delivered_ua[inside], cmd[inside], atol=1e-9)
 
 
 def test_open_circuit_passes_no_current_and_sits_at_the_rail() -> None:
