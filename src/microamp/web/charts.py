@@ -23,11 +23,8 @@ _MAX_SAMPLES = 200_000
 
 
 def _preview_span_s(waveform: Waveform) -> float:
-    period_s = 1.0 / waveform.frequency_hz
-    span = 3 * period_s
-    if waveform.polarity == "alternating":
-        span = max(span, 2 * waveform.reversal_s)
-    return float(min(max(span, 0.002), 12.0))
+    # three periods show the shape; a slow polarity reversal is said in words, not drawn
+    return float(min(max(3.0 / waveform.frequency_hz, 0.002), 12.0))
 
 
 def _envelope(samples: NDArray[np.float64], columns: int) -> tuple[NDArray[np.float64], ...]:
@@ -49,7 +46,7 @@ def waveform_svg(waveform: Waveform, *, width: int = 320, height: int = 96) -> s
     samples = render_steady(waveform, span_s, rate_hz)
     lows, highs = _envelope(samples, width)
     peak = max(float(np.max(np.abs(samples))), 1e-9)
-    mid, scale = height / 2, (height / 2 - 8) / peak
+    mid, scale = height / 2 + 8, (height / 2 - 14) / peak
     points = []
     for x, (lo, hi) in enumerate(zip(lows, highs, strict=True)):
         points.append(f"{x},{mid - hi * scale:.1f}")
@@ -66,9 +63,16 @@ def waveform_svg(waveform: Waveform, *, width: int = 320, height: int = 96) -> s
         f'<line x1="0" y1="{mid}" x2="{width}" y2="{mid}" stroke="#2b4a42" stroke-width="1"/>'
         f'<polyline points="{" ".join(points)}" fill="none" stroke="#5fe0a8" '
         f'stroke-width="1.5" stroke-linejoin="round"/>'
-        f'<text x="6" y="14" fill="#9fd8c2" font-size="11" font-family="sans-serif">'
-        f"{waveform.amplitude_ua:g} µA · {waveform.frequency_hz:g} Hz</text></svg>"
+        f'<text x="6" y="13" fill="#9fd8c2" font-size="10" font-family="sans-serif">'
+        f"{waveform.amplitude_ua:g} µA · {waveform.frequency_hz:g} Hz{_reversal(waveform)}"
+        "</text></svg>"
     )
+
+
+def _reversal(waveform: Waveform) -> str:
+    if waveform.polarity == "alternating":
+        return f" · polarity reverses every {waveform.reversal_s:g} s"
+    return f" · {waveform.polarity}"
 
 
 @dataclass(frozen=True, slots=True)
