@@ -1,7 +1,8 @@
 """Clocks: where every timed part of microamp gets its time, so sessions can replay in simulation.
 
 `RealClock` follows the wall clock (optionally faster by a speed factor); `SimulatedClock` only
-moves when told to, so a 60-minute session runs as fast as the CPU allows, deterministically.
+moves when told to, so a 60-minute session runs as fast as the CPU allows, deterministically;
+`PacedClock` is simulated time paced against the wall, for watching a simulated session at N x.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from microamp.errors import InvalidValue
 
-__all__ = ["Clock", "RealClock", "SimulatedClock"]
+__all__ = ["Clock", "PacedClock", "RealClock", "SimulatedClock"]
 
 
 @runtime_checkable
@@ -59,3 +60,23 @@ class SimulatedClock:
         if seconds > 0:
             with self._lock:
                 self._now += seconds
+
+
+class PacedClock(SimulatedClock):
+    """Simulated time paced against the wall: each ``sleep(s)`` waits ``s / speed`` seconds.
+
+    Time the host spends working is not session time, so a simulated session at 400x keeps
+    renewing its commands in time (on a sped-up `RealClock` it would not: the host's own work
+    would count 400 times over) and records the same dose as it would at 1x.
+    """
+
+    def __init__(self, speed: float) -> None:
+        if not (math.isfinite(speed) and speed > 0):
+            raise InvalidValue("speed", speed, "must be a finite number above 0")
+        super().__init__()
+        self.speed = float(speed)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
+            self.advance(seconds)

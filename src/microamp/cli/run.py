@@ -74,12 +74,18 @@ def parse_speed(speed: str) -> float | None:
 
 
 def _clock(speed: str, device_url: str) -> Clock:
-    from microamp.clock import RealClock, SimulatedClock
+    """Hardware runs on the real clock; the simulator on simulated time, paced or as fast as
+    possible (host work never counts as session time, so commands are renewed in time)."""
+    from microamp.clock import PacedClock, RealClock, SimulatedClock
 
     factor = parse_speed(speed)
-    if (factor is None or factor != 1.0) and not device_url.startswith("sim:"):
-        raise InvalidValue("speed", speed, "only the simulator (sim://) runs faster than real time")
-    return SimulatedClock() if factor is None else RealClock(factor)
+    if not device_url.startswith("sim:"):
+        if factor != 1.0:
+            raise InvalidValue(
+                "speed", speed, "only the simulator (sim://) runs faster than real time"
+            )
+        return RealClock()
+    return SimulatedClock() if factor is None else PacedClock(factor)
 
 
 @contextlib.contextmanager
@@ -219,7 +225,7 @@ def _run_for_client(
                 get_client(db, client_id=client_id)
             except NotFound as exc:
                 store_failed(exc)
-        prechecks = _with_device_checks(client_prechecks(store, client_id=client_id, on=today))
+        prechecks = client_prechecks(store, client_id=client_id, on=today)
         with open_session(
             protocol, device, profile=profile, intensity=intensity, speed=speed, prechecks=prechecks
         ) as runner:
@@ -248,16 +254,6 @@ def _run_for_client(
                 f"Recorded as session {recorder.session_id}: microamp records show {recorder.session_id}"
             )
     return code
-
-
-def _with_device_checks(prechecks: Prechecks) -> Prechecks:
-    """The clinic's screening and consent hooks, with the default device and contact checks."""
-    from dataclasses import replace
-
-    from microamp.session import Prechecks as Defaults
-
-    defaults = Defaults()
-    return replace(prechecks, device=defaults.device, contact=defaults.contact)
 
 
 class _Keys:

@@ -1,6 +1,6 @@
 """Sessions under way: the real `SessionRunner` on the real device backend, in a thread each.
 
-The screening and consent hooks come from the clinic's gate (`microamp.store.gate_client`), so
+The screening and consent hooks come from the clinic's gate (`microamp.store.gating`), so
 no current flows for a client who is blocked, whatever the page showed. The store's
 `SessionRecorder` writes the record as the session runs. The live view reads `messages_since`:
 every event, and telemetry thinned to at most `TELEMETRY_PER_S` frames per wall second (a
@@ -17,68 +17,26 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from microamp.clock import Clock, RealClock, SimulatedClock
+from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
 from microamp.protocols import load_protocol
 from microamp.safety.limits import get_profile
 from microamp.session import (
-    CheckResult,
     Event,
-    PrecheckContext,
-    Prechecks,
     SessionOptions,
     SessionRunner,
     SessionSummary,
 )
-from microamp.store.crud import gate_client
 from microamp.store.db import Store
+from microamp.store.gating import client_prechecks
 from microamp.store.recording import SessionRecorder, record_summary
 from microamp.web.settings import WebSettings
 
-__all__ = ["CONSENT_CODES", "LiveSession", "LiveSessions", "StartRequest", "client_hooks"]
+__all__ = ["LiveSession", "LiveSessions", "StartRequest", "session_clock"]
 
-CONSENT_CODES = frozenset({"no_consent", "consent_outdated"})
 TELEMETRY_PER_S = 12.0
 _KEEP_FINISHED = 20
-
-
-def client_hooks(store: Store, client_id: int, on: date) -> tuple[Any, Any]:
-    """The screening and consent prechecks for ``client_id``, read fresh from the store."""
-
-    def refusals(consent: bool) -> tuple[list[str], tuple[str, ...]]:
-        with store.session() as db:
-            decision = gate_client(db, client_id=client_id, on=on)
-        chosen = [r.message for r in decision.refusals if (r.code in CONSENT_CODES) == consent]
-        return chosen, decision.avoid_zones
-
-    def screening(_ctx: PrecheckContext) -> CheckResult:
-        reasons, avoid = refusals(consent=False)
-        return CheckResult.refused(reasons) if reasons else CheckResult.passed(avoid_zones=avoid)
-
-    def consent(_ctx: PrecheckContext) -> CheckResult:
-        reasons, _ = refusals(consent=True)
-        return CheckResult.refused(reasons) if reasons else CheckResult.passed()
-
-    return screening, consent
-
-
-class PacedClock(SimulatedClock):
-    """Simulated time paced against the wall: each ``sleep(s)`` waits ``s / speed`` seconds.
-
-    Time the host spends working is not session time, so a simulated session at 400x keeps
-    renewing its commands in time (on a sped-up real clock it would not) and records the same
-    dose as it would at 1x.
-    """
-
-    def __init__(self, speed: float) -> None:
-        super().__init__()
-        self.speed = speed
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds / self.speed)
-            self.advance(seconds)
 
 
 def session_clock(device_url: str, speed: float) -> Clock:
@@ -243,7 +201,7 @@ class LiveSessions:
             intensity=request.intensity,
             practitioner_max_ua=request.practitioner_max_ua,
         )
-        screening, consent = client_hooks(self.store, request.client_id, on)
+        prechecks = client_prechecks(self.store, client_id=request.client_id, on=on)
         clock = clock or session_clock(request.device_url, self.settings.session_speed)
         device = open_device(request.device_url, clock=clock, profile=profile)
         try:
@@ -252,7 +210,7 @@ class LiveSessions:
                 device,
                 profile=profile,
                 options=options,
-                prechecks=Prechecks(screening=screening, consent=consent),
+                prechecks=prechecks,
             )
             recorder = SessionRecorder.start(
                 self.store,

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from microamp.clock import PacedClock, RealClock, SimulatedClock
+from microamp.errors import InvalidValue
+
+
+def test_simulated_time_moves_only_when_told() -> None:
+    clock = SimulatedClock()
+    assert clock.now() == 0.0
+    clock.sleep(1.5)
+    clock.advance(0.25)
+    clock.sleep(-3.0)
+    assert clock.now() == 1.75
+
+
+def test_paced_time_counts_only_what_was_slept_not_the_host_s_own_work() -> None:
+    clock = PacedClock(speed=1000.0)
+    for _ in range(10):
+        time.sleep(0.002)  # host work: never session time
+        clock.sleep(0.5)
+    assert clock.now() == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("speed", [0.0, -1.0, math.nan, math.inf])
+def test_a_clock_refuses_a_speed_that_is_not_a_positive_number(speed: float) -> None:
+    with pytest.raises(InvalidValue):
+        PacedClock(speed)
+    with pytest.raises(InvalidValue):
+        RealClock(speed)
+
+
+def test_real_time_runs_forward_by_its_speed() -> None:
+    clock = RealClock(speed=50.0)
+    before = clock.now()
+    clock.sleep(0.5)  # 10 ms of wall time
+    assert clock.now() - before >= 0.5
