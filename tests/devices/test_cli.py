@@ -99,3 +99,9 @@ def test_firmware_emulator_prints_its_path_first_and_stops_cleanly_on_sigterm() 
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_devices_list_names_the_audio_extra_literally() -> None:
+    result = runner.invoke(app, ["devices", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "microamp[audio]" in result.stdout

@@ -39,6 +39,7 @@ def list_backends(json_out: JsonOpt = False) -> None:
     if json_out:
         print_json({"backends": backends})
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Device backends")
@@ -46,7 +47,10 @@ def list_backends(json_out: JsonOpt = False) -> None:
         table.add_column(column)
     for b in backends:
         mark = "[green]yes[/]" if b["available"] else "[red]no[/]"
-        table.add_row(b["name"], mark, b["example"], b["reason"] or b["description"])
+        # notes name extras like microamp[audio]: text, not markup
+        table.add_row(
+            b["name"], mark, escape(b["example"]), escape(b["reason"] or b["description"])
+        )
     console.print(table)
 
 
