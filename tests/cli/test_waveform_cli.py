@@ -128,3 +128,9 @@ def test_demo_runs_to_the_end_without_tripping_the_guard() -> None:
     result = runner.invoke(app, ["demo", "--speed", "1000"])
     assert result.exit_code == 0, result.stderr
     assert "guard tripped: False" in result.stdout
+
+
+def test_an_error_prints_what_was_typed_even_when_it_looks_like_markup() -> None:
+    result = runner.invoke(app, ["waveform", "stats", "--shape", "[bold]x[/bold]"])
+    assert result.exit_code == 2
+    assert "'[bold]x[/bold]'" in result.stderr

@@ -57,11 +57,15 @@ def print_json(document: Any) -> None:
 
 def bad_input(exc: InvalidValue, *, as_option: bool = True) -> NoReturn:
     """Report bad input on one line per problem, naming option, value and rule; exit 2."""
+    from rich.markup import escape
+
     errors = getattr(exc, "errors", [exc])
     for error in errors:
         name = option_name(error.field) if as_option else error.field
+        # what a person typed is text, never markup: "[red]" must print as typed
+        text = f"{name}: {format_value(error.value)} is not allowed: {error.rule}"
         err_console.print(
-            f"[bold red]error:[/] {name}: {format_value(error.value)} is not allowed: {error.rule}",
+            f"[bold red]error:[/] {escape(text)}",
             highlight=False,
             markup=True,
             soft_wrap=True,
