@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -105,3 +106,13 @@ def test_devices_list_names_the_audio_extra_literally() -> None:
     result = runner.invoke(app, ["devices", "list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "microamp[audio]" in result.stdout
+
+
+def test_an_unavailable_backend_names_its_extra_and_exits_two() -> None:
+    from microamp.devices import available_backends
+
+    if {b.name: b for b in available_backends()}["audio"].available:
+        pytest.skip("sounddevice is installed here: the audio backend is available")
+    result = runner.invoke(app, ["stimulate", "audio://default", "--duration-s", "1"])
+    assert result.exit_code == 2
+    assert "microamp[audio]" in result.stderr

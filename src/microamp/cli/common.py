@@ -29,6 +29,7 @@ __all__ = [
     "console",
     "err_console",
     "option_name",
+    "print_error",
     "print_json",
     "waveform_from_options",
 ]
@@ -53,6 +54,15 @@ def print_json(document: Any) -> None:
     """Print one JSON document on stdout (the contract of every ``--json``)."""
     sys.stdout.write(json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def print_error(message: object) -> None:
+    """One error line on stderr; the message is text, never markup (``microamp[audio]``)."""
+    from rich.markup import escape
+
+    err_console.print(
+        f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+    )
 
 
 def bad_input(exc: InvalidValue, *, as_option: bool = True) -> NoReturn:

@@ -12,7 +12,7 @@ from microamp.cli.common import (
     JsonOpt,
     bad_input,
     console,
-    err_console,
+    print_error,
     print_json,
 )
 from microamp.errors import InvalidValue, NotFound, StoreError
@@ -36,7 +36,7 @@ DatabaseOpt = Annotated[
 
 def store_failed(exc: StoreError) -> NoReturn:
     """Report a store refusal on one line; exit 2 for an id that names no record, else 1."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    print_error(exc)
     raise typer.Exit(EXIT_BAD_INPUT if isinstance(exc, NotFound) else EXIT_FAILED)
 
 

@@ -21,7 +21,7 @@ from microamp.cli.common import (
     JsonOpt,
     bad_input,
     console,
-    err_console,
+    print_error,
     print_json,
 )
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
@@ -194,7 +194,7 @@ def run(
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
     except DeviceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if code:
         raise typer.Exit(code)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from microamp.cli.common import bad_input, console, err_console
+from microamp.cli.common import bad_input, console, print_error
 from microamp.cli.db import DatabaseOpt, store_failed
 from microamp.errors import InvalidValue, StoreError
 
@@ -56,7 +56,7 @@ def serve(
     except StoreError as exc:
         store_failed(exc)
     except ValueError as exc:  # pydantic's ValidationError: a setting out of range
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         raise typer.Exit(2) from None
     try:
         _announce(settings, store, host, port, demo)

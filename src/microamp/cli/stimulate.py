@@ -28,7 +28,7 @@ from microamp.cli.common import (
     ShapeOpt,
     bad_input,
     console,
-    err_console,
+    print_error,
     print_json,
     waveform_from_options,
 )
@@ -88,10 +88,10 @@ def open_for_cli(url: str, clock: Clock, profile_name: str) -> tuple[Device, Lim
         # a URL's parameters are not command-line options: name them as written in the URL
         bad_input(exc, as_option=False)
     except BackendUnavailable as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except DeviceError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)
         raise typer.Exit(EXIT_FAILED) from None
 
 
@@ -193,7 +193,7 @@ def stimulate(
         except InvalidValue as exc:
             bad_input(exc)
         except DeviceError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            print_error(exc)
             raise typer.Exit(EXIT_FAILED) from None
         if json_out:
             totals, elapsed_s = run_supervised(supervisor, duration_s)
