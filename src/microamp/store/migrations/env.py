@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from microamp.store import models, session_models  # noqa: F401  (registers every table)
+from microamp.store import access, models, session_models  # noqa: F401  (registers every table)
 from microamp.store.base import Base
 
 

@@ -15,10 +15,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-# The audit and token tables belong to microamp.store.access; importing it here registers them
-# with the models' metadata whenever migrations run, so a schema comparison sees them.
-import microamp.store.access  # noqa: F401
-
 JSON_VALUE = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 # revision identifiers, used by Alembic.
