@@ -24,6 +24,8 @@ __all__ = ["add_progress_entry", "strip_metadata"]
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
 _RATING_NAME_MAX = 40
+# what a phone or camera saves; anything else (GIF, TIFF, WebP, PDF...) is refused by name
+_FORMATS = ("JPEG", "MPO", "PNG")
 
 
 def strip_metadata(photo: bytes) -> tuple[bytes, str]:
@@ -34,6 +36,8 @@ def strip_metadata(photo: bytes) -> tuple[bytes, str]:
         )
     try:
         with Image.open(io.BytesIO(photo)) as original:
+            if original.format not in _FORMATS:
+                raise InvalidValue("photo", original.format, "must be a JPEG or PNG image")
             upright = ImageOps.exif_transpose(original)
             is_png = original.format == "PNG"
             clean = Image.new(upright.mode, upright.size)

@@ -14,7 +14,9 @@ from starlette.routing import BaseRoute, Route
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
 from microamp.web import api, errors, pages
+from microamp.web.api.responses import ERROR_RESPONSES
 from microamp.web.cookies import SessionCookieMiddleware
+from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.live import LiveSessions
 from microamp.web.render import make_templates
 from microamp.web.security import SessionSigner, SignInThrottle
@@ -87,11 +89,13 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
         max_per_ip=settings.signin_max_failures_per_ip,
     )
     signer = SessionSigner(settings.resolved_secret_key(), max_age_s=settings.session_max_age_s)
+    # inside the session middleware, so a refused upload still gets the signed-in error page
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SessionCookieMiddleware, signer=signer, secure=settings.https)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in pages.ROUTERS:
         app.include_router(router, include_in_schema=False)
     for router in api.ROUTERS:
-        app.include_router(router, prefix=api.PREFIX)
+        app.include_router(router, prefix=api.PREFIX, responses=ERROR_RESPONSES)
     errors.install(app)
     return app

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from microamp.store.access import append_audit, find_api_token
@@ -26,7 +26,10 @@ __all__ = [
     "ApiUser",
     "CsrfChecked",
     "DbDep",
+    "MAX_ROW_ID",
     "PageUser",
+    "RowId",
+    "RowIdQuery",
     "SettingsDep",
     "SignInRequired",
     "StoreDep",
@@ -39,6 +42,11 @@ __all__ = [
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # last_used_at is a hint for the owner, not a log: write it at most this often per token
 _TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+# Row ids are 32-bit integer columns on PostgreSQL: a larger number names no row, and would
+# overflow the database driver, so it is refused as input with a 422 naming the bound.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+RowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
 class SignInRequired(Exception):

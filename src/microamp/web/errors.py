@@ -17,13 +17,14 @@ from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefuse
 from microamp.web.deps import SignInRequired, cookie_user
 from microamp.web.render import page
 
-__all__ = ["field_prefix", "install", "invalid_detail"]
+__all__ = ["error_response", "field_prefix", "install", "invalid_detail"]
 
 _TITLES = {
     401: "Sign in",
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",
+    413: "Too large",
     422: "Check the form",
 }
 
@@ -60,6 +61,13 @@ def _error_page(request: Request, status: int, message: str) -> Response:
             title=_TITLES.get(status, "Something went wrong"),
             message=message,
         )
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    """An error as the request expects it: JSON under /api/, else the error page."""
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status)
+    return _error_page(request, status, message)
 
 
 async def _sign_in(request: Request, exc: Exception) -> Response:

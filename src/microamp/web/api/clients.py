@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from microamp.store.crud import create_client, get_client, list_clients
 from microamp.web.api.models import ClientCreate, ClientPublic
-from microamp.web.deps import ApiUser, DbDep, audit
+from microamp.web.deps import MAX_ROW_ID, ApiUser, DbDep, RowId, audit
 
 router = APIRouter(tags=["clients"])
 
@@ -19,7 +19,7 @@ def clients(
     db: DbDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> list[ClientPublic]:
     return [ClientPublic.of(c) for c in list_clients(db, search=q, limit=limit, offset=offset)]
 
@@ -39,5 +39,5 @@ def add_client(user: ApiUser, db: DbDep, body: ClientCreate) -> ClientPublic:
 
 
 @router.get("/clients/{client_id}")
-def client(_user: ApiUser, db: DbDep, client_id: int) -> ClientPublic:
+def client(_user: ApiUser, db: DbDep, client_id: RowId) -> ClientPublic:
     return ClientPublic.of(get_client(db, client_id=client_id))

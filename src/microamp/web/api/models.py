@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from microamp.store.models import Client
+from microamp.web.deps import MAX_ROW_ID
 
 
 class UserPublic(BaseModel):
@@ -118,7 +119,7 @@ class PlanPublic(BaseModel):
 class SessionStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    client_id: int
+    client_id: int = Field(ge=1, le=MAX_ROW_ID)
     protocol: str
     device_url: str | None = None
     intensity: float = Field(1.0, gt=0, le=1)

@@ -13,7 +13,7 @@ from microamp.store.crud import get_client
 from microamp.store.models import CoursePlan
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.api.models import PlanCreate, PlanPublic, PlanSession
-from microamp.web.deps import ApiUser, DbDep, audit
+from microamp.web.deps import ApiUser, DbDep, RowId, audit
 
 router = APIRouter(tags=["plans"])
 
@@ -38,7 +38,7 @@ def _public(row: CoursePlan) -> PlanPublic:
 
 
 @router.get("/clients/{client_id}/plans")
-def client_plans(user: ApiUser, db: DbDep, client_id: int) -> list[PlanPublic]:
+def client_plans(user: ApiUser, db: DbDep, client_id: RowId) -> list[PlanPublic]:
     get_client(db, client_id=client_id)
     rows = db.scalars(
         select(CoursePlan).where(CoursePlan.client_id == client_id).order_by(CoursePlan.id)
@@ -49,7 +49,7 @@ def client_plans(user: ApiUser, db: DbDep, client_id: int) -> list[PlanPublic]:
 
 
 @router.post("/clients/{client_id}/plans", status_code=201)
-def create(user: ApiUser, db: DbDep, client_id: int, body: PlanCreate) -> PlanPublic:
+def create(user: ApiUser, db: DbDep, client_id: RowId, body: PlanCreate) -> PlanPublic:
     days = clinic_plans.parse_weekdays(",".join(body.weekdays)) if body.weekdays else ()
     plan = clinic_plans.plan_course(
         body.template, start=body.start, weekdays=days, months=body.months
@@ -69,7 +69,7 @@ def create(user: ApiUser, db: DbDep, client_id: int, body: PlanCreate) -> PlanPu
 
 
 @router.get("/plans/{plan_id}")
-def plan(user: ApiUser, db: DbDep, plan_id: int) -> PlanPublic:
+def plan(user: ApiUser, db: DbDep, plan_id: RowId) -> PlanPublic:
     row = get_plan(db, plan_id=plan_id)
     if row is None:
         raise NotFound(f"no plan {plan_id}")

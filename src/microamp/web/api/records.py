@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from microamp.store.records import list_session_records, session_record_dict, set_feedback
 from microamp.web.api.models import Feedback, RecordSummary
-from microamp.web.deps import ApiUser, DbDep, audit
+from microamp.web.deps import ApiUser, DbDep, RowId, RowIdQuery, audit
 
 router = APIRouter(tags=["records"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["records"])
 def records(
     user: ApiUser,
     db: DbDep,
-    client_id: int | None = None,
+    client_id: RowIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[RecordSummary]:
     rows = list_session_records(db, client_id=client_id, limit=limit)
@@ -40,7 +40,7 @@ def records(
 
 
 @router.get("/records/{record_id}")
-def record(user: ApiUser, db: DbDep, record_id: int, telemetry: bool = False) -> dict[str, Any]:
+def record(user: ApiUser, db: DbDep, record_id: RowId, telemetry: bool = False) -> dict[str, Any]:
     """The record as `microamp records show --json` prints it."""
     document = session_record_dict(db, session_id=record_id, include_telemetry=telemetry)
     audit(db, user, "read", f"record:{record_id}", client_id=document["client_id"])
@@ -48,7 +48,7 @@ def record(user: ApiUser, db: DbDep, record_id: int, telemetry: bool = False) ->
 
 
 @router.post("/records/{record_id}/feedback")
-def feedback(user: ApiUser, db: DbDep, record_id: int, body: Feedback) -> dict[str, Any]:
+def feedback(user: ApiUser, db: DbDep, record_id: RowId, body: Feedback) -> dict[str, Any]:
     row = set_feedback(db, session_id=record_id, **body.model_dump())
     audit(db, user, "write", f"record:{record_id}/feedback", client_id=row.client_id)
     return session_record_dict(db, session_id=record_id)

@@ -16,7 +16,7 @@ from microamp.store.crud import (
     screening_from_form,
 )
 from microamp.web.api.models import GatePublic, ScreeningPublic, ScreeningRequest
-from microamp.web.deps import ApiUser, DbDep, audit
+from microamp.web.deps import ApiUser, DbDep, RowId, audit
 from microamp.web.errors import field_prefix
 
 router = APIRouter(tags=["screening"])
@@ -35,7 +35,7 @@ def preview(_user: ApiUser, body: ScreeningRequest) -> ScreeningPublic:
 
 
 @router.get("/clients/{client_id}/screening")
-def latest(user: ApiUser, db: DbDep, client_id: int) -> ScreeningPublic:
+def latest(user: ApiUser, db: DbDep, client_id: RowId) -> ScreeningPublic:
     get_client(db, client_id=client_id)
     result = latest_screening(db, client_id=client_id)
     if result is None:
@@ -45,7 +45,7 @@ def latest(user: ApiUser, db: DbDep, client_id: int) -> ScreeningPublic:
 
 
 @router.post("/clients/{client_id}/screening", status_code=201)
-def record(user: ApiUser, db: DbDep, client_id: int, body: ScreeningRequest) -> ScreeningPublic:
+def record(user: ApiUser, db: DbDep, client_id: RowId, body: ScreeningRequest) -> ScreeningPublic:
     """Keep the client's intake answers and the screening they produce."""
     with field_prefix("answers"):
         form = record_intake(
@@ -62,7 +62,7 @@ def record(user: ApiUser, db: DbDep, client_id: int, body: ScreeningRequest) -> 
 
 
 @router.get("/clients/{client_id}/gate")
-def client_gate(user: ApiUser, db: DbDep, client_id: int, on: date | None = None) -> GatePublic:
+def client_gate(user: ApiUser, db: DbDep, client_id: RowId, on: date | None = None) -> GatePublic:
     """Whether a session may start for the client on ``on`` (today), and why not."""
     decision = gate_client(db, client_id=client_id, on=on or date.today())
     audit(db, user, "read", f"client:{client_id}/gate", client_id=client_id)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from microamp.errors import NotFound
 from microamp.store.access import create_api_token, list_api_tokens, revoke_api_token
-from microamp.web.deps import CsrfChecked, DbDep, PageUser
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -41,7 +41,7 @@ def new_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke(user: PageUser, db: DbDep, token_id: int) -> Response:
+def revoke(user: PageUser, db: DbDep, token_id: RowId) -> Response:
     if revoke_api_token(db, user_id=user.id, token_id=token_id) is None:
         raise NotFound(f"no token {token_id} of yours")
     db.commit()

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from microamp.clinic.care import CARE_KINDS, care_sheet
 from microamp.errors import NotFound
 from microamp.store.crud import get_client
-from microamp.web.deps import CsrfChecked, DbDep, PageUser
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowIdQuery
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -16,7 +16,7 @@ router = APIRouter(dependencies=[CsrfChecked])
 
 @router.get("/care/{kind}")
 def care(
-    request: Request, user: PageUser, db: DbDep, kind: str, client_id: int | None = None
+    request: Request, user: PageUser, db: DbDep, kind: str, client_id: RowIdQuery = None
 ) -> Response:
     if kind not in CARE_KINDS:
         raise NotFound(f"no care sheet {kind!r}: choose pre or post")

@@ -20,7 +20,7 @@ from microamp.store.models import Appointment, Client, CoursePlan, IntakeForm, P
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -95,7 +95,7 @@ def appointments_of(db: Session, client_id: int) -> list[Appointment]:
 
 
 @router.get("/clients/{client_id}")
-def client_page(request: Request, user: PageUser, db: DbDep, client_id: int) -> Response:
+def client_page(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
     client = get_client(db, client_id=client_id)
     today = date.today()
     upcoming = [a for a in appointments_of(db, client.id) if a.on_date >= today][:8]

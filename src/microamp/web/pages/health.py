@@ -22,7 +22,7 @@ from microamp.store.crud import get_client, record_clearance, record_consent, re
 from microamp.store.models import CoursePlan, ProgressEntry
 from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, StoreDep, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -76,12 +76,12 @@ def _intake_page(
 
 
 @router.get("/clients/{client_id}/intake")
-def intake_form(request: Request, user: PageUser, db: DbDep, client_id: int) -> Response:
+def intake_form(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
     return _intake_page(request, user, db, client_id, answers={})
 
 
 @router.post("/clients/{client_id}/intake")
-async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: int) -> Response:
+async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
     form = await request.form()
     answers: dict[str, object] = {"date_of_birth": str(form.get("date_of_birth", ""))}
     for key in BOOLEAN_KEYS:
@@ -117,7 +117,7 @@ async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: 
 def consent(
     user: PageUser,
     db: DbDep,
-    client_id: int,
+    client_id: RowId,
     typed_signature: Annotated[str, Form(max_length=200)],
 ) -> Response:
     row = record_consent(
@@ -138,7 +138,7 @@ def consent(
 def clearance(
     user: PageUser,
     db: DbDep,
-    client_id: int,
+    client_id: RowId,
     physician_name: Annotated[str, Form(max_length=200)],
     issued_on: Annotated[str, Form()],
     valid_until: Annotated[str, Form()] = "",
@@ -165,7 +165,7 @@ def clearance(
 def create_plan(
     user: PageUser,
     db: DbDep,
-    client_id: int,
+    client_id: RowId,
     template: Annotated[str, Form()],
     start: Annotated[str, Form()],
     months: Annotated[int, Form(ge=1, le=36)] = 6,
@@ -207,7 +207,7 @@ def stored_plan(row: CoursePlan) -> clinic_plans.CoursePlan:
 
 
 @router.get("/clients/{client_id}/plans/{plan_id}.ics")
-def plan_ics(user: PageUser, db: DbDep, client_id: int, plan_id: int) -> Response:
+def plan_ics(user: PageUser, db: DbDep, client_id: RowId, plan_id: RowId) -> Response:
     row = get_plan(db, plan_id=plan_id)
     if row.client_id != client_id:
         raise NotFound(f"no plan {plan_id} for client {client_id}")
@@ -227,7 +227,7 @@ async def add_progress(
     user: PageUser,
     db: DbDep,
     store: StoreDep,
-    client_id: int,
+    client_id: RowId,
     taken_on: Annotated[str, Form()],
     notes: Annotated[str, Form(max_length=2000)] = "",
     photo: UploadFile | None = None,
@@ -256,7 +256,7 @@ async def add_progress(
 
 
 @router.get("/clients/{client_id}/progress/{entry_id}/photo")
-def progress_photo(user: PageUser, db: DbDep, client_id: int, entry_id: int) -> Response:
+def progress_photo(user: PageUser, db: DbDep, client_id: RowId, entry_id: RowId) -> Response:
     entry = db.get(ProgressEntry, entry_id)
     if entry is None or entry.client_id != client_id or not entry.photo_path:
         raise NotFound(f"no photo {entry_id} for client {client_id}")

@@ -13,7 +13,7 @@ from microamp.store.models import User
 from microamp.store.records import get_session_record, session_telemetry, set_feedback
 from microamp.store.telemetry import COLUMNS, Rows
 from microamp.web.charts import Series, series_svg
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -35,7 +35,7 @@ def _charts(rows: Rows) -> str:
 
 
 @router.get("/records/{record_id}")
-def record(request: Request, user: PageUser, db: DbDep, record_id: int) -> Response:
+def record(request: Request, user: PageUser, db: DbDep, record_id: RowId) -> Response:
     row = get_session_record(db, session_id=record_id)
     client = get_client(db, client_id=row.client_id) if row.client_id else None
     practitioner = db.get(User, row.practitioner_id) if row.practitioner_id else None
@@ -63,7 +63,7 @@ def record(request: Request, user: PageUser, db: DbDep, record_id: int) -> Respo
 def feedback(
     user: PageUser,
     db: DbDep,
-    record_id: int,
+    record_id: RowId,
     comfort: Annotated[int | None, Form(ge=0, le=10)] = None,
     tingling: Annotated[bool, Form()] = False,
     metallic_taste: Annotated[bool, Form()] = False,
