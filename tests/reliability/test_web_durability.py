@@ -1,0 +1,137 @@
+"""The web server killed with SIGKILL in the middle of a session started through the API: the
+next process to open the store finds the record `interrupted`, with every event the server had
+committed, in order, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clinic.samples import cleared_answers
+from microamp.store import (
+    Store,
+    StoreSettings,
+    create_client,
+    get_session_record,
+    open_store,
+    record_consent,
+    record_intake,
+)
+from microamp.store.access import create_api_token
+from microamp.store.crud import create_user
+from store.conftest import PG_ENV, SKIP_REASON, postgres_schema
+
+DEVICE = "sim://?load=gel&rate_hz=5000"
+# generous bounds on waiting for the server: the test never asserts how fast it was
+WAIT_LIMIT_S = 60.0
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'clinic.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(SKIP_REASON)
+    with postgres_schema(base) as url:
+        yield url
+
+
+def _seed(store: Store) -> tuple[int, str]:
+    """A cleared client with consent, and an owner's API token."""
+    with store.transaction() as db:
+        owner = create_user(db, email="owner@test.example", display_name="Owner", role="owner")
+        token = create_api_token(db, user_id=owner.id, name="durability")[1]
+        client = create_client(db, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
+        record_intake(db, client_id=client.id, answers=cleared_answers(), on=date.today())
+        record_consent(db, client_id=client.id, typed_signature="Ana Lima")
+        return client.id, token
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_serving(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"microamp serve did not answer within {WAIT_LIMIT_S} s")
+
+
+def _wait_for_steps(store: Store, record_id: int, steps: int) -> None:
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while time.monotonic() < deadline:
+        with store.session() as db:
+            record = get_session_record(db, session_id=record_id)
+            started = [e for e in record.events if e.kind == "step_started"]
+            if record.status == "running" and len(started) >= steps:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"record {record_id} did not reach {steps} steps within {WAIT_LIMIT_S} s")
+
+
+def test_the_server_killed_mid_session_leaves_an_interrupted_record_with_its_events(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = StoreSettings(data_dir=tmp_path, database_url=None)
+    with open_store(database_url, settings=settings, upgrade=True) as store:
+        client_id, token = _seed(store)
+        port = _free_port()
+        command = [
+            sys.executable, "-m", "microamp", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--database", database_url, "--data-dir", str(tmp_path), "--device", DEVICE,
+            "--session-speed", "20",
+        ]  # fmt: skip
+        server = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_serving(base, server)
+            response = httpx.post(
+                f"{base}/api/v1/sessions",
+                json={"client_id": client_id, "protocol": "home-express"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=WAIT_LIMIT_S,
+            )
+            assert response.status_code == 201, response.text
+            record_id = response.json()["record_id"]
+            _wait_for_steps(store, record_id, steps=2)
+        finally:
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait(timeout=WAIT_LIMIT_S)
+            assert server.stderr is not None
+            stderr = server.stderr.read()
+            server.stderr.close()
+        assert server.returncode == -signal.SIGKILL, stderr
+    # the next process to open the store finds the orphan and closes it
+    with open_store(database_url, settings=settings) as reopened, reopened.session() as db:
+        record = get_session_record(db, session_id=record_id)
+        kinds = [e.kind for e in record.events]
+        assert record.status == "interrupted"
+        assert record.client_id == client_id
+        assert kinds[0] == "started" and kinds[-1] == "interrupted"
+        assert kinds.count("step_started") >= 2
+        assert [e.seq for e in record.events] == list(range(len(kinds)))
+        assert record.event_count == len(kinds)
+        assert record.ended_at is not None
+        assert sum(zone.get("charge_uc", 0.0) for zone in record.dose_by_zone.values()) > 0
