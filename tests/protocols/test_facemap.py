@@ -1,11 +1,13 @@
-"""The face map SVG: well formed, every muscle drawn, steps numbered in order, one highlighted."""
+"""The face map SVG: well formed, every muscle drawn, steps numbered in order, one highlighted,
+and its inline styles kept to its own classes."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from microamp.protocols import MUSCLES, load_protocol, plan_protocol
-from microamp.viz.facemap import facemap_svg
+from microamp.viz.facemap import CLASS_PREFIX, facemap_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -43,3 +45,21 @@ def test_text_from_a_protocol_is_escaped() -> None:
     svg = facemap_svg(title="<script>alert(1)</script> & co")
     assert "<script>" not in svg
     ET.fromstring(svg)
+
+
+def test_the_inline_style_only_reaches_the_maps_own_classes() -> None:
+    """Inlined in a page, the map's <style> applies page-wide: a bare .num or .zone would
+    restyle the page's own tables and labels."""
+    steps = plan_protocol(load_protocol("home-express"))
+    svg = facemap_svg(steps, title="home", highlight_step=2)
+    root = ET.fromstring(svg)
+    style = root.find(f"{SVG}style")
+    assert style is not None and style.text
+    selectors = re.findall(r"([^{}]+)\{", style.text)
+    assert selectors
+    for selector in selectors:
+        classes = re.findall(r"\.([\w-]+)", selector)
+        assert classes, f"{selector!r} is not scoped by a class"
+        assert all(c.startswith(CLASS_PREFIX) for c in classes), selector
+    styled = {c for el in root.iter() for c in el.attrib.get("class", "").split()} - {"step"}
+    assert styled and all(c.startswith(CLASS_PREFIX) for c in styled), sorted(styled)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from web.conftest import PASSWORD, Clinic
+from web.conftest import PASSWORD, Clinic, clinic_on
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,14 @@ def page(browser: Browser) -> Iterator[Page]:
         yield opened
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def paced_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """Simulated sessions at 12x real time: quick, yet a step lasts long enough to act in it."""
+    data_dir = tmp_path_factory.mktemp("web-paced")
+    with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir, speed=12.0) as served:
+        yield served
 
 
 def shot(page: Page, name: str) -> None:
@@ -137,6 +145,42 @@ def test_cleared_client_gets_a_plan_and_a_recorded_session(
     charge = page.get_by_test_id("total-charge").inner_text()
     assert float(charge.split()[0].replace(",", "")) > 0
     shot(page, "11-record")
+
+
+def test_the_intensity_control_names_the_limit_that_caps_it(
+    page: Page, paced_clinic: Clinic
+) -> None:
+    sign_in(page, paced_clinic, "practitioner")
+    page.goto(f"{paced_clinic.url}/console?client_id={paced_clinic.clients['cleared']}")
+    page.get_by_label("Protocol").select_option("eye-area")
+    page.locator("#intensity").fill("50")
+    page.get_by_label("Your cap (µA)").fill("100")
+    page.get_by_role("button", name="Run prechecks").click()
+    page.get_by_test_id("start").click(timeout=20_000)
+    expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+    # an eye-area step at half level: 75 µA of the 150 asked, below every limit
+    expect(page.locator("#step-count")).to_contain_text("eyes", timeout=20_000)
+    expect(page.get_by_test_id("effective-current")).to_have_text("75")
+    expect(page.get_by_test_id("cap-reason")).to_be_hidden()
+    slider = page.get_by_label("Intensity", exact=True)
+    slider.focus()
+    page.keyboard.press("End")  # the keyboard moves it: all the way up
+    expect(page.get_by_test_id("intensity-value")).to_have_text("100 %")
+    reason = page.get_by_test_id("cap-reason")
+    expect(reason).to_have_text("Capped at 100 µA by the practitioner's setting.")
+    expect(page.get_by_test_id("effective-current")).to_have_text("100")
+    expect(page.locator("#step-count")).to_contain_text("eyes")
+    shot(page, "10b-live-intensity-capped")
+    for _ in range(8):  # back down to 60 %: 90 µA, no limit in the way
+        page.get_by_role("button", name="Lower the intensity by 5 %").click()
+    expect(page.get_by_test_id("intensity-value")).to_have_text("60 %")
+    expect(page.get_by_test_id("effective-current")).to_have_text("90")
+    expect(reason).to_be_hidden()
+    expect(page.locator("#events")).to_contain_text("intensity 100 %: 100 µA, capped at 100 µA")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+    expect(slider).to_be_disabled()
+    shot(page, "10c-live-intensity-stopped")
 
 
 def test_protocols_and_care_sheets(page: Page, sqlite_clinic: Clinic) -> None:

@@ -7,6 +7,7 @@ from microamp.session.events import (
     Event,
     FaultRaised,
     IntensityAdjusted,
+    IntensityChanged,
     Paused,
     PrecheckDone,
     Refused,
@@ -16,6 +17,7 @@ from microamp.session.events import (
     StepSkipped,
     StepStarted,
 )
+from microamp.session.level import StepLevel
 from microamp.session.prechecks import (
     CheckResult,
     Precheck,
@@ -24,6 +26,7 @@ from microamp.session.prechecks import (
     check_contact,
     probe_device,
 )
+from microamp.session.readout import Readout
 from microamp.session.runner import (
     EventSubscriber,
     SessionOptions,
@@ -42,12 +45,14 @@ __all__ = [
     "EventSubscriber",
     "FaultRaised",
     "IntensityAdjusted",
+    "IntensityChanged",
     "Limits",
     "Paused",
     "Precheck",
     "PrecheckContext",
     "PrecheckDone",
     "Prechecks",
+    "Readout",
     "Refused",
     "Repetition",
     "Resumed",
@@ -57,6 +62,7 @@ __all__ = [
     "SessionStatus",
     "SessionSummary",
     "StepCompleted",
+    "StepLevel",
     "StepRun",
     "StepSkipped",
     "StepStarted",

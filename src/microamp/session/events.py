@@ -6,7 +6,8 @@ plain callables taking an `Event`; telemetry frames go to their own subscribers.
 
 Order in a session: ``started``, ``precheck`` (one per check), then either ``refused`` or, per
 step, ``step_skipped`` or ``step_started`` -> ``cue`` ... -> ``step_completed``, with ``paused`` /
-``resumed``, ``intensity_adjusted`` and ``fault`` where they happen, and always ``ended`` last.
+``resumed``, ``intensity_changed`` (the operator's level), ``intensity_adjusted`` (adaptive
+intensity) and ``fault`` where they happen, and always ``ended`` last.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "Event",
     "FaultRaised",
     "IntensityAdjusted",
+    "IntensityChanged",
     "Paused",
     "PrecheckDone",
     "Refused",
@@ -88,7 +90,9 @@ class StepSkipped(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepStarted(Event):
-    """A step begins. ``amplitude_ua`` is the peak after every limit; ``constraint`` says why."""
+    """A step begins. ``amplitude_ua`` is the step's cap (its peak at level 1 after every limit)
+    and ``constraint`` says why; ``effective_ua`` is its peak at the session's level
+    (``intensity``), with ``cap_reason`` naming the limit that holds that down ("" if none)."""
 
     kind: str = field(init=False, default="step_started")
     step: int
@@ -106,6 +110,8 @@ class StepStarted(Event):
     intensity: float
     waveform: dict[str, Any]
     constraint: dict[str, Any]
+    effective_ua: float
+    cap_reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +148,27 @@ class Resumed(Event):
     kind: str = field(init=False, default="resumed")
     step: int | None
     paused_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntensityChanged(Event):
+    """The operator changed the session's level (0-1 of each step's requested current).
+
+    ``requested_ua`` is that level of the step in force; ``amplitude_ua`` the peak after every
+    limit; ``capped_by`` the layer that holds it down (None if none), ``cap_reason`` that limit
+    in words and ``explanation`` the constraint's own account. ``on_resume``: the session was
+    paused, and the level takes effect when it resumes.
+    """
+
+    kind: str = field(init=False, default="intensity_changed")
+    step: int | None
+    level: float
+    requested_ua: float | None
+    amplitude_ua: float | None
+    capped_by: str | None
+    cap_reason: str
+    explanation: str
+    on_resume: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

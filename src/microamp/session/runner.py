@@ -4,33 +4,37 @@ States: created -> prechecks -> running <-> paused -> completed | stopped | abor
 prechecks -> refused (no current at all). Time comes from the injected clock only: on a
 `SimulatedClock` a 60-minute protocol runs as fast as the device can render it.
 
-Each `tick` covers at most ``tick_s`` of session time: it sets the level the output should reach
-by the end of that interval (or renews the command in force), lets the clock run, then polls
-telemetry. A command lives ``expires_after_s`` (several ticks), so a stalled host lets the device
+Each `tick` covers at most ``tick_s`` of session time: it takes the operator's requests (pause,
+resume, stop, a new level), sets the level the output should reach by the end of that interval
+(or renews the command in force), lets the clock run, then polls telemetry. A command lives ``expires_after_s`` (several ticks), so a stalled host lets the device
 fall to zero on its own. On any fault, output is zeroed first and reported second.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from microamp.clock import Clock
-from microamp.devices.base import Command, Device, TelemetryFrame
+from microamp.devices.base import Device, TelemetryFrame
 from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
 from microamp.protocols.schema import PlannedStep, Protocol
 from microamp.protocols.validate import plan_protocol
-from microamp.safety.faults import Fault, FaultCode
+from microamp.safety.faults import Fault
 from microamp.safety.limits import LimitProfile
 from microamp.session import events as ev
-from microamp.session.dose import DoseLedger
+from microamp.session.controls import Action, Controls
+from microamp.session.level import checked_level
 from microamp.session.options import SessionOptions
-from microamp.session.prechecks import CheckResult, PrecheckContext, Prechecks, run_prechecks
-from microamp.session.schedule import Limits, Repetition, StepRun, build_schedule
+from microamp.session.output import Output
+from microamp.session.prechecks import CheckResult, PrecheckContext, Prechecks
+from microamp.session.readout import Readout
+from microamp.session.schedule import Repetition, StepRun
+from microamp.session.setup import set_up
 from microamp.session.summary import SessionStatus, SessionSummary, step_record
+from microamp.session.watch import Watch
 
 __all__ = ["EventSubscriber", "SessionOptions", "SessionRunner", "TelemetrySubscriber"]
 
@@ -44,9 +48,10 @@ class SessionRunner:
 
     The device is driven through a `Supervisor` (telemetry monitor, adaptive intensity, command
     renewal); time is the device's clock. Raises `InvalidValues` at construction if the protocol
-    breaks the profile. `run` blocks until
-    the session ends; `pause`, `resume` and `stop` may be called from another thread (or from a
-    subscriber) and take effect at the next tick.
+    breaks the profile. `run` blocks until the session ends; `pause`, `resume`, `stop` and
+    `set_intensity` may be called from another thread (or from a subscriber) and take effect at
+    the next tick, and `snapshot` (with `current` and `repetition`) is safe to read from any
+    thread.
     """
 
     def __init__(
@@ -77,13 +82,14 @@ class SessionRunner:
         self.status = SessionStatus.CREATED
         self.runs: list[StepRun] = []
         self.events: list[ev.Event] = []
-        self.ledger = DoseLedger()
-        self.faults: list[Fault] = []
-        self.last_frame: TelemetryFrame | None = None
+        self._watch = Watch(self.supervisor, self.telemetry_subscribers)
+        self.ledger = self._watch.ledger
+        self.faults: list[Fault] = self._watch.faults
         self.position_s = 0.0
-        self.level = 0.0
-        self._lock = threading.Lock()
-        self._requests: list[str] = []
+        self._controls = Controls()
+        self._output = Output(
+            self.supervisor, profile, self.options.intensity, self.options.expires_after_s
+        )
         self._t0_s = 0.0
         self._mark_s = 0.0
         self._end_t_s: float | None = None
@@ -95,12 +101,11 @@ class SessionRunner:
         self._next_beep_s = math.inf
         self._resume_factor = 1.0
         self._paused_at_s = 0.0
-        self._command: Command | None = None
         self._completed = 0
         self._skipped = 0
-        self._step_charge_uc = 0.0
-        self._step_stim_s = 0.0
         self._precheck_log: list[dict[str, Any]] = []
+        self._readout = Readout(self.status, total_s=self.total_s, steps_total=len(self.planned),
+                                intensity=self.intensity)  # fmt: skip
 
     # -- control (any thread) -------------------------------------------------------------------
 
@@ -112,21 +117,31 @@ class SessionRunner:
 
     def pause(self) -> None:
         """Ramp the output down and hold at zero until `resume`."""
-        self._request("pause")
+        self._controls.request("pause")
 
     def resume(self) -> None:
         """Ramp back up and carry on where the session paused."""
-        self._request("resume")
+        self._controls.request("resume")
 
     def stop(self) -> None:
         """End the session now: output to zero at once, status stopped."""
-        self._request("stop")
+        self._controls.request("stop")
 
-    def _request(self, what: str) -> None:
-        with self._lock:
-            self._requests.append(what)
+    def set_intensity(self, level: float) -> None:
+        """Set the session's level, 0-1 of each step's requested current, from the next tick.
+
+        The level goes through every limit of the step in force (and of each later step), so
+        output never rises above the step's cap, and the device slews to it; while paused it
+        takes effect on resume. Emits ``intensity_changed``. Raises `InvalidValue` (field
+        ``level``) for anything but a number from 0 to 1.
+        """
+        self._controls.request_level(checked_level(level))
 
     # -- what a live view reads -----------------------------------------------------------------
+
+    def snapshot(self) -> Readout:
+        """The session as of the last tick: one immutable value, safe to read from any thread."""
+        return self._readout
 
     @property
     def t_s(self) -> float:
@@ -136,12 +151,27 @@ class SessionRunner:
 
     @property
     def current(self) -> StepRun | None:
-        return self.runs[self._run_i] if self._run_i < len(self.runs) else None
+        """The step as of the last tick (see `snapshot`)."""
+        return self._readout.step
 
     @property
     def repetition(self) -> Repetition | None:
-        run = self.current
-        return run.repetitions[self._rep_i] if run is not None else None
+        """The repetition as of the last tick (see `snapshot`)."""
+        return self._readout.repetition
+
+    @property
+    def intensity(self) -> float:
+        """The session's level in force (0-1 of each step's requested current)."""
+        return self._output.intensity
+
+    @property
+    def level(self) -> float:
+        """The intensity commanded now (0-1 of the step's capped waveform, ramps included)."""
+        return self._output.level
+
+    @property
+    def last_frame(self) -> TelemetryFrame | None:
+        return self._watch.last_frame
 
     @property
     def total_s(self) -> float:
@@ -170,7 +200,6 @@ class SessionRunner:
         """Run the prechecks and build the schedule; False (status refused) if refused."""
         self._t0_s = self.clock.now()
         self.status = SessionStatus.PRECHECKS
-        caps = self.device.capabilities
         self._emit(
             ev.SessionStarted(
                 t_s=0.0,
@@ -178,7 +207,7 @@ class SessionRunner:
                 protocol_version=self.protocol.version,
                 content_hash=self.protocol.content_hash(),
                 profile=self.profile.name,
-                device=caps.to_dict(),
+                device=self.device.capabilities.to_dict(),
                 steps_total=len(self.planned),
                 planned_duration_s=sum(s.duration_s for s in self.planned),
                 intensity=self.options.intensity,
@@ -187,49 +216,22 @@ class SessionRunner:
         context = PrecheckContext(
             self.protocol, self.planned, self.profile, self.device, self.supervisor, self.clock
         )
-        outcome = run_prechecks(self.prechecks, context, self._checked, self._zero)
-        self._precheck_log = outcome.log
-        if not outcome.ok:
-            return self._refuse(outcome.reasons)
-        avoid = set(self.options.avoid_zones) | outcome.avoid_zones
-        client_max_ua = min(
-            self.options.client_max_ua or math.inf, outcome.client_max_ua or math.inf
-        )
-        kept = self._drop_avoided(avoid)
-        if not kept:
-            return self._refuse([f"every step is in a zone to avoid ({', '.join(sorted(avoid))})"])
-        limits = Limits(
-            hardware_max_ua=caps.max_current_ua,
-            protocol_max_ua=self.protocol.max_amplitude_ua,
-            client_max_ua=None if math.isinf(client_max_ua) else client_max_ua,
-            practitioner_max_ua=self.options.practitioner_max_ua,
-        )
-        self.runs = build_schedule(kept, self.profile, limits, intensity=self.options.intensity)
+        setup = set_up(context, self.prechecks, self.options, self._checked, self._zero)
+        self._precheck_log = setup.log
+        for step, reason in setup.skipped:
+            self._skipped += 1
+            self._emit(ev.StepSkipped(t_s=self.t_s, step=step.index, muscle=step.muscle,
+                                      zone=step.zone, reason=reason))  # fmt: skip
+        if setup.refusal:
+            return self._refuse(setup.refusal)
+        self.runs, self._output.limits = setup.runs, setup.limits
         self.status = SessionStatus.RUNNING
         self._mark_s = self.clock.now()
+        self._publish()
         return True
 
     def _checked(self, name: str, result: CheckResult) -> None:
         self._emit(ev.PrecheckDone(t_s=self.t_s, check=name, ok=result.ok, reasons=result.reasons))
-
-    def _drop_avoided(self, avoid: set[str]) -> list[PlannedStep]:
-        kept = []
-        for step in self.planned:
-            if step.zone in avoid:
-                self._skipped += 1
-                reason = f"the {step.zone} zone is to be avoided for this client"
-                self._emit(
-                    ev.StepSkipped(
-                        t_s=self.t_s,
-                        step=step.index,
-                        muscle=step.muscle,
-                        zone=step.zone,
-                        reason=reason,
-                    )
-                )
-            else:
-                kept.append(step)
-        return kept
 
     def _refuse(self, reasons: Iterable[str]) -> bool:
         self._zero()
@@ -243,35 +245,49 @@ class SessionRunner:
         if self.status.final or self.status is SessionStatus.CREATED:
             return
         try:
-            for request in self._take_requests():
-                self._handle(request)
+            actions, level = self._controls.take()
+            for action in actions:
+                self._handle(action)
                 if self.status.final:
                     return
+            if level is not None:
+                self._change_intensity(level)
             if self.status is SessionStatus.PAUSED:
                 self._tick_paused()
             else:
                 self._tick_running()
         except (DeviceError, InvalidValue) as exc:
             self._abort_on_error(exc)
+        finally:
+            self._publish()
 
-    def _take_requests(self) -> list[str]:
-        with self._lock:
-            requests, self._requests = self._requests, []
-        return requests
-
-    def _handle(self, request: str) -> None:
-        step = self.current.step.index if self.current else None
-        if request == "stop":
+    def _handle(self, action: Action) -> None:
+        run = self._run()
+        step = run.step.index if run else None
+        if action == "stop":
             self._finish(SessionStatus.STOPPED, "stopped by the operator")
-        elif request == "pause" and self.status is SessionStatus.RUNNING:
+        elif action == "pause" and self.status is SessionStatus.RUNNING:
             self.status = SessionStatus.PAUSED
             self._paused_at_s = self.t_s
             self._emit(ev.Paused(t_s=self.t_s, step=step, reason="paused by the operator"))
-        elif request == "resume" and self.status is SessionStatus.PAUSED:
+        elif action == "resume" and self.status is SessionStatus.PAUSED:
             self.status = SessionStatus.RUNNING
             self._resume_factor = 0.0
             paused_s = self.t_s - self._paused_at_s
             self._emit(ev.Resumed(t_s=self.t_s, step=step, paused_s=paused_s))
+
+    def _change_intensity(self, level: float) -> None:
+        """The operator's new level: through the step's limits now (while paused, it waits for
+        the resume ramp); each later step puts it through its own limits when it opens."""
+        self._output.intensity = level
+        run = self._run()
+        if run is not None:
+            at = self._output.level_on(run)
+            self._emit(at.changed(self.t_s, on_resume=self.status is SessionStatus.PAUSED))
+
+    def _run(self) -> StepRun | None:
+        """The step in force, for the runner's own thread (others read `snapshot`)."""
+        return self.runs[self._run_i] if self._run_i < len(self.runs) else None
 
     # -- running --------------------------------------------------------------------------------
 
@@ -285,7 +301,7 @@ class SessionRunner:
         dt_s = end_s - self.position_s
         self._resume_factor = min(1.0, self._resume_factor + dt_s / max(rep.ramp_s, dt_s))
         was_on = self.level > 0.0
-        self._drive(run, rep.level(end_s) * self.options.intensity * self._resume_factor)
+        self._output.drive(run, rep.level(end_s) * self._resume_factor)
         self.clock.sleep(dt_s)
         # on a real clock time also passes while polling and drawing: protocol time follows the
         # clock (never past the repetition), so a step lasts what it says
@@ -302,18 +318,18 @@ class SessionRunner:
                               repetition=rep.number, text="Move on", reason="move"))  # fmt: skip
 
     def _open_step(self, run: StepRun) -> None:
-        step = run.step
+        step, at = run.step, self._output.level_on(run)
         self._step_open = True
-        self._step_charge_uc = 0.0
-        self._step_stim_s = 0.0
+        self._watch.open_step()
         self._emit(
             ev.StepStarted(
                 t_s=self.t_s, step=step.index, position=run.position, muscle=step.muscle,
                 label=step.label, zone=step.zone, side=step.side, technique=step.technique,
                 cue=step.cue, duration_s=run.duration_s, repetitions=step.repetitions,
                 requested_ua=step.requested_ua, amplitude_ua=run.amplitude_ua,
-                intensity=self.options.intensity, waveform=run.waveform.to_dict(),
-                constraint=run.constraint.to_dict(),
+                intensity=self.intensity, waveform=run.waveform.to_dict(),
+                constraint=run.constraint.to_dict(), effective_ua=at.amplitude_ua,
+                cap_reason=at.reason,
             )
         )  # fmt: skip
 
@@ -333,33 +349,18 @@ class SessionRunner:
         self._zero()
         self._rep_open = False
         self._next_beep_s = math.inf
-        self._rep_i += 1
-        if self._rep_i < len(run.repetitions):
+        if self._rep_i + 1 < len(run.repetitions):
+            self._rep_i += 1
             return
         self._completed += 1
         self._emit(ev.StepCompleted(t_s=self.t_s, step=run.step.index, zone=run.step.zone,
-                                    charge_uc=self._step_charge_uc,
-                                    stimulation_s=self._step_stim_s))  # fmt: skip
+                                    charge_uc=self._watch.step_charge_uc,
+                                    stimulation_s=self._watch.step_stim_s))  # fmt: skip
         self._step_open = False
         self._rep_i = 0
         self._run_i += 1
         if self._run_i == len(self.runs):
             self._finish(SessionStatus.COMPLETED, "every step was completed")
-
-    def _drive(self, run: StepRun, level: float) -> None:
-        """Command ``level`` (0-1) of the step's capped amplitude; the supervisor renews it."""
-        level = min(1.0, max(0.0, level))
-        last = self._command
-        if (
-            last is not None
-            and last.waveform is run.waveform
-            and abs(last.intensity - level) < 1e-9
-        ):
-            return
-        command = Command(run.waveform, level, self.options.expires_after_s, zone=run.step.zone)
-        self.supervisor.apply(command)
-        self._command = command
-        self.level = level
 
     def _mark_time(self) -> float:
         """Seconds of clock time since the previous mark."""
@@ -370,14 +371,12 @@ class SessionRunner:
     # -- paused ---------------------------------------------------------------------------------
 
     def _tick_paused(self) -> None:
-        run = self.current
+        run = self._run()
         tick_s = self.options.tick_s
         was_on = self.level > 0.0
-        if run is not None and self._command is not None and was_on:
-            rep = run.repetitions[self._rep_i]
-            step_down = tick_s * self.options.intensity / max(rep.ramp_s, tick_s)
-            self._drive(run, max(0.0, self.level - step_down))
-        elif self._command is not None:
+        if run is not None and self._output.command is not None and was_on:
+            self._output.ramp_down(run, tick_s, run.repetitions[self._rep_i].ramp_s)
+        elif self._output.command is not None:
             self._zero()
         self.clock.sleep(tick_s)
         self._mark_time()
@@ -386,57 +385,38 @@ class SessionRunner:
     # -- telemetry and faults -------------------------------------------------------------------
 
     def _collect(self, zone: str | None) -> None:
-        update = self.supervisor.service()
-        for frame in update.frames:
-            charge_uc = self.ledger.add(zone, frame)
-            self._step_charge_uc += charge_uc
-            if zone is not None:
-                self._step_stim_s += frame.window_s
-            for subscriber in self.telemetry_subscribers:
-                subscriber(frame)
-        if update.frames:
-            self.last_frame = update.frames[-1]
-        step = self.current.step.index if self.current else None
-        for adjustment in update.adjustments:
-            self._emit(ev.IntensityAdjusted(t_s=self.t_s, step=step, reason=adjustment.reason,
-                                            adjustment=adjustment.to_dict()))  # fmt: skip
-        if update.faults:
-            self._abort(update.faults)
+        run = self._run()
+        adjusted, faults = self._watch.collect(zone, run.step.index if run else None, self.t_s)
+        for event in adjusted:
+            self._emit(event)
+        if faults:
+            self._abort(faults)
 
     def _abort_on_error(self, exc: Exception) -> None:
         """A command refused or a driver failure: zero first, then report what the device saw."""
         self._zero()
-        faults: list[Fault] = []
-        try:
-            faults = self.supervisor.service().faults
-        except DeviceError:
-            pass  # the link is gone: the error itself is the report
-        self._abort(faults or [Fault.of(FaultCode.DRIVER_ERROR, detected_t_s=self.clock.now(),
-                                        detail={"error": str(exc)})])  # fmt: skip
+        self._abort(self._watch.faults_after(exc, self.clock.now()))
 
     def _abort(self, faults: list[Fault]) -> None:
         """Zero output first (the supervisor already has), then report every fault."""
         self._zero()
-        step = self.current.step.index if self.current else None
+        run = self._run()
+        step = run.step.index if run else None
+        self.faults.extend(faults)
         for fault in faults:
-            self.faults.append(fault)
             self._emit(ev.FaultRaised(t_s=self.t_s, step=step, code=str(fault.code),
                                       message=fault.message, fault=fault.to_dict()))  # fmt: skip
         self._finish(SessionStatus.ABORTED, faults[0].message)
 
     def _zero(self) -> None:
-        """Output to zero now, whatever state the device is in."""
-        self._command = None
-        self.level = 0.0
-        try:
-            self.supervisor.stop()
-        except DeviceError:
-            pass  # stop zeroes before it can fail; a dead link has no output to zero
+        self._output.zero()
 
     def _finish(self, status: SessionStatus, reason: str) -> None:
         self._zero()
         self.status = status
         self._reason = reason
+        self._end_t_s = self.clock.now()
+        self._publish()  # final before ``ended`` goes out, for a subscriber that reads it
         self._emit(
             ev.Ended(
                 t_s=self.t_s, status=str(status), reason=reason,
@@ -444,12 +424,24 @@ class SessionRunner:
                 delivered_charge_uc=self.ledger.total_charge_uc, duration_s=self.t_s,
             )
         )  # fmt: skip
-        self._end_t_s = self.clock.now()
 
     def _emit(self, event: ev.Event) -> None:
         self.events.append(event)
         for subscriber in self.subscribers:
             subscriber(event)
+
+    def _publish(self) -> None:
+        """Swap in this tick's readout: one reference, so a reader sees one tick whole."""
+        run = self._run()
+        at = self._output.level_on(run) if run else None
+        self._readout = Readout(
+            status=self.status, t_s=self.t_s, position_s=self.position_s, total_s=self.total_s,
+            steps_completed=self._completed, steps_total=len(self.runs) or len(self.planned),
+            step=run, repetition=run.repetitions[self._rep_i] if run else None,
+            intensity=self.intensity, output_level=self.level,
+            amplitude_ua=at.amplitude_ua if at else None, cap_reason=at.reason if at else "",
+            explanation=at.constraint.explain() if at else "",
+        )  # fmt: skip
 
     # -- the outcome ----------------------------------------------------------------------------
 

@@ -81,10 +81,13 @@ class StepRun:
         return self.end_s - self.start_s
 
 
-def step_constraint(step: PlannedStep, profile: LimitProfile, limits: Limits) -> Constraint:
-    """The step's requested peak (amplitude x intensity) through every layer of limits."""
+def step_constraint(
+    step: PlannedStep, profile: LimitProfile, limits: Limits, level: float = 1.0
+) -> Constraint:
+    """``level`` (0-1) of the step's requested peak (amplitude x intensity) through every layer
+    of limits; at level 1 its value is the step's cap."""
     return amplitude_constraint(
-        step.requested_ua,
+        step.requested_ua * level,
         profile,
         zone=step.zone,
         hardware_max_ua=limits.hardware_max_ua,
@@ -100,18 +103,19 @@ def _ramp_s(step: PlannedStep, peak_ua: float, profile: LimitProfile) -> float:
 
 
 def build_schedule(
-    steps: list[PlannedStep], profile: LimitProfile, limits: Limits, *, intensity: float = 1.0
+    steps: list[PlannedStep], profile: LimitProfile, limits: Limits
 ) -> list[StepRun]:
     """Every step's run, back to back from protocol time 0.
 
-    ``intensity`` (0-1) is the session's level; it scales the ramps' height, not the cap.
+    The ramps are timed for each step's cap, the highest any session level can reach, so a
+    level raised during the session never makes them steeper than the slew limit.
     """
     runs: list[StepRun] = []
     t_s = 0.0
     for position, step in enumerate(steps):
         constraint = step_constraint(step, profile, limits)
         waveform = step.waveform.with_amplitude(constraint.value)
-        ramp_s = _ramp_s(step, constraint.value * intensity, profile)
+        ramp_s = _ramp_s(step, constraint.value, profile)
         reps = []
         for side in step.sides:
             for number in range(1, step.repetitions + 1):

@@ -1,7 +1,8 @@
 """The face map: an SVG front view with muscles by zone, forbidden placements and probe paths.
 
 `facemap_svg` returns SVG text (no file, no I/O) so the CLI can write it and the web app can
-inline it. Coordinates are those of `microamp.protocols.anatomy` (400 x 540, midline x = 200).
+inline it; every class its style rules use starts with ``fm-`` so that they stay on the map
+(``step``, on each step's group, is a hook for scripts and has no rule). Coordinates are those of `microamp.protocols.anatomy` (400 x 540, midline x = 200).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from microamp.protocols.anatomy import (
 )
 from microamp.protocols.schema import PlannedStep
 
-__all__ = ["ZONE_COLOURS", "facemap_svg", "step_paths"]
+__all__ = ["CLASS_PREFIX", "ZONE_COLOURS", "facemap_svg", "step_paths"]
 
 ZONE_COLOURS: dict[str, str] = {
     "forehead": "#6c8ebf",
@@ -46,28 +47,32 @@ _NECK = "M140,368 C142,410 138,450 132,488 M260,368 C258,410 262,450 268,488"
 _SHOULDERS = "M132,488 C100,494 60,500 20,512 M268,488 C300,494 340,500 380,512"
 _FEATURES = (
     # brows, eyes, nose, lips
-    '<path d="M112,160 Q145,146 182,154" class="feature"/>'
-    '<path d="M288,160 Q255,146 218,154" class="feature"/>'
-    '<ellipse cx="148" cy="192" rx="22" ry="9" class="feature"/>'
-    '<ellipse cx="252" cy="192" rx="22" ry="9" class="feature"/>'
-    '<circle cx="148" cy="192" r="5" class="pupil"/><circle cx="252" cy="192" r="5" class="pupil"/>'
+    '<path d="M112,160 Q145,146 182,154" class="fm-feature"/>'
+    '<path d="M288,160 Q255,146 218,154" class="fm-feature"/>'
+    '<ellipse cx="148" cy="192" rx="22" ry="9" class="fm-feature"/>'
+    '<ellipse cx="252" cy="192" rx="22" ry="9" class="fm-feature"/>'
+    '<circle cx="148" cy="192" r="5" class="fm-pupil"/>'
+    '<circle cx="252" cy="192" r="5" class="fm-pupil"/>'
     '<path d="M192,178 L186,250 Q180,262 190,266 Q200,272 210,266 Q220,262 214,250 L208,178" '
-    'class="feature"/>'
+    'class="fm-feature"/>'
     '<path d="M168,310 Q184,298 200,302 Q216,298 232,310 Q216,324 200,324 Q184,324 168,310 Z" '
-    'class="feature"/>'
-    '<path d="M66,185 C56,190 56,235 70,245 M334,185 C344,190 344,235 330,245" class="feature"/>'
+    'class="fm-feature"/>'
+    '<path d="M66,185 C56,190 56,235 70,245 M334,185 C344,190 344,235 330,245" class="fm-feature"/>'
 )
+# Inline SVG styles apply to the whole page they are inlined in, so every class here carries the
+# map's own prefix: a bare ".num" or ".zone" would restyle the page's tables and labels too.
+CLASS_PREFIX = "fm-"
 _STYLE = (
     "<style>"
-    ".skin{fill:#fbeee6;stroke:#8a6f63;stroke-width:1.5}"
-    ".feature{fill:none;stroke:#8a6f63;stroke-width:1.2}"
-    ".pupil{fill:#8a6f63}"
-    ".muscle{fill:none;stroke-width:3;stroke-linecap:round;opacity:.45}"
-    ".zone{font:10px sans-serif;fill:#555}"
-    ".forbidden{fill:#dc2626;fill-opacity:.12;stroke:#dc2626;stroke-dasharray:4 3}"
-    ".probe{fill:none;stroke-width:2.2;stroke-linecap:round}"
-    ".num{font:bold 9px sans-serif;fill:#fff;text-anchor:middle;dominant-baseline:central}"
-    ".title{font:bold 14px sans-serif;fill:#222}"
+    ".fm-skin{fill:#fbeee6;stroke:#8a6f63;stroke-width:1.5}"
+    ".fm-feature{fill:none;stroke:#8a6f63;stroke-width:1.2}"
+    ".fm-pupil{fill:#8a6f63}"
+    ".fm-muscle{fill:none;stroke-width:3;stroke-linecap:round;opacity:.45}"
+    ".fm-zone{font:10px sans-serif;fill:#555}"
+    ".fm-forbidden{fill:#dc2626;fill-opacity:.12;stroke:#dc2626;stroke-dasharray:4 3}"
+    ".fm-probe{fill:none;stroke-width:2.2;stroke-linecap:round}"
+    ".fm-num{font:bold 9px sans-serif;fill:#fff;text-anchor:middle;dominant-baseline:central}"
+    ".fm-title{font:bold 14px sans-serif;fill:#222}"
     "</style>"
 )
 
@@ -110,11 +115,11 @@ def _muscles_layer() -> list[str]:
         colour = ZONE_COLOURS[muscle.zone]
         for path in _sides_of(muscle):
             out.append(
-                f'<polyline points="{_points(path)}" class="muscle" stroke="{colour}">'
+                f'<polyline points="{_points(path)}" class="fm-muscle" stroke="{colour}">'
                 f"<title>{escape(muscle.label)} ({muscle.zone})</title></polyline>"
             )
     for zone, (x, y) in _zone_centres().items():
-        out.append(f'<text x="{x + 34:.1f}" y="{y:.1f}" class="zone">{zone}</text>')
+        out.append(f'<text x="{x + 34:.1f}" y="{y:.1f}" class="fm-zone">{zone}</text>')
     out.append("</g>")
     return out
 
@@ -125,7 +130,7 @@ def _forbidden_layer() -> list[str]:
         for cx, cy in place.centers_xy:
             out.append(
                 f'<ellipse cx="{cx:g}" cy="{cy:g}" rx="{place.rx:g}" ry="{place.ry:g}" '
-                f'class="forbidden"><title>never: {escape(place.description)}</title></ellipse>'
+                f'class="fm-forbidden"><title>never: {escape(place.description)}</title></ellipse>'
             )
     out.append("</g>")
     return out
@@ -143,13 +148,13 @@ def _step_layer(step: PlannedStep, highlighted: bool, dimmed: bool) -> list[str]
     for path in step_paths(step):
         marker = "arrow-hi" if highlighted else "arrow"
         out.append(
-            f'<polyline points="{_points(path)}" class="probe" stroke="{colour}"{width} '
+            f'<polyline points="{_points(path)}" class="fm-probe" stroke="{colour}"{width} '
             f'marker-end="url(#{marker})"/>'
         )
         x, y = path[0]
         out.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{colour}"/>'
-            f'<text x="{x:.1f}" y="{y:.1f}" class="num">{step.index + 1}</text>'
+            f'<text x="{x:.1f}" y="{y:.1f}" class="fm-num">{step.index + 1}</text>'
         )
     out.append("</g>")
     return out
@@ -187,10 +192,11 @@ def facemap_svg(
         _defs(),
     ]
     if title:
-        out.append(f'<text x="12" y="17" class="title">{escape(title)}</text>')
+        out.append(f'<text x="12" y="17" class="fm-title">{escape(title)}</text>')
     out.append(f'<g transform="translate(0,{shift})">')
-    out.append(f'<path d="{_SHOULDERS}" class="feature"/><path d="{_NECK}" class="feature"/>')
-    out.append(f'<path d="{_HEAD}" class="skin"/>{_FEATURES}')
+    out.append(f'<path d="{_SHOULDERS}" class="fm-feature"/>')
+    out.append(f'<path d="{_NECK}" class="fm-feature"/>')
+    out.append(f'<path d="{_HEAD}" class="fm-skin"/>{_FEATURES}')
     out += _forbidden_layer()
     if show_muscles:
         out += _muscles_layer()

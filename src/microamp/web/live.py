@@ -33,10 +33,14 @@ from microamp.store.gating import client_prechecks
 from microamp.store.recording import SessionRecorder, record_summary
 from microamp.web.settings import WebSettings
 
-__all__ = ["LiveSession", "LiveSessions", "StartRequest", "session_clock"]
+__all__ = ["LiveSession", "LiveSessions", "SessionEnded", "StartRequest", "session_clock"]
 
 TELEMETRY_PER_S = 12.0
 _KEEP_FINISHED = 20
+
+
+class SessionEnded(Exception):
+    """A control reached a session that has already ended."""
 
 
 def session_clock(device_url: str, speed: float) -> Clock:
@@ -96,39 +100,45 @@ class LiveSession:
             return self.messages[cursor:]
 
     def state(self) -> dict[str, Any]:
-        """What the console shows now: status, step, cue, countdowns, level."""
-        runner = self.runner
-        try:
-            run, rep = runner.current, runner.repetition
-        except IndexError:  # read while the runner thread moves to the next step: no step now
-            run, rep = None, None
+        """What the console shows now: status, step, cue, countdowns, level and its limit."""
+        now = self.runner.snapshot()
+        run, rep = now.step, now.repetition
         step: dict[str, Any] | None = None
-        if run is not None and not runner.status.final and runner.runs:
+        if run is not None and not now.status.final:
             step = {
                 "index": run.step.index,
                 "position": run.position,
                 "label": run.step.label,
                 "zone": run.step.zone,
                 "side": rep.side if rep else run.step.side,
-                "remaining_s": max(0.0, run.end_s - runner.position_s),
-                "rep_remaining_s": max(0.0, rep.end_s - runner.position_s) if rep else 0.0,
-                "amplitude_ua": run.amplitude_ua,
+                "remaining_s": now.step_remaining_s,
+                "rep_remaining_s": now.repetition_remaining_s,
+                "amplitude_ua": now.amplitude_ua,
+                "cap_ua": run.amplitude_ua,
                 "requested_ua": run.step.requested_ua,
-                "explanation": run.constraint.explain(),
+                "cap_reason": now.cap_reason,
+                "explanation": now.explanation,
             }
-        total_s = runner.total_s or 1.0
         return {
-            "status": str(runner.status),
-            "t_s": runner.t_s,
-            "progress": min(1.0, runner.position_s / total_s),
-            "remaining_s": max(0.0, total_s - runner.position_s),
-            "steps_completed": runner.steps_completed,
-            "steps_total": len(runner.runs) or len(runner.planned),
-            "level": runner.level,
+            "status": str(now.status),
+            "t_s": now.t_s,
+            "progress": now.progress,
+            "remaining_s": max(0.0, now.total_s - now.position_s),
+            "steps_completed": now.steps_completed,
+            "steps_total": now.steps_total,
+            "level": now.output_level,
+            "intensity": now.intensity,
             "step": step,
             "done": self.done,
             "record_id": self.record_id,
         }
+
+    def set_intensity(self, level: float) -> None:
+        """Ask the runner for ``level`` (0-1 of each step's requested current) from its next
+        tick. Raises `SessionEnded` once the session is over, `InvalidValue` outside 0-1."""
+        if self.done or self.runner.status.final:
+            raise SessionEnded(f"the session has ended ({self.runner.status})")
+        self.runner.set_intensity(level)
 
     def run(self, store: Store) -> None:
         """The thread's body: run to the end; the device is closed (output zero) whatever

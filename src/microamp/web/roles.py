@@ -53,6 +53,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/live/{live_id}/pause"): CLINICAL,
     ("POST", "/live/{live_id}/resume"): CLINICAL,
     ("POST", "/live/{live_id}/stop"): CLINICAL,
+    ("POST", "/live/{live_id}/intensity"): CLINICAL,
     ("GET", "/records/{record_id}"): CLINICAL,
     ("POST", "/records/{record_id}/feedback"): CLINICAL,
     # the JSON API
@@ -74,6 +75,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", f"{API}/sessions"): CLINICAL,
     ("GET", f"{API}/sessions/{{live_id}}"): CLINICAL,
     ("POST", f"{API}/sessions/{{live_id}}/stop"): CLINICAL,
+    ("POST", f"{API}/sessions/{{live_id}}/intensity"): CLINICAL,
     ("GET", f"{API}/records"): CLINICAL,
     ("GET", f"{API}/records/{{record_id}}"): CLINICAL,
     ("POST", f"{API}/records/{{record_id}}/feedback"): CLINICAL,

@@ -1,15 +1,17 @@
-"""Sessions under way: start one for a client (the gate decides), read its state, stop it."""
+"""Sessions under way: start one for a client (the gate decides), read its state, change its
+level, stop it."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from microamp.store.crud import gate_client, get_client
 from microamp.web.api.models import LivePublic, SessionStart
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
-from microamp.web.live import LiveSession, LiveSessions, StartRequest
+from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest
 from microamp.web.pages.console import device_choices
 
 router = APIRouter(tags=["sessions"])
@@ -83,4 +85,25 @@ def session_state(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
 def stop(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
     live = _live(request, live_id)
     live.runner.stop()
+    return _public(live)
+
+
+class IntensityChange(BaseModel):
+    """The session's new level: 0-1 of each step's requested current, before any limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: float = Field(ge=0, le=1, allow_inf_nan=False)
+
+
+@router.post("/sessions/{live_id}/intensity")
+def intensity(request: Request, _user: ApiUser, live_id: str, body: IntensityChange) -> LivePublic:
+    """Set the level from the runner's next tick. The state returned may still show the old
+    one; ``intensity_changed`` in the record (and the live view) says what it gave and which
+    limit, if any, capped it. 409 once the session has ended."""
+    live = _live(request, live_id)
+    try:
+        live.set_intensity(body.level)
+    except SessionEnded as exc:
+        raise HTTPException(409, str(exc)) from None
     return _public(live)

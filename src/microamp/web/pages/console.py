@@ -21,12 +21,12 @@ from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
 from microamp.protocols import library_names, load_protocol, plan_protocol
 from microamp.safety.limits import get_profile
-from microamp.session import PrecheckContext, check_contact, probe_device
+from microamp.session import PrecheckContext, StepLevel, check_contact, probe_device
 from microamp.session.schedule import Limits, build_schedule
 from microamp.store.crud import gate_client, get_client, list_clients
 from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
-from microamp.web.live import LiveSession, LiveSessions, StartRequest, session_clock
+from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest, session_clock
 from microamp.web.render import page
 from microamp.web.settings import WebSettings
 
@@ -108,7 +108,8 @@ def console(
 def _device_checks(
     protocol_name: str, device_url: str, speed: float, cap: float | None, intensity: float
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Probe the device and run the contact check (50 µA, 1.5 s); plus each step's cap."""
+    """Probe the device and run the contact check (50 µA, 1.5 s); plus each step a limit caps
+    at the chosen level (``intensity``, 0-1 of the step's requested current)."""
     protocol = load_protocol(protocol_name)
     profile = get_profile(protocol.audience)
     steps = tuple(plan_protocol(protocol, profile))
@@ -127,18 +128,21 @@ def _device_checks(
             protocol_max_ua=protocol.max_amplitude_ua,
             practitioner_max_ua=cap,
         )
-    runs = build_schedule(list(steps), profile, limits, intensity=intensity)
+    levels = [
+        StepLevel.of(r, intensity, profile, limits)
+        for r in build_schedule(list(steps), profile, limits)
+    ]
     capped = [
         {
-            "step": r.step.index + 1,
-            "label": r.step.label,
-            "requested_ua": r.step.requested_ua,
-            "amplitude_ua": r.amplitude_ua,
-            "delivered_ua": r.amplitude_ua * intensity,
-            "reason": r.constraint.explain(),
+            "step": at.run.step.index + 1,
+            "label": at.run.step.label,
+            "requested_ua": at.requested_ua,
+            "amplitude_ua": at.run.amplitude_ua,
+            "delivered_ua": at.amplitude_ua,
+            "reason": at.reason,
         }  # fmt: skip
-        for r in runs
-        if r.constraint.binding is not None
+        for at in levels
+        if at.capped_by is not None
     ]
     return checks, capped
 
@@ -305,3 +309,20 @@ def resume(request: Request, _user: PageUser, live_id: str) -> Response:
 @router.post("/live/{live_id}/stop")
 def stop(request: Request, _user: PageUser, live_id: str) -> Response:
     return _control(request, live_id, "stop")
+
+
+LevelForm = Annotated[float, Form(ge=0, le=1)]
+
+
+@router.post("/live/{live_id}/intensity")
+def intensity(request: Request, _user: PageUser, live_id: str, level: LevelForm) -> Response:
+    """Set the session's level (0-1 of each step's requested current) from the next tick; the
+    effect, and the limit that caps it, come back over the event stream."""
+    live = _live(request, live_id)
+    try:
+        live.set_intensity(level)
+    except SessionEnded as exc:
+        raise HTTPException(409, str(exc)) from None
+    if request.headers.get("hx-request") or request.headers.get("x-csrf-token"):
+        return Response(status_code=204)
+    return RedirectResponse(f"/live/{live_id}", status_code=303)

@@ -13,9 +13,15 @@
   let paused = false;
   let finished = false;
   let drawPending = false;
+  // the operator's own change wins over the stream until the server has had time to take it
+  let levelTouchedAt = 0;
+  let levelTimer = null;
+  const LEVEL_HOLD_MS = 1500;
 
   function fmt(value, digits) {
-    return value === null || value === undefined || !isFinite(value) ? "–" : value.toFixed(digits);
+    if (value === null || value === undefined || !isFinite(value)) return "–";
+    // measurement noise around zero reads as 0, not "-0"
+    return value.toFixed(digits).replace(/^-(0(\.0+)?)$/, "$1");
   }
 
   function highlight(index) {
@@ -74,10 +80,7 @@
         $("step-label").textContent = (e.position + 1) + ". " + e.label;
         $("step-count").textContent = " · " + e.zone + ", " + e.side + ", " + e.technique;
         $("step-where").textContent = "Step " + (e.step + 1) + ": " + (step.label || e.label) + " (" + e.zone + ")";
-        $("amplitude").textContent = fmt(e.amplitude_ua * e.intensity, 0);
-        const capped = e.constraint && e.constraint.capped_by;
-        $("cap-reason").textContent = capped ? "Capped: " + e.constraint.explanation : "";
-        $("cap-reason").className = "cap-reason " + (capped ? "" : "muted");
+        showCurrent(e.effective_ua, e.cap_reason);
         log(t + "step " + (e.step + 1) + " " + e.label);
         break;
       }
@@ -85,8 +88,12 @@
         if (e.reason !== "move") $("cue").textContent = e.text;
         else flash();
         break;
+      case "intensity_changed":
+        showCurrent(e.amplitude_ua, e.cap_reason);
+        log(t + "intensity " + Math.round(e.level * 100) + " %: " + fmt(e.amplitude_ua, 0) + " µA" +
+          (e.cap_reason ? ", " + e.cap_reason : "") + (e.on_resume ? " (on resume)" : ""));
+        break;
       case "intensity_adjusted":
-        $("cap-reason").textContent = "Adjusted: " + e.reason;
         log(t + "intensity adjusted: " + e.reason);
         break;
       case "paused":
@@ -113,8 +120,31 @@
     setTimeout(() => { cue.style.opacity = "1"; }, 180);
   }
 
+  function sentence(text) {
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) + "." : "";
+  }
+
+  // the step's peak at the chosen level, and the limit that holds it down (if one does)
+  function showCurrent(amplitude, reason) {
+    $("amplitude").textContent = fmt(amplitude, 0);
+    const note = $("cap-reason");
+    note.textContent = sentence(reason);
+    note.hidden = !reason;
+  }
+
+  function showLevel(level) {
+    const pct = Math.round(level * 100) + " %";
+    $("intensity-value").textContent = pct;
+    slider.setAttribute("aria-valuetext", pct);
+  }
+
   function onState(s) {
     setStatus(s.status);
+    if (s.step) showCurrent(s.step.amplitude_ua, s.step.cap_reason);
+    if (Date.now() - levelTouchedAt > LEVEL_HOLD_MS && document.activeElement !== slider) {
+      slider.value = String(s.intensity);
+      showLevel(s.intensity);
+    }
     $("progress").style.width = (100 * s.progress).toFixed(1) + "%";
     $("remaining").textContent = Math.ceil(s.remaining_s) + " s";
     $("countdown").textContent = s.step ? Math.ceil(s.step.remaining_s) : "–";
@@ -163,13 +193,40 @@
       line(cur, t0, span, maxCur, "#2c6e68") + line(imp, t0, span, maxImp, "#c2410c");
   }
 
-  function post(action) {
+  function post(action, form) {
+    const headers = { "X-CSRF-Token": csrf };
+    if (form) headers["Content-Type"] = "application/x-www-form-urlencoded";
     return fetch("/live/" + id + "/" + action, {
       method: "POST",
-      headers: { "X-CSRF-Token": csrf },
+      headers: headers,
+      body: form ? new URLSearchParams(form).toString() : undefined,
       credentials: "same-origin",
     });
   }
+
+  // a slider dragged across its range sends its last position, not every one it passed
+  function sendLevel() {
+    levelTouchedAt = Date.now();
+    showLevel(Number(slider.value));
+    clearTimeout(levelTimer);
+    levelTimer = setTimeout(() => {
+      levelTouchedAt = Date.now();
+      post("intensity", { level: slider.value }).then((r) => {
+        if (!r.ok && r.status !== 409) log("the intensity could not be changed (" + r.status + ")", "bad");
+      });
+    }, 120);
+  }
+
+  function nudge(steps) {
+    if (steps < 0) slider.stepDown(-steps); else slider.stepUp(steps);
+    sendLevel();
+  }
+
+  const slider = $("intensity");
+  slider.addEventListener("input", sendLevel);
+  $("intensity-down").addEventListener("click", () => nudge(-1));
+  $("intensity-up").addEventListener("click", () => nudge(1));
+  $("intensity-form").addEventListener("submit", (ev) => { ev.preventDefault(); sendLevel(); });
 
   $("pause").addEventListener("click", () => post(paused ? "resume" : "pause"));
   $("stop").addEventListener("click", () => post("stop"));
@@ -194,6 +251,7 @@
     setStatus(end.status);
     $("pause").disabled = true;
     $("stop").disabled = true;
+    ["intensity", "intensity-down", "intensity-up"].forEach((name) => { $(name).disabled = true; });
     $("record-link").hidden = false;
     $("record-link").focus();
     if (end.error) { $("fault").hidden = false; $("fault").textContent = end.error; }
