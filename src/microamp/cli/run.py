@@ -50,7 +50,10 @@ RunProfileOpt = Annotated[
     typer.Option("--profile", help="home | professional | a .toml (default: the audience's)"),
 ]
 IntensityOpt = Annotated[
-    float, typer.Option("--intensity", help="Level, 0-1 of each step's requested current, never above its limits.")
+    float,
+    typer.Option(
+        "--intensity", help="Level, 0-1 of each step's requested current, never above its limits."
+    ),
 ]
 SpeedOpt = Annotated[
     str, typer.Option("--speed", help="Times real time (sim only), or max: as fast as possible.")
