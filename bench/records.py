@@ -6,17 +6,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psycopg
-from sqlalchemy.engine import make_url
 
 from microamp.store import SessionRecorder, StoreSettings, open_store
+from microamp.store.scratch import scratch_schema
 from microamp.store.telemetry import COLUMNS, TelemetryBuffer
 
 PG_ENV = "MICROAMP_TEST_DATABASE_URL"
@@ -56,23 +52,6 @@ def _measure(url: str, data_dir: Path, events: int, frames: int) -> dict[str, An
     }
 
 
-@contextmanager
-def _postgres_schema(base_url: str) -> Iterator[str]:
-    url = make_url(base_url)
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(libpq, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        scoped = url.set(drivername="postgresql+psycopg").update_query_dict(
-            {"options": f"-csearch_path={schema}"}
-        )
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def _telemetry_bytes(settings: StoreSettings) -> dict[str, Any]:
     """Bytes stored for 60 minutes of telemetry at the sim's 100 frames a second."""
     rng = np.random.default_rng(1)
@@ -104,7 +83,7 @@ def run() -> dict[str, Any]:
         sqlite = _measure(f"sqlite:///{data_dir / 'bench.db'}", data_dir, 2000, 20_000)
         base = os.environ.get(PG_ENV)
         if base:
-            with _postgres_schema(base) as url:
+            with scratch_schema(base, prefix="bench") as url:
                 postgresql = _measure(url, data_dir, 500, 20_000)
         else:
             postgresql = {"skipped": f"{PG_ENV} is not set"}

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -26,6 +25,8 @@ from typing import Any
 
 import httpx
 import numpy as np
+
+from microamp.store.scratch import scratch_schema
 
 CONCURRENCY = 50
 DURATION_S = 20.0  # five measurements: about 110 s of the whole bench
@@ -171,26 +172,6 @@ def _database(url: str, data_dir: Path) -> dict[str, Any]:
     return {"client_page": page, "api_screening_read": api}
 
 
-@contextmanager
-def _pg_schema(base_url: str) -> Iterator[str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url)
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(libpq, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        scoped = url.set(drivername="postgresql+psycopg").update_query_dict(
-            {"options": f"-csearch_path={schema}"}
-        )
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def run() -> dict[str, Any]:
     result: dict[str, Any] = {"concurrency": CONCURRENCY, "duration_s": DURATION_S}
     with _server("bare") as base:
@@ -201,7 +182,7 @@ def run() -> dict[str, Any]:
     if not pg:
         result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}
     else:
-        with tempfile.TemporaryDirectory() as tmp, _pg_schema(pg) as url:
+        with tempfile.TemporaryDirectory() as tmp, scratch_schema(pg, prefix="bench") as url:
             result["postgresql"] = _database(url, Path(tmp))
     return {"web": result}
 

@@ -6,6 +6,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# `database_url`: a real SQLite file and, where MICROAMP_TEST_DATABASE_URL is set, PostgreSQL
+pytest_plugins = ["support.databases"]
+
 settings.register_profile(
     "default",
     deadline=None,

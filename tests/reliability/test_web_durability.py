@@ -10,12 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import httpx
-import pytest
 
 from clinic.samples import cleared_answers
 from microamp.store import (
@@ -29,23 +27,10 @@ from microamp.store import (
 )
 from microamp.store.access import create_api_token
 from microamp.store.crud import create_user
-from store.conftest import PG_ENV, SKIP_REASON, postgres_schema
 
 DEVICE = "sim://?load=gel&rate_hz=5000"
 # generous bounds on waiting for the server: the test never asserts how fast it was
 WAIT_LIMIT_S = 60.0
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'clinic.db'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(SKIP_REASON)
-    with postgres_schema(base) as url:
-        yield url
 
 
 def _seed(store: Store) -> tuple[int, str]:

@@ -1,6 +1,6 @@
 """Web fixtures: the app served by a real uvicorn on 127.0.0.1 (a free port), on a temporary
 SQLite file and, where MICROAMP_TEST_DATABASE_URL is set, on a PostgreSQL schema of its own
-(the store tests' `postgres_schema`). Staff of every role, each with an API token."""
+(a scratch PostgreSQL schema, as the store tests use). Staff of every role, each with an API token."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ from fastapi import FastAPI
 from microamp.store.access import create_api_token
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
+from microamp.store.scratch import scratch_schema
 from microamp.web import WebSettings, create_app
 from microamp.web.app import open_web_store
 from microamp.web.demo import answers
 from microamp.web.security import hash_password
-from store.conftest import PG_ENV, SKIP_REASON, postgres_schema
+from support.databases import PG_ENV, SKIP_REASON
 
 PASSWORD = "a long test password"
 ROLES = ("owner", "practitioner", "reception")
@@ -147,7 +148,7 @@ def clinic(
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(SKIP_REASON)
-    with postgres_schema(base) as url, clinic_on(url, data_dir) as served:
+    with scratch_schema(base, prefix="test") as url, clinic_on(url, data_dir) as served:
         yield served
 
 
