@@ -120,3 +120,23 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     bad = _cli("users", "add", "x@clinic.example", "--role", "boss", "--database", url)
     assert bad.returncode == 2
+
+
+def test_the_openapi_document_declares_bearer_tokens_on_every_api_operation(
+    sqlite_clinic: Clinic,
+) -> None:
+    with sqlite_clinic.api() as client:
+        document = client.get("/api/v1/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert {s["scheme"].lower() for s in schemes.values() if s["type"] == "http"} == {"bearer"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("security"), f"{method.upper()} {path} declares no security"
+
+
+@pytest.mark.parametrize("header", ["Basic b3duZXI6cHc=", "Bearer", "Bearer nope", "token"])
+def test_anything_but_a_valid_bearer_token_is_401(sqlite_clinic: Clinic, header: str) -> None:
+    with sqlite_clinic.api() as client:
+        response = client.get("/api/v1/me", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"

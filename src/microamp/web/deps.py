@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Path, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from microamp.store.access import append_audit, find_api_token
@@ -120,15 +121,19 @@ def page_user(request: Request, db: DbDep) -> User:
     return user
 
 
+# Declares the bearer scheme in the OpenAPI document; a missing token is our own 401 below.
+_bearer = HTTPBearer(auto_error=False, description="A personal API token (microamp users token).")
+
+
 def api_user(
     request: Request,
     db: DbDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> User:
     """The token's user, allowed by the route's roles; 401 without a valid token, 403 for a
     role that may not."""
-    scheme, _, token = (authorization or "").partition(" ")
-    row = find_api_token(db, token.strip()) if scheme.lower() == "bearer" else None
+    token = credentials.credentials if credentials is not None else ""
+    row = find_api_token(db, token.strip()) if token else None
     user = db.get(User, row.user_id) if row else None
     if row is None or user is None or not user.active:
         raise HTTPException(
