@@ -347,7 +347,8 @@ class LiveSession:
         from rich.table import Table
 
         runner = self.runner
-        run, rep = runner.current, runner.repetition
+        readout = runner.snapshot()
+        run, rep = readout.step, readout.repetition
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", justify="right")
         grid.add_column()

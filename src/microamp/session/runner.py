@@ -151,7 +151,8 @@ class SessionRunner:
 
     @property
     def current(self) -> StepRun | None:
-        """The step as of the last tick (see `snapshot`)."""
+        """The step as of the last tick. Read `snapshot` for a step and repetition that belong
+        together: two separate reads may straddle a tick."""
         return self._readout.step
 
     @property
