@@ -20,13 +20,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from microamp.clinic.intake import nothing_to_report
 from microamp.store.access import create_api_token
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
 from microamp.store.scratch import scratch_schema
 from microamp.web import WebSettings, create_app
 from microamp.web.app import open_web_store
-from microamp.web.demo import answers
 from microamp.web.security import hash_password
 from support.databases import PG_ENV, SKIP_REASON
 
@@ -103,12 +103,12 @@ def seed(store: Store, clinic: Clinic) -> None:
             clinic.emails[role] = email
             clinic.tokens[role] = create_api_token(db, user_id=user.id, name="tests")[1]
         cleared = create_client(db, full_name="Ana Lima", date_of_birth=date(1988, 4, 12))
-        record_intake(db, client_id=cleared.id, answers=answers(date(1988, 4, 12)),
+        record_intake(db, client_id=cleared.id, answers=nothing_to_report(date(1988, 4, 12)),
                       on=date.today())  # fmt: skip
         record_consent(db, client_id=cleared.id, typed_signature="Ana Lima")
         blocked = create_client(db, full_name="Ben Carter", date_of_birth=date(1961, 9, 3))
         record_intake(db, client_id=blocked.id, on=date.today(),
-                      answers=answers(date(1961, 9, 3), pacemaker_or_implanted_device=True))  # fmt: skip
+                      answers=nothing_to_report(date(1961, 9, 3), pacemaker_or_implanted_device=True))  # fmt: skip
         record_consent(db, client_id=blocked.id, typed_signature="Ben Carter")
         clinic.clients = {"cleared": cleared.id, "blocked": blocked.id}
 

@@ -8,8 +8,8 @@ from datetime import date
 
 from sqlalchemy import text
 
+from microamp.clinic.intake import nothing_to_report
 from microamp.store.access import verify_audit_chain
-from microamp.web.demo import answers
 from web.conftest import Clinic
 
 
@@ -28,7 +28,7 @@ def test_bad_client_is_422_naming_the_field(clinic: Clinic) -> None:
 
 
 def test_bad_intake_answer_is_422_naming_the_answer(clinic: Clinic) -> None:
-    body = {"answers": answers(date(1988, 4, 12), pregnant="maybe")}
+    body = {"answers": nothing_to_report(date(1988, 4, 12), pregnant="maybe")}
     with clinic.api("practitioner") as api:
         response = api.post("/api/v1/screening", json=body)
     assert response.status_code == 422
@@ -36,7 +36,7 @@ def test_bad_intake_answer_is_422_naming_the_answer(clinic: Clinic) -> None:
 
 
 def test_screening_preview_names_the_pacemaker_rule(clinic: Clinic) -> None:
-    body = {"answers": answers(date(1961, 9, 3), pacemaker_or_implanted_device=True)}
+    body = {"answers": nothing_to_report(date(1961, 9, 3), pacemaker_or_implanted_device=True)}
     with clinic.api("practitioner") as api:
         result = api.post("/api/v1/screening", json=body).json()
     assert result["outcome"] == "contraindicated"

@@ -32,6 +32,7 @@ __all__ = [
     "INTAKE_KEYS",
     "ZONE_LIST_KEYS",
     "IntakeAnswers",
+    "nothing_to_report",
     "parse_answers",
     "parse_date",
 ]
@@ -52,6 +53,18 @@ DATE_OR_NULL_KEYS = ("last_injectables_date", "last_facial_procedure_date")
 # Only the plain calendar form: fromisoformat alone would also take "2026-W01-1" or "20260101".
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 INTAKE_KEYS = ("date_of_birth", *BOOLEAN_KEYS, *ZONE_LIST_KEYS, *DATE_OR_NULL_KEYS)
+
+
+def nothing_to_report(date_of_birth: date, **changes: Any) -> dict[str, Any]:
+    """Intake answers (the JSON contract) with every question answered "no", then ``changes``.
+
+    Built from the contract's own key lists, so a new question is answered here too.
+    """
+    answers: dict[str, Any] = {"date_of_birth": date_of_birth.isoformat()}
+    answers |= dict.fromkeys(BOOLEAN_KEYS, False)
+    answers |= {key: [] for key in ZONE_LIST_KEYS}
+    answers |= dict.fromkeys(DATE_OR_NULL_KEYS)
+    return answers | changes
 
 
 @dataclass(frozen=True, slots=True)

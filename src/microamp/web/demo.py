@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from microamp.clinic import plans as clinic_plans
+from microamp.clinic.intake import nothing_to_report
 from microamp.clock import SimulatedClock
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
@@ -53,27 +54,6 @@ def demo_login(data_dir: Path) -> DemoLogin | None:
         return None
     password = path.read_text(encoding="utf-8").strip()
     return DemoLogin(tuple(email for email, _, _ in STAFF), password)
-
-
-def answers(born: date, **changes: Any) -> dict[str, Any]:
-    """Intake answers with every question answered "no", then ``changes``."""
-    base: dict[str, Any] = {
-        "date_of_birth": born.isoformat(),
-        "pregnant": False,
-        "breastfeeding": False,
-        "pacemaker_or_implanted_device": False,
-        "heart_condition": False,
-        "epilepsy_or_seizures": False,
-        "cancer_treatment": False,
-        "thrombosis_or_phlebitis": False,
-        "bleeding_disorder_or_heavy_bleeding": False,
-        "diabetes": False,
-        "metal_in_face_zones": [],
-        "skin_conditions_zones": [],
-        "last_injectables_date": None,
-        "last_facial_procedure_date": None,
-    }
-    return base | changes
 
 
 def seed_demo(store: Store, settings: WebSettings, *, today: date | None = None) -> DemoLogin:
@@ -132,7 +112,7 @@ def _people(db: Any, password: str, today: date) -> dict[str, int]:
         ids[key] = client.id
         if changes is None:
             continue
-        record_intake(db, client_id=client.id, answers=answers(born, **changes), on=today,
+        record_intake(db, client_id=client.id, answers=nothing_to_report(born, **changes), on=today,
                       recorded_by_id=users["practitioner"])  # fmt: skip
         if key in ("ana", "dana", "chloe"):
             record_consent(db, client_id=client.id, typed_signature=name,
