@@ -3,7 +3,8 @@
 ``serial:///dev/ttyACM0?baud=115200`` speaks docs/serial-protocol.md: HELLO for capabilities,
 COMMAND answered by ACK or by a NACK that names field, value and rule (raised here as
 `InvalidValue`, the command in force unchanged), HEARTBEAT to renew, STOP, and a stream of
-TELEMETRY and FAULT messages. Device times are mapped onto the host clock with the offset taken
+TELEMETRY and FAULT messages. On every connect the host writes the profile's maximum amplitude
+into the firmware as its soft limit, so the firmware refuses whatever the host would. Device times are mapped onto the host clock with the offset taken
 at HELLO, so frames and faults share one time line with the host.
 
 A lost link (the port errors or reads nothing where data was promised) is a ``disconnected``
@@ -59,8 +60,10 @@ class SerialDevice(Device):
 
     backend: ClassVar[str] = "serial"
 
-    def __init__(self, clock: Clock, port: Port, *, reply_timeout_s: float = 1.0) -> None:
-        super().__init__(clock)
+    def __init__(
+        self, clock: Clock, profile: LimitProfile, port: Port, *, reply_timeout_s: float = 1.0
+    ) -> None:
+        super().__init__(clock, profile)
         self._port = port
         self._reader = FrameReader()
         self._seq = 0
@@ -73,6 +76,7 @@ class SerialDevice(Device):
         self._offset_s = 0.0
         try:
             self._caps, self.soft_limit_ua, self.watchdog_s, self._offset_s = self._hello()
+            self.set_soft_limit(min(profile.max_amplitude_ua.value, self._caps.max_current_ua))
         except Exception:
             self.close()
             raise
@@ -91,7 +95,7 @@ class SerialDevice(Device):
         except serial.SerialException as exc:
             raise DeviceError(f"cannot open {url.location}: {exc}") from None
         port.reset_input_buffer()
-        return cls(clock, port, reply_timeout_s=timeout_s)
+        return cls(clock, profile, port, reply_timeout_s=timeout_s)
 
     @classmethod
     def availability(cls) -> str | None:
