@@ -152,6 +152,23 @@ def test_the_firmware_refuses_a_command_above_the_soft_limit_the_host_wrote() ->
             assert emulator.sim.command is None
 
 
+def test_the_firmware_refuses_a_frequency_outside_the_range_the_host_wrote() -> None:
+    with FirmwareEmulator("sim://?ramp_s=0").start() as emulator:
+        url = f"serial://{emulator.path}"
+        with open_device(url, clock=RealClock(), profile=get_profile("home")):
+            pass
+        with serial.Serial(emulator.path, timeout=0) as port:
+            reader = FrameReader()
+            assert _exchange(port, reader, Message(MsgType.HELLO, 1)).type == MsgType.CAPS
+            fast = Waveform(shape="sine", amplitude_ua=100.0, frequency_hz=1200.0)
+            reply = _exchange(port, reader, Message(MsgType.COMMAND, 2, command_body(fast, 1, 0.5)))
+            assert reply.type == MsgType.NACK
+            _seq, reason, field, value, rule = nack_parts(reply.body)
+            assert (reason, field, value) == (NackReason.OUT_OF_RANGE, "frequency_hz", "1200")
+            assert "0.1-1000 Hz" in rule
+            assert emulator.sim.command is None
+
+
 @pytest.mark.parametrize(
     ("kind", "code"),
     [

@@ -28,6 +28,7 @@ from microamp.devices.wire import (
     COMMAND_BODY,
     HEARTBEAT_BODY,
     LIMIT_BODY,
+    LIMITS_BODY,
     PROTOCOL_VERSION,
     FrameReader,
     Message,
@@ -68,7 +69,7 @@ class Firmware:
         self.watchdog_s = watchdog_s
         self.state_path = state_path
         self._log = log
-        self.soft_limit_ua = self._load_limit()
+        self.soft_limit_ua, self.soft_range_hz = self._load_limits()
         self._reader = FrameReader()
         self._seq = first_seq & 0xFFFF
         self._host_seq: int | None = None
@@ -159,20 +160,24 @@ class Firmware:
         self._send(MsgType.CAPS, body + b"microamp firmware emulator", seq=message.seq)
 
     def _on_limit(self, message: Message) -> None:
-        if len(message.body) != LIMIT_BODY.size:
+        caps = self.sim.capabilities
+        full_range_hz = (caps.min_frequency_hz, caps.max_frequency_hz)
+        if len(message.body) == LIMIT_BODY.size:
+            (limit_ua,), range_hz = LIMIT_BODY.unpack(message.body), full_range_hz
+        elif len(message.body) == LIMITS_BODY.size:
+            limit_ua, low_hz, high_hz = LIMITS_BODY.unpack(message.body)
+            range_hz = (low_hz, high_hz)
+        else:
             self._nack(message, NackReason.BAD_FRAME, "body", str(len(message.body)), "size")
             return
-        (limit_ua,) = LIMIT_BODY.unpack(message.body)
-        max_ua = self.sim.capabilities.max_current_ua
-        if not 0.0 < limit_ua <= max_ua:  # NaN fails this too
-            rule = f"must be above 0 and at most the device's {max_ua:g} µA"
-            self._nack(
-                message, NackReason.OUT_OF_RANGE, "soft_limit_ua", format_value(limit_ua), rule
-            )
+        refusal = _limits_refusal(limit_ua, range_hz, caps.max_current_ua, full_range_hz)
+        if refusal is not None:
+            self._nack(message, NackReason.OUT_OF_RANGE, *refusal)
             return
         self.soft_limit_ua = float(limit_ua)
-        self._save_limit()
-        self.log("limit", soft_limit_ua=self.soft_limit_ua)
+        self.soft_range_hz = (float(range_hz[0]), float(range_hz[1]))
+        self._save_limits()
+        self.log("limit", soft_limit_ua=self.soft_limit_ua, soft_range_hz=self.soft_range_hz)
         self._ack(message)
 
     def _on_command(self, message: Message) -> None:
@@ -183,6 +188,13 @@ class Firmware:
                     "amplitude_ua",
                     command.commanded_ua,
                     f"the device's soft limit is {self.soft_limit_ua:g} µA",
+                )
+            low_hz, high_hz = self.soft_range_hz
+            if not low_hz <= command.waveform.frequency_hz <= high_hz:
+                raise InvalidValue(
+                    "frequency_hz",
+                    command.waveform.frequency_hz,
+                    f"the device's soft range is {low_hz:g}-{high_hz:g} Hz",
                 )
             self.sim.apply(command)
         except InvalidValue as exc:
@@ -276,21 +288,29 @@ class Firmware:
 
     # -- persistence and log -------------------------------------------------------------------
 
-    def _load_limit(self) -> float:
-        max_ua = self.sim.capabilities.max_current_ua
+    def _load_limits(self) -> tuple[float, tuple[float, float]]:
+        """The stored soft limits; any that is missing or unreadable is the hardware's own."""
+        caps = self.sim.capabilities
+        max_ua, full_range_hz = caps.max_current_ua, (caps.min_frequency_hz, caps.max_frequency_hz)
         if self.state_path is None or not self.state_path.exists():
-            return max_ua
+            return max_ua, full_range_hz
         try:
-            stored = float(json.loads(self.state_path.read_text())["soft_limit_ua"])
+            stored = json.loads(self.state_path.read_text())
+            limit_ua = float(stored["soft_limit_ua"])
+            low_hz, high_hz = stored.get("soft_range_hz", full_range_hz)
+            range_hz = (float(low_hz), float(high_hz))
         except (OSError, ValueError, KeyError, TypeError):
-            return max_ua
-        return stored if 0 < stored <= max_ua else max_ua
+            return max_ua, full_range_hz
+        if _limits_refusal(limit_ua, range_hz, max_ua, full_range_hz) is not None:
+            return max_ua, full_range_hz
+        return limit_ua, range_hz
 
-    def _save_limit(self) -> None:
+    def _save_limits(self) -> None:
         if self.state_path is None:
             return
         temporary = self.state_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"soft_limit_ua": self.soft_limit_ua}))
+        state = {"soft_limit_ua": self.soft_limit_ua, "soft_range_hz": list(self.soft_range_hz)}
+        temporary.write_text(json.dumps(state))
         temporary.replace(self.state_path)
 
     def log(self, event: str, **fields: Any) -> None:
@@ -300,6 +320,24 @@ class Firmware:
         record = {"t_s": round(self.clock.now(), 6), "event": event, **fields}
         self._log.write(json.dumps(record, default=str) + "\n")
         self._log.flush()
+
+
+def _limits_refusal(
+    limit_ua: float,
+    range_hz: tuple[float, float],
+    max_ua: float,
+    full_range_hz: tuple[float, float],
+) -> tuple[str, str, str] | None:
+    """(field, value, rule) of the first soft limit out of range, or None. NaN fails every rule."""
+    if not 0.0 < limit_ua <= max_ua:
+        rule = f"must be above 0 and at most the device's {max_ua:g} µA"
+        return "soft_limit_ua", format_value(limit_ua), rule
+    low_hz, high_hz = range_hz
+    lowest_hz, highest_hz = full_range_hz
+    if not lowest_hz <= low_hz <= high_hz <= highest_hz:
+        rule = f"must be a range within the device's {lowest_hz:g}-{highest_hz:g} Hz"
+        return "soft_range_hz", f"{low_hz:g}-{high_hz:g}", rule
+    return None
 
 
 def parse_command(body: bytes) -> Command:

@@ -33,6 +33,7 @@ from microamp.devices.wire import (
     CAPS_BODY,
     HEARTBEAT_BODY,
     LIMIT_BODY,
+    LIMITS_BODY,
     PROTOCOL_VERSION,
     FrameReader,
     Message,
@@ -106,7 +107,7 @@ class SerialDevice(Device):
         self._offset_s = 0.0
         try:
             self._caps, self.soft_limit_ua, self.watchdog_s, self._offset_s = self._hello()
-            self.set_soft_limit(min(profile.max_amplitude_ua.value, self._caps.max_current_ua))
+            self._write_profile_limits(profile)
         except Exception:
             self.close()
             raise
@@ -149,11 +150,28 @@ class SerialDevice(Device):
 
     # -- requests ------------------------------------------------------------------------------
 
-    def set_soft_limit(self, limit_ua: float) -> None:
-        """Store a soft upper limit (µA) in the device; it refuses commands above it from now on."""
+    def set_soft_limit(
+        self, limit_ua: float, frequency_range_hz: tuple[float, float] | None = None
+    ) -> None:
+        """Store a soft upper limit (µA), and a frequency range, in the device.
+
+        From now on it refuses commands above the limit or outside the range (without a range,
+        its whole hardware range). Raises `InvalidValue` when the device refuses them.
+        """
         self._check_open()
-        self._exchange(MsgType.SET_LIMIT, LIMIT_BODY.pack(limit_ua))
+        if frequency_range_hz is None:
+            self._exchange(MsgType.SET_LIMIT, LIMIT_BODY.pack(limit_ua))
+        else:
+            self._exchange(MsgType.SET_LIMIT, LIMITS_BODY.pack(limit_ua, *frequency_range_hz))
         self.soft_limit_ua = float(limit_ua)
+
+    def _write_profile_limits(self, profile: LimitProfile) -> None:
+        """The profile's bounds, within the hardware's, as the firmware's soft limits."""
+        caps = self._caps
+        low_hz = max(profile.min_frequency_hz.value, caps.min_frequency_hz)
+        high_hz = min(profile.max_frequency_hz.value, caps.max_frequency_hz)
+        limit_ua = min(profile.max_amplitude_ua.value, caps.max_current_ua)
+        self.set_soft_limit(limit_ua, (low_hz, high_hz))
 
     def _hello(self) -> tuple[Capabilities, float, float, float]:
         reply = self._exchange(MsgType.HELLO)

@@ -83,6 +83,8 @@ CAPS_BODY = struct.Struct("<BffBffffHQ")
 TELEMETRY_BODY = struct.Struct("<QfffffIB")
 FAULT_BODY = struct.Struct("<BQQQ")
 LIMIT_BODY = struct.Struct("<f")
+# the soft limit and a soft frequency range: SET_LIMIT carries either body
+LIMITS_BODY = struct.Struct("<fff")
 ACK_BODY = struct.Struct("<HBH")
 NACK_HEAD = struct.Struct("<HBHB")
 HEARTBEAT_BODY = struct.Struct("<H")
