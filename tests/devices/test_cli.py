@@ -116,3 +116,24 @@ def test_an_unavailable_backend_names_its_extra_and_exits_two() -> None:
     result = runner.invoke(app, ["stimulate", "audio://default", "--duration-s", "1"])
     assert result.exit_code == 2
     assert "microamp[audio]" in result.stderr
+
+
+def test_stimulate_on_serial_above_the_zone_cap_exits_2_naming_field_value_and_rule() -> None:
+    from microamp.devices.emulator import FirmwareEmulator
+
+    with FirmwareEmulator("sim://?ramp_s=0").start() as emulator:
+        result = runner.invoke(
+            app,
+            [
+                "stimulate", f"serial://{emulator.path}", "--profile", "home", "--zone", "eyes",
+                "--amplitude-ua", "900", "--duration-s", "1",
+            ],
+            env={"COLUMNS": "400"},
+        )  # fmt: skip
+        delivered = emulator.sim.delivered_uc
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "--amplitude-ua" in lines[0] and "900" in lines[0]
+    assert "zone limit of 200 µA" in lines[0] and "eyes" in lines[0]
+    assert delivered == 0.0

@@ -45,7 +45,11 @@ def _exchange(port: serial.Serial, reader: FrameReader, message: Message) -> Mes
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
         for reply in reader.feed(port.read(max(1, port.in_waiting))):
-            if reply.type in (MsgType.ACK, MsgType.NACK, MsgType.CAPS):
+            if reply.type == MsgType.CAPS and reply.seq == message.seq:
+                return reply
+            if reply.type in (MsgType.ACK, MsgType.NACK) and reply.body[:2] == struct.pack(
+                "<H", message.seq
+            ):
                 return reply
     raise AssertionError("no reply from the emulator")
 
@@ -102,17 +106,67 @@ def test_emulator_drops_frames_with_a_bad_crc() -> None:
 
 def test_soft_limit_is_kept_across_restarts_and_refuses_commands_above_it(tmp_path: Path) -> None:
     state = tmp_path / "firmware.json"
+    professional = get_profile("professional")
     with FirmwareEmulator("sim://", state_path=state).start() as emulator:
-        with open_device(f"serial://{emulator.path}", clock=RealClock()) as device:
+        url = f"serial://{emulator.path}"
+        with open_device(url, clock=RealClock(), profile=professional) as device:
             device.set_soft_limit(150.0)  # type: ignore[attr-defined]
             with pytest.raises(InvalidValue, match="soft_limit_ua"):
                 device.set_soft_limit(5000.0)  # type: ignore[attr-defined]
-    with FirmwareEmulator("sim://", state_path=state).start() as emulator:
-        with open_device(f"serial://{emulator.path}", clock=RealClock()) as device:
-            assert device.soft_limit_ua == 150.0  # type: ignore[attr-defined]
             with pytest.raises(InvalidValue, match="soft limit is 150"):
                 device.apply(Command(STEADY.with_amplitude(200.0)))
             assert device.command is None
+    with FirmwareEmulator("sim://", state_path=state).start() as emulator:
+        assert emulator.soft_limit_ua == 150.0
+
+
+def test_the_host_writes_its_profile_maximum_as_the_soft_limit_on_every_connect(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "firmware.json"
+    with FirmwareEmulator("sim://", state_path=state).start() as emulator:
+        url = f"serial://{emulator.path}"
+        with open_device(url, clock=RealClock(), profile=get_profile("home")) as device:
+            assert device.soft_limit_ua == 400.0  # type: ignore[attr-defined]
+        assert emulator.soft_limit_ua == 400.0
+        with open_device(url, clock=RealClock(), profile=get_profile("professional")):
+            pass
+        assert emulator.soft_limit_ua == 1000.0
+    assert json.loads(state.read_text())["soft_limit_ua"] == 1000.0
+
+
+def test_the_firmware_refuses_a_command_above_the_soft_limit_the_host_wrote() -> None:
+    with FirmwareEmulator("sim://?ramp_s=0").start() as emulator:
+        url = f"serial://{emulator.path}"
+        with open_device(url, clock=RealClock(), profile=get_profile("home")):
+            pass
+        with serial.Serial(emulator.path, timeout=0) as port:
+            reader = FrameReader()
+            assert _exchange(port, reader, Message(MsgType.HELLO, 1)).type == MsgType.CAPS
+            body = command_body(STEADY.with_amplitude(450.0), 1.0, 0.5)
+            reply = _exchange(port, reader, Message(MsgType.COMMAND, 2, body))
+            assert reply.type == MsgType.NACK
+            _seq, reason, field, value, rule = nack_parts(reply.body)
+            assert (reason, field, value) == (NackReason.OUT_OF_RANGE, "amplitude_ua", "450")
+            assert "soft limit is 400" in rule
+            assert emulator.sim.command is None
+
+
+def test_the_firmware_refuses_a_frequency_outside_the_range_the_host_wrote() -> None:
+    with FirmwareEmulator("sim://?ramp_s=0").start() as emulator:
+        url = f"serial://{emulator.path}"
+        with open_device(url, clock=RealClock(), profile=get_profile("home")):
+            pass
+        with serial.Serial(emulator.path, timeout=0) as port:
+            reader = FrameReader()
+            assert _exchange(port, reader, Message(MsgType.HELLO, 1)).type == MsgType.CAPS
+            fast = Waveform(shape="sine", amplitude_ua=100.0, frequency_hz=1200.0)
+            reply = _exchange(port, reader, Message(MsgType.COMMAND, 2, command_body(fast, 1, 0.5)))
+            assert reply.type == MsgType.NACK
+            _seq, reason, field, value, rule = nack_parts(reply.body)
+            assert (reason, field, value) == (NackReason.OUT_OF_RANGE, "frequency_hz", "1200")
+            assert "0.1-1000 Hz" in rule
+            assert emulator.sim.command is None
 
 
 @pytest.mark.parametrize(

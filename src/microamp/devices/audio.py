@@ -77,13 +77,12 @@ class AudioDevice(Device):
         coupling: Literal["ac", "dc"] = "ac",
         highpass_hz: float = 5.0,
     ) -> None:
-        super().__init__(clock)
-        self.profile = profile
+        super().__init__(clock, profile)
         self.full_scale_ua = full_scale_ua
         self.highpass_hz = highpass_hz
         self._caps = Capabilities(
             backend="audio",
-            max_current_ua=min(full_scale_ua, profile.max_amplitude_ua.value),
+            max_current_ua=full_scale_ua,
             compliance_v=compliance_v,
             sample_rate_hz=sample_rate_hz,
             coupling=coupling,
@@ -149,11 +148,7 @@ class AudioDevice(Device):
 
     def _apply(self, command: Command) -> None:
         self._check_coupling(command.waveform)
-        peak_ua = min(self.profile.zone_cap_ua(command.zone), self._caps.max_current_ua)
-        if command.commanded_ua > peak_ua * (1 + 1e-9):
-            raise InvalidValue(
-                "amplitude_ua", command.commanded_ua, f"this output allows at most {peak_ua:g} µA"
-            )
+        peak_ua = self.ceiling_ua(command)
         limits = GuardLimits.from_profile(self.profile, peak_ua=peak_ua)
         with self._lock:
             if self._renderer is None or self._guard is None:

@@ -12,8 +12,13 @@ Faults a device detects itself (an expired command, a lost contact, a pulled cab
 with `_raise_fault` after output is already zero; `fault` holds the one that stopped the device
 and `drain_faults` hands every recorded fault over exactly once (the supervisor reports them).
 
-A driver refuses a command it cannot carry by raising `InvalidValue` from `_apply` before it
-changes anything: the refusal propagates as is and the command in force stays in force.
+Every command to every backend passes one limit check here, before `_apply` is called
+(`microamp.devices.enforce`): the layered amplitude constraint (hardware, profile, zone, and the
+client and practitioner ceilings the command carries), the frequency range of the device and of
+the profile, and the profile's r.m.s. current density. No driver keeps a copy; a sample renderer
+asks `ceiling_ua` for the peak its output guard holds to. A driver refuses a command it cannot
+carry besides (a coupling, a firmware's own limit) by raising `InvalidValue` from `_apply` before
+it changes anything: the refusal propagates as is and the command in force stays in force.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from types import TracebackType
 from typing import Any, ClassVar, Literal, NoReturn
 
 from microamp.clock import Clock
+from microamp.devices.enforce import check_command
 from microamp.errors import DeviceError, InvalidValue
 from microamp.safety.faults import Fault, FaultCode
+from microamp.safety.limits import LimitProfile
 from microamp.stimulus.waveform import Waveform
 
 __all__ = ["Capabilities", "Command", "Device", "TelemetryFrame", "MAX_EXPIRY_S", "open_devices"]
@@ -57,14 +64,25 @@ class Capabilities:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """Output ``waveform`` at ``intensity`` (0-1 of its amplitude) until renewed or expired."""
+    """Output ``waveform`` at ``intensity`` (0-1 of its amplitude) until renewed or expired.
+
+    ``client_max_ua`` and ``practitioner_max_ua`` are ceilings the caller carries with the
+    command (a client's comfort limit, a practitioner's setting); the device refuses a command
+    above either, as it does one above its zone cap or profile.
+    """
 
     waveform: Waveform
     intensity: float = 1.0
     expires_after_s: float = 0.5
     zone: str | None = None
+    client_max_ua: float | None = None
+    practitioner_max_ua: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("client_max_ua", "practitioner_max_ua"):
+            ceiling = getattr(self, name)
+            if ceiling is not None and not (math.isfinite(ceiling) and ceiling >= 0.0):
+                raise InvalidValue(name, ceiling, "a ceiling is a finite current, at least 0 µA")
         if not (math.isfinite(self.intensity) and 0.0 <= self.intensity <= 1.0):
             raise InvalidValue("intensity", self.intensity, "must be between 0 and 1")
         if not (math.isfinite(self.expires_after_s) and 0.0 < self.expires_after_s <= MAX_EXPIRY_S):
@@ -130,8 +148,9 @@ class Device(ABC):
 
     backend: ClassVar[str] = ""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, profile: LimitProfile) -> None:
         self.clock = clock
+        self.profile = profile
         _OPEN_DEVICES[id(self)] = self
         self._closed = False
         self._command: Command | None = None
@@ -189,11 +208,11 @@ class Device(ABC):
     def apply(self, command: Command) -> None:
         """Start or change output. Raises `DeviceError` if closed, `InvalidValue` if refused.
 
-        A command past the device's capabilities, or one the driver cannot carry, is refused
-        whole and changes nothing: the command in force stays in force.
+        A command past any limit (see the module docstring), or one the driver cannot carry, is
+        refused whole and changes nothing: the command in force stays in force.
         """
         self._check_open()
-        self._check_capabilities(command)
+        check_command(command, self.profile, self.capabilities)
         self._guarded(self._advance)
         try:
             self._apply(command)
@@ -285,21 +304,9 @@ class Device(ABC):
         if self._closed:
             raise DeviceError(f"the {self.backend} device is closed")
 
-    def _check_capabilities(self, command: Command) -> None:
-        caps = self.capabilities
-        wf = command.waveform
-        if command.commanded_ua > caps.max_current_ua:
-            raise InvalidValue(
-                "amplitude_ua",
-                command.commanded_ua,
-                f"this device delivers at most {caps.max_current_ua:g} µA",
-            )
-        if not caps.min_frequency_hz <= wf.frequency_hz <= caps.max_frequency_hz:
-            raise InvalidValue(
-                "frequency_hz",
-                wf.frequency_hz,
-                f"this device covers {caps.min_frequency_hz:g}-{caps.max_frequency_hz:g} Hz",
-            )
+    def ceiling_ua(self, command: Command) -> float:
+        """The most current ``command`` may reach on this device, over every limit layer (µA)."""
+        return check_command(command, self.profile, self.capabilities)
 
     def _guarded(self, hook: Any, *args: Any) -> Any:
         """Run a driver hook; on any error, zero output first, record the fault, then re-raise."""

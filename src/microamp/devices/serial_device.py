@@ -2,9 +2,19 @@
 
 ``serial:///dev/ttyACM0?baud=115200`` speaks docs/serial-protocol.md: HELLO for capabilities,
 COMMAND answered by ACK or by a NACK that names field, value and rule (raised here as
-`InvalidValue`, the command in force unchanged), HEARTBEAT to renew, STOP, and a stream of
-TELEMETRY and FAULT messages. Device times are mapped onto the host clock with the offset taken
-at HELLO, so frames and faults share one time line with the host.
+`InvalidValue`, the command in force unchanged), HEARTBEAT to renew the command it names, STOP,
+and a stream of TELEMETRY and FAULT messages. On every connect the host writes the profile's
+maximum amplitude into the firmware as its soft limit, so the firmware refuses what the host would.
+Device times are mapped onto the host clock with the offset taken at HELLO, so frames and faults
+share one time line with the host.
+
+The wire is exact: one request is outstanding at a time, and only the reply that echoes its
+sequence number, type and CRC answers it; every other reply (a duplicate, a late one, one from
+before the numbers wrapped) is dropped, and a device message not ahead of the last one is too. A
+request not acknowledged within ``reply_timeout_s`` is a fault: the host sends STOP, records it,
+and the firmware's watchdog is the backstop. The host keeps the firmware's timers itself (the
+command's expiry from when it was sent, the watchdog from the last message sent) and counts
+output as zero from the moment the firmware would, whether or not its FAULT arrives.
 
 A lost link (the port errors or reads nothing where data was promised) is a ``disconnected``
 fault; the firmware's own watchdog takes output to zero at most ``watchdog_s`` after the last
@@ -14,7 +24,6 @@ message it heard, and the fault's ``zero_t_s`` says so.
 from __future__ import annotations
 
 import importlib.util
-import time
 from typing import Any, ClassVar, Protocol
 
 from microamp.clock import Clock
@@ -22,16 +31,22 @@ from microamp.devices.base import Capabilities, Command, Device, TelemetryFrame
 from microamp.devices.urls import DeviceURL
 from microamp.devices.wire import (
     CAPS_BODY,
+    HEARTBEAT_BODY,
     LIMIT_BODY,
+    LIMITS_BODY,
     PROTOCOL_VERSION,
     FrameReader,
     Message,
     MsgType,
     NackReason,
     command_body,
+    crc16,
     encode,
     fault_from_body,
     nack_parts,
+    payload_crc,
+    reply_echo,
+    seq_ahead,
     telemetry_frame,
 )
 from microamp.errors import DeviceError, InvalidValue
@@ -39,6 +54,12 @@ from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
 
 __all__ = ["SerialDevice"]
+
+# The host counts a firmware timer as run out this much before the firmware does, so that it
+# never believes in output the firmware has already zeroed.
+EARLY_S = 0.001
+# How long the host waits between reads while a reply is due.
+POLL_S = 0.001
 
 
 class Port(Protocol):
@@ -59,20 +80,34 @@ class SerialDevice(Device):
 
     backend: ClassVar[str] = "serial"
 
-    def __init__(self, clock: Clock, port: Port, *, reply_timeout_s: float = 1.0) -> None:
-        super().__init__(clock)
+    def __init__(
+        self,
+        clock: Clock,
+        profile: LimitProfile,
+        port: Port,
+        *,
+        reply_timeout_s: float = 1.0,
+        first_seq: int = 0,
+    ) -> None:
+        super().__init__(clock, profile)
         self._port = port
         self._reader = FrameReader()
-        self._seq = 0
+        self._seq = first_seq & 0xFFFF
         self._timeout_s = reply_timeout_s
         self._frames: list[TelemetryFrame] = []
-        self._replies: dict[int, Message] = {}
-        self._last_sent_s = clock.now()
+        self._awaiting: tuple[int, int, int] | None = None
+        self._reply: Message | None = None
+        self._device_seq: int | None = None
+        self._command_crc: int | None = None
+        self._renewed_s = self._sent_s = self._last_sent_s = clock.now()
         self._linked = True
+        self.dropped_replies = 0
+        self.zero_confirmed = True
         self.watchdog_s = 0.25
         self._offset_s = 0.0
         try:
             self._caps, self.soft_limit_ua, self.watchdog_s, self._offset_s = self._hello()
+            self._write_profile_limits(profile)
         except Exception:
             self.close()
             raise
@@ -91,7 +126,7 @@ class SerialDevice(Device):
         except serial.SerialException as exc:
             raise DeviceError(f"cannot open {url.location}: {exc}") from None
         port.reset_input_buffer()
-        return cls(clock, port, reply_timeout_s=timeout_s)
+        return cls(clock, profile, port, reply_timeout_s=timeout_s)
 
     @classmethod
     def availability(cls) -> str | None:
@@ -104,13 +139,39 @@ class SerialDevice(Device):
     def capabilities(self) -> Capabilities:
         return self._caps
 
+    @property
+    def output_confirmed_zero(self) -> bool:
+        """True when no command is in force and the firmware said so (a STOP's ACK, a FAULT).
+
+        False while a command is in force, and after a STOP that went unacknowledged: then only
+        the firmware's watchdog, ``watchdog_s`` after the last message it heard, is sure to zero.
+        """
+        return self._command is None and self.zero_confirmed
+
     # -- requests ------------------------------------------------------------------------------
 
-    def set_soft_limit(self, limit_ua: float) -> None:
-        """Store a soft upper limit (µA) in the device; it refuses commands above it from now on."""
+    def set_soft_limit(
+        self, limit_ua: float, frequency_range_hz: tuple[float, float] | None = None
+    ) -> None:
+        """Store a soft upper limit (µA), and a frequency range, in the device.
+
+        From now on it refuses commands above the limit or outside the range (without a range,
+        its whole hardware range). Raises `InvalidValue` when the device refuses them.
+        """
         self._check_open()
-        self._exchange(MsgType.SET_LIMIT, LIMIT_BODY.pack(limit_ua))
+        if frequency_range_hz is None:
+            self._exchange(MsgType.SET_LIMIT, LIMIT_BODY.pack(limit_ua))
+        else:
+            self._exchange(MsgType.SET_LIMIT, LIMITS_BODY.pack(limit_ua, *frequency_range_hz))
         self.soft_limit_ua = float(limit_ua)
+
+    def _write_profile_limits(self, profile: LimitProfile) -> None:
+        """The profile's bounds, within the hardware's, as the firmware's soft limits."""
+        caps = self._caps
+        low_hz = max(profile.min_frequency_hz.value, caps.min_frequency_hz)
+        high_hz = min(profile.max_frequency_hz.value, caps.max_frequency_hz)
+        limit_ua = min(profile.max_amplitude_ua.value, caps.max_current_ua)
+        self.set_soft_limit(limit_ua, (low_hz, high_hz))
 
     def _hello(self) -> tuple[Capabilities, float, float, float]:
         reply = self._exchange(MsgType.HELLO)
@@ -134,21 +195,32 @@ class SerialDevice(Device):
 
     def _apply(self, command: Command) -> None:
         body = command_body(command.waveform, command.intensity, command.expires_after_s)
+        self.zero_confirmed = False  # from the moment it is sent, the command may be running
         self._exchange(MsgType.COMMAND, body)
+        self._command_crc = crc16(body)
+        self._renewed_s = self._sent_s
 
     def _heartbeat(self) -> None:
-        self._send(MsgType.HEARTBEAT)
+        if self._command_crc is None:
+            return
+        self._exchange(MsgType.HEARTBEAT, HEARTBEAT_BODY.pack(self._command_crc))
+        self._renewed_s = self._sent_s
 
     def _stop(self) -> None:
+        self._command_crc = None
         if not self._linked:
             return
         try:
-            self._send(MsgType.STOP)
-        except DeviceError:
-            pass  # the link is gone: recorded as disconnected; the device's watchdog zeroes it
+            self._exchange(MsgType.STOP)
+            self.zero_confirmed = True
+        except DeviceError as exc:
+            if self._linked:
+                self._raise_fault(self._unconfirmed_stop(exc))
+            # else the link is gone: recorded as disconnected; the device's watchdog zeroes it
 
     def _advance(self) -> None:
         self._pump()
+        self._check_timers()
 
     def _read(self) -> list[TelemetryFrame]:
         frames, self._frames = self._frames, []
@@ -157,32 +229,72 @@ class SerialDevice(Device):
     def _close(self) -> None:
         self._port.close()
 
+    # -- the firmware's timers, kept on this side ----------------------------------------------
+
+    def _check_timers(self) -> None:
+        """Count output as zero when the firmware's expiry or watchdog has run out."""
+        command = self._command
+        if command is None:
+            return
+        expiry_s = self._renewed_s + command.expires_after_s
+        watchdog_s = self._last_sent_s + self.watchdog_s
+        lapse_s = min(expiry_s, watchdog_s)
+        now = self.clock.now()
+        if now < lapse_s - EARLY_S:
+            return
+        code = FaultCode.COMMAND_EXPIRED if expiry_s <= watchdog_s else FaultCode.WATCHDOG
+        self._raise_fault(
+            Fault.of(code, onset_t_s=lapse_s, detected_t_s=now, zero_t_s=min(now, lapse_s))
+        )
+        self._stop()  # the firmware zeroes on its own; STOP makes sure of it
+
+    def _unconfirmed_stop(self, exc: DeviceError) -> Fault:
+        now = self.clock.now()
+        return Fault.of(
+            FaultCode.DRIVER_ERROR,
+            detected_t_s=now,
+            zero_t_s=self._last_sent_s + self.watchdog_s,
+            detail={
+                "error": f"STOP was not acknowledged: {exc}",
+                "zero": f"by the device's watchdog, at most {self.watchdog_s:g} s "
+                "after the last message it heard",
+            },
+        )
+
     # -- the link ------------------------------------------------------------------------------
 
-    def _send(self, kind: MsgType, body: bytes = b"") -> int:
+    def _send(self, kind: MsgType, body: bytes = b"") -> Message:
         if not self._linked:
             raise DeviceError("the serial device is disconnected")
         self._seq = (self._seq + 1) & 0xFFFF
+        message = Message(kind, self._seq, body)
         try:
-            self._port.write(encode(Message(kind, self._seq, body)))
+            self._port.write(encode(message))
         except Exception as exc:
             self._lose_link(exc)
             raise DeviceError(f"the serial link failed: {exc}") from None
-        self._last_sent_s = self.clock.now()
-        return self._seq
+        self._sent_s = self._last_sent_s = self.clock.now()
+        return message
 
     def _exchange(self, kind: MsgType, body: bytes = b"") -> Message:
-        """Send and wait for the reply to this message; a NACK raises, naming the reason."""
-        seq = self._send(kind, body)
-        deadline = time.monotonic() + self._timeout_s
-        while seq not in self._replies:
-            if time.monotonic() > deadline:
-                raise DeviceError(
-                    f"the device did not answer {kind.name} within {self._timeout_s:g} s"
-                )
-            if not self._pump():
-                time.sleep(0.001)
-        reply = self._replies.pop(seq)
+        """Send and wait for the reply to exactly this message; a NACK raises, naming why."""
+        request = self._send(kind, body)
+        self._awaiting = (request.seq, request.type, payload_crc(request))
+        self._reply = None
+        deadline_s = self.clock.now() + self._timeout_s
+        try:
+            while self._reply is None:
+                if self.clock.now() > deadline_s:
+                    raise DeviceError(
+                        f"the device did not acknowledge {kind.name} (seq {request.seq}) "
+                        f"within {self._timeout_s:g} s"
+                    )
+                if not self._pump():
+                    self.clock.sleep(POLL_S)
+            reply = self._reply
+        finally:
+            self._awaiting = None
+            self._reply = None
         if reply.type == MsgType.NACK:
             _, reason, field, value, rule = nack_parts(reply.body)
             if reason == NackReason.OUT_OF_RANGE:
@@ -207,15 +319,31 @@ class SerialDevice(Device):
         return bool(data)
 
     def _sort(self, message: Message) -> None:
+        if message.type == MsgType.CAPS:
+            # CAPS carries the HELLO's number, not one of the device's own
+            self._take_reply(message, (message.seq, MsgType.HELLO))
+            return
+        if not seq_ahead(message.seq, self._device_seq):
+            self.dropped_replies += 1  # a duplicate or a late message: it says nothing new
+            return
+        self._device_seq = message.seq
         if message.type == MsgType.TELEMETRY:
             self._frames.append(telemetry_frame(message.body, self._offset_s))
         elif message.type == MsgType.FAULT:
+            self._command_crc = None
+            self.zero_confirmed = True
             self._raise_fault(fault_from_body(message.body, self._offset_s))
         elif message.type in (MsgType.ACK, MsgType.NACK):
-            acked = int.from_bytes(message.body[:2], "little")
-            self._replies[acked] = message
-        elif message.type == MsgType.CAPS:
-            self._replies[message.seq] = message
+            echo = reply_echo(message.body)
+            if echo is not None:
+                self._take_reply(message, echo)
+
+    def _take_reply(self, message: Message, echo: tuple[int, ...]) -> None:
+        awaiting = self._awaiting
+        if awaiting is not None and echo == awaiting[: len(echo)] and self._reply is None:
+            self._reply = message
+        else:
+            self.dropped_replies += 1
 
     def _lose_link(self, exc: Exception) -> None:
         if not self._linked:

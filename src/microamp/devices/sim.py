@@ -40,7 +40,7 @@ from microamp.devices.injection import InjectedFault, parse_injected_faults
 from microamp.devices.load import LOAD_PRESETS, LoadModel, LoadParams
 from microamp.devices.protection import ShortfallTrip
 from microamp.devices.urls import DeviceURL
-from microamp.errors import DeviceError, DeviceURLError, InvalidValue
+from microamp.errors import DeviceError, DeviceURLError
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
@@ -123,8 +123,7 @@ class SimDevice(Device):
     backend: ClassVar[str] = "sim"
 
     def __init__(self, clock: Clock, profile: LimitProfile, settings: SimSettings | None = None):
-        super().__init__(clock)
-        self.profile = profile
+        super().__init__(clock, profile)
         self.settings = s = settings or SimSettings()
         self._caps = Capabilities(
             backend="sim",
@@ -175,7 +174,7 @@ class SimDevice(Device):
     def _apply(self, command: Command) -> None:
         if self._disconnected:
             raise DeviceError("the sim device is disconnected")
-        peak_ua = self._peak_cap_ua(command)
+        peak_ua = self.ceiling_ua(command)
         limits = GuardLimits.from_profile(self.profile, peak_ua=peak_ua)
         if self._renderer is None or self._guard is None:
             self._start(command, limits)
@@ -184,18 +183,6 @@ class SimDevice(Device):
         if command.waveform != self._renderer.waveform:
             self._renderer.set_waveform(command.waveform)
         self._renderer.set_intensity(command.intensity)
-
-    def _peak_cap_ua(self, command: Command) -> float:
-        """The largest peak this command may reach; refuse it whole if it asks for more."""
-        cap_ua = min(self.profile.zone_cap_ua(command.zone), self._caps.max_current_ua)
-        if command.commanded_ua > cap_ua * (1 + 1e-9):
-            where = f" on the {command.zone}" if command.zone else ""
-            raise InvalidValue(
-                "amplitude_ua",
-                command.commanded_ua,
-                f"the {self.profile.name} profile allows at most {cap_ua:g} µA{where}",
-            )
-        return cap_ua
 
     def _start(self, command: Command, limits: GuardLimits) -> None:
         s = self.settings

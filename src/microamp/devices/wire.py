@@ -3,7 +3,9 @@
 A frame on the wire is ``COBS(payload + CRC16(payload)) + 0x00``; a payload is
 ``type:u8, seq:u16, body``, little-endian throughout. `encode` builds one frame, `FrameReader`
 splits a byte stream back into `Message`s and counts frames it had to drop (bad COBS, bad CRC,
-too short). Both sides of the link (the host driver and the firmware emulator) use this module.
+too short). A reply names the request it answers by its sequence number, type and CRC
+(`ack_body`, `reply_echo`), so no reply can be taken for another request's, however the numbers
+wrap; `seq_ahead` tells a new message from a duplicate or a late one. Both sides of the link (the host driver and the firmware emulator) use this module.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ __all__ = [
     "NackReason",
     "crc16",
     "encode",
+    "payload_crc",
+    "reply_echo",
+    "seq_ahead",
 ]
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_FRAME_BYTES = 256
 
 # Fault codes by wire number: append only, never reorder (the firmware has the same table).
@@ -78,8 +83,11 @@ CAPS_BODY = struct.Struct("<BffBffffHQ")
 TELEMETRY_BODY = struct.Struct("<QfffffIB")
 FAULT_BODY = struct.Struct("<BQQQ")
 LIMIT_BODY = struct.Struct("<f")
-ACK_BODY = struct.Struct("<H")
-NACK_HEAD = struct.Struct("<HB")
+# the soft limit and a soft frequency range: SET_LIMIT carries either body
+LIMITS_BODY = struct.Struct("<fff")
+ACK_BODY = struct.Struct("<HBH")
+NACK_HEAD = struct.Struct("<HBHB")
+HEARTBEAT_BODY = struct.Struct("<H")
 HEADER = struct.Struct("<BH")
 
 
@@ -101,9 +109,28 @@ class Message:
     body: bytes = b""
 
 
+def _payload(message: Message) -> bytes:
+    return HEADER.pack(message.type, message.seq & 0xFFFF) + message.body
+
+
+def payload_crc(message: Message) -> int:
+    """The CRC a frame carries for ``message``: what a reply echoes to name its request."""
+    return crc16(_payload(message))
+
+
+def seq_ahead(seq: int, last: int | None) -> bool:
+    """True if ``seq`` comes after ``last`` (serial-number arithmetic over 16 bits, RFC 1982).
+
+    A duplicate (equal) or a late message (up to half the number space behind) is not ahead.
+    """
+    if last is None:
+        return True
+    return 0 < (seq - last) & 0xFFFF < 0x8000
+
+
 def encode(message: Message) -> bytes:
     """One frame on the wire, delimiter included."""
-    payload = HEADER.pack(message.type, message.seq & 0xFFFF) + message.body
+    payload = _payload(message)
     packet = payload + struct.pack("<H", crc16(payload))
     framed: bytes = cobs.encode(packet)
     return framed + b"\x00"
@@ -216,15 +243,29 @@ def fault_from_body(body: bytes, offset_s: float = 0.0) -> Fault:
     )
 
 
+def ack_body(request: Message) -> bytes:
+    """An ACK's body: the request's sequence number, type and CRC."""
+    return ACK_BODY.pack(request.seq & 0xFFFF, request.type & 0xFF, payload_crc(request))
+
+
 def nack_body(
-    seq: int, reason: NackReason, field: str = "", value: str = "", rule: str = ""
+    request: Message, reason: NackReason, field: str = "", value: str = "", rule: str = ""
 ) -> bytes:
     text = "\x1f".join((field, value, rule)).encode("utf-8")[: MAX_FRAME_BYTES - 16]
-    return NACK_HEAD.pack(seq, reason) + text
+    head = NACK_HEAD.pack(request.seq & 0xFFFF, request.type & 0xFF, payload_crc(request), reason)
+    return head + text
+
+
+def reply_echo(body: bytes) -> tuple[int, int, int] | None:
+    """The (seq, type, crc) of the request an ACK or NACK answers; None if the body is short."""
+    if len(body) < ACK_BODY.size:
+        return None
+    seq, kind, crc = ACK_BODY.unpack_from(body)
+    return seq, kind, crc
 
 
 def nack_parts(body: bytes) -> tuple[int, int, str, str, str]:
-    seq, reason = NACK_HEAD.unpack_from(body)
+    seq, _kind, _crc, reason = NACK_HEAD.unpack_from(body)
     parts = body[NACK_HEAD.size :].decode("utf-8", "replace").split("\x1f")
     field, value, rule = (parts + ["", "", ""])[:3]
     return seq, reason, field, value, rule
