@@ -15,12 +15,15 @@ from microamp.clinic.consent import consent_text
 from microamp.clinic.plans import TEMPLATES, WEEKDAYS
 from microamp.errors import InvalidValue
 from microamp.protocols.library import library_names
-from microamp.store.crud import create_client, gate_client, get_client, list_clients
-from microamp.store.models import Appointment, Client, CoursePlan, IntakeForm, ProgressEntry, User
+from microamp.store.crud import create_client, gate_client, get_client, latest_form, list_clients
+from microamp.store.flags import LIFTING_ROLES
+from microamp.store.history import client_history
+from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
+from microamp.web.pages.health import QUESTIONS
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -102,18 +105,14 @@ def client_page(request: Request, user: PageUser, db: DbDep, client_id: RowId) -
     context: dict[str, Any] = {"client": client, "today": today, "upcoming": upcoming}
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
+        context["may_lift"] = user.role in LIFTING_ROLES
         audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
     return page(request, "client.html", user, title=client.full_name, **context)
 
 
 def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
     """Everything the clinical part of the client page shows."""
-    form = db.scalars(
-        select(IntakeForm)
-        .where(IntakeForm.client_id == client.id)
-        .order_by(IntakeForm.screened_on.desc(), IntakeForm.id.desc())
-        .limit(1)
-    ).first()
+    form = latest_form(db, client_id=client.id, on=today)
     plans = list(
         db.scalars(
             select(CoursePlan)
@@ -129,6 +128,8 @@ def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
     return {
         "intake": form,
         "gate": gate_client(db, client_id=client.id, on=today),
+        "history": client_history(db, client_id=client.id),
+        "questions": QUESTIONS,
         "consent": consent_text(),
         "plan": plan,
         "months": months,
