@@ -150,3 +150,38 @@ def _flag_rules(store: Store, name: str) -> list[str]:
     with store.session() as session:
         (client,) = list_clients(session, search=name)
         return [flag.rule_id for flag in unlifted_flags(session, client_id=client.id)]
+
+
+def test_a_clearance_issued_tomorrow_is_refused_by_its_field_keeping_what_was_typed(
+    clinic: Clinic,
+) -> None:
+    client_id = clinic.clients["blocked"]
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    with closing(clinic.browser_client("practitioner")) as browser:
+        token = csrf_of(browser.get(f"/clients/{client_id}").text)
+        response = browser.post(f"/clients/{client_id}/clearance", data={
+            "physician_name": "Dr Ahead", "issued_on": tomorrow, "csrf_token": token,
+        })  # fmt: skip
+    assert response.status_code == 422
+    field = re.search(r'<input id="issued_on"[^>]*>', response.text)
+    assert field and f'value="{tomorrow}"' in field.group(0)
+    assert 'aria-describedby="issued_on-error"' in field.group(0)
+    assert 'value="Dr Ahead"' in response.text
+
+
+def test_a_progress_entry_taken_tomorrow_is_refused_by_its_field_keeping_the_notes(
+    clinic: Clinic,
+) -> None:
+    client_id = clinic.clients["cleared"]
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    with closing(clinic.browser_client("practitioner")) as browser:
+        token = csrf_of(browser.get(f"/clients/{client_id}").text)
+        response = browser.post(f"/clients/{client_id}/progress", data={
+            "taken_on": tomorrow, "notes": "jawline firmer", "rating_firmness": "7",
+            "csrf_token": token,
+        })  # fmt: skip
+    assert response.status_code == 422
+    field = re.search(r'<input id="taken_on"[^>]*>', response.text)
+    assert field and 'aria-describedby="taken_on-error"' in field.group(0)
+    assert "jawline firmer</textarea>" in response.text
+    assert re.search(r'name="rating_firmness"[^>]*value="7"', response.text)

@@ -23,7 +23,7 @@ from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
-from microamp.web.pages.health import QUESTIONS
+from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -99,6 +99,12 @@ def appointments_of(db: Session, client_id: int) -> list[Appointment]:
 
 @router.get("/clients/{client_id}")
 def client_page(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
+    return _client_page(request, user, db, client_id)
+
+
+def _client_page(
+    request: Request, user: User, db: Session, client_id: int, **extra: Any
+) -> Response:
     client = get_client(db, client_id=client_id)
     today = date.today()
     upcoming = [a for a in appointments_of(db, client.id) if a.on_date >= today][:8]
@@ -107,7 +113,24 @@ def client_page(request: Request, user: PageUser, db: DbDep, client_id: RowId) -
         context |= health_context(db, client, today)
         context["may_lift"] = user.role in LIFTING_ROLES
         audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
-    return page(request, "client.html", user, title=client.full_name, **context)
+    return page(request, "client.html", user, title=client.full_name, **context, **extra)
+
+
+def client_page_refusing(
+    request: Request,
+    user: User,
+    db: Session,
+    client_id: int,
+    form: str,
+    exc: InvalidValue,
+    typed: dict[str, str],
+) -> Response:
+    """The client page again, status 422, with ``form`` open, the error by its field and what
+    was typed kept (nothing was written)."""
+    error = {"form": form, "field": exc.field, "message": exc.rule}
+    return _client_page(
+        request, user, db, client_id, form_error=error, typed=typed, status_code=422
+    )
 
 
 def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:

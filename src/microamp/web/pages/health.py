@@ -32,25 +32,12 @@ from microamp.store.models import CoursePlan, ProgressEntry
 from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
+from microamp.web.pages.clients import client_page_refusing
+from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
 
-QUESTIONS = {
-    "pregnant": "Pregnant, or could be pregnant",
-    "breastfeeding": "Breastfeeding",
-    "pacemaker_or_implanted_device": "Pacemaker, defibrillator or other implanted electronic device",
-    "heart_condition": "Heart condition",
-    "epilepsy_or_seizures": "Epilepsy or seizures",
-    "cancer_treatment": "Receiving cancer treatment",
-    "thrombosis_or_phlebitis": "Thrombosis or phlebitis",
-    "bleeding_disorder_or_heavy_bleeding": "Bleeding disorder or heavy bleeding",
-    "diabetes": "Diabetes",
-    "metal_in_face_zones": "Metal implants, plates, pins, braces or piercings in",
-    "skin_conditions_zones": "Open sores, active acne, eczema, psoriasis or cold sores in",
-    "last_injectables_date": "Last injectables (fillers, botulinum toxin)",
-    "last_facial_procedure_date": "Last facial procedure (peel, laser, microneedling, surgery)",
-}
 RATINGS = ("firmness", "radiance", "evenness", "satisfaction")
 
 
@@ -156,6 +143,7 @@ def consent(
 
 @router.post("/clients/{client_id}/clearance")
 def clearance(
+    request: Request,
     user: PageUser,
     db: DbDep,
     client_id: RowId,
@@ -165,17 +153,23 @@ def clearance(
     rule_ids: Annotated[list[str] | None, Form()] = None,
     document_ref: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    row = record_clearance(
-        db,
-        client_id=client_id,
-        physician_name=physician_name,
-        issued_on=_day("issued_on", issued_on),
-        today=date.today(),
-        valid_until=_day("valid_until", valid_until) if valid_until.strip() else None,
-        rule_ids=rule_ids or [],
-        document_ref=document_ref,
-        recorded_by_id=user.id,
-    )
+    try:
+        row = record_clearance(
+            db,
+            client_id=client_id,
+            physician_name=physician_name,
+            issued_on=_day("issued_on", issued_on),
+            today=date.today(),
+            valid_until=_day("valid_until", valid_until) if valid_until.strip() else None,
+            rule_ids=rule_ids or [],
+            document_ref=document_ref,
+            recorded_by_id=user.id,
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        typed = {"physician_name": physician_name, "issued_on": issued_on,
+                 "valid_until": valid_until, "document_ref": document_ref}  # fmt: skip
+        return client_page_refusing(request, user, db, client_id, "clearance", exc, typed)
     audit(
         db, user, "write", f"client:{client_id}/clearance", client_id=client_id, clearance_id=row.id
     )
@@ -280,17 +274,24 @@ async def add_progress(
                 raise InvalidValue(f"rating_{name}", raw, "a whole number 0-10")
             ratings[name] = int(raw)
     data = await photo.read() if photo is not None and photo.filename else None
-    entry = add_progress_entry(
-        db,
-        client_id=client_id,
-        taken_on=_day("taken_on", taken_on),
-        today=date.today(),
-        photos_dir=store.settings.photos_dir,
-        photo=data or None,
-        ratings=ratings,
-        notes=notes,
-        recorded_by_id=user.id,
-    )
+    try:
+        entry = add_progress_entry(
+            db,
+            client_id=client_id,
+            taken_on=_day("taken_on", taken_on),
+            today=date.today(),
+            photos_dir=store.settings.photos_dir,
+            photo=data or None,
+            ratings=ratings,
+            notes=notes,
+            recorded_by_id=user.id,
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        typed = {"taken_on": taken_on, "notes": notes} | {
+            f"rating_{name}": str(form.get(f"rating_{name}") or "") for name in RATINGS
+        }
+        return client_page_refusing(request, user, db, client_id, "progress", exc, typed)
     audit(db, user, "write", f"client:{client_id}/progress", client_id=client_id, entry_id=entry.id)
     return _back(client_id, "progress-title")
 
