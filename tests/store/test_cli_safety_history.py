@@ -159,10 +159,11 @@ def test_cli_reads_and_writes_of_health_data_leave_audit_rows_naming_the_os_user
         assert result.exit_code == 0, (step, result.output)
     record_id = json.loads(result.stdout)["record_id"]
     assert cli(database_url, "records", "show", str(record_id)).exit_code == 0
+    assert cli(database_url, "records", "list", "--client", str(client_id)).exit_code == 0
     verified = cli(database_url, "audit", "verify", "--json")
     assert verified.exit_code == 0
     assert json.loads(verified.stdout) == {
-        "intact": True, "rows": len(steps) + 1, "broken_seq": None, "reason": "",
+        "intact": True, "rows": len(steps) + 2, "broken_seq": None, "reason": "",
     }  # fmt: skip
     with store.session() as session:
         rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
@@ -176,5 +177,6 @@ def test_cli_reads_and_writes_of_health_data_leave_audit_rows_naming_the_os_user
         ("read", f"client:{client_id}/intake"),
         ("read", f"client:{client_id}/session"),
         ("read", f"record:{record_id}"),
+        ("read", f"client:{client_id}/records"),
     ]
     assert all(row.client_id == client_id for row in rows)
