@@ -185,3 +185,25 @@ def test_a_progress_entry_taken_tomorrow_is_refused_by_its_field_keeping_the_not
     assert field and 'aria-describedby="taken_on-error"' in field.group(0)
     assert "jawline firmer</textarea>" in response.text
     assert re.search(r'name="rating_firmness"[^>]*value="7"', response.text)
+
+
+def test_the_client_page_lifts_a_flag_for_a_practitioner_and_never_for_reception(
+    clinic: Clinic,
+) -> None:
+    with clinic.api("practitioner") as api:
+        client_id = _new_client(api, "Wren Lifted")
+        _screen(api, client_id, epilepsy_or_seizures=True)
+    form = {"rule_id": "epilepsy", "reason": "Seizure-free 10 years, neurologist letter"}
+    with closing(clinic.browser_client("reception")) as browser:
+        token = csrf_of(browser.get(f"/clients/{client_id}").text)
+        refused = browser.post(
+            f"/clients/{client_id}/flags/lift", data=form | {"csrf_token": token}
+        )
+        assert refused.status_code == 403
+    with closing(clinic.browser_client("practitioner")) as browser:
+        token = csrf_of(browser.get(f"/clients/{client_id}").text)
+        lifted = browser.post(f"/clients/{client_id}/flags/lift", data=form | {"csrf_token": token})
+        assert lifted.status_code == 303
+        html = browser.get(f"/clients/{client_id}").text
+    assert "Seizure-free 10 years, neurologist letter" in html
+    assert 'data-testid="flags"' not in html
