@@ -79,6 +79,7 @@ def add(
                     fitzpatrick_type=skin_type,
                     concerns=concern or [],
                     preferred_weekdays=weekdays.split(",") if weekdays else [],
+                    today=date.today(),
                 )
                 document = _summary(client)
                 audit_cli(session, "write", f"client:{client.id}", client_id=client.id,

@@ -60,6 +60,7 @@ def add_client(
             fitzpatrick_type=skin_type if user.role in CLINICAL else None,
             concerns=[c.strip() for c in concerns.split(",") if c.strip()],
             preferred_weekdays=weekdays or [],
+            today=date.today(),
         )
     except InvalidValue as exc:
         db.rollback()
