@@ -101,7 +101,13 @@ def _seed(url: str, data_dir: Path) -> tuple[int, str]:
             )  # fmt: skip
             born = date(1985, 5, 5)
             client = create_client(db, full_name="Bench Client", date_of_birth=born)
-            record_intake(db, client_id=client.id, answers=nothing_to_report(born), on=date.today())
+            record_intake(
+                db,
+                client_id=client.id,
+                answers=nothing_to_report(born),
+                on=date.today(),
+                today=date.today(),
+            )
             return client.id, create_api_token(db, user_id=user.id, name="bench")[1]
     finally:
         store.close()

@@ -36,7 +36,9 @@ def _seed(store: Store) -> tuple[int, str]:
         owner = create_user(db, email="owner@test.example", display_name="Owner", role="owner")
         token = create_api_token(db, user_id=owner.id, name="durability")[1]
         client = create_client(db, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
-        record_intake(db, client_id=client.id, answers=cleared_answers(), on=date.today())
+        record_intake(
+            db, client_id=client.id, answers=cleared_answers(), on=date.today(), today=date.today()
+        )
         record_consent(db, client_id=client.id, typed_signature="Ana Lima")
         return client.id, token
 

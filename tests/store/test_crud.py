@@ -108,6 +108,7 @@ def test_an_intake_form_keeps_answers_outcome_reasons_and_rules_version(store: S
                 metal_in_face_zones=["jawline"], last_injectables_date="2026-11-15"
             ),
             on=DAY,
+            today=DAY,
             recorded_by_id=user.id,
         )
         assert form.outcome == "deferred" and form.recorded_by_id == user.id
@@ -129,6 +130,7 @@ def test_intake_answers_must_match_the_clients_date_of_birth(store: Store) -> No
             client_id=client_id,
             answers=cleared_answers(date_of_birth="1991-04-12"),
             on=DAY,
+            today=DAY,
         )
 
 
@@ -153,7 +155,11 @@ def test_the_gate_refuses_a_contraindicated_client_with_consent_on_file(store: S
     client_id = add_ana(store)
     with store.transaction() as session:
         record_intake(
-            session, client_id=client_id, answers=cleared_answers(epilepsy_or_seizures=True), on=DAY
+            session,
+            client_id=client_id,
+            answers=cleared_answers(epilepsy_or_seizures=True),
+            on=DAY,
+            today=DAY,
         )
         record_consent(session, client_id=client_id, typed_signature="Ana Lima")
     with store.session() as session:
@@ -174,6 +180,7 @@ def test_the_gate_opens_once_clearance_and_consent_are_recorded(store: Store) ->
             client_id=client_id,
             answers=cleared_answers(heart_condition=True, skin_conditions_zones=["chin"]),
             on=DAY,
+            today=DAY,
         )
         assert [r.code for r in gate_client(session, client_id=client_id, on=DAY).refusals] == [
             "clearance_missing",
@@ -186,6 +193,7 @@ def test_the_gate_opens_once_clearance_and_consent_are_recorded(store: Store) ->
                 client_id=client_id,
                 physician_name="Dr Sousa",
                 issued_on=DAY,
+                today=DAY,
                 valid_until=date(2026, 1, 1),
             )
         record_clearance(
@@ -193,6 +201,7 @@ def test_the_gate_opens_once_clearance_and_consent_are_recorded(store: Store) ->
             client_id=client_id,
             physician_name="Dr Sousa",
             issued_on=DAY,
+            today=DAY,
             rule_ids=["heart_condition"],
         )
     with store.session() as session:

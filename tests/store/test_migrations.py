@@ -26,6 +26,7 @@ TABLES = {
     "progress_entries",
     "prices",
     "packages",
+    "safety_flags",
 }
 
 

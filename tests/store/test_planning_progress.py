@@ -104,6 +104,7 @@ def test_photos_lose_their_metadata_and_are_kept_upright(store: Store, tmp_path:
             session,
             client_id=cid,
             taken_on=date(2026, 12, 7),
+            today=date(2026, 12, 7),
             photos_dir=tmp_path / "photos",
             photo=phone_photo(),
             ratings={"firmness": 6, "satisfaction": 8},
@@ -132,6 +133,7 @@ def test_bad_photos_and_ratings_are_refused(store: Store, tmp_path: Path) -> Non
                 session,
                 client_id=cid,
                 taken_on=date(2026, 12, 7),
+                today=date(2026, 12, 7),
                 photos_dir=tmp_path,
                 photo=b"GIF89a",
             )
@@ -140,6 +142,7 @@ def test_bad_photos_and_ratings_are_refused(store: Store, tmp_path: Path) -> Non
                 session,
                 client_id=cid,
                 taken_on=date(2026, 12, 7),
+                today=date(2026, 12, 7),
                 photos_dir=tmp_path,
                 ratings={"firmness": 11},
             )
@@ -163,6 +166,7 @@ def test_a_check_in_is_due_after_the_fifth_completed_session(store: Store, tmp_p
             session,
             client_id=cid,
             taken_on=date(2026, 12, 7),
+            today=date(2026, 12, 7),
             photos_dir=tmp_path,
             ratings={"firmness": 5},
         )

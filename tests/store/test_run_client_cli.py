@@ -27,7 +27,11 @@ def _client(store: Store, *, consent: bool = True, **answers: Any) -> int:
     with store.transaction() as session:
         client = create_client(session, full_name="Rosa Diaz", date_of_birth=date(1990, 4, 12))
         record_intake(
-            session, client_id=client.id, answers=cleared_answers(**answers), on=date.today()
+            session,
+            client_id=client.id,
+            answers=cleared_answers(**answers),
+            on=date.today(),
+            today=date.today(),
         )
         if consent:
             record_consent(session, client_id=client.id, typed_signature="Rosa Diaz")

@@ -29,7 +29,9 @@ DEVICE = "sim://?load=gel&rate_hz=5000"
 def screened_client(store: Store, **answers: Any) -> int:
     with store.transaction() as session:
         client = create_client(session, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
-        record_intake(session, client_id=client.id, answers=cleared_answers(**answers), on=DAY)
+        record_intake(
+            session, client_id=client.id, answers=cleared_answers(**answers), on=DAY, today=DAY
+        )
         record_consent(session, client_id=client.id, typed_signature="Ana Lima")
         return client.id
 

@@ -104,10 +104,10 @@ def seed(store: Store, clinic: Clinic) -> None:
             clinic.tokens[role] = create_api_token(db, user_id=user.id, name="tests")[1]
         cleared = create_client(db, full_name="Ana Lima", date_of_birth=date(1988, 4, 12))
         record_intake(db, client_id=cleared.id, answers=nothing_to_report(date(1988, 4, 12)),
-                      on=date.today())  # fmt: skip
+                      on=date.today(), today=date.today())  # fmt: skip
         record_consent(db, client_id=cleared.id, typed_signature="Ana Lima")
         blocked = create_client(db, full_name="Ben Carter", date_of_birth=date(1961, 9, 3))
-        record_intake(db, client_id=blocked.id, on=date.today(),
+        record_intake(db, client_id=blocked.id, on=date.today(), today=date.today(),
                       answers=nothing_to_report(date(1961, 9, 3), pacemaker_or_implanted_device=True))  # fmt: skip
         record_consent(db, client_id=blocked.id, typed_signature="Ben Carter")
         clinic.clients = {"cleared": cleared.id, "blocked": blocked.id}

@@ -1,4 +1,7 @@
-"""`microamp clients`: add, list and show client records; sign consent; record clearances."""
+"""`microamp clients`: add, list and show client records; sign consent; record clearances;
+the safety history and lifting a flag (in `microamp.cli.client_history`).
+
+Every command that reads or writes health data leaves an audit row naming the OS user."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from microamp.cli.common import JsonOpt, bad_input, console, print_json
+from microamp.cli.common import JsonOpt, audit_cli, bad_input, console, print_json
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import InvalidValue, StoreError
 
@@ -76,8 +79,11 @@ def add(
                     fitzpatrick_type=skin_type,
                     concerns=concern or [],
                     preferred_weekdays=weekdays.split(",") if weekdays else [],
+                    today=date.today(),
                 )
                 document = _summary(client)
+                audit_cli(session, "write", f"client:{client.id}", client_id=client.id,
+                          change="created")  # fmt: skip
         except InvalidValue as exc:
             bad_input(exc)
     if json_out:
@@ -122,7 +128,9 @@ def client_document(session: Session, client_id: int, today: date) -> dict[str, 
         get_client,
         latest_screening,
         list_session_records,
+        unlifted_flags,
     )
+    from microamp.store.history import flag_dict
 
     client = get_client(session, client_id=client_id)
     screening = latest_screening(session, client_id=client_id)
@@ -130,6 +138,7 @@ def client_document(session: Session, client_id: int, today: date) -> dict[str, 
         **_summary(client),
         "notes": client.notes,
         "screening": screening.to_dict() if screening else None,
+        "flags": [flag_dict(f) for f in unlifted_flags(session, client_id=client_id)],
         "consents": [
             {
                 "text_version": c.text_version,
@@ -164,9 +173,12 @@ def client_document(session: Session, client_id: int, today: date) -> dict[str, 
 @app.command()
 def show(client_id: ClientIdArg, database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
     """A client's record: screening, consents, clearances, sessions, and today's gate."""
-    with open_cli_store(database) as store, store.session() as session:
+    with open_cli_store(database) as store:
         try:
-            document = client_document(session, client_id, date.today())
+            with store.transaction() as session:
+                document = client_document(session, client_id, date.today())
+                audit_cli(session, "read", f"client:{client_id}", client_id=client_id,
+                          view="clients show")  # fmt: skip
         except StoreError as exc:
             store_failed(exc)
     if json_out:
@@ -189,6 +201,12 @@ def _render(document: dict[str, Any]) -> None:
             console.print(f"  - {reason['rule_id']}: {reason['message']}", highlight=False)
     else:
         console.print("No screening on file.")
+    for flag in document["flags"]:
+        console.print(
+            f"[red]Flag[/] {flag['rule_id']} ({flag['outcome']}, since {flag['raised_on']}): "
+            f"{flag['message']}",
+            highlight=False,
+        )
     console.print(
         f"Consents: {len(document['consents'])}; clearances: {len(document['clearances'])}"
     )
@@ -235,7 +253,9 @@ def consent(
     with open_cli_store(database) as store:
         try:
             with store.transaction() as session:
-                record_consent(session, client_id=client_id, typed_signature=signature)
+                row = record_consent(session, client_id=client_id, typed_signature=signature)
+                audit_cli(session, "write", f"client:{client_id}/consent", client_id=client_id,
+                          version=row.text_version)  # fmt: skip
         except InvalidValue as exc:
             bad_input(exc)
         except StoreError as exc:
@@ -250,7 +270,10 @@ def clearance(
         str, typer.Option("--physician", help="Physician's name.", show_default=False)
     ],
     issued: Annotated[
-        str, typer.Option("--issued", help="Date issued, YYYY-MM-DD.", show_default=False)
+        str,
+        typer.Option(
+            "--issued", help="Date issued, YYYY-MM-DD, today or earlier.", show_default=False
+        ),
     ],
     rule: Annotated[
         list[str] | None, typer.Option("--rule", help="Screening rule cleared (default: all).")
@@ -266,16 +289,30 @@ def clearance(
     with open_cli_store(database) as store:
         try:
             with store.transaction() as session:
-                record_clearance(
+                row = record_clearance(
                     session,
                     client_id=client_id,
                     physician_name=physician,
                     issued_on=_date(issued, "issued"),
+                    today=date.today(),
                     valid_until=_date(valid_until, "valid_until") if valid_until else None,
                     rule_ids=rule or [],
                 )
+                audit_cli(session, "write", f"client:{client_id}/clearance",
+                          client_id=client_id, clearance_id=row.id)  # fmt: skip
         except InvalidValue as exc:
             bad_input(exc)
         except StoreError as exc:
             store_failed(exc)
     console.print(f"Clearance by {physician} recorded for client {client_id}.", highlight=False)
+
+
+def _register_history_commands() -> None:
+    from microamp.cli.client_history import answers, history, lift
+
+    app.command()(history)
+    app.command()(lift)
+    app.command()(answers)
+
+
+_register_history_commands()

@@ -12,6 +12,8 @@ from rich.console import Console
 from microamp.errors import InvalidValue, format_value
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from microamp.stimulus.waveform import Waveform
 
 __all__ = [
@@ -25,10 +27,12 @@ __all__ = [
     "ReversalOpt",
     "RiseOpt",
     "ShapeOpt",
+    "audit_cli",
     "bad_input",
     "console",
     "err_console",
     "option_name",
+    "os_actor",
     "print_error",
     "print_json",
     "waveform_from_options",
@@ -41,7 +45,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 # Waveform fields whose option name differs from "--" + field with dashes.
-_OPTION_NAMES: dict[str, str] = {}
+_OPTION_NAMES: dict[str, str] = {"issued_on": "--issued"}
 
 
 def option_name(field: str) -> str:
@@ -81,6 +85,40 @@ def bad_input(exc: InvalidValue, *, as_option: bool = True) -> NoReturn:
             soft_wrap=True,
         )
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def os_actor() -> str:
+    """Who runs this command, as the audit log names them: ``os:`` and the OS user name."""
+    import getpass
+
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):
+        # no user name in the environment nor in the password database: still say it was the CLI
+        return "os:unknown"
+
+
+def audit_cli(
+    session: Session,
+    action: str,
+    resource: str,
+    *,
+    client_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """Add an audit row for health data this command reads or writes, with the OS user as the
+    actor, in the caller's transaction (the web's rows come from the same `append_audit`)."""
+    from microamp.store.access import append_audit
+
+    append_audit(
+        session,
+        actor_id=None,
+        actor=os_actor(),
+        action=action,
+        resource=resource,
+        client_id=client_id,
+        detail=detail,
+    )
 
 
 ShapeOpt = Annotated[

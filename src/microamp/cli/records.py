@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from microamp.cli.common import JsonOpt, console, print_json
+from microamp.cli.common import JsonOpt, audit_cli, console, print_json
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import StoreError
 
@@ -27,11 +27,14 @@ def show(
     """One session record: protocol, device, status, dose by zone, events, feedback."""
     from microamp.store import session_record_dict
 
-    with open_cli_store(database) as store, store.session() as session:
+    with open_cli_store(database) as store:
         try:
-            document = session_record_dict(
-                session, session_id=record_id, include_telemetry=telemetry
-            )
+            with store.transaction() as session:
+                document = session_record_dict(
+                    session, session_id=record_id, include_telemetry=telemetry
+                )
+                audit_cli(session, "read", f"record:{record_id}",
+                          client_id=document.get("client_id"))  # fmt: skip
         except StoreError as exc:
             store_failed(exc)
     if json_out:
@@ -53,7 +56,7 @@ def list_(
 
     from microamp.store import list_session_records
 
-    with open_cli_store(database) as store, store.session() as session:
+    with open_cli_store(database) as store, store.transaction() as session:
         rows: list[dict[str, Any]] = [
             {
                 "id": r.id,
@@ -64,6 +67,8 @@ def list_(
             }
             for r in list_session_records(session, client_id=client)
         ]
+        audit_cli(session, "read", f"client:{client}/records" if client else "records",
+                  client_id=client, rows=len(rows))  # fmt: skip
     if json_out:
         print_json({"records": rows})
         return

@@ -19,6 +19,7 @@ from microamp.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     JsonOpt,
+    audit_cli,
     bad_input,
     console,
     print_error,
@@ -223,11 +224,13 @@ def _run_for_client(
 
     today = date.today()
     with open_cli_store(database) as store:
-        with store.session() as db:
+        with store.transaction() as db:
             try:
                 get_client(db, client_id=client_id)
             except NotFound as exc:
                 store_failed(exc)
+            audit_cli(db, "read", f"client:{client_id}/session", client_id=client_id,
+                      protocol=protocol, device=device)  # fmt: skip
         prechecks = client_prechecks(store, client_id=client_id, on=today)
         with open_session(
             protocol, device, profile=profile, intensity=intensity, speed=speed, prechecks=prechecks

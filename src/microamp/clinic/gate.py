@@ -6,7 +6,9 @@
 
 Refused when: the client is contraindicated; deferred and the day has not come; a physician's
 clearance is required and none valid is recorded; no consent to the current text is on file;
-the screening is older than ``max_screening_age_days`` (answers go stale).
+the screening is older than ``max_screening_age_days`` (answers go stale). A safety flag raised
+by an earlier screening (a contraindication or a clearance requirement) refuses as its
+screening did, whatever later answers say, until a recorded decision lifts it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from microamp.clinic.rules import Outcome
 from microamp.clinic.screening import ScreeningResult
 from microamp.errors import SessionRefused
 
-__all__ = ["ClearanceOnFile", "ConsentOnFile", "GateDecision", "Refusal", "gate"]
+__all__ = [
+    "ClearanceOnFile",
+    "ConsentOnFile",
+    "FlagOnFile",
+    "GateDecision",
+    "Refusal",
+    "gate",
+]
 
 
 class ConsentOnFile(Protocol):
@@ -45,6 +54,22 @@ class ClearanceOnFile(Protocol):
 
     @property
     def valid_until(self) -> date | None: ...
+
+
+class FlagOnFile(Protocol):
+    """An unlifted safety flag (the store's `SafetyFlag` fits): a rule that fired once."""
+
+    @property
+    def rule_id(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def raised_on(self) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,21 +123,56 @@ def gate(
     consents: Iterable[ConsentOnFile],
     clearances: Iterable[ClearanceOnFile],
     on: date,
+    flags: Iterable[FlagOnFile] = (),
     consent_version: str | None = None,
     max_screening_age_days: int = 365,
 ) -> GateDecision:
-    """Decide whether a session may start on day ``on``. ``result`` None: no screening on file."""
+    """Decide whether a session may start on day ``on``. ``result`` None: no screening on file.
+
+    ``flags`` are the client's unlifted safety flags; each refuses as its rule does.
+    """
     consent_version = consent_version or current_consent_version()
-    refusals = _screening_refusals(
-        result, list(clearances), on=on, max_age_days=max_screening_age_days
-    )
+    clearances = list(clearances)
+    refusals = _screening_refusals(result, clearances, on=on, max_age_days=max_screening_age_days)
+    refusals += _flag_refusals(list(flags), refusals, clearances, on=on)
     refusals += _consent_refusals(list(consents), consent_version)
     return GateDecision(
         refusals=tuple(refusals),
         avoid_zones=result.avoid_zones if result else (),
-        outcome=result.outcome if result else Outcome.CONTRAINDICATED,
+        outcome=_outcome(result, flags),
         rules_version=result.rules_version if result else "",
     )
+
+
+def _outcome(result: ScreeningResult | None, flags: Iterable[FlagOnFile]) -> Outcome:
+    if result is None:
+        return Outcome.CONTRAINDICATED
+    kept = [Outcome(flag.outcome) for flag in flags]
+    return max([result.outcome, *kept], key=lambda o: o.rank)
+
+
+def _flag_refusals(
+    flags: list[FlagOnFile],
+    already: list[Refusal],
+    clearances: list[ClearanceOnFile],
+    *,
+    on: date,
+) -> list[Refusal]:
+    """Refusals for flags the latest screening did not raise again (no line said twice)."""
+    refused_rules = {refusal.rule_id for refusal in already}
+    refusals: list[Refusal] = []
+    for flag in flags:
+        if flag.rule_id in refused_rules:
+            continue
+        message = (
+            f"{flag.message} (found on {flag.raised_on.isoformat()}; it stays on the record "
+            "until a practitioner lifts it)"
+        )
+        refusal = _refusal_for(flag.rule_id, Outcome(flag.outcome), message, None, clearances, on)
+        if refusal is not None:
+            refusals.append(refusal)
+            refused_rules.add(flag.rule_id)
+    return refusals
 
 
 def _screening_refusals(

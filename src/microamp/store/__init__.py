@@ -13,6 +13,7 @@ from microamp.store.crud import (
     gate_client,
     get_client,
     get_user,
+    latest_form,
     latest_screening,
     list_clients,
     record_clearance,
@@ -21,6 +22,8 @@ from microamp.store.crud import (
     save_screening,
 )
 from microamp.store.db import Store, open_store
+from microamp.store.flags import lift_flags, unlifted_flags
+from microamp.store.history import client_history
 from microamp.store.migrate import current_revision, head_revision, upgrade_to_head
 from microamp.store.models import (
     Appointment,
@@ -32,6 +35,7 @@ from microamp.store.models import (
     Package,
     Price,
     ProgressEntry,
+    SafetyFlag,
     User,
 )
 from microamp.store.photos import add_progress_entry, strip_metadata
@@ -67,6 +71,7 @@ __all__ = [
     "Package",
     "Price",
     "ProgressEntry",
+    "SafetyFlag",
     "SessionEvent",
     "SessionRecorder",
     "Store",
@@ -77,6 +82,7 @@ __all__ = [
     "add_package",
     "add_progress_entry",
     "checkin_due",
+    "client_history",
     "create_client",
     "create_user",
     "current_revision",
@@ -88,7 +94,9 @@ __all__ = [
     "get_session_record",
     "get_user",
     "head_revision",
+    "latest_form",
     "latest_screening",
+    "lift_flags",
     "list_clients",
     "list_packages",
     "list_session_records",
@@ -108,5 +116,6 @@ __all__ = [
     "set_feedback",
     "set_price",
     "strip_metadata",
+    "unlifted_flags",
     "upgrade_to_head",
 ]

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microamp.clinic.consent import check_signature, consent_text
+from microamp.clinic.dates import not_in_future
 from microamp.clinic.gate import GateDecision, gate
 from microamp.clinic.plans import WEEKDAYS
 from microamp.clinic.rules import Outcome, RuleSet
 from microamp.clinic.screening import Reason, ScreeningResult, screen
 from microamp.errors import InvalidValue, NotFound
 from microamp.store.base import Base, utc_now
+from microamp.store.flags import raise_flags, unlifted_flags
 from microamp.store.models import ROLES, Clearance, Client, Consent, IntakeForm, User
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "get_client",
     "get_or_404",
     "get_user",
+    "latest_form",
     "latest_screening",
     "list_clients",
     "parse_fitzpatrick",
@@ -176,14 +179,19 @@ def record_intake(
     client_id: int,
     answers: Mapping[str, Any],
     on: date,
+    today: date,
     recorded_by_id: int | None = None,
     rules: RuleSet | None = None,
     procedure_wait_days: int | None = None,
 ) -> IntakeForm:
-    """Screen ``answers`` on day ``on`` and keep the form with its outcome and reasons."""
+    """Screen ``answers`` on day ``on`` and keep the form with its outcome and reasons.
+
+    ``on`` after ``today`` (the clinic's day) is refused, as is any answer dated after ``on``.
+    """
+    not_in_future("on", on, today=today)
     result = screen(answers, on=on, rules=rules, procedure_wait_days=procedure_wait_days)
     return save_screening(
-        session, client_id=client_id, result=result, recorded_by_id=recorded_by_id
+        session, client_id=client_id, result=result, today=today, recorded_by_id=recorded_by_id
     )
 
 
@@ -192,9 +200,13 @@ def save_screening(
     *,
     client_id: int,
     result: ScreeningResult,
+    today: date,
     recorded_by_id: int | None = None,
 ) -> IntakeForm:
-    """Keep a screening already made (its answers, outcome, reasons, rules version)."""
+    """Keep a screening already made (its answers, outcome, reasons, rules version) as a new
+    version of the client's intake, and raise a safety flag for every contraindication or
+    clearance requirement it found. A screening dated after ``today`` is refused."""
+    not_in_future("on", result.screened_on, today=today)
     client = get_client(session, client_id=client_id)
     stated = result.answers.get("date_of_birth")
     if stated != client.date_of_birth.isoformat():
@@ -214,6 +226,13 @@ def save_screening(
     )
     session.add(form)
     session.flush()
+    raise_flags(
+        session,
+        client_id=client.id,
+        intake_form_id=form.id,
+        reasons=result.reasons,
+        raised_on=result.screened_on,
+    )
     return form
 
 
@@ -245,14 +264,23 @@ def screening_from_form(form: IntakeForm) -> ScreeningResult:
     )
 
 
-def latest_screening(session: Session, *, client_id: int) -> ScreeningResult | None:
+def latest_form(session: Session, *, client_id: int, on: date | None = None) -> IntakeForm | None:
+    """The client's most recently recorded intake form (dated ``on`` or before, when given).
+
+    Recorded, not dated: a form dated ahead must never outrank the ones recorded after it.
+    """
+    query = select(IntakeForm).where(IntakeForm.client_id == client_id)
+    if on is not None:
+        query = query.where(IntakeForm.screened_on <= on)
+    order = (IntakeForm.recorded_at.desc(), IntakeForm.id.desc())
+    return session.scalars(query.order_by(*order).limit(1)).first()
+
+
+def latest_screening(
+    session: Session, *, client_id: int, on: date | None = None
+) -> ScreeningResult | None:
     """The client's most recent screening, or None when no intake form is on file."""
-    form = session.scalars(
-        select(IntakeForm)
-        .where(IntakeForm.client_id == client_id)
-        .order_by(IntakeForm.screened_on.desc(), IntakeForm.id.desc())
-        .limit(1)
-    ).first()
+    form = latest_form(session, client_id=client_id, on=on)
     return None if form is None else screening_from_form(form)
 
 
@@ -267,15 +295,22 @@ def record_consent(
     text_version: str | None = None,
     signed_at: datetime | None = None,
     witnessed_by_id: int | None = None,
+    now: datetime | None = None,
 ) -> Consent:
-    """A consent to ``text_version`` (the current text by default), signed by typing the name."""
+    """A consent to ``text_version`` (the current text by default), signed by typing the name.
+
+    ``signed_at`` (default: ``now``) after ``now`` (default: the store's clock) is refused.
+    """
+    now = now or utc_now()
+    if signed_at is not None and signed_at > now:
+        raise InvalidValue("signed_at", signed_at.isoformat(), "is in the future")
     client = get_client(session, client_id=client_id)
     version = consent_text(text_version).version
     consent = Consent(
         client_id=client.id,
         text_version=version,
         typed_signature=check_signature(typed_signature, full_name=client.full_name),
-        signed_at=signed_at or utc_now(),
+        signed_at=signed_at or now,
         witnessed_by_id=witnessed_by_id,
     )
     session.add(consent)
@@ -289,12 +324,17 @@ def record_clearance(
     client_id: int,
     physician_name: str,
     issued_on: date,
+    today: date,
     rule_ids: Iterable[str] = (),
     valid_until: date | None = None,
     document_ref: str = "",
     recorded_by_id: int | None = None,
 ) -> Clearance:
-    """A physician's clearance for the screening rules ``rule_ids`` (empty: all of them)."""
+    """A physician's clearance for the screening rules ``rule_ids`` (empty: all of them).
+
+    Issued after ``today`` is refused; ``valid_until`` may of course lie ahead.
+    """
+    not_in_future("issued_on", issued_on, today=today)
     client = get_client(session, client_id=client_id)
     if valid_until is not None and valid_until < issued_on:
         raise InvalidValue("valid_until", valid_until.isoformat(), "is before the issue date")
@@ -313,11 +353,13 @@ def record_clearance(
 
 
 def gate_client(session: Session, *, client_id: int, on: date) -> GateDecision:
-    """Whether a session may start for the client on day ``on``, from what is on file."""
+    """Whether a session may start for the client on day ``on``, from what is on file: the
+    latest screening recorded (dated ``on`` or before) and every unlifted safety flag."""
     client = get_client(session, client_id=client_id)
     return gate(
-        latest_screening(session, client_id=client.id),
+        latest_screening(session, client_id=client.id, on=on),
         consents=client.consents,
         clearances=client.clearances,
+        flags=unlifted_flags(session, client_id=client.id),
         on=on,
     )

@@ -34,6 +34,7 @@ __all__ = [
     "Package",
     "Price",
     "ProgressEntry",
+    "SafetyFlag",
     "User",
 ]
 
@@ -80,6 +81,9 @@ class Client(Base):
     clearances: Mapped[list[Clearance]] = relationship(
         back_populates="client", order_by="Clearance.id"
     )
+    safety_flags: Mapped[list[SafetyFlag]] = relationship(
+        back_populates="client", order_by="SafetyFlag.id"
+    )
 
 
 class IntakeForm(Base):
@@ -100,6 +104,35 @@ class IntakeForm(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     client: Mapped[Client] = relationship(back_populates="intake_forms")
+
+
+class SafetyFlag(Base):
+    """A contraindication or clearance requirement a screening found, kept on the client.
+
+    Raised once, it refuses a session whatever later answers say, until a practitioner or
+    owner lifts it: who (``lifted_by_id`` and ``lifted_by`` as the audit names them), when and
+    why are kept on the row, which is never deleted.
+    """
+
+    __tablename__ = "safety_flags"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('contraindicated', 'clearance_required')", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    raised_on: Mapped[date] = mapped_column(Date)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    intake_form_id: Mapped[int | None] = mapped_column(ForeignKey("intake_forms.id"))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lifted_by: Mapped[str | None] = mapped_column(String(254))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+    client: Mapped[Client] = relationship(back_populates="safety_flags")
 
 
 class Consent(Base):

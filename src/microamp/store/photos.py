@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from microamp.clinic.dates import not_in_future
 from microamp.errors import InvalidValue
 from microamp.store.crud import get_client
 from microamp.store.models import ProgressEntry
@@ -70,6 +71,7 @@ def add_progress_entry(
     *,
     client_id: int,
     taken_on: date,
+    today: date,
     photos_dir: Path,
     photo: bytes | None = None,
     ratings: Mapping[str, int] | None = None,
@@ -78,7 +80,8 @@ def add_progress_entry(
     recorded_by_id: int | None = None,
 ) -> ProgressEntry:
     """A progress entry; ``photo`` (JPEG or PNG bytes) is stripped of metadata and written
-    under ``photos_dir/<client id>/``."""
+    under ``photos_dir/<client id>/``. ``taken_on`` after ``today`` is refused."""
+    not_in_future("taken_on", taken_on, today=today)
     client = get_client(session, client_id=client_id)
     path: Path | None = None
     digest: str | None = None

@@ -113,7 +113,7 @@ def _people(db: Any, password: str, today: date) -> dict[str, int]:
         if changes is None:
             continue
         record_intake(db, client_id=client.id, answers=nothing_to_report(born, **changes), on=today,
-                      recorded_by_id=users["practitioner"])  # fmt: skip
+                      today=today, recorded_by_id=users["practitioner"])  # fmt: skip
         if key in ("ana", "dana", "chloe"):
             record_consent(db, client_id=client.id, typed_signature=name,
                            witnessed_by_id=users["practitioner"])  # fmt: skip

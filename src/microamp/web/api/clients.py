@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -33,6 +34,7 @@ def add_client(user: ApiUser, db: DbDep, body: ClientCreate) -> ClientPublic:
         email=body.email,
         phone=body.phone,
         preferred_weekdays=body.preferred_weekdays,
+        today=date.today(),
     )
     audit(db, user, "write", f"client:{client.id}", client_id=client.id, change="created")
     return ClientPublic.of(client)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microamp.store.models import Client
+from microamp.store.models import Client, SafetyFlag
 from microamp.web.deps import MAX_ROW_ID
 
 
@@ -75,6 +75,73 @@ class ScreeningPublic(BaseModel):
     avoid_zones: list[str]
     rules_version: str
     screened_on: date
+
+
+class LiftRequest(BaseModel):
+    """A decision to lift a safety flag: which rule, and why it no longer holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str = Field(min_length=1, max_length=80)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FlagPublic(BaseModel):
+    id: int
+    rule_id: str
+    outcome: str
+    message: str
+    raised_on: date
+    intake_form_id: int | None
+    lifted: bool
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+
+    @classmethod
+    def of(cls, flag: SafetyFlag) -> FlagPublic:
+        return cls(
+            id=flag.id,
+            rule_id=flag.rule_id,
+            outcome=flag.outcome,
+            message=flag.message,
+            raised_on=flag.raised_on,
+            intake_form_id=flag.intake_form_id,
+            lifted=flag.lifted_at is not None,
+            lifted_at=flag.lifted_at,
+            lifted_by=flag.lifted_by,
+            lift_reason=flag.lift_reason,
+        )
+
+
+class AnswerChangePublic(BaseModel):
+    question: str
+    was: Any
+    now: Any
+
+
+class ScreeningVersion(BaseModel):
+    version: int
+    id: int
+    screened_on: date
+    recorded_at: datetime
+    recorded_by: str | None
+    outcome: str
+    rules_version: str
+    reasons: list[dict[str, Any]]
+    answers: dict[str, Any]
+    changes: list[AnswerChangePublic]
+
+
+class HistoryPublic(BaseModel):
+    """A client's safety history, newest screening first."""
+
+    client_id: int
+    full_name: str
+    screenings: list[ScreeningVersion]
+    flags: list[FlagPublic]
+    consents: list[dict[str, Any]]
+    clearances: list[dict[str, Any]]
 
 
 class GatePublic(BaseModel):

@@ -15,12 +15,15 @@ from microamp.clinic.consent import consent_text
 from microamp.clinic.plans import TEMPLATES, WEEKDAYS
 from microamp.errors import InvalidValue
 from microamp.protocols.library import library_names
-from microamp.store.crud import create_client, gate_client, get_client, list_clients
-from microamp.store.models import Appointment, Client, CoursePlan, IntakeForm, ProgressEntry, User
+from microamp.store.crud import create_client, gate_client, get_client, latest_form, list_clients
+from microamp.store.flags import LIFTING_ROLES
+from microamp.store.history import client_history
+from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
+from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -57,6 +60,7 @@ def add_client(
             fitzpatrick_type=skin_type if user.role in CLINICAL else None,
             concerns=[c.strip() for c in concerns.split(",") if c.strip()],
             preferred_weekdays=weekdays or [],
+            today=date.today(),
         )
     except InvalidValue as exc:
         db.rollback()
@@ -96,24 +100,43 @@ def appointments_of(db: Session, client_id: int) -> list[Appointment]:
 
 @router.get("/clients/{client_id}")
 def client_page(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
+    return _client_page(request, user, db, client_id)
+
+
+def _client_page(
+    request: Request, user: User, db: Session, client_id: int, **extra: Any
+) -> Response:
     client = get_client(db, client_id=client_id)
     today = date.today()
     upcoming = [a for a in appointments_of(db, client.id) if a.on_date >= today][:8]
     context: dict[str, Any] = {"client": client, "today": today, "upcoming": upcoming}
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
+        context["may_lift"] = user.role in LIFTING_ROLES
         audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
-    return page(request, "client.html", user, title=client.full_name, **context)
+    return page(request, "client.html", user, title=client.full_name, **context, **extra)
+
+
+def client_page_refusing(
+    request: Request,
+    user: User,
+    db: Session,
+    client_id: int,
+    form: str,
+    exc: InvalidValue,
+    typed: dict[str, str],
+) -> Response:
+    """The client page again, status 422, with ``form`` open, the error by its field and what
+    was typed kept (nothing was written)."""
+    error = {"form": form, "field": exc.field, "message": exc.rule}
+    return _client_page(
+        request, user, db, client_id, form_error=error, typed=typed, status_code=422
+    )
 
 
 def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
     """Everything the clinical part of the client page shows."""
-    form = db.scalars(
-        select(IntakeForm)
-        .where(IntakeForm.client_id == client.id)
-        .order_by(IntakeForm.screened_on.desc(), IntakeForm.id.desc())
-        .limit(1)
-    ).first()
+    form = latest_form(db, client_id=client.id, on=today)
     plans = list(
         db.scalars(
             select(CoursePlan)
@@ -129,6 +152,8 @@ def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
     return {
         "intake": form,
         "gate": gate_client(db, client_id=client.id, on=today),
+        "history": client_history(db, client_id=client.id),
+        "questions": QUESTIONS,
         "consent": consent_text(),
         "plan": plan,
         "months": months,

@@ -1,6 +1,8 @@
-"""Health data of a client: intake and screening, consent, clearance, course plans, progress.
+"""Health data of a client: intake and screening, consent, clearance, safety flags, course
+plans, progress.
 
-Every read and write here is audited, in the same transaction as the write.
+Every read and write here is audited, in the same transaction as the write. "Screen again"
+starts from the previous answers; a safety flag is lifted only by a recorded decision.
 """
 
 from __future__ import annotations
@@ -18,30 +20,24 @@ from microamp.clinic.intake import BOOLEAN_KEYS, DATE_OR_NULL_KEYS, ZONE_LIST_KE
 from microamp.clinic.pricing import parse_money
 from microamp.errors import InvalidValue, NotFound
 from microamp.safety.limits import ZONES
-from microamp.store.crud import get_client, record_clearance, record_consent, record_intake
+from microamp.store.crud import (
+    get_client,
+    latest_form,
+    record_clearance,
+    record_consent,
+    record_intake,
+)
+from microamp.store.flags import lift_flags
 from microamp.store.models import CoursePlan, ProgressEntry
 from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
+from microamp.web.pages.clients import client_page_refusing
+from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
 
-QUESTIONS = {
-    "pregnant": "Pregnant, or could be pregnant",
-    "breastfeeding": "Breastfeeding",
-    "pacemaker_or_implanted_device": "Pacemaker, defibrillator or other implanted electronic device",
-    "heart_condition": "Heart condition",
-    "epilepsy_or_seizures": "Epilepsy or seizures",
-    "cancer_treatment": "Receiving cancer treatment",
-    "thrombosis_or_phlebitis": "Thrombosis or phlebitis",
-    "bleeding_disorder_or_heavy_bleeding": "Bleeding disorder or heavy bleeding",
-    "diabetes": "Diabetes",
-    "metal_in_face_zones": "Metal implants, plates, pins, braces or piercings in",
-    "skin_conditions_zones": "Open sores, active acne, eczema, psoriasis or cold sores in",
-    "last_injectables_date": "Last injectables (fillers, botulinum toxin)",
-    "last_facial_procedure_date": "Last facial procedure (peel, laser, microneedling, surgery)",
-}
 RATINGS = ("firmness", "radiance", "evenness", "satisfaction")
 
 
@@ -71,13 +67,20 @@ def _intake_page(
         zone_keys=ZONE_LIST_KEYS,
         date_keys=DATE_OR_NULL_KEYS,
         zones=ZONES,
+        today=date.today(),
         **extra,
     )
 
 
 @router.get("/clients/{client_id}/intake")
 def intake_form(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
-    return _intake_page(request, user, db, client_id, answers={})
+    """A blank form for a first intake; to screen again, the previous answers to change."""
+    previous = latest_form(db, client_id=client_id)
+    answers = dict(previous.answers) if previous else {}
+    if previous is not None:
+        audit(db, user, "read", f"client:{client_id}/intake", client_id=client_id,
+              intake_id=previous.id)  # fmt: skip
+    return _intake_page(request, user, db, client_id, answers=answers, previous=previous)
 
 
 @router.post("/clients/{client_id}/intake")
@@ -91,16 +94,20 @@ async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: 
         answers[key] = [str(z) for z in form.getlist(key)]
     for key in DATE_OR_NULL_KEYS:
         answers[key] = str(form.get(key) or "").strip() or None
+    today = date.today()
     try:
         intake = record_intake(
-            db, client_id=client_id, answers=answers, on=date.today(), recorded_by_id=user.id
-        )
+            db, client_id=client_id, answers=answers, on=today, today=today,
+            recorded_by_id=user.id,
+        )  # fmt: skip
     except InvalidValue as exc:
         db.rollback()
-        message = f"{QUESTIONS.get(exc.field, exc.field)}: {exc.rule}"
+        field = exc.field.split("[")[0]
+        message = f"{QUESTIONS.get(field, 'Date of birth' if field == 'date_of_birth' else field)}: {exc.rule}"
         return _intake_page(
-            request, user, db, client_id, answers=answers, error=message, status_code=422
-        )
+            request, user, db, client_id, answers=answers, error=message, error_field=field,
+            previous=latest_form(db, client_id=client_id), status_code=422,
+        )  # fmt: skip
     audit(
         db,
         user,
@@ -136,6 +143,7 @@ def consent(
 
 @router.post("/clients/{client_id}/clearance")
 def clearance(
+    request: Request,
     user: PageUser,
     db: DbDep,
     client_id: RowId,
@@ -145,20 +153,45 @@ def clearance(
     rule_ids: Annotated[list[str] | None, Form()] = None,
     document_ref: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    row = record_clearance(
-        db,
-        client_id=client_id,
-        physician_name=physician_name,
-        issued_on=_day("issued_on", issued_on),
-        valid_until=_day("valid_until", valid_until) if valid_until.strip() else None,
-        rule_ids=rule_ids or [],
-        document_ref=document_ref,
-        recorded_by_id=user.id,
-    )
+    try:
+        row = record_clearance(
+            db,
+            client_id=client_id,
+            physician_name=physician_name,
+            issued_on=_day("issued_on", issued_on),
+            today=date.today(),
+            valid_until=_day("valid_until", valid_until) if valid_until.strip() else None,
+            rule_ids=rule_ids or [],
+            document_ref=document_ref,
+            recorded_by_id=user.id,
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        typed = {"physician_name": physician_name, "issued_on": issued_on,
+                 "valid_until": valid_until, "document_ref": document_ref}  # fmt: skip
+        return client_page_refusing(request, user, db, client_id, "clearance", exc, typed)
     audit(
         db, user, "write", f"client:{client_id}/clearance", client_id=client_id, clearance_id=row.id
     )
     return _back(client_id, "clearance-title")
+
+
+@router.post("/clients/{client_id}/flags/lift")
+def lift_flag(
+    user: PageUser,
+    db: DbDep,
+    client_id: RowId,
+    rule_id: Annotated[str, Form(max_length=80)],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """A practitioner's or owner's decision that a flag no longer holds, with the reason."""
+    get_client(db, client_id=client_id)
+    lifted = lift_flags(db, client_id=client_id, rule_id=rule_id, reason=reason, by=user,
+                        actor=user.email)  # fmt: skip
+    for flag in lifted:
+        audit(db, user, "write", f"client:{client_id}/safety-flag", client_id=client_id,
+              flag_id=flag.id, rule=flag.rule_id, change="lifted")  # fmt: skip
+    return _back(client_id, "history-title")
 
 
 @router.post("/clients/{client_id}/plans")
@@ -241,16 +274,24 @@ async def add_progress(
                 raise InvalidValue(f"rating_{name}", raw, "a whole number 0-10")
             ratings[name] = int(raw)
     data = await photo.read() if photo is not None and photo.filename else None
-    entry = add_progress_entry(
-        db,
-        client_id=client_id,
-        taken_on=_day("taken_on", taken_on),
-        photos_dir=store.settings.photos_dir,
-        photo=data or None,
-        ratings=ratings,
-        notes=notes,
-        recorded_by_id=user.id,
-    )
+    try:
+        entry = add_progress_entry(
+            db,
+            client_id=client_id,
+            taken_on=_day("taken_on", taken_on),
+            today=date.today(),
+            photos_dir=store.settings.photos_dir,
+            photo=data or None,
+            ratings=ratings,
+            notes=notes,
+            recorded_by_id=user.id,
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        typed = {"taken_on": taken_on, "notes": notes} | {
+            f"rating_{name}": str(form.get(f"rating_{name}") or "") for name in RATINGS
+        }
+        return client_page_refusing(request, user, db, client_id, "progress", exc, typed)
     audit(db, user, "write", f"client:{client_id}/progress", client_id=client_id, entry_id=entry.id)
     return _back(client_id, "progress-title")
 
