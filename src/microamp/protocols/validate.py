@@ -269,7 +269,11 @@ def _duration_errors(
                 f"max_session_s {limit.value:g} s [{limit.source}]",
             )
         )
-    if profile is not None and profile.name == "home" and protocol.audience == "professional":
+    if (
+        profile is not None
+        and (profile.base or profile.name) == "home"
+        and protocol.audience == "professional"
+    ):
         errors.append(
             InvalidValue(
                 "audience",

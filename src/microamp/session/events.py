@@ -59,6 +59,7 @@ class SessionStarted(Event):
     steps_total: int
     planned_duration_s: float
     intensity: float
+    profile_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -212,6 +212,7 @@ class SessionRunner:
                 steps_total=len(self.planned),
                 planned_duration_s=sum(s.duration_s for s in self.planned),
                 intensity=self.options.intensity,
+                profile_hash=self.profile.content_hash,
             )
         )
         context = PrecheckContext(
@@ -466,4 +467,5 @@ class SessionRunner:
             events_count=len(self.events),
             steps=[step_record(run, run.position < self._completed) for run in self.runs],
             prechecks=list(self._precheck_log),
+            profile_hash=self.profile.content_hash,
         )

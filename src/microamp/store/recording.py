@@ -347,7 +347,8 @@ def record_summary(store: Store, *, session_id: int, summary: object) -> None:
             setattr(record, column, value)
 
 
-_SUMMARY_KEYS = ("steps", "faults", "prechecks", "delivered_charge_uc", "stimulation_s", "profile")
+_SUMMARY_KEYS = ("steps", "faults", "prechecks", "delivered_charge_uc", "stimulation_s", "profile",
+                 "profile_hash")  # fmt: skip
 
 
 def _first(data: Mapping[str, Any], keys: Sequence[str]) -> Mapping[str, Any] | None:
