@@ -31,6 +31,11 @@ class Controls:
         with self._lock:
             self._level = level
 
+    def stop_pending(self) -> bool:
+        """True once a Stop waits: long-running work (the prechecks) ends at once on it."""
+        with self._lock:
+            return "stop" in self._actions
+
     def take(self) -> tuple[list[Action], float | None]:
         """Every pending action and the pending level (None: no change), clearing both."""
         with self._lock:

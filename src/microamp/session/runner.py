@@ -29,7 +29,7 @@ from microamp.session.controls import Action, Controls
 from microamp.session.level import checked_level
 from microamp.session.options import SessionOptions
 from microamp.session.output import Output
-from microamp.session.prechecks import CheckResult, PrecheckContext, Prechecks
+from microamp.session.prechecks import STOPPED, CheckResult, PrecheckContext, Prechecks
 from microamp.session.readout import Readout
 from microamp.session.schedule import Repetition, StepRun
 from microamp.session.setup import set_up
@@ -215,15 +215,18 @@ class SessionRunner:
                 profile_hash=self.profile.content_hash,
             )
         )
-        context = PrecheckContext(
-            self.protocol, self.planned, self.profile, self.device, self.supervisor, self.clock
-        )
+        context = PrecheckContext(self.protocol, self.planned, self.profile, self.device,
+                                  self.supervisor, self.clock, self._controls.stop_pending)  # fmt: skip
         setup = set_up(context, self.prechecks, self.options, self._checked, self._zero)
         self._precheck_log = setup.log
         for step, reason in setup.skipped:
             self._skipped += 1
             self._emit(ev.StepSkipped(t_s=self.t_s, step=step.index, muscle=step.muscle,
                                       zone=step.zone, reason=reason))  # fmt: skip
+        if self._controls.stop_pending():
+            self._controls.take()
+            self._finish(SessionStatus.STOPPED, STOPPED)
+            return False
         if setup.refusal:
             return self._refuse(setup.refusal)
         self.runs, self._output.limits = setup.runs, setup.limits

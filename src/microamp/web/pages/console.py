@@ -106,13 +106,22 @@ def console(
 
 
 def _device_checks(
-    protocol_name: str, device_url: str, speed: float, cap: float | None, intensity: float
+    protocol_name: str,
+    device_url: str,
+    speed: float,
+    cap: float | None,
+    intensity: float,
+    avoid_zones: tuple[str, ...] = (),
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Probe the device and run the contact check (50 µA, 1.5 s); plus each step a limit caps
-    at the chosen level (``intensity``, 0-1 of the step's requested current)."""
+    """Probe the device and run the contact check (50 µA, 1.5 s) on the first step the session
+    will treat (never in a zone to avoid); plus each step a limit caps at the chosen level
+    (``intensity``, 0-1 of the step's requested current)."""
     protocol = load_protocol(protocol_name)
     profile = get_profile(protocol.audience)
-    steps = tuple(plan_protocol(protocol, profile))
+    steps = tuple(s for s in plan_protocol(protocol, profile) if s.zone not in avoid_zones)
+    if not steps:
+        reason = f"every step is in a zone to avoid ({', '.join(sorted(avoid_zones))})"
+        return [{"name": "Zones", "ok": False, "reasons": [reason], "detail": {}}], []
     checks: list[dict[str, Any]] = []
     with open_device(device_url, clock=session_clock(device_url, speed), profile=profile) as device:
         supervisor = Supervisor(device, profile)
@@ -171,8 +180,9 @@ def prechecks(
     if decision.allowed:
         try:
             checks, capped = _device_checks(
-                protocol, device_url, settings.session_speed, choice[4], choice[3]
-            )
+                protocol, device_url, settings.session_speed, choice[4], choice[3],
+                tuple(decision.avoid_zones),
+            )  # fmt: skip
         except (DeviceError, InvalidValue) as exc:
             device_error = str(exc)
     ready = decision.allowed and not device_error and all(c["ok"] for c in checks)
