@@ -90,7 +90,7 @@ def test_stop_during_the_contact_check_zeroes_output_at_once(
         # the 1.5 s test current did not run its course: one tick after the press, it was off
         assert clock.now() < 0.35
         assert "step_started" not in [e.kind for e in events]
-        assert events[-1].to_dict()["reason"].startswith("stopped by the operator")
+        assert events[-1].to_dict()["reason"] == "stopped during the prechecks by the operator"
     finally:
         device.close()
 

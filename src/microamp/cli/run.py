@@ -8,6 +8,8 @@ record, say) reuses both and only fills the hooks.
 from __future__ import annotations
 
 import contextlib
+import getpass
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from microamp.session import (
         Event,
         EventSubscriber,
+        Operator,
         Prechecks,
         SessionOptions,
         SessionRunner,
@@ -293,11 +296,23 @@ class _Keys:
         return os.read(fd, 32).decode(errors="ignore") if ready else ""
 
 
+def terminal_operator() -> Operator:
+    """The OS user at this terminal: the operator of every key pressed here."""
+    from microamp.session import Operator
+
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the password database
+        name = f"uid {os.getuid()}"
+    return Operator(name, None, "cli")
+
+
 class LiveSession:
     """The live terminal view of a session, and its keys: p / space pause, q / s stop."""
 
     def __init__(self, runner: SessionRunner) -> None:
         self.runner = runner
+        self.operator = terminal_operator()
         self.cue = ""
         self.notes: list[str] = []
         runner.subscribe(self._on_event)
@@ -314,9 +329,12 @@ class LiveSession:
         for key in pressed.lower():
             if key in "p ":
                 paused = self.runner.status == "paused"
-                self.runner.resume() if paused else self.runner.pause()
+                if paused:
+                    self.runner.resume(self.operator)
+                else:
+                    self.runner.pause(self.operator)
             elif key in "qs":
-                self.runner.stop()
+                self.runner.stop(self.operator)
 
     def run(self, *, interactive: bool) -> SessionSummary:
         from rich.live import Live
@@ -333,7 +351,7 @@ class LiveSession:
                         live.update(self.render())
                         next_draw = time.monotonic() + _REFRESH_S
             except KeyboardInterrupt:
-                runner.stop()
+                runner.stop(self.operator)
                 runner.tick()
             live.update(self.render())
         summary = runner.summary()

@@ -75,11 +75,11 @@ class PrecheckContext:
     device: Device
     supervisor: Supervisor
     clock: Clock
-    stop_requested: Callable[[], bool] = field(default=lambda: False)
+    stop_requested: Callable[[], object] = field(default=lambda: None)
 
 
 Precheck = Callable[[PrecheckContext], CheckResult]
-STOPPED = "stopped by the operator during the prechecks"
+STOPPED = "stopped during the prechecks"
 
 
 def probe_device(ctx: PrecheckContext) -> CheckResult:
