@@ -34,6 +34,8 @@ def holding_note(
     holding 34 µA of 300 µA". "" when nothing holds it, or during a ramp (``steady`` False)."""
     if amplitude_ua is None or frame is None or not steady or amplitude_ua <= 0:
         return ""
+    if frame.commanded_ua <= 0 or not math.isfinite(frame.impedance_ohm):
+        return ""  # a frame with output off (or open circuit) says nothing about holding
     at_rail = "compliance" in frame.flags
     held_ua = delivered(frame.peak_ua)
     if not (adapted or at_rail) or held_ua >= HOLD_SHORTFALL * amplitude_ua:
@@ -44,8 +46,7 @@ def holding_note(
         else "adaptive intensity keeps the voltage comfortable"
     )
     kohm = frame.impedance_ohm / 1000
-    at = f" at {kohm:.0f} kΩ" if math.isfinite(kohm) else ""
-    return f"dry skin: holding {held_ua:.0f} µA of {amplitude_ua:.0f} µA ({why}{at})"
+    return f"dry skin: holding {held_ua:.0f} µA of {amplitude_ua:.0f} µA ({why} at {kohm:.0f} kΩ)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ SIM_DEVICES = {
     "sim://?load=gel": "Simulator: probes on gelled skin",
     "sim://?load=wet": "Simulator: skin with little gel",
     "sim://?load=dry": "Simulator: dry skin",
+    "sim://?load=gel&rp_ohm=80000": "Simulator: skin drying out under the gel (high impedance)",
     "sim://?load=lifted": "Simulator: a probe lifted off the skin",
 }
 _STATE_EVERY_S = 0.25
