@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from microamp.clock import SimulatedClock
 from microamp.devices.sim import SimDevice
 from microamp.devices.urls import parse_device_url
@@ -20,6 +23,7 @@ from microamp.session import (
     SessionRunner,
     SessionStatus,
 )
+from microamp.session.prechecks import COMPLIANCE_MARGIN
 
 HOME = get_profile("home")
 
@@ -134,3 +138,66 @@ def test_the_contact_check_passes_gelled_skin_with_the_voltage_it_needs(
     contact = next(p for p in runner.summary().prechecks if p["check"] == "contact")
     assert contact["ok"]
     assert 0 < contact["needed_v"] < runner.device.capabilities.compliance_v
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stop_s=st.floats(0.0, 9.0),
+    pause_s=st.one_of(st.none(), st.floats(0.0, 9.0)),
+)
+def test_stop_is_honoured_within_a_tick_in_any_state(
+    small_protocol: Callable[..., Protocol], stop_s: float, pause_s: float | None
+) -> None:
+    """Prechecks (0-1.5 s), ramps, holds and pauses: wherever Stop falls, the session ends stopped
+    with output at zero by the next tick."""
+    clock = StopAt(stop_s)
+    device = SimDevice.from_url(parse_device_url("sim://?load=gel&rate_hz=5000"), clock=clock,
+                                profile=HOME)  # fmt: skip
+    try:
+        runner = SessionRunner(small_protocol(), device, profile=HOME)
+        clock.press = runner.stop
+        if pause_s is not None:
+            runner.subscribe(_pause_once_after(runner, pause_s))
+        summary = runner.run()
+        assert summary.status is SessionStatus.STOPPED
+        assert device.command is None
+        tick_s = runner.options.tick_s
+        assert clock.now() <= max(stop_s, 0.0) + 2 * tick_s + 1e-6
+    finally:
+        device.close()
+
+
+def _pause_once_after(runner: SessionRunner, at_s: float) -> Callable[[Event], None]:
+    done: list[bool] = []
+
+    def pause(event: Event) -> None:
+        if not done and event.t_s >= at_s:
+            done.append(True)
+            runner.pause()
+
+    return pause
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rp_ohm=st.floats(2_000.0, 600_000.0), amplitude_ua=st.floats(60.0, 400.0))
+def test_no_session_starts_on_skin_its_first_step_cannot_be_driven_into(
+    small_protocol: Callable[..., Protocol], rp_ohm: float, amplitude_ua: float
+) -> None:
+    protocol = small_protocol(
+        defaults={"hold_s": 5.0, "glide_s": 5.0, "repetitions": 2, "ramp_s": 1.0,
+                  "waveform": {"shape": "square", "amplitude_ua": amplitude_ua,
+                               "frequency_hz": 10.0}},
+    )  # fmt: skip
+    url = f"sim://?load=gel&rp_ohm={rp_ohm:.0f}&rate_hz=5000"
+    device = SimDevice.from_url(parse_device_url(url), clock=SimulatedClock(), profile=HOME)
+    try:
+        runner = SessionRunner(protocol, device, profile=HOME)
+        started = runner.start()
+        contact = next(p for p in runner.summary().prechecks if p["check"] == "contact")
+        needed_v = amplitude_ua * 1e-6 * contact["impedance_ohm"]
+        compliance_v = device.capabilities.compliance_v
+        assert started == (needed_v * COMPLIANCE_MARGIN <= compliance_v)
+        if not started:
+            assert f"{compliance_v:g} V compliance" in contact["reasons"][0]
+    finally:
+        device.close()
