@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import getpass
+import io
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from microamp.cli.main import app
@@ -91,3 +93,20 @@ def test_a_key_pressed_at_the_terminal_names_the_os_user_as_the_operator(
     assert ended["status"] == "stopped"
     assert ended["operator"] == {"user_id": None, "name": getpass.getuser(), "via": "cli"}
     assert ended["reason"] == f"stopped by {getpass.getuser()}"
+
+
+def test_the_terminal_view_says_when_the_skin_holds_the_current_and_never_reads_negative(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    runner = SessionRunner(small_protocol(), open_sim("sim://?load=gel&rp_ohm=80000"),
+                           profile=get_profile("home"))  # fmt: skip
+    view = LiveSession(runner)
+    runner.start()
+    shown = ""
+    while not runner.status.final and "dry skin: holding" not in shown:
+        runner.tick()
+        out = Console(width=160, record=True, file=io.StringIO())
+        out.print(view.render())
+        shown = out.export_text()
+    assert "dry skin: holding" in shown and "µA of 300 µA" in shown
+    assert " -" not in view._live_line().split("µA mean")[0]

@@ -384,6 +384,8 @@ class LiveSession:
         grid.add_row("session", ProgressBar(total=max(runner.total_s, 1e-9),
                                              completed=runner.position_s, width=40))  # fmt: skip
         grid.add_row("live", self._live_line())
+        if readout.holding:
+            grid.add_row("held", f"[bold yellow]{readout.holding}[/]")
         for note in self.notes:
             grid.add_row("", note)
         title = f"{runner.protocol.title} [{runner.status}]"
@@ -392,7 +394,8 @@ class LiveSession:
 
     def _live_line(self) -> str:
         frame = self.runner.last_frame
-        if frame is None:
+        readout = self.runner.snapshot()
+        if frame is None or readout.delivered_ua is None or readout.delivered_peak_ua is None:
             return "no telemetry yet"
         z = frame.impedance_ohm
         if frame.commanded_ua <= 0:
@@ -400,7 +403,7 @@ class LiveSession:
         else:
             impedance = f"{z / 1000:.1f} kΩ" if z == z and z != float("inf") else "open circuit"
         return (
-            f"{frame.delivered_ua:6.1f} µA mean, {frame.peak_ua:6.1f} µA peak, "
+            f"{readout.delivered_ua:6.1f} µA mean, {readout.delivered_peak_ua:6.1f} µA peak, "
             f"{impedance}, level {self.runner.level:.0%}"
         )
 
