@@ -134,3 +134,22 @@ def test_an_error_prints_what_was_typed_even_when_it_looks_like_markup() -> None
     result = runner.invoke(app, ["waveform", "stats", "--shape", "[bold]x[/bold]"])
     assert result.exit_code == 2
     assert "'[bold]x[/bold]'" in result.stderr
+
+
+def test_limits_show_names_a_custom_profile_as_custom_with_its_hash(tmp_path: Path) -> None:
+    path = tmp_path / "gentle.toml"
+    path.write_text('name = "gentle"\n[limits]\nmax_amplitude_ua = 350\n', encoding="utf-8")
+    result = runner.invoke(app, ["limits", "show", "--profile", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["name"] == "custom:gentle" and data["content_hash"].startswith("sha256:")
+    table = runner.invoke(app, ["limits", "show", "--profile", str(path)])
+    assert "custom:gentle" in table.output and "based on home" in table.output
+
+
+def test_limits_show_refuses_a_custom_profile_named_home(tmp_path: Path) -> None:
+    path = tmp_path / "home.toml"
+    path.write_text('name = "home"\n[limits]\nmax_amplitude_ua = 1000\n', encoding="utf-8")
+    result = runner.invoke(app, ["limits", "show", "--profile", str(path)])
+    assert result.exit_code == 2
+    assert "built-in" in result.output

@@ -199,3 +199,13 @@ def test_a_file_that_is_not_toml_is_refused_with_its_path(tmp_path: Path) -> Non
 def test_an_unknown_library_name_suggests_the_nearest(tmp_path: Path) -> None:
     with pytest.raises(InvalidValue, match="did you mean 'home-express'"):
         load_protocol("home-expres")
+
+
+def test_a_custom_profile_based_on_home_refuses_a_professional_protocol(
+    protocol_data: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "gentle.toml"
+    path.write_text('name = "gentle"\n[limits]\nmax_amplitude_ua = 350\n', encoding="utf-8")
+    protocol_data["audience"] = "professional"
+    errors = protocol_errors(protocol_data, get_profile(str(path)))
+    assert fields(errors) == ["audience"]

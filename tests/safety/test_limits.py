@@ -66,3 +66,24 @@ def test_an_unknown_profile_name_is_bad_input() -> None:
     with pytest.raises(InvalidValue) as caught:
         get_profile("turbo")
     assert caught.value.field == "profile"
+
+
+@pytest.mark.parametrize("name", ["home", "professional", "Home ", "custom:home"])
+def test_a_custom_profile_may_not_take_a_built_in_name(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "fake-home.toml"
+    path.write_text(f'name = "{name}"\n[limits]\nmax_amplitude_ua = 1000\n', encoding="utf-8")
+    with pytest.raises(InvalidValue) as caught:
+        load_profile(path)
+    assert caught.value.field == "name"
+    assert "built-in" in caught.value.rule
+
+
+def test_a_custom_profile_always_shows_as_custom_with_its_file_hash(tmp_path: Path) -> None:
+    path = tmp_path / "gentle.toml"
+    path.write_text('name = "gentle"\n[limits]\nmax_amplitude_ua = 300\n', encoding="utf-8")
+    profile = load_profile(path)
+    assert profile.name == "custom:gentle"
+    assert profile.base == "home"
+    assert profile.content_hash.startswith("sha256:")
+    assert profile.to_dict()["content_hash"] == profile.content_hash
+    assert get_profile("home").content_hash == ""

@@ -7,7 +7,7 @@ from typing import Any
 
 from microamp.protocols import Protocol
 from microamp.safety import get_profile
-from microamp.session import Event, SessionRunner, SessionStatus
+from microamp.session import Event, Operator, SessionRunner, SessionStatus
 
 HOME = get_profile("home")
 
@@ -96,3 +96,29 @@ def test_a_subscriber_may_stop_the_session_from_an_event(
     summary = runner.run()
     assert summary.status is SessionStatus.STOPPED
     assert summary.steps_completed == 1
+
+
+def test_every_control_names_its_operator_in_the_event(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    dana = Operator("Dana Reyes", 7, "web")
+    sam = Operator("Sam Okafor", 9, "api")
+    events: list[Event] = []
+    runner = SessionRunner(small_protocol(), open_sim(), profile=HOME, subscribers=[events.append])
+    started(runner, 2.0)
+    runner.pause(dana)
+    runner.tick()
+    runner.set_intensity(0.5, sam)
+    runner.tick()
+    runner.resume(sam)
+    runner.tick()
+    runner.stop(dana)
+    runner.tick()
+    by_kind = {e.kind: e.to_dict() for e in events}
+    assert by_kind["paused"]["operator"] == {"user_id": 7, "name": "Dana Reyes", "via": "web"}
+    assert by_kind["paused"]["reason"] == "paused by Dana Reyes"
+    assert by_kind["intensity_changed"]["operator"]["name"] == "Sam Okafor"
+    assert by_kind["resumed"]["operator"]["user_id"] == 9
+    assert by_kind["ended"]["status"] == "stopped"
+    assert by_kind["ended"]["reason"] == "stopped by Dana Reyes"
+    assert by_kind["ended"]["operator"]["user_id"] == 7

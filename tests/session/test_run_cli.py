@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import getpass
+import io
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from microamp.cli.main import app
+from microamp.cli.run import LiveSession
+from microamp.protocols import Protocol
+from microamp.safety import get_profile
+from microamp.session import SessionRunner
 
 runner = CliRunner()
 KEYS = {
@@ -69,3 +78,35 @@ def test_the_live_view_runs_without_a_terminal_and_prints_the_outcome() -> None:
     assert result.exit_code == 0, result.output
     assert "eye-area: completed" in result.stdout
     assert "µC delivered" in result.stdout
+
+
+def test_a_key_pressed_at_the_terminal_names_the_os_user_as_the_operator(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    runner = SessionRunner(small_protocol(), open_sim(), profile=get_profile("home"))
+    view = LiveSession(runner)
+    runner.start()
+    runner.tick()
+    view._keys("s")
+    runner.tick()
+    ended = runner.events[-1].to_dict()
+    assert ended["status"] == "stopped"
+    assert ended["operator"] == {"user_id": None, "name": getpass.getuser(), "via": "cli"}
+    assert ended["reason"] == f"stopped by {getpass.getuser()}"
+
+
+def test_the_terminal_view_says_when_the_skin_holds_the_current_and_never_reads_negative(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    runner = SessionRunner(small_protocol(), open_sim("sim://?load=gel&rp_ohm=80000"),
+                           profile=get_profile("home"))  # fmt: skip
+    view = LiveSession(runner)
+    runner.start()
+    shown = ""
+    while not runner.status.final and "dry skin: holding" not in shown:
+        runner.tick()
+        out = Console(width=160, record=True, file=io.StringIO())
+        out.print(view.render())
+        shown = out.export_text()
+    assert "dry skin: holding" in shown and "µA of 300 µA" in shown
+    assert " -" not in view._live_line().split("µA mean")[0]

@@ -208,3 +208,19 @@ def test_every_event_is_typed_timed_and_json_able(
     for event in events:
         data = json.loads(json.dumps(event.to_dict()))
         assert data["kind"] == event.kind and data["t_s"] == event.t_s
+
+
+def test_a_custom_profile_shows_as_custom_in_the_events_and_the_summary(
+    open_sim: Any, small_protocol: Callable[..., Protocol], tmp_path: Any
+) -> None:
+    path = tmp_path / "gentle.toml"
+    path.write_text('name = "gentle"\n[limits]\nmax_amplitude_ua = 350\n', encoding="utf-8")
+    profile = get_profile(str(path))
+    events: list[Event] = []
+    runner = SessionRunner(
+        small_protocol(), open_sim(profile=profile), profile=profile, subscribers=[events.append]
+    )
+    summary = runner.run()
+    started = events[0].to_dict()
+    assert started["profile"] == summary.profile == "custom:gentle"
+    assert started["profile_hash"] == summary.to_dict()["profile_hash"] == profile.content_hash

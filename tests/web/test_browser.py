@@ -228,3 +228,28 @@ def test_tablet_width_keeps_the_console_usable(browser: Browser, sqlite_clinic: 
         assert "skip-link" in focused
     finally:
         context.close()
+
+
+def test_the_console_says_when_dry_skin_holds_the_current_and_shows_no_stale_reading(
+    page: Page, paced_clinic: Clinic
+) -> None:
+    sign_in(page, paced_clinic, "practitioner")
+    page.goto(f"{paced_clinic.url}/console?client_id={paced_clinic.clients['cleared']}")
+    page.get_by_label("Protocol").select_option("home-express")
+    page.get_by_label("Device").select_option("sim://?load=gel&rp_ohm=80000")
+    page.get_by_role("button", name="Run prechecks").click()
+    page.get_by_test_id("start").click(timeout=20_000)
+    expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+    holding = page.get_by_test_id("holding")
+    expect(holding).to_contain_text("Dry skin: holding", timeout=20_000)
+    expect(holding).to_contain_text("µA of 300 µA")
+    delivered = page.get_by_test_id("delivered").inner_text()
+    assert delivered == "no reading" or float(delivered.replace(",", "")) >= 0
+    shot(page, "10d-live-dry-skin")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+    expect(page.get_by_test_id("delivered")).to_have_text("no reading", timeout=5_000)
+    expect(holding).to_be_hidden()
+    page.get_by_role("link", name="Open the record").click()
+    expect(page.get_by_test_id("controls")).to_contain_text("Practitioner (web)")
+    shot(page, "11b-record-controls")

@@ -30,4 +30,6 @@ def show(profile: ProfileOpt = "home", json_out: JsonOpt = False) -> None:
     table.add_column("source")
     for name, limit in limits.limit_items().items():
         table.add_row(name, f"{limit.value:g}", limit.source)
+    if limits.custom:
+        table.caption = f"custom, based on {limits.base}; file {limits.content_hash}"
     console.print(table)

@@ -8,6 +8,8 @@ record, say) reuses both and only fills the hooks.
 from __future__ import annotations
 
 import contextlib
+import getpass
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from microamp.session import (
         Event,
         EventSubscriber,
+        Operator,
         Prechecks,
         SessionOptions,
         SessionRunner,
@@ -296,11 +299,23 @@ class _Keys:
         return os.read(fd, 32).decode(errors="ignore") if ready else ""
 
 
+def terminal_operator() -> Operator:
+    """The OS user at this terminal: the operator of every key pressed here."""
+    from microamp.session import Operator
+
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the password database
+        name = f"uid {os.getuid()}"
+    return Operator(name, None, "cli")
+
+
 class LiveSession:
     """The live terminal view of a session, and its keys: p / space pause, q / s stop."""
 
     def __init__(self, runner: SessionRunner) -> None:
         self.runner = runner
+        self.operator = terminal_operator()
         self.cue = ""
         self.notes: list[str] = []
         runner.subscribe(self._on_event)
@@ -317,9 +332,12 @@ class LiveSession:
         for key in pressed.lower():
             if key in "p ":
                 paused = self.runner.status == "paused"
-                self.runner.resume() if paused else self.runner.pause()
+                if paused:
+                    self.runner.resume(self.operator)
+                else:
+                    self.runner.pause(self.operator)
             elif key in "qs":
-                self.runner.stop()
+                self.runner.stop(self.operator)
 
     def run(self, *, interactive: bool) -> SessionSummary:
         from rich.live import Live
@@ -336,7 +354,7 @@ class LiveSession:
                         live.update(self.render())
                         next_draw = time.monotonic() + _REFRESH_S
             except KeyboardInterrupt:
-                runner.stop()
+                runner.stop(self.operator)
                 runner.tick()
             live.update(self.render())
         summary = runner.summary()
@@ -369,6 +387,8 @@ class LiveSession:
         grid.add_row("session", ProgressBar(total=max(runner.total_s, 1e-9),
                                              completed=runner.position_s, width=40))  # fmt: skip
         grid.add_row("live", self._live_line())
+        if readout.holding:
+            grid.add_row("held", f"[bold yellow]{readout.holding}[/]")
         for note in self.notes:
             grid.add_row("", note)
         title = f"{runner.protocol.title} [{runner.status}]"
@@ -377,7 +397,8 @@ class LiveSession:
 
     def _live_line(self) -> str:
         frame = self.runner.last_frame
-        if frame is None:
+        readout = self.runner.snapshot()
+        if frame is None or readout.delivered_ua is None or readout.delivered_peak_ua is None:
             return "no telemetry yet"
         z = frame.impedance_ohm
         if frame.commanded_ua <= 0:
@@ -385,7 +406,7 @@ class LiveSession:
         else:
             impedance = f"{z / 1000:.1f} kΩ" if z == z and z != float("inf") else "open circuit"
         return (
-            f"{frame.delivered_ua:6.1f} µA mean, {frame.peak_ua:6.1f} µA peak, "
+            f"{readout.delivered_ua:6.1f} µA mean, {readout.delivered_peak_ua:6.1f} µA peak, "
             f"{impedance}, level {self.runner.level:.0%}"
         )
 

@@ -25,11 +25,13 @@ __all__ = [
     "MIDLINE_X",
     "MUSCLES",
     "TECHNIQUES",
+    "ZONE_FORBIDDEN",
     "ForbiddenPlacement",
     "Muscle",
     "Point",
     "Technique",
     "forbidden_at",
+    "forbidden_in_cue",
     "get_muscle",
     "mirror",
     "nearest_muscles",
@@ -272,6 +274,42 @@ FORBIDDEN: tuple[ForbiddenPlacement, ...] = (
     ForbiddenPlacement("through-head", "through the head (probes on opposite sides)", _IEC,
                        (), 0, 0),
 )  # fmt: skip
+
+
+_BY_NAME = {f.name: f for f in FORBIDDEN}
+
+# The forbidden placements inside (or bordering) a zone: a step that names only the zone gives no
+# probe path to check, so it must draw one that keeps clear of these.
+ZONE_FORBIDDEN: dict[str, tuple[ForbiddenPlacement, ...]] = {
+    "eyes": (_BY_NAME["eyes"],),
+    "neck": (_BY_NAME["carotid-sinus"], _BY_NAME["chest"]),
+}
+
+# Words in a cue that put the probes on a forbidden placement, unless the same clause warns
+# away from it ("never on the lid" is a good cue, "on each closed eyelid" is not).
+_CUE_WORDS: dict[str, tuple[str, ...]] = {
+    "eyes": ("eyelid", "on the lid", "on the lids", "on the eye", "on each eye", "eyeball"),
+    "carotid-sinus": ("front of the neck", "throat", "carotid", "windpipe", "adam's apple"),
+    "chest": ("chest", "heart", "breastbone", "sternum"),
+    "through-head": ("across the head", "through the head", "each temple", "both temples",
+                     "temple to temple", "ear to ear", "each ear"),
+}  # fmt: skip
+_NEGATIONS = ("never", "not ", "n't", "avoid", "away from", "keep off", "clear of", "without")
+_CLAUSE_ENDS = ".;:,!?()"
+
+
+def forbidden_in_cue(cue: str) -> ForbiddenPlacement | None:
+    """The forbidden placement a cue tells the operator to use, if any (see ``_CUE_WORDS``)."""
+    text = cue.lower()
+    for mark in _CLAUSE_ENDS:
+        text = text.replace(mark, "|")
+    for clause in text.split("|"):
+        if any(n in clause for n in _NEGATIONS):
+            continue
+        for name, words in _CUE_WORDS.items():
+            if any(w in clause for w in words):
+                return _BY_NAME[name]
+    return None
 
 
 def mirror(point: Point) -> Point:

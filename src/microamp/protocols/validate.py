@@ -8,26 +8,15 @@ error names its path in the file (``steps[3].waveform.amplitude_ua``, or
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from microamp.errors import InvalidValue, InvalidValues
-from microamp.protocols.anatomy import (
-    FORBIDDEN,
-    MAP_HEIGHT,
-    MAP_WIDTH,
-    MIDLINE_X,
-    Muscle,
-    Point,
-    forbidden_at,
-    get_muscle,
-    mirror,
-    path_crosses_head,
-)
+from microamp.protocols.anatomy import Muscle, get_muscle
 from microamp.protocols.limits import step_limit_errors, waveform_field_path
+from microamp.protocols.placement import cue_errors, resolve_path
 from microamp.protocols.schema import GLIDING, Defaults, PlannedStep, Protocol, Side, Step
 from microamp.safety.limits import ZONES, LimitProfile
 from microamp.stimulus.waveform import Waveform
@@ -35,9 +24,6 @@ from microamp.stimulus.waveform import Waveform
 __all__ = ["parse_protocol", "plan_protocol", "protocol_errors"]
 
 LENGTHEN_TECHNIQUES = ("lengthen", "lymph")
-# A paired muscle's path is drawn on the person's right; this much past the midline is allowed.
-_PAIRED_MAX_X = MIDLINE_X + 20.0
-_THROUGH_HEAD = next(f for f in FORBIDDEN if f.name == "through-head")
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:
@@ -185,7 +171,8 @@ def _plan_step(
             InvalidValue(where, ramp_s, f"ramps up and down must fit in {at}'s {repetition_s:g} s")
         )
     waveform = _resolve_waveform(at, step, defaults, errors)
-    path = _resolve_path(at, step, side, muscle, errors)
+    path = resolve_path(at, step, side, muscle, zone, errors)
+    errors += cue_errors(at, step.cue)
     if len(errors) > before or waveform is None or zone is None:
         return None
     return PlannedStep(
@@ -267,48 +254,6 @@ def _resolve_waveform(
     return None
 
 
-def _resolve_path(
-    at: str, step: Step, side: str, muscle: Muscle | None, errors: list[InvalidValue]
-) -> tuple[Point, ...]:
-    if step.probe_path is None:
-        return muscle.path_xy if muscle else ()
-    path = tuple((float(x), float(y)) for x, y in step.probe_path)
-    paired = muscle.paired if muscle else side != "midline"
-    for j, point in enumerate(path):
-        where = f"{at}.probe_path[{j}]"
-        errors += _point_errors(where, point, side, paired)
-    if path_crosses_head(path):
-        errors.append(
-            InvalidValue(f"{at}.probe_path", [list(p) for p in path], _THROUGH_HEAD.description)
-        )
-    return path
-
-
-def _point_errors(where: str, point: Point, side: str, paired: bool) -> list[InvalidValue]:
-    x, y = point
-    value = [x, y]
-    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x <= MAP_WIDTH and 0 <= y <= MAP_HEIGHT):
-        return [
-            InvalidValue(
-                where, value, f"must lie on the face map (0-{MAP_WIDTH:g}, 0-{MAP_HEIGHT:g})"
-            )
-        ]
-    if paired and x > _PAIRED_MAX_X:
-        return [
-            InvalidValue(
-                where,
-                value,
-                "paths are drawn on the person's right (x <= 220); the left is mirrored",
-            )
-        ]
-    placed = [point, mirror(point)] if paired and side in ("left", "both") else [point]
-    for p in placed:
-        forbidden = forbidden_at(p)
-        if forbidden is not None:
-            return [InvalidValue(where, value, f"never place probes {forbidden.description}")]
-    return []
-
-
 def _duration_errors(
     protocol: Protocol, steps: list[PlannedStep], profile: LimitProfile | None
 ) -> list[InvalidValue]:
@@ -324,7 +269,11 @@ def _duration_errors(
                 f"max_session_s {limit.value:g} s [{limit.source}]",
             )
         )
-    if profile is not None and profile.name == "home" and protocol.audience == "professional":
+    if (
+        profile is not None
+        and (profile.base or profile.name) == "home"
+        and protocol.audience == "professional"
+    ):
         errors.append(
             InvalidValue(
                 "audience",

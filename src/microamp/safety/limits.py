@@ -1,7 +1,9 @@
 """`LimitProfile`: the numbers that bound every output, each carrying where it comes from.
 
 Built-in profiles are ``home`` and ``professional``; custom ones load from TOML and may never
-go past the absolute ceilings below (a microcurrent device stays under 1 mA, and IEC 60601-2-10
+go past the absolute ceilings below. The built-in names are reserved: a custom profile is always
+named ``custom:<name>`` and carries the hash of its content, so no record can pass it off as a
+built-in one (a microcurrent device stays under 1 mA, and IEC 60601-2-10
 asks for special attention above 2 mA r.m.s./cm²).
 
 Custom profile TOML::
@@ -17,6 +19,8 @@ Custom profile TOML::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from microamp.errors import InvalidValue, InvalidValues
 
 __all__ = [
     "ABSOLUTE_CEILINGS",
+    "CUSTOM_PREFIX",
     "BUILTIN_PROFILES",
     "ZONES",
     "Limit",
@@ -35,6 +40,7 @@ __all__ = [
     "load_profile",
 ]
 
+CUSTOM_PREFIX = "custom:"
 ZONES = ("forehead", "brows", "eyes", "nose", "cheeks", "mouth", "jawline", "chin", "neck")
 
 
@@ -83,6 +89,13 @@ class LimitProfile(BaseModel):
     max_session_s: Limit
     min_compliance_v: Limit
     max_compliance_v: Limit
+    # custom profiles only: the built-in one they start from, and ``sha256:<hex>`` of their file
+    base: str = ""
+    content_hash: str = ""
+
+    @property
+    def custom(self) -> bool:
+        return self.name.startswith(CUSTOM_PREFIX)
 
     def limit_items(self) -> dict[str, Limit]:
         """Every scalar limit by name (zone caps are under ``zone_caps_ua.<zone>``)."""
@@ -193,10 +206,28 @@ def _as_limit(key: str, raw: object, default_source: str) -> Limit:
     return Limit(value=float(raw), source=default_source)
 
 
-def profile_from_dict(data: dict[str, Any]) -> LimitProfile:
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
+def _custom_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
         raise InvalidValue("name", name, "a custom profile needs a name")
+    bare = name.strip().lower().removeprefix(CUSTOM_PREFIX)
+    if bare in BUILTIN_PROFILES or name.lower().startswith(CUSTOM_PREFIX):
+        raise InvalidValue(
+            "name",
+            name,
+            f"{', '.join(BUILTIN_PROFILES)} are the built-in profiles: a custom profile needs "
+            f"its own name (it shows as {CUSTOM_PREFIX}<name>)",
+        )
+    return name
+
+
+def _content_hash(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def profile_from_dict(data: dict[str, Any]) -> LimitProfile:
+    """A custom profile from parsed TOML, named ``custom:<name>``; every problem is reported."""
+    name = _custom_name(data.get("name"))
     unknown = set(data) - {"name", "base", "limits", "zone_caps_ua"}
     if unknown:
         key = sorted(unknown)[0]
@@ -205,12 +236,10 @@ def profile_from_dict(data: dict[str, Any]) -> LimitProfile:
     if base_name not in BUILTIN_PROFILES:
         raise InvalidValue("base", base_name, f"must be one of {', '.join(BUILTIN_PROFILES)}")
     merged = BUILTIN_PROFILES[base_name].model_dump()
-    merged["name"] = name
+    merged.update(name=CUSTOM_PREFIX + name, base=base_name, content_hash=_content_hash(data))
     source = f"custom profile {name}"
     errors: list[InvalidValue] = []
-    scalar_fields = {
-        k for k, v in BUILTIN_PROFILES[base_name].limit_items().items() if "." not in k
-    }
+    scalar_fields = {k for k in BUILTIN_PROFILES[base_name].limit_items() if "." not in k}
     for key, raw in dict(data.get("limits", {})).items():
         path = f"limits.{key}"
         try:

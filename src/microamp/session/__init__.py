@@ -1,5 +1,6 @@
 """Guided sessions: the runner, its events, prechecks and the dose delivered per zone."""
 
+from microamp.session.controls import Operator
 from microamp.session.dose import DoseLedger, ZoneDose
 from microamp.session.events import (
     Cue,
@@ -47,6 +48,7 @@ __all__ = [
     "IntensityAdjusted",
     "IntensityChanged",
     "Limits",
+    "Operator",
     "Paused",
     "Precheck",
     "PrecheckContext",

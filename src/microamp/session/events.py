@@ -1,7 +1,9 @@
 """Typed session events: what a recorder stores and a live view shows.
 
 Every event is a frozen dataclass with ``kind`` (a stable string), ``t_s`` (session time in
-seconds since the session began, pauses included) and `to_dict` (JSON-able). Subscribers are
+seconds since the session began, pauses included) and `to_dict` (JSON-able). An event an
+operator's control caused (paused, resumed, intensity_changed, a stopped ended) names the
+``operator``: user id, display name and where the control came from. Subscribers are
 plain callables taking an `Event`; telemetry frames go to their own subscribers.
 
 Order in a session: ``started``, ``precheck`` (one per check), then either ``refused`` or, per
@@ -59,16 +61,19 @@ class SessionStarted(Event):
     steps_total: int
     planned_duration_s: float
     intensity: float
+    profile_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrecheckDone(Event):
-    """One precheck's outcome; ``ok`` False comes with its ``reasons``."""
+    """One precheck's outcome; ``ok`` False comes with its ``reasons``; ``avoid_zones`` are the
+    zones it takes out of the session (screening)."""
 
     kind: str = field(init=False, default="precheck")
     check: str
     ok: bool
     reasons: tuple[str, ...] = ()
+    avoid_zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +146,7 @@ class Paused(Event):
     kind: str = field(init=False, default="paused")
     step: int | None
     reason: str
+    operator: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +154,7 @@ class Resumed(Event):
     kind: str = field(init=False, default="resumed")
     step: int | None
     paused_s: float
+    operator: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,6 +176,7 @@ class IntensityChanged(Event):
     cap_reason: str
     explanation: str
     on_resume: bool = False
+    operator: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,7 +202,8 @@ class FaultRaised(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ended(Event):
-    """The last event: ``status`` is completed, stopped, aborted or refused."""
+    """The last event: ``status`` is completed, stopped, aborted or refused; ``operator`` is
+    who pressed Stop (None for any other end)."""
 
     kind: str = field(init=False, default="ended")
     status: str
@@ -203,3 +212,4 @@ class Ended(Event):
     steps_total: int
     delivered_charge_uc: float
     duration_s: float
+    operator: dict[str, Any] | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from microamp.errors import InvalidValue
 from microamp.safety.constraints import Clamp, Constraint
@@ -75,7 +76,9 @@ class StepLevel:
         cap_ua = self.run.amplitude_ua
         return 0.0 if cap_ua <= 0.0 else min(1.0, self.amplitude_ua / cap_ua)
 
-    def changed(self, t_s: float, *, on_resume: bool) -> IntensityChanged:
+    def changed(
+        self, t_s: float, *, on_resume: bool, operator: dict[str, Any] | None = None
+    ) -> IntensityChanged:
         """The event that says the operator's level is now this one, and what it gives."""
         clamp = self.capped_by
         return IntensityChanged(
@@ -88,4 +91,5 @@ class StepLevel:
             cap_reason=self.reason,
             explanation=self.constraint.explain(),
             on_resume=on_resume,
+            operator=operator,
         )

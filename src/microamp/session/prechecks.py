@@ -4,14 +4,16 @@ A hook takes a `PrecheckContext` and returns a `CheckResult`: `CheckResult.passe
 with zones to avoid and a client amplitude cap, which screening supplies) or
 `CheckResult.refused(reasons)`. A refusal ends the session before any current: the screening and
 consent hooks run first, then the device probe, and only then the contact check, which is the
-one hook that passes a small test current.
+one hook that passes a small test current. Each hook sees only the steps the session will still
+treat (the zones to avoid so far are taken out), so the test current goes on a treated zone; a
+Stop pressed during the prechecks ends them at once (``stop_requested``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from microamp.clock import Clock
@@ -30,6 +32,7 @@ __all__ = [
     "PrecheckContext",
     "Prechecks",
     "PrecheckOutcome",
+    "STOPPED",
     "check_contact",
     "probe_device",
     "run_prechecks",
@@ -72,9 +75,11 @@ class PrecheckContext:
     device: Device
     supervisor: Supervisor
     clock: Clock
+    stop_requested: Callable[[], object] = field(default=lambda: None)
 
 
 Precheck = Callable[[PrecheckContext], CheckResult]
+STOPPED = "stopped during the prechecks"
 
 
 def probe_device(ctx: PrecheckContext) -> CheckResult:
@@ -106,7 +111,8 @@ _TICK_S = 0.05
 
 
 def check_contact(ctx: PrecheckContext) -> CheckResult:
-    """Pass 50 µA for 1.5 s under the supervisor and look for a closed circuit.
+    """Pass 50 µA for 1.5 s under the supervisor on the first treated step's zone, look for a
+    closed circuit, and refuse skin whose impedance the step's current cannot be driven into.
 
     Output is zeroed before returning, whatever happens.
     """
@@ -118,6 +124,9 @@ def check_contact(ctx: PrecheckContext) -> CheckResult:
         supervisor.apply(Command(_TEST_WAVEFORM, 1.0, expires_after_s=0.5, zone=zone))
         elapsed_s = 0.0
         while elapsed_s < CONTACT_TEST_S and not faults:
+            if ctx.stop_requested():
+                supervisor.stop()
+                return CheckResult.refused([STOPPED])
             ctx.clock.sleep(_TICK_S)
             elapsed_s += _TICK_S
             update = supervisor.service()
@@ -127,10 +136,44 @@ def check_contact(ctx: PrecheckContext) -> CheckResult:
         return CheckResult.refused([f"the contact check could not run: {exc}"])
     finally:
         supervisor.stop()
-    return _judge_contact(frames, faults[0] if faults else None)
+    return _judge_contact(ctx, frames, faults[0] if faults else None)
 
 
-def _judge_contact(frames: list[TelemetryFrame], fault: Fault | None) -> CheckResult:
+# Headroom between the voltage a step needs (V = I * Z) and the device's compliance voltage:
+# skin impedance drifts during a session, and a source at its rail no longer controls current.
+COMPLIANCE_MARGIN = 1.25
+
+
+def _step_peak_ua(ctx: PrecheckContext) -> tuple[int, float]:
+    """The step the test current ran on (the first treated one) and its peak after the caps."""
+    step = ctx.steps[0]
+    cap_ua = min(ctx.profile.zone_cap_ua(step.zone), ctx.device.capabilities.max_current_ua)
+    return step.index, min(step.requested_ua, cap_ua)
+
+
+def _drive_check(ctx: PrecheckContext, impedance_ohm: float) -> tuple[str, dict[str, float]]:
+    """ "" if the first treated step's current can be driven into ``impedance_ohm`` within the
+    device's compliance voltage with `COMPLIANCE_MARGIN`; else the reason, naming the numbers."""
+    if not ctx.steps:
+        return "", {}
+    index, peak_ua = _step_peak_ua(ctx)
+    needed_v = peak_ua * 1e-6 * impedance_ohm
+    compliance_v = ctx.device.capabilities.compliance_v
+    detail = {"needed_v": needed_v, "compliance_v": compliance_v, "step_peak_ua": peak_ua}
+    if needed_v * COMPLIANCE_MARGIN <= compliance_v:
+        return "", detail
+    reason = (
+        f"the skin measures {impedance_ohm / 1000:.0f} kΩ: step {index + 1}'s {peak_ua:g} µA "
+        f"would need {needed_v:.0f} V (V = I × Z, {needed_v * COMPLIANCE_MARGIN:.0f} V with "
+        f"margin), past the device's {compliance_v:g} V compliance; gel the skin and seat the "
+        "probes, then check again"
+    )
+    return reason, detail
+
+
+def _judge_contact(
+    ctx: PrecheckContext, frames: list[TelemetryFrame], fault: Fault | None
+) -> CheckResult:
     charge_uc = sum(f.charge_uc for f in frames)
     if fault is not None:
         return CheckResult.refused([fault.message], detail={"charge_uc": charge_uc})
@@ -141,8 +184,14 @@ def _judge_contact(frames: list[TelemetryFrame], fault: Fault | None) -> CheckRe
         return CheckResult.refused(["no skin contact: place both probes on gelled skin"])
     impedances = [f.impedance_ohm for f in live if math.isfinite(f.impedance_ohm)]
     detail = {"charge_uc": charge_uc, "frames": len(frames)}
-    if impedances:
-        detail["impedance_ohm"] = sum(impedances) / len(impedances)
+    if not impedances:
+        return CheckResult.passed(detail=detail)
+    impedance_ohm = sum(impedances) / len(impedances)
+    detail["impedance_ohm"] = impedance_ohm
+    reason, drive = _drive_check(ctx, impedance_ohm)
+    detail.update(drive)
+    if reason:
+        return CheckResult.refused([reason], detail=detail)
     return CheckResult.passed(detail=detail)
 
 
@@ -181,14 +230,21 @@ def run_prechecks(
     context: PrecheckContext,
     on_done: Callable[[str, CheckResult], None],
     zero: Callable[[], None],
+    avoid_zones: frozenset[str] = frozenset(),
 ) -> PrecheckOutcome:
-    """Run the hooks in order, stopping at the first refusal; ``zero`` runs if a hook raises."""
-    avoid: set[str] = set()
+    """Run the hooks in order, stopping at the first refusal or a Stop; ``zero`` runs if a hook
+    raises. Each hook sees the steps outside the zones avoided so far (``avoid_zones`` and what
+    earlier hooks said); none runs once no step is left."""
+    avoid: set[str] = set(avoid_zones)
     caps: list[float] = []
     log: list[dict[str, Any]] = []
     for name, hook in hooks.ordered():
+        kept = tuple(s for s in context.steps if s.zone not in avoid)
+        if context.stop_requested() or not kept:
+            why = STOPPED if context.stop_requested() else _all_avoided(avoid)
+            return PrecheckOutcome(False, (why,), frozenset(avoid), None, log)
         try:
-            result = hook(context)
+            result = hook(replace(context, steps=kept))
         except Exception as exc:  # a broken hook refuses: it cannot vouch for anything
             zero()
             result = CheckResult.refused([f"the {name} check failed: {exc}"])
@@ -202,3 +258,7 @@ def run_prechecks(
         if result.client_max_ua is not None:
             caps.append(result.client_max_ua)
     return PrecheckOutcome(True, (), frozenset(avoid), min(caps, default=None), log)
+
+
+def _all_avoided(avoid: set[str]) -> str:
+    return f"every step is in a zone to avoid ({', '.join(sorted(avoid))})"

@@ -25,12 +25,12 @@ from microamp.protocols.validate import plan_protocol
 from microamp.safety.faults import Fault
 from microamp.safety.limits import LimitProfile
 from microamp.session import events as ev
-from microamp.session.controls import Action, Controls
+from microamp.session.controls import Action, Controls, Operator, by, operator_dict
 from microamp.session.level import checked_level
 from microamp.session.options import SessionOptions
 from microamp.session.output import Output
-from microamp.session.prechecks import CheckResult, PrecheckContext, Prechecks
-from microamp.session.readout import Readout
+from microamp.session.prechecks import STOPPED, CheckResult, PrecheckContext, Prechecks
+from microamp.session.readout import Readout, delivered, holding_note
 from microamp.session.schedule import Repetition, StepRun
 from microamp.session.setup import set_up
 from microamp.session.summary import SessionStatus, SessionSummary, step_record
@@ -115,19 +115,20 @@ class SessionRunner:
     def subscribe_telemetry(self, subscriber: TelemetrySubscriber) -> None:
         self.telemetry_subscribers.append(subscriber)
 
-    def pause(self) -> None:
-        """Ramp the output down and hold at zero until `resume`."""
-        self._controls.request("pause")
+    def pause(self, operator: Operator | None = None) -> None:
+        """Ramp the output down and hold at zero until `resume`; the event names ``operator``."""
+        self._controls.request("pause", operator)
 
-    def resume(self) -> None:
+    def resume(self, operator: Operator | None = None) -> None:
         """Ramp back up and carry on where the session paused."""
-        self._controls.request("resume")
+        self._controls.request("resume", operator)
 
-    def stop(self) -> None:
-        """End the session now: output to zero at once, status stopped."""
-        self._controls.request("stop")
+    def stop(self, operator: Operator | None = None) -> None:
+        """End the session now: output to zero at the next tick (at once during the prechecks),
+        status stopped, in any state."""
+        self._controls.request("stop", operator)
 
-    def set_intensity(self, level: float) -> None:
+    def set_intensity(self, level: float, operator: Operator | None = None) -> None:
         """Set the session's level, 0-1 of each step's requested current, from the next tick.
 
         The level goes through every limit of the step in force (and of each later step), so
@@ -135,7 +136,7 @@ class SessionRunner:
         takes effect on resume. Emits ``intensity_changed``. Raises `InvalidValue` (field
         ``level``) for anything but a number from 0 to 1.
         """
-        self._controls.request_level(checked_level(level))
+        self._controls.request_level(checked_level(level), operator)
 
     # -- what a live view reads -----------------------------------------------------------------
 
@@ -212,17 +213,22 @@ class SessionRunner:
                 steps_total=len(self.planned),
                 planned_duration_s=sum(s.duration_s for s in self.planned),
                 intensity=self.options.intensity,
+                profile_hash=self.profile.content_hash,
             )
         )
-        context = PrecheckContext(
-            self.protocol, self.planned, self.profile, self.device, self.supervisor, self.clock
-        )
+        context = PrecheckContext(self.protocol, self.planned, self.profile, self.device,
+                                  self.supervisor, self.clock, self._controls.stop_pending)  # fmt: skip
         setup = set_up(context, self.prechecks, self.options, self._checked, self._zero)
         self._precheck_log = setup.log
         for step, reason in setup.skipped:
             self._skipped += 1
             self._emit(ev.StepSkipped(t_s=self.t_s, step=step.index, muscle=step.muscle,
                                       zone=step.zone, reason=reason))  # fmt: skip
+        stop = self._controls.stop_pending()
+        if stop is not None:
+            self._controls.take()
+            self._finish(SessionStatus.STOPPED, f"{STOPPED} {by(stop[1])}", stop[1])
+            return False
         if setup.refusal:
             return self._refuse(setup.refusal)
         self.runs, self._output.limits = setup.runs, setup.limits
@@ -232,7 +238,8 @@ class SessionRunner:
         return True
 
     def _checked(self, name: str, result: CheckResult) -> None:
-        self._emit(ev.PrecheckDone(t_s=self.t_s, check=name, ok=result.ok, reasons=result.reasons))
+        self._emit(ev.PrecheckDone(t_s=self.t_s, check=name, ok=result.ok, reasons=result.reasons,
+                                   avoid_zones=tuple(sorted(result.avoid_zones))))  # fmt: skip
 
     def _refuse(self, reasons: Iterable[str]) -> bool:
         self._zero()
@@ -247,12 +254,12 @@ class SessionRunner:
             return
         try:
             actions, level = self._controls.take()
-            for action in actions:
-                self._handle(action)
+            for action, operator in actions:
+                self._handle(action, operator)
                 if self.status.final:
                     return
             if level is not None:
-                self._change_intensity(level)
+                self._change_intensity(*level)
             if self.status is SessionStatus.PAUSED:
                 self._tick_paused()
             else:
@@ -262,29 +269,32 @@ class SessionRunner:
         finally:
             self._publish()
 
-    def _handle(self, action: Action) -> None:
+    def _handle(self, action: Action, operator: Operator | None) -> None:
         run = self._run()
         step = run.step.index if run else None
+        who = operator_dict(operator)
         if action == "stop":
-            self._finish(SessionStatus.STOPPED, "stopped by the operator")
+            self._finish(SessionStatus.STOPPED, f"stopped {by(operator)}", operator)
         elif action == "pause" and self.status is SessionStatus.RUNNING:
             self.status = SessionStatus.PAUSED
             self._paused_at_s = self.t_s
-            self._emit(ev.Paused(t_s=self.t_s, step=step, reason="paused by the operator"))
+            self._emit(ev.Paused(t_s=self.t_s, step=step, reason=f"paused {by(operator)}",
+                                 operator=who))  # fmt: skip
         elif action == "resume" and self.status is SessionStatus.PAUSED:
             self.status = SessionStatus.RUNNING
             self._resume_factor = 0.0
             paused_s = self.t_s - self._paused_at_s
-            self._emit(ev.Resumed(t_s=self.t_s, step=step, paused_s=paused_s))
+            self._emit(ev.Resumed(t_s=self.t_s, step=step, paused_s=paused_s, operator=who))
 
-    def _change_intensity(self, level: float) -> None:
+    def _change_intensity(self, level: float, operator: Operator | None) -> None:
         """The operator's new level: through the step's limits now (while paused, it waits for
         the resume ramp); each later step puts it through its own limits when it opens."""
         self._output.intensity = level
         run = self._run()
         if run is not None:
             at = self._output.level_on(run)
-            self._emit(at.changed(self.t_s, on_resume=self.status is SessionStatus.PAUSED))
+            paused = self.status is SessionStatus.PAUSED
+            self._emit(at.changed(self.t_s, on_resume=paused, operator=operator_dict(operator)))
 
     def _run(self) -> StepRun | None:
         """The step in force, for the runner's own thread (others read `snapshot`)."""
@@ -412,7 +422,7 @@ class SessionRunner:
     def _zero(self) -> None:
         self._output.zero()
 
-    def _finish(self, status: SessionStatus, reason: str) -> None:
+    def _finish(self, status: SessionStatus, reason: str, operator: Operator | None = None) -> None:
         self._zero()
         self.status = status
         self._reason = reason
@@ -423,6 +433,7 @@ class SessionRunner:
                 t_s=self.t_s, status=str(status), reason=reason,
                 steps_completed=self._completed, steps_total=len(self.planned),
                 delivered_charge_uc=self.ledger.total_charge_uc, duration_s=self.t_s,
+                operator=operator_dict(operator),
             )
         )  # fmt: skip
 
@@ -435,6 +446,10 @@ class SessionRunner:
         """Swap in this tick's readout: one reference, so a reader sees one tick whole."""
         run = self._run()
         at = self._output.level_on(run) if run else None
+        frame = self._watch.last_frame
+        chosen = self.supervisor.chosen
+        adapted = chosen is not None and self.supervisor.output_intensity < chosen.intensity
+        steady = at is not None and self.level >= at.fraction - 1e-6
         self._readout = Readout(
             status=self.status, t_s=self.t_s, position_s=self.position_s, total_s=self.total_s,
             steps_completed=self._completed, steps_total=len(self.runs) or len(self.planned),
@@ -442,6 +457,10 @@ class SessionRunner:
             intensity=self.intensity, output_level=self.level,
             amplitude_ua=at.amplitude_ua if at else None, cap_reason=at.reason if at else "",
             explanation=at.constraint.explain() if at else "",
+            delivered_ua=delivered(frame.delivered_ua) if frame else None,
+            delivered_peak_ua=delivered(frame.peak_ua) if frame else None,
+            frame_t_s=frame.t_s if frame else None,
+            holding=holding_note(at.amplitude_ua if at else None, frame, adapted, steady),
         )  # fmt: skip
 
     # -- the outcome ----------------------------------------------------------------------------
@@ -466,4 +485,5 @@ class SessionRunner:
             events_count=len(self.events),
             steps=[step_record(run, run.position < self._completed) for run in self.runs],
             prechecks=list(self._precheck_log),
+            profile_hash=self.profile.content_hash,
         )

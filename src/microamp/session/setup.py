@@ -40,9 +40,7 @@ def set_up(
 ) -> Setup:
     """Run the prechecks (``zero`` if a hook raises), then leave out the zones to avoid and cap
     every step by the device, protocol, client and practitioner."""
-    outcome = run_prechecks(prechecks, context, on_check, zero)
-    if not outcome.ok:
-        return Setup(outcome.reasons, log=outcome.log)
+    outcome = run_prechecks(prechecks, context, on_check, zero, frozenset(options.avoid_zones))
     avoid = set(options.avoid_zones) | outcome.avoid_zones
     skipped = [
         (step, f"the {step.zone} zone is to be avoided for this client")
@@ -50,9 +48,9 @@ def set_up(
         if step.zone in avoid
     ]
     kept = [step for step in context.steps if step.zone not in avoid]
-    if not kept:
-        refusal = f"every step is in a zone to avoid ({', '.join(sorted(avoid))})"
-        return Setup((refusal,), skipped=skipped, log=outcome.log)
+    if not outcome.ok:
+        # a refusal for having nothing left to treat still says which steps were left out
+        return Setup(outcome.reasons, skipped=[] if kept else skipped, log=outcome.log)
     client_max_ua = min(options.client_max_ua or math.inf, outcome.client_max_ua or math.inf)
     limits = Limits(
         hardware_max_ua=context.device.capabilities.max_current_ua,

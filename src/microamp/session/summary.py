@@ -48,6 +48,7 @@ class SessionSummary:
     events_count: int
     steps: list[dict[str, Any]] = field(default_factory=list)
     prechecks: list[dict[str, Any]] = field(default_factory=list)
+    profile_hash: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class SessionSummary:
             "protocol_version": self.protocol_version,
             "content_hash": self.content_hash,
             "profile": self.profile,
+            "profile_hash": self.profile_hash,
             "duration_s": self.duration_s,
             "stimulation_s": self.stimulation_s,
             "steps_completed": self.steps_completed,

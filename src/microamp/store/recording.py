@@ -101,9 +101,10 @@ def _is_event(item: object) -> bool:
 class SessionRecorder:
     """Records one session. Create it with `start`; feed it with ``recorder(item)``."""
 
-    def __init__(self, store: Store, session_id: int) -> None:
+    def __init__(self, store: Store, session_id: int, avoid_zones: Sequence[str] = ()) -> None:
         self.store = store
         self.session_id = session_id
+        self._avoid = frozenset(avoid_zones)
         self.status = "running"
         self._seq = 0
         self._chunk_seq = 0
@@ -146,7 +147,7 @@ class SessionRecorder:
             session.add(record)
             session.flush()
             session_id = record.id
-        return cls(store, session_id)
+        return cls(store, session_id, avoid_zones)
 
     # -- subscriber ---------------------------------------------------------------------------
 
@@ -171,8 +172,9 @@ class SessionRecorder:
                 end_event=data,
             )
             return
+        values = {**_row_values(data), **self._zones_left_out(data)}
         with self.store.engine.begin() as connection:
-            self._touch(connection, event_count=self._seq + 1, **_row_values(data))
+            self._touch(connection, event_count=self._seq + 1, **values)
             self._add_event(connection, data)
 
     def record_telemetry(self, frame: object) -> None:
@@ -246,6 +248,19 @@ class SessionRecorder:
         self.close()
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _zones_left_out(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The record's zones left out, widened by a screening's zones to avoid or a step the
+        runner skipped: the record says what the session did, not only what it was told."""
+        zones: set[str] = set()
+        if data["kind"] == "precheck" and isinstance(data.get("avoid_zones"), list):
+            zones = {str(z) for z in data["avoid_zones"]}
+        elif data["kind"] == "step_skipped" and isinstance(data.get("zone"), str):
+            zones = {data["zone"]}
+        if zones <= self._avoid:
+            return {}
+        self._avoid = self._avoid | zones
+        return {"avoid_zones": sorted(self._avoid)}
 
     def _check_running(self) -> None:
         if self.status != "running":
@@ -347,7 +362,8 @@ def record_summary(store: Store, *, session_id: int, summary: object) -> None:
             setattr(record, column, value)
 
 
-_SUMMARY_KEYS = ("steps", "faults", "prechecks", "delivered_charge_uc", "stimulation_s", "profile")
+_SUMMARY_KEYS = ("steps", "faults", "prechecks", "delivered_charge_uc", "stimulation_s", "profile",
+                 "profile_hash")  # fmt: skip
 
 
 def _first(data: Mapping[str, Any], keys: Sequence[str]) -> Mapping[str, Any] | None:

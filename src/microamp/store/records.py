@@ -19,7 +19,10 @@ from microamp.store.session_models import SessionEvent, TreatmentSession
 from microamp.store.telemetry import CODEC, COLUMNS, Rows, columns_of, unpack_rows
 
 __all__ = [
+    "controls_of",
+    "delivered_of",
     "get_session_record",
+    "level_in_force",
     "list_session_records",
     "record_refusal",
     "session_record_dict",
@@ -159,11 +162,71 @@ def session_record_dict(
         },
         "events": [{"seq": e.seq, "kind": e.kind, "t_s": e.t_s, **e.data} for e in record.events],
         "telemetry": _telemetry_summary(record),
+        "controls": controls_of(record.events),
+        "level": level_in_force(record.events),
     }
+    rows = session_telemetry(session, session_id=session_id)
+    document["delivered"] = delivered_of(rows)
     if include_telemetry:
-        rows = session_telemetry(session, session_id=session_id)
         document["telemetry"]["rows"] = columns_of(rows)
     return document
+
+
+_COL = {name: i for i, name in enumerate(COLUMNS)}
+# Current above this (µA, mean absolute over a row) counts as output on, for the mean while on.
+_ON_UA = 1.0
+
+
+def delivered_of(rows: Rows) -> dict[str, float | None]:
+    """What the stored telemetry says was delivered: the true peak (the largest ``peak_ua`` of
+    any row), the mean absolute current while output was on, and the time it was on (µA, s)."""
+    if rows.shape[0] == 0:
+        return {"peak_ua": None, "mean_ua": None, "on_s": 0.0}
+    peak = rows[:, _COL["peak_ua"]]
+    mean = rows[:, _COL["delivered_ua"]]
+    on = np.isfinite(mean) & (mean > _ON_UA)
+    finite_peak = peak[np.isfinite(peak)]
+    dt = np.diff(rows[:, _COL["t_s"]], prepend=rows[0, _COL["t_s"]])
+    return {
+        "peak_ua": float(finite_peak.max()) if finite_peak.size else None,
+        "mean_ua": float(mean[on].mean()) if on.any() else None,
+        "on_s": float(dt[on].sum()),
+    }
+
+
+_CONTROL_KINDS = ("paused", "resumed", "intensity_changed")
+
+
+def controls_of(events: Iterable[SessionEvent]) -> list[dict[str, Any]]:
+    """Every operator control in the record, in order: what it did, when, the level it left in
+    force, and who did it (``operator`` None when the control did not say)."""
+    controls: list[dict[str, Any]] = []
+    for event in events:
+        data = event.data
+        stopped = event.kind == "ended" and data.get("status") == "stopped"
+        if event.kind not in _CONTROL_KINDS and not stopped:
+            continue
+        operator = data.get("operator")
+        controls.append(
+            {
+                "t_s": event.t_s,
+                "control": "stopped" if stopped else event.kind,
+                "level": data.get("level"),
+                "amplitude_ua": data.get("amplitude_ua"),
+                "operator": operator if isinstance(operator, dict) else None,
+            }
+        )
+    return controls
+
+
+def level_in_force(events: Iterable[SessionEvent]) -> float | None:
+    """The session's level at its end: the start level, then each change the operator made."""
+    level: float | None = None
+    for event in events:
+        value = event.data.get("level" if event.kind == "intensity_changed" else "intensity")
+        if event.kind in ("started", "intensity_changed") and isinstance(value, int | float):
+            level = float(value)
+    return level
 
 
 def _telemetry_summary(record: TreatmentSession) -> dict[str, Any]:

@@ -24,19 +24,37 @@ from microamp.protocols import load_protocol
 from microamp.safety.limits import get_profile
 from microamp.session import (
     Event,
+    Operator,
     SessionOptions,
     SessionRunner,
     SessionSummary,
 )
+from microamp.session.controls import Action
 from microamp.store.db import Store
 from microamp.store.gating import client_prechecks
+from microamp.store.models import User
 from microamp.store.recording import SessionRecorder, record_summary
 from microamp.web.settings import WebSettings
 
-__all__ = ["LiveSession", "LiveSessions", "SessionEnded", "StartRequest", "session_clock"]
+__all__ = [
+    "LiveSession",
+    "LiveSessions",
+    "SessionEnded",
+    "StartRequest",
+    "operator_of",
+    "session_clock",
+]
 
 TELEMETRY_PER_S = 12.0
+# A reading older than this (wall seconds) is no reading: the console never shows a stale current.
+FRESH_S = 1.0
 _KEEP_FINISHED = 20
+_SHUTDOWN = Operator("the server shutting down", None, "server")
+
+
+def operator_of(user: User, via: str) -> Operator:
+    """The signed-in user as the operator of a control (``via`` "web" or "api")."""
+    return Operator(user.display_name, user.id, via)
 
 
 class SessionEnded(Exception):
@@ -75,6 +93,7 @@ class LiveSession:
     done: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_frame_wall_s: float = 0.0
+    _fresh_wall_s: float = -math.inf
     thread: threading.Thread | None = None
 
     @property
@@ -90,6 +109,7 @@ class LiveSession:
 
     def on_frame(self, frame: TelemetryFrame) -> None:
         now = time.monotonic()
+        self._fresh_wall_s = now
         if now - self._last_frame_wall_s < 1.0 / TELEMETRY_PER_S:
             return
         self._last_frame_wall_s = now
@@ -119,8 +139,12 @@ class LiveSession:
                 "cap_reason": now.cap_reason,
                 "explanation": now.explanation,
             }
+        fresh = not now.status.final and time.monotonic() - self._fresh_wall_s <= FRESH_S
         return {
             "status": str(now.status),
+            "delivered_ua": now.delivered_ua if fresh else None,
+            "delivered_peak_ua": now.delivered_peak_ua if fresh else None,
+            "holding": now.holding if fresh and step is not None else "",
             "t_s": now.t_s,
             "progress": now.progress,
             "remaining_s": max(0.0, now.total_s - now.position_s),
@@ -133,12 +157,22 @@ class LiveSession:
             "record_id": self.record_id,
         }
 
-    def set_intensity(self, level: float) -> None:
+    def set_intensity(self, level: float, operator: Operator) -> None:
         """Ask the runner for ``level`` (0-1 of each step's requested current) from its next
-        tick. Raises `SessionEnded` once the session is over, `InvalidValue` outside 0-1."""
+        tick, in ``operator``'s name. Raises `SessionEnded` once the session is over,
+        `InvalidValue` outside 0-1."""
         if self.done or self.runner.status.final:
             raise SessionEnded(f"the session has ended ({self.runner.status})")
-        self.runner.set_intensity(level)
+        self.runner.set_intensity(level, operator)
+
+    def control(self, action: Action, operator: Operator) -> None:
+        """Pause, resume or stop in ``operator``'s name; the event and the record say who."""
+        if action == "stop":
+            self.runner.stop(operator)
+        elif action == "pause":
+            self.runner.pause(operator)
+        else:
+            self.runner.resume(operator)
 
     def run(self, store: Store) -> None:
         """The thread's body: run to the end; the device is closed (output zero) whatever
@@ -259,7 +293,7 @@ class LiveSessions:
         with self._lock:
             sessions = list(self._sessions.values())
         for live in sessions:
-            live.runner.stop()
+            live.runner.stop(_SHUTDOWN)
         for live in sessions:
             if live.thread is not None:
                 live.thread.join(timeout_s)

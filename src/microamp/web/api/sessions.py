@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from microamp.store.crud import gate_client, get_client
 from microamp.web.api.models import LivePublic, SessionStart
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
-from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest
+from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest, operator_of
 from microamp.web.pages.console import device_choices
 
 router = APIRouter(tags=["sessions"])
@@ -82,9 +82,9 @@ def session_state(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
 
 
 @router.post("/sessions/{live_id}/stop")
-def stop(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
+def stop(request: Request, user: ApiUser, live_id: str) -> LivePublic:
     live = _live(request, live_id)
-    live.runner.stop()
+    live.control("stop", operator_of(user, "api"))
     return _public(live)
 
 
@@ -97,13 +97,13 @@ class IntensityChange(BaseModel):
 
 
 @router.post("/sessions/{live_id}/intensity")
-def intensity(request: Request, _user: ApiUser, live_id: str, body: IntensityChange) -> LivePublic:
+def intensity(request: Request, user: ApiUser, live_id: str, body: IntensityChange) -> LivePublic:
     """Set the level from the runner's next tick. The state returned may still show the old
     one; ``intensity_changed`` in the record (and the live view) says what it gave and which
     limit, if any, capped it. 409 once the session has ended."""
     live = _live(request, live_id)
     try:
-        live.set_intensity(body.level)
+        live.set_intensity(body.level, operator_of(user, "api"))
     except SessionEnded as exc:
         raise HTTPException(409, str(exc)) from None
     return _public(live)

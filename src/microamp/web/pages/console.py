@@ -22,11 +22,20 @@ from microamp.errors import DeviceError, InvalidValue
 from microamp.protocols import library_names, load_protocol, plan_protocol
 from microamp.safety.limits import get_profile
 from microamp.session import PrecheckContext, StepLevel, check_contact, probe_device
+from microamp.session.controls import Action
 from microamp.session.schedule import Limits, build_schedule
 from microamp.store.crud import gate_client, get_client, list_clients
+from microamp.store.models import User
 from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
-from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest, session_clock
+from microamp.web.live import (
+    LiveSession,
+    LiveSessions,
+    SessionEnded,
+    StartRequest,
+    operator_of,
+    session_clock,
+)
 from microamp.web.render import page
 from microamp.web.settings import WebSettings
 
@@ -36,6 +45,7 @@ SIM_DEVICES = {
     "sim://?load=gel": "Simulator: probes on gelled skin",
     "sim://?load=wet": "Simulator: skin with little gel",
     "sim://?load=dry": "Simulator: dry skin",
+    "sim://?load=gel&rp_ohm=80000": "Simulator: skin drying out under the gel (high impedance)",
     "sim://?load=lifted": "Simulator: a probe lifted off the skin",
 }
 _STATE_EVERY_S = 0.25
@@ -106,13 +116,22 @@ def console(
 
 
 def _device_checks(
-    protocol_name: str, device_url: str, speed: float, cap: float | None, intensity: float
+    protocol_name: str,
+    device_url: str,
+    speed: float,
+    cap: float | None,
+    intensity: float,
+    avoid_zones: tuple[str, ...] = (),
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Probe the device and run the contact check (50 µA, 1.5 s); plus each step a limit caps
-    at the chosen level (``intensity``, 0-1 of the step's requested current)."""
+    """Probe the device and run the contact check (50 µA, 1.5 s) on the first step the session
+    will treat (never in a zone to avoid); plus each step a limit caps at the chosen level
+    (``intensity``, 0-1 of the step's requested current)."""
     protocol = load_protocol(protocol_name)
     profile = get_profile(protocol.audience)
-    steps = tuple(plan_protocol(protocol, profile))
+    steps = tuple(s for s in plan_protocol(protocol, profile) if s.zone not in avoid_zones)
+    if not steps:
+        reason = f"every step is in a zone to avoid ({', '.join(sorted(avoid_zones))})"
+        return [{"name": "Zones", "ok": False, "reasons": [reason], "detail": {}}], []
     checks: list[dict[str, Any]] = []
     with open_device(device_url, clock=session_clock(device_url, speed), profile=profile) as device:
         supervisor = Supervisor(device, profile)
@@ -171,8 +190,9 @@ def prechecks(
     if decision.allowed:
         try:
             checks, capped = _device_checks(
-                protocol, device_url, settings.session_speed, choice[4], choice[3]
-            )
+                protocol, device_url, settings.session_speed, choice[4], choice[3],
+                tuple(decision.avoid_zones),
+            )  # fmt: skip
         except (DeviceError, InvalidValue) as exc:
             device_error = str(exc)
     ready = decision.allowed and not device_error and all(c["ok"] for c in checks)
@@ -288,39 +308,39 @@ def _release(db: Session) -> None:
     db.close()
 
 
-def _control(request: Request, live_id: str, action: str) -> Response:
+def _control(request: Request, user: User, live_id: str, action: Action) -> Response:
     live = _live(request, live_id)
-    getattr(live.runner, action)()
+    live.control(action, operator_of(user, "web"))
     if request.headers.get("hx-request") or request.headers.get("x-csrf-token"):
         return Response(status_code=204)
     return RedirectResponse(f"/live/{live_id}", status_code=303)
 
 
 @router.post("/live/{live_id}/pause")
-def pause(request: Request, _user: PageUser, live_id: str) -> Response:
-    return _control(request, live_id, "pause")
+def pause(request: Request, user: PageUser, live_id: str) -> Response:
+    return _control(request, user, live_id, "pause")
 
 
 @router.post("/live/{live_id}/resume")
-def resume(request: Request, _user: PageUser, live_id: str) -> Response:
-    return _control(request, live_id, "resume")
+def resume(request: Request, user: PageUser, live_id: str) -> Response:
+    return _control(request, user, live_id, "resume")
 
 
 @router.post("/live/{live_id}/stop")
-def stop(request: Request, _user: PageUser, live_id: str) -> Response:
-    return _control(request, live_id, "stop")
+def stop(request: Request, user: PageUser, live_id: str) -> Response:
+    return _control(request, user, live_id, "stop")
 
 
 LevelForm = Annotated[float, Form(ge=0, le=1)]
 
 
 @router.post("/live/{live_id}/intensity")
-def intensity(request: Request, _user: PageUser, live_id: str, level: LevelForm) -> Response:
+def intensity(request: Request, user: PageUser, live_id: str, level: LevelForm) -> Response:
     """Set the session's level (0-1 of each step's requested current) from the next tick; the
     effect, and the limit that caps it, come back over the event stream."""
     live = _live(request, live_id)
     try:
-        live.set_intensity(level)
+        live.set_intensity(level, operator_of(user, "web"))
     except SessionEnded as exc:
         raise HTTPException(409, str(exc)) from None
     if request.headers.get("hx-request") or request.headers.get("x-csrf-token"):

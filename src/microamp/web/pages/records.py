@@ -7,10 +7,18 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from numpy.typing import NDArray
 
 from microamp.store.crud import get_client
 from microamp.store.models import User
-from microamp.store.records import get_session_record, session_telemetry, set_feedback
+from microamp.store.records import (
+    controls_of,
+    delivered_of,
+    get_session_record,
+    level_in_force,
+    session_telemetry,
+    set_feedback,
+)
 from microamp.store.telemetry import COLUMNS, Rows
 from microamp.web.charts import Series, series_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
@@ -20,18 +28,43 @@ router = APIRouter(dependencies=[CsrfChecked])
 _CHART_POINTS = 600
 
 
-def _charts(rows: Rows) -> str:
-    if rows.shape[0] > _CHART_POINTS:
-        rows = rows[:: rows.shape[0] // _CHART_POINTS + 1]
+def _bucketed(rows: Rows, points: int) -> dict[str, NDArray[np.float64]]:
+    """At most ``points`` rows: the peak keeps each bucket's maximum (so the chart's peak is the
+    record's true peak), the mean current and impedance their bucket's mean."""
     col = {name: rows[:, i] for i, name in enumerate(COLUMNS)}
+    if rows.shape[0] <= points:
+        return col
+    starts = np.arange(0, rows.shape[0], -(-rows.shape[0] // points))
+
+    def reduce(values: NDArray[np.float64], how: str) -> NDArray[np.float64]:
+        finite = np.isfinite(values)
+        if how == "max":
+            top = np.maximum.reduceat(np.where(finite, values, -np.inf), starts)
+            return np.where(np.isfinite(top), top, np.nan)
+        sums = np.add.reduceat(np.where(finite, values, 0.0), starts)
+        n = np.add.reduceat(finite.astype(np.int64), starts)
+        return np.where(n > 0, sums / np.maximum(n, 1), np.nan)
+
+    return {
+        "t_s": col["t_s"][starts],
+        "peak_ua": reduce(col["peak_ua"], "max"),
+        "delivered_ua": reduce(col["delivered_ua"], "mean"),
+        "impedance_ohm": reduce(col["impedance_ohm"], "mean"),
+    }
+
+
+def _charts(rows: Rows) -> str:
+    col = _bucketed(rows, _CHART_POINTS)
     impedance = np.where(np.isfinite(col["impedance_ohm"]), col["impedance_ohm"] / 1000, np.nan)
     return series_svg(
         col["t_s"].tolist(),
         [
-            Series("delivered", "µA", col["delivered_ua"].tolist(), "#2c6e68"),
+            Series("peak delivered", "µA", np.maximum(col["peak_ua"], 0.0).tolist(), "#2c6e68"),
+            Series("mean delivered", "µA", np.maximum(col["delivered_ua"], 0.0).tolist(),
+                   "#7aa9a3"),
             Series("impedance", "kΩ", impedance.tolist(), "#c2410c"),
         ],
-    )
+    )  # fmt: skip
 
 
 @router.get("/records/{record_id}")
@@ -41,7 +74,8 @@ def record(request: Request, user: PageUser, db: DbDep, record_id: RowId) -> Res
     practitioner = db.get(User, row.practitioner_id) if row.practitioner_id else None
     dose = sorted(row.dose_by_zone.values(), key=lambda d: -(d.get("charge_uc") or 0))
     top = max((d.get("charge_uc") or 0 for d in dose), default=0) or 1
-    chart = _charts(session_telemetry(db, session_id=record_id))
+    rows = session_telemetry(db, session_id=record_id)
+    chart = _charts(rows)
     audit(db, user, "read", f"record:{record_id}", client_id=row.client_id)
     return page(
         request,
@@ -56,6 +90,10 @@ def record(request: Request, user: PageUser, db: DbDep, record_id: RowId) -> Res
         total_charge=sum(d.get("charge_uc") or 0 for d in dose),
         total_stim=sum(d.get("stimulation_s") or 0 for d in dose),
         chart=chart,
+        delivered=delivered_of(rows),
+        controls=controls_of(row.events),
+        level=level_in_force(row.events),
+        started=next((e.data for e in row.events if e.kind == "started"), {}),
     )
 
 

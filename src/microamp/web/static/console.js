@@ -17,6 +17,10 @@
   let levelTouchedAt = 0;
   let levelTimer = null;
   const LEVEL_HOLD_MS = 1500;
+  // a reading older than this is no reading: never show a stale current as if it flowed now
+  const FRESH_MS = 1000;
+  const NO_READING = "no reading";
+  let lastFrameAt = 0;
 
   function fmt(value, digits) {
     if (value === null || value === undefined || !isFinite(value)) return "–";
@@ -91,14 +95,15 @@
       case "intensity_changed":
         showCurrent(e.amplitude_ua, e.cap_reason);
         log(t + "intensity " + Math.round(e.level * 100) + " %: " + fmt(e.amplitude_ua, 0) + " µA" +
-          (e.cap_reason ? ", " + e.cap_reason : "") + (e.on_resume ? " (on resume)" : ""));
+          (e.cap_reason ? ", " + e.cap_reason : "") + (e.on_resume ? " (on resume)" : "") +
+          (e.operator ? " by " + e.operator.name : ""));
         break;
       case "intensity_adjusted":
         log(t + "intensity adjusted: " + e.reason);
         break;
       case "paused":
       case "resumed":
-        log(t + e.kind);
+        log(t + e.kind + (e.operator ? " by " + e.operator.name : ""));
         break;
       case "fault":
         $("fault").hidden = false;
@@ -132,6 +137,27 @@
     note.hidden = !reason;
   }
 
+  // a current reading: noise around zero is 0, never a negative current; none is "no reading"
+  function showDelivered(value) {
+    const none = value === null || value === undefined || !isFinite(value);
+    $("delivered").textContent = none ? NO_READING : fmt(Math.max(0, value), 0);
+  }
+
+  function showHolding(text) {
+    const note = $("holding");
+    note.textContent = sentence(text);
+    note.hidden = !text;
+  }
+
+  function staleCheck() {
+    if (Date.now() - lastFrameAt > FRESH_MS) {
+      showDelivered(null);
+      $("impedance").textContent = NO_READING;
+      showHolding("");
+    }
+  }
+  setInterval(staleCheck, 250);
+
   function showLevel(level) {
     const pct = Math.round(level * 100) + " %";
     $("intensity-value").textContent = pct;
@@ -141,6 +167,8 @@
   function onState(s) {
     setStatus(s.status);
     if (s.step) showCurrent(s.step.amplitude_ua, s.step.cap_reason);
+    if (s.delivered_ua === null) showDelivered(null);
+    showHolding(s.holding || "");
     if (Date.now() - levelTouchedAt > LEVEL_HOLD_MS && document.activeElement !== slider) {
       slider.value = String(s.intensity);
       showLevel(s.intensity);
@@ -151,10 +179,11 @@
   }
 
   function onTelemetry(f) {
-    samples.push([f.t_s, f.delivered_ua, f.impedance_ohm]);
+    samples.push([f.t_s, Math.max(0, f.delivered_ua), f.impedance_ohm]);
     if (samples.length > KEEP) samples.shift();
-    $("delivered").textContent = fmt(f.delivered_ua, 0);
-    $("impedance").textContent = f.impedance_ohm === null ? "–" : fmt(f.impedance_ohm / 1000, 1);
+    lastFrameAt = Date.now();
+    showDelivered(f.delivered_ua);
+    $("impedance").textContent = f.impedance_ohm === null ? NO_READING : fmt(f.impedance_ohm / 1000, 1);
     if (!drawPending) {
       drawPending = true;
       requestAnimationFrame(draw);
@@ -248,6 +277,8 @@
     const end = JSON.parse(m.data);
     finished = true;
     source.close();
+    lastFrameAt = 0;
+    staleCheck();
     setStatus(end.status);
     $("pause").disabled = true;
     $("stop").disabled = true;
