@@ -188,22 +188,27 @@ def claim_clinic(
     clinic_name: str,
     time_zone: str,
 ) -> User:
-    """Use ``token`` once: the owner and the clinic's settings, audited. The caller commits.
+    """Use ``token`` once: the owner and the clinic's settings, audited. The caller commits,
+    or rolls back on an error (which leaves the token unspent).
 
     Raises `SetupLinkDead` for a token that does not work, `InvalidValue` for a bad field.
     """
-    state = setup_token_state(session, token, now=now)
-    if state != "valid":
-        raise SetupLinkDead(state)
-    name, zone = _checked_fields(clinic_name, time_zone, display_name, email)
-    # the token is spent by a conditional write, so two claims racing cannot both succeed
+    # Spending the token is the transaction's first statement: on PostgreSQL the row lock, on
+    # SQLite the write lock, makes a second claim wait and then find it spent.
     spent = session.execute(
         update(SetupToken)
         .where(SetupToken.token_hash == _hash(token), SetupToken.used_at.is_(None))
         .values(used_at=now)
     )
     if getattr(spent, "rowcount", 0) != 1:
+        state = setup_token_state(session, token, now=now)
+        raise SetupLinkDead("used" if state == "valid" else state)
+    row = session.scalar(select(SetupToken).where(SetupToken.token_hash == _hash(token)))
+    if row is None or now >= row.expires_at:
+        raise SetupLinkDead("expired")
+    if clinic_has_users(session):
         raise SetupLinkDead("used")
+    name, zone = _checked_fields(clinic_name, time_zone, display_name, email)
     owner = create_user(
         session, email=email, display_name=display_name, role="owner", password_hash=password_hash
     )
