@@ -76,7 +76,10 @@ def test_claiming_needs_the_forms_csrf_token(empty_clinic: Clinic) -> None:
 def test_the_link_creates_the_owner_and_the_clinic_settings_once(empty_clinic: Clinic) -> None:
     token = issue(empty_clinic)
     with empty_clinic.browser_client() as client:
-        assert client.get(f"/setup/{token}").status_code == 200
+        opened = client.get(f"/setup/{token}")
+        assert opened.status_code == 200
+        assert opened.headers["cache-control"] == "no-store"
+        assert opened.headers["referrer-policy"] == "no-referrer"
         assert post_form(client, f"/setup/{token}").status_code == 200
         again = post_form(client, f"/setup/{token}", email="thief@evil.example")
         assert again.status_code == 410

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 
 from microamp.errors import InvalidValue
@@ -24,6 +24,8 @@ router = APIRouter(dependencies=[CsrfChecked])
 
 # The form's fields in the order the page shows them; the error summary follows this order.
 FIELDS = ("clinic_name", "time_zone", "display_name", "email", "password", "password_again")
+# issued tokens are 43 characters; anything far longer is not one
+TokenPath = Annotated[str, Path(max_length=128)]
 _DEAD = {"unknown": 404, "used": 410, "expired": 410}
 _DEAD_TITLES = {404: "Not found", 410: "This setup link no longer works"}
 
@@ -40,18 +42,25 @@ def _dead(request: Request, exc: SetupLinkDead) -> Response:
     )  # fmt: skip
 
 
+def _private(response: Response) -> Response:
+    """The link is the secret: no copy in a cache, none in another site's Referer header."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def _form(
     request: Request, token: str, *, values: dict[str, str], errors: dict[str, str], status: int
 ) -> Response:
-    return page(
+    return _private(page(
         request, "setup.html", None, status_code=status, title="Set up the clinic",
         token=token, values=values, errors=errors, fields=FIELDS,
         time_zones=sorted(available_timezones()), min_password=MIN_PASSWORD_CHARS,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 @router.get("/setup/{token}")
-def setup_form(request: Request, db: DbDep, token: str) -> Response:
+def setup_form(request: Request, db: DbDep, token: TokenPath) -> Response:
     state = setup_token_state(db, token, now=utc_now())
     if state != "valid":
         return _dead(request, SetupLinkDead(state))
@@ -71,7 +80,7 @@ def _password_problems(password: str, again: str) -> dict[str, str]:
 def setup(
     request: Request,
     db: DbDep,
-    token: str,
+    token: TokenPath,
     clinic_name: Annotated[str, Form(max_length=400)] = "",
     time_zone: Annotated[str, Form(max_length=100)] = "",
     display_name: Annotated[str, Form(max_length=400)] = "",
