@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001 HOST=0.0.0.0` serves on another port, or to the whole network.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install run test lint bench clean
 
@@ -16,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/microamp serve --demo
+	$(BIN)/microamp serve --demo --host $(HOST) --port $(PORT)
 
 test: install
 	./scripts/ensure-chromium

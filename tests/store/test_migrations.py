@@ -27,6 +27,8 @@ TABLES = {
     "prices",
     "packages",
     "safety_flags",
+    "setup_tokens",
+    "clinic_settings",
 }
 
 

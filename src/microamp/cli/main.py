@@ -8,7 +8,7 @@ import typer
 
 from microamp import __version__
 from microamp.cli import audit as audit_cli
-from microamp.cli import care, clients, db, demo, limits, plan, records, screen, waveform
+from microamp.cli import care, clients, db, demo, doctor, limits, plan, records, screen, waveform
 from microamp.cli import serve as serve_cli
 from microamp.cli import users as users_cli
 from microamp.cli.common import bad_input
@@ -43,6 +43,7 @@ app.add_typer(care.app, name="care")
 app.add_typer(devices_app, name="devices")
 app.command(name="stimulate")(stimulate)
 app.command(name="firmware-emulator")(firmware_emulator)
+app.command(name="doctor")(doctor.doctor)
 
 
 def _version(value: bool) -> None:

@@ -1,13 +1,20 @@
-"""`microamp serve`: the clinic web app on uvicorn."""
+"""`microamp serve`: the clinic web app on uvicorn.
+
+The port is taken before anything is printed, so a port in use is one line and exit 1. On a
+database without users (and without ``--demo``) it prints a one-time setup link instead of a
+sign-in, the only way to create the clinic's first owner from the browser.
+"""
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from microamp.cli.common import bad_input, console, print_error
+from microamp.cli.common import EXIT_FAILED, bad_input, console, print_error
 from microamp.cli.db import DatabaseOpt, store_failed
 from microamp.errors import InvalidValue, StoreError
 
@@ -59,10 +66,40 @@ def serve(
         print_error(exc)
         raise typer.Exit(2) from None
     try:
+        listening = _listen(host, port)
         _announce(settings, store, host, port, demo)
-        uvicorn.run(create_app(settings, store=store), host=host, port=port, log_level="info")
+        config = uvicorn.Config(create_app(settings, store=store), log_level="info")
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         store.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or one line saying why not and exit 1."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        print_error(f"--host: cannot listen on {host!r}: {exc.strerror}")
+        raise typer.Exit(EXIT_FAILED) from None
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        print_error(_bind_problem(host, port, exc))
+        raise typer.Exit(EXIT_FAILED) from None
+    return sock
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    choose = "choose another with --port (make run PORT=8001)"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use: {choose}"
+    if exc.errno == errno.EACCES:
+        return f"port {port} on {host} needs more privileges: {choose} above 1023"
+    return f"cannot listen on {host} port {port}: {exc.strerror}"
 
 
 def _announce(settings: object, store: object, host: str, port: int, demo: bool) -> None:
@@ -72,7 +109,9 @@ def _announce(settings: object, store: object, host: str, port: int, demo: bool)
 
     assert isinstance(settings, WebSettings) and isinstance(store, Store)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    console.print(f"microamp clinic: [bold]http://{shown}:{port}/[/]  (database {store.url})")
+    console.print(
+        f"microamp clinic: [bold]http://{shown}:{port}/[/]  (database {store.url})", soft_wrap=True
+    )
     if demo:
         console.print("Creating the demo data on first run (a past session is simulated)…")
         login = seed_demo(store, settings)
@@ -81,4 +120,23 @@ def _announce(settings: object, store: object, host: str, port: int, demo: bool)
             console.print(f"(also {', '.join(login.emails[1:])}, same password)")
         else:
             console.print("The database already had users: sign in with yours.")
+    else:
+        _offer_setup(store, f"http://{shown}:{port}")
     console.print("microamp is not a cleared medical device. Press Ctrl+C to stop.")
+
+
+def _offer_setup(store: object, base_url: str) -> None:
+    """On a clinic without users, print a one-time link to create the owner."""
+    from microamp.store.base import utc_now
+    from microamp.store.clinic_setup import clinic_has_users, issue_setup_token
+    from microamp.store.db import Store
+
+    assert isinstance(store, Store)
+    with store.transaction() as session:
+        if clinic_has_users(session):
+            return
+        issued = issue_setup_token(session, now=utc_now())
+    until = issued.expires_at.strftime("%H:%M UTC")
+    console.print("This clinic has no users yet. Create its owner with this one-time link")
+    console.print(f"(it works once, until {until}; restart for a new one):")
+    console.print(f"[bold]{base_url}/setup/{issued.token}[/]", soft_wrap=True, highlight=False)

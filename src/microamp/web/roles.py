@@ -25,6 +25,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/signin"): PUBLIC,
     ("POST", "/signout"): STAFF,
     ("GET", "/healthz"): PUBLIC,
+    # first run: only the one-time link printed by `microamp serve` opens it (see pages/setup)
+    ("GET", "/setup/{token}"): PUBLIC,
+    ("POST", "/setup/{token}"): PUBLIC,
     # the schedule and contact details
     ("GET", "/"): STAFF,
     ("GET", "/clients"): STAFF,

@@ -12,11 +12,23 @@ from microamp.web.pages import (
     health,
     protocols,
     records,
+    setup,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
-    for module in (auth, dashboard, clients, health, protocols, console, records, care, account)
+    for module in (
+        auth,
+        dashboard,
+        clients,
+        health,
+        protocols,
+        console,
+        records,
+        care,
+        account,
+        setup,
+    )
 )
 
 __all__ = ["ROUTERS"]
