@@ -6,7 +6,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from microamp.store import access, models, session_models  # noqa: F401  (registers every table)
+from microamp.store import (  # noqa: F401  (registers every table)
+    access,
+    models,
+    session_models,
+    shared_models,
+)
 from microamp.store.base import Base
 
 
