@@ -56,7 +56,7 @@ class LeaseKeeper:
         self.lease = lease
         self.ttl_s = ttl_s
         self.lost = False
-        self._on_lost = on_lost
+        self.on_lost = on_lost
         self._wall = wall
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,7 +129,7 @@ class LeaseKeeper:
     def _lose(self) -> None:
         if not self.lost:
             self.lost = True
-            self._on_lost()
+            self.on_lost()
 
     def release(self) -> None:
         """Stop the heartbeat and give the device up (a lost lease is left to its new holder)."""

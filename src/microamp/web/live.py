@@ -20,7 +20,6 @@ from typing import Any
 from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
-from microamp.protocols import load_protocol
 from microamp.safety.limits import get_profile
 from microamp.session import (
     Event,
@@ -30,6 +29,8 @@ from microamp.session import (
 )
 from microamp.store.db import Store
 from microamp.store.gating import client_prechecks
+from microamp.store.lease_keeper import LeaseKeeper
+from microamp.store.protocol_store import load_named_protocol
 from microamp.store.recording import SessionRecorder, record_summary
 from microamp.web.settings import WebSettings
 
@@ -76,6 +77,7 @@ class LiveSession:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_frame_wall_s: float = 0.0
     thread: threading.Thread | None = None
+    lease: LeaseKeeper | None = None
 
     @property
     def record_id(self) -> int:
@@ -140,6 +142,18 @@ class LiveSession:
             raise SessionEnded(f"the session has ended ({self.runner.status})")
         self.runner.set_intensity(level)
 
+    def lease_lost(self) -> None:
+        """The device lease lapsed: another process may own the device now, so stop."""
+        self.error = "the device lease was lost; the session stopped"
+        self.runner.stop()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the session's end (output zero, device free); whether
+        it ended."""
+        if self.thread is not None:
+            self.thread.join(timeout_s)
+        return self.done
+
     def run(self, store: Store) -> None:
         """The thread's body: run to the end; the device is closed (output zero) whatever
         happens, and the record closed (``interrupted`` if the runner never ended it)."""
@@ -152,6 +166,9 @@ class LiveSession:
             self.recorder.close()
             if self.summary is not None:
                 record_summary(store, session_id=self.record_id, summary=self.summary)
+            # the device is free only once its output is zero and its record closed
+            if self.lease is not None:
+                self.lease.release()
             self.done = True
             self._push("end", {"status": str(self.runner.status), "error": self.error})
 
@@ -203,8 +220,11 @@ class LiveSessions:
     def start(self, request: StartRequest, *, on: date, clock: Clock | None = None) -> LiveSession:
         """Open the device, build the runner with the client's hooks, start recording, and run
         it in a thread. ``clock`` replaces the settings' (the demo data runs in simulated
-        time). Raises `InvalidValue` / `DeviceError` before anything runs."""
-        protocol = load_protocol(request.protocol)
+        time). The device is leased first and opened only once the lease is held. Raises
+        `InvalidValue` / `DeviceError` before anything runs, `DeviceBusy` (naming the session
+        that holds it) when another session has the device."""
+        with self.store.session() as db:
+            protocol = load_named_protocol(db, request.protocol)
         profile = get_profile(protocol.audience)
         options = replace(
             SessionOptions(),
@@ -213,7 +233,12 @@ class LiveSessions:
         )
         prechecks = client_prechecks(self.store, client_id=request.client_id, on=on)
         clock = clock or session_clock(request.device_url, self.settings.session_speed)
-        device = open_device(request.device_url, clock=clock, profile=profile)
+        lease = LeaseKeeper.acquire(self.store, request.device_url)
+        try:
+            device = open_device(request.device_url, clock=clock, profile=profile)
+        except BaseException:
+            lease.release()
+            raise
         try:
             runner = SessionRunner(
                 protocol,
@@ -232,10 +257,14 @@ class LiveSessions:
                 client_id=request.client_id,
                 practitioner_id=request.practitioner_id,
             )
+            lease.attach(recorder.session_id)
         except BaseException:
             device.close()
+            lease.release()
             raise
-        live = LiveSession(secrets.token_hex(8), request, runner, device, recorder)
+        live = LiveSession(secrets.token_hex(8), request, runner, device, recorder, lease=lease)
+        lease.on_lost = live.lease_lost
+        lease.start()
         runner.subscribe(recorder.record_event)
         runner.subscribe_telemetry(recorder.record_telemetry)
         runner.subscribe(live.on_event)

@@ -120,7 +120,8 @@ class SessionStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: int = Field(ge=1, le=MAX_ROW_ID)
-    protocol: str
+    # a name from the library or the store, never a path: the server reads no file a request names
+    protocol: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     device_url: str | None = None
     intensity: float = Field(1.0, gt=0, le=1)
     practitioner_max_ua: float | None = Field(None, ge=10, le=1000)

@@ -1,0 +1,119 @@
+"""One device, one session: simultaneous starts on one device give exactly one session, the
+others a 409 naming the device and the session that holds it; a stopped session frees it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from threading import Barrier
+
+import httpx
+import pytest
+
+from microamp.protocols import LIBRARY_DIR
+from microamp.store.scratch import scratch_schema
+from support.databases import PG_ENV, SKIP_REASON
+from web.conftest import Clinic, clinic_on
+
+STARTS = 10
+
+
+@contextmanager
+def slow_clinic(kind: str, tmp_path: Path) -> Iterator[Clinic]:
+    """A clinic whose sessions run in real time, so the first is still running when the rest
+    arrive."""
+    if kind == "sqlite":
+        with clinic_on(f"sqlite:///{tmp_path / 'lease.db'}", tmp_path, speed=1.0) as served:
+            yield served
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(SKIP_REASON)
+    with scratch_schema(base, prefix="test") as url, clinic_on(url, tmp_path, speed=1.0) as served:
+        yield served
+
+
+def start(api: httpx.Client, clinic: Clinic, device_url: str = "sim://?load=gel") -> httpx.Response:
+    body = {"client_id": clinic.clients["cleared"], "protocol": "home-express",
+            "device_url": device_url}  # fmt: skip
+    return api.post("/api/v1/sessions", json=body)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_ten_simultaneous_starts_on_one_device_give_one_session_and_nine_409s(
+    kind: str, tmp_path: Path
+) -> None:
+    with slow_clinic(kind, tmp_path) as clinic:
+        barrier = Barrier(STARTS)
+
+        def starter(_n: int) -> httpx.Response:
+            with clinic.api("practitioner") as api:
+                barrier.wait()
+                return start(api, clinic)
+
+        with ThreadPoolExecutor(STARTS) as pool:
+            responses = list(pool.map(starter, range(STARTS)))
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * (STARTS - 1), [r.text for r in responses]
+        winner = next(r.json() for r in responses if r.status_code == 201)
+        for refused in (r.json() for r in responses if r.status_code == 409):
+            assert refused["device"] == "sim://"
+            assert "sim://" in refused["detail"]
+            # a start refused before the winner opened its record cannot name it yet
+            assert refused["session_id"] in (None, winner["record_id"])
+        with clinic.api("practitioner") as api:
+            # another simulated skin is the same simulator: still busy, and now named
+            busy = start(api, clinic, "sim://?load=wet")
+            assert busy.status_code == 409
+            assert busy.json()["session_id"] == winner["record_id"]
+            assert f"session {winner['record_id']}" in busy.json()["detail"]
+            stopped = api.post(f"/api/v1/sessions/{winner['id']}/stop").json()
+            assert stopped["state"]["done"]
+            again = start(api, clinic)
+            assert again.status_code == 201, again.text
+            api.post(f"/api/v1/sessions/{again.json()['id']}/stop")
+
+
+@pytest.mark.parametrize("protocol", ["/etc/hostname", "../../etc/hostname", "home-express.toml",
+                                      "Home-Express", ""])  # fmt: skip
+def test_a_session_names_its_protocol_by_name_never_by_path(
+    sqlite_clinic: Clinic, protocol: str
+) -> None:
+    with sqlite_clinic.api("practitioner") as api:
+        response = api.post(
+            "/api/v1/sessions",
+            json={"client_id": sqlite_clinic.clients["cleared"], "protocol": protocol},
+        )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "protocol"]
+
+
+def test_a_protocol_file_on_the_server_named_by_its_path_is_never_run(
+    sqlite_clinic: Clinic, tmp_path: Path
+) -> None:
+    server_file = tmp_path / "server-side.toml"
+    server_file.write_text((LIBRARY_DIR / "home-express.toml").read_text(encoding="utf-8"))
+    with sqlite_clinic.api("practitioner") as api:
+        response = api.post(
+            "/api/v1/sessions",
+            json={"client_id": sqlite_clinic.clients["cleared"], "protocol": str(server_file)},
+        )
+        if response.status_code == 201:
+            api.post(f"/api/v1/sessions/{response.json()['id']}/stop")
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "protocol"]
+
+
+def test_a_name_in_neither_the_library_nor_the_store_is_422_naming_protocol(
+    sqlite_clinic: Clinic,
+) -> None:
+    with sqlite_clinic.api("practitioner") as api:
+        response = api.post(
+            "/api/v1/sessions",
+            json={"client_id": sqlite_clinic.clients["cleared"], "protocol": "hostname"},
+        )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "protocol"]
