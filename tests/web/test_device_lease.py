@@ -16,7 +16,7 @@ import pytest
 from microamp.protocols import LIBRARY_DIR
 from microamp.store.scratch import scratch_schema
 from support.databases import PG_ENV, SKIP_REASON
-from web.conftest import Clinic, clinic_on
+from web.conftest import Clinic, clinic_on, csrf_of
 
 STARTS = 10
 
@@ -117,3 +117,29 @@ def test_a_name_in_neither_the_library_nor_the_store_is_422_naming_protocol(
         )
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "protocol"]
+
+
+def test_the_console_refuses_a_busy_device_on_its_start_form_and_skips_the_contact_check(
+    tmp_path: Path,
+) -> None:
+    with slow_clinic("sqlite", tmp_path) as clinic, clinic.api("practitioner") as api:
+        running = start(api, clinic)
+        assert running.status_code == 201, running.text
+        record_id = running.json()["record_id"]
+        browser = clinic.browser_client("practitioner")
+        try:
+            token = csrf_of(browser.get("/console").text)
+            choice = {"client_id": str(clinic.clients["cleared"]), "protocol": "home-express",
+                      "device_url": "sim://?load=gel", "intensity": "100", "csrf_token": token}  # fmt: skip
+            checks = browser.post("/console/prechecks", data=choice)
+            refused = browser.post("/console/start", data=choice)
+        finally:
+            browser.close()
+            api.post(f"/api/v1/sessions/{running.json()['id']}/stop")
+    assert checks.status_code == 200
+    assert f"in use by session {record_id}" in checks.text
+    assert 'data-testid="not-ready"' in checks.text
+    assert refused.status_code == 409
+    assert 'id="start-error"' in refused.text and 'role="alert"' in refused.text
+    assert f"in use by session {record_id}" in refused.text
+    assert 'aria-describedby="start-error"' in refused.text
