@@ -26,8 +26,8 @@ from microamp.session.schedule import Limits, build_schedule
 from microamp.store.crud import gate_client, get_client, list_clients
 from microamp.store.db import Store
 from microamp.store.lease_keeper import LeaseKeeper
-from microamp.store.models import User
 from microamp.store.leases import DeviceBusy
+from microamp.store.models import User
 from microamp.store.protocol_store import load_named_protocol, protocol_names
 from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, StoreDep, audit
