@@ -153,3 +153,23 @@ class RecordSummary(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     delivered_charge_uc: float
+
+
+class ProtocolUpload(BaseModel):
+    """A protocol file's TOML text, as an owner uploads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    toml_text: str = Field(min_length=1, max_length=256 * 1024)
+
+
+class ProtocolPublic(BaseModel):
+    """A protocol a session may name: from the library, or stored by an owner."""
+
+    name: str
+    title: str
+    version: str
+    source: str
+    content_hash: str
+    uploaded_by: str | None = None
+    uploaded_at: datetime | None = None
