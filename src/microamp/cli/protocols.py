@@ -1,13 +1,14 @@
-"""`microamp protocols`: list, show, check and draw protocols."""
+"""`microamp protocols`: list, show, check and draw protocols; store one for every interface."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from microamp.cli.common import EXIT_BAD_INPUT, JsonOpt, bad_input, console, err_console, print_json
+from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import InvalidValue, InvalidValues, format_value
 
 if TYPE_CHECKING:
@@ -162,3 +163,63 @@ def render(
     except OSError as exc:
         bad_input(InvalidValue("out", str(out), f"cannot be written: {exc.strerror}"))
     console.print(f"wrote {out}")
+
+
+def _local_actor() -> str:
+    """Who runs the command, for the upload's row and its audit entry."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@app.command()
+def upload(
+    file: Annotated[Path, typer.Argument(help="The protocol file (.toml) to store.")],
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Validate a protocol file and store it, so sessions on every interface can name it.
+
+    Every problem is listed (exit 2); a library protocol's name or a version already stored
+    exits 1. The upload is audited under the local user's name.
+    """
+    from microamp.store.access import append_audit
+    from microamp.store.protocol_store import ProtocolConflict, store_protocol
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        bad_input(InvalidValue("file", str(file), f"cannot be read as UTF-8 text: {exc}"))
+    actor = _local_actor()
+    with open_cli_store(database) as store:
+        try:
+            with store.transaction() as db:
+                row = store_protocol(db, toml_text=text, uploaded_by_id=None, uploaded_by=actor)
+                append_audit(db, actor_id=None, actor=actor, action="write",
+                             resource=f"protocol:{row.name}",
+                             detail={"version": row.version, "hash": row.content_hash})  # fmt: skip
+        except InvalidValues as exc:
+            _report_errors(file, exc.errors)
+        except InvalidValue as exc:
+            _report_errors(file, [exc])
+        except ProtocolConflict as exc:
+            store_failed(exc)
+    document = {"name": row.name, "version": row.version, "content_hash": row.content_hash,
+                "uploaded_by": actor}  # fmt: skip
+    if json_out:
+        print_json(document)
+    else:
+        console.print(f"stored {row.name} version {row.version}", highlight=False)
+
+
+def _report_errors(file: Path, errors: list[InvalidValue]) -> NoReturn:
+    err_console.print(f"[bold red]{file}: {len(errors)} problem(s)[/]")
+    for e in errors:
+        err_console.print(
+            f"  {e.field}: {format_value(e.value)} is not allowed: {e.rule}",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+    raise typer.Exit(EXIT_BAD_INPUT)
