@@ -3,6 +3,7 @@ SQLite and PostgreSQL; a lapsed lease is taken over and its session recorded as 
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -15,13 +16,17 @@ import pytest
 
 from microamp.errors import InvalidValue
 from microamp.store import SessionRecorder, Store, StoreSettings
+from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import (
     Busy,
+    DeviceBusy,
     Lease,
     acquire,
     attach,
     current,
     device_identity,
+    holder_gone_here,
+    holder_token,
     release,
     renew,
 )
@@ -158,3 +163,51 @@ def test_processes_racing_for_one_device_leave_exactly_one_holder(
         assert racer.returncode == 0, err
         outcomes.append(out.strip())
     assert sorted(outcomes) == ["busy", "busy", "busy", "won"]
+
+
+def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(store: Store) -> None:
+    recorder = SessionRecorder.start(store, protocol_name="lift", device_url="sim://?load=gel")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    holder = f"{socket.gethostname()[:120]}:{int(dead.stdout)}:0123"
+    with store.transaction() as db:
+        acquire(db, device=DEVICE, holder=holder, ttl_s=600, now=at(0),
+                session_id=recorder.session_id)  # fmt: skip
+    assert isinstance(take(store, "alive", 1), Busy), "without the check the lease stands"
+    with store.transaction() as db:
+        taken = acquire(db, device=DEVICE, holder=holder_token(), ttl_s=10, now=at(1),
+                        holder_gone=holder_gone_here)  # fmt: skip
+    assert isinstance(taken, Lease) and taken.took_over == recorder.session_id
+    with store.transaction() as db:
+        alive = acquire(db, device=DEVICE, holder=holder_token(), ttl_s=10, now=at(2),
+                        holder_gone=holder_gone_here)  # fmt: skip
+    assert isinstance(alive, Busy), "a living holder on this host keeps its device"
+
+
+class _Wall:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_keeper_that_lost_its_lease_says_so_once_and_leaves_the_new_holder_alone(
+    store: Store,
+) -> None:
+    wall, lost = _Wall(), []
+    keeper = LeaseKeeper.acquire(store, "sim://?load=gel", ttl_s=5, wall=wall,
+                                 on_lost=lambda: lost.append(True))  # fmt: skip
+    wall.now = at(4)
+    assert keeper.renew_now()
+    with pytest.raises(DeviceBusy):
+        LeaseKeeper.acquire(store, "sim://?load=dry", ttl_s=5, wall=wall)
+    wall.now = at(10)
+    other = LeaseKeeper.acquire(store, "sim://", ttl_s=5, wall=wall)
+    assert not keeper.renew_now()
+    assert not keeper.renew_now()
+    assert lost == [True]
+    keeper.release()
+    with store.session() as db:
+        holding = current(db, device=DEVICE, now=at(11))
+        assert holding is not None and holding.holder == other.lease.holder

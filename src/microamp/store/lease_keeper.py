@@ -32,6 +32,7 @@ from microamp.store.leases import (
     acquire,
     attach,
     device_identity,
+    holder_gone_here,
     holder_token,
     release,
     renew,
@@ -72,11 +73,13 @@ class LeaseKeeper:
         ttl_s: float = DEFAULT_TTL_S,
         wall: Callable[[], datetime] = utc_now,
     ) -> LeaseKeeper:
-        """Hold the device of ``device_url``; raises `DeviceBusy` naming the session that holds
-        it, `InvalidValue` for a malformed URL."""
+        """Hold the device of ``device_url`` (taking it from a dead process of this host at
+        once); raises `DeviceBusy` naming the session that holds it, `InvalidValue` for a
+        malformed URL."""
         device = device_identity(device_url)
         with store.transaction() as db:
-            got = acquire(db, device=device, holder=holder_token(), ttl_s=ttl_s, now=wall())
+            got = acquire(db, device=device, holder=holder_token(), ttl_s=ttl_s, now=wall(),
+                          holder_gone=holder_gone_here)  # fmt: skip
         if isinstance(got, Busy):
             raise DeviceBusy(got)
         return cls(store, got, ttl_s=ttl_s, on_lost=on_lost, wall=wall)

@@ -27,6 +27,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from microamp.devices.urls import parse_device_url
 from microamp.errors import InvalidValue, StoreError
-from microamp.store.recovery import interrupt_record
+from microamp.store.recovery import interrupt_record, process_alive
 from microamp.store.shared_models import DeviceLease
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "attach",
     "current",
     "device_identity",
+    "holder_gone_here",
     "holder_token",
     "release",
     "renew",
@@ -123,6 +125,14 @@ def holder_token() -> str:
     return f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(8)}"
 
 
+def holder_gone_here(holder: str) -> bool:
+    """Whether ``holder`` (a `holder_token`) was a process of this host that no longer exists:
+    a server killed mid-session then frees its device at once, not only when the lease lapses."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    return host == socket.gethostname()[:120] and pid.isdigit() and not process_alive(int(pid))
+
+
 def _lease(row: DeviceLease, took_over: int | None = None) -> Lease:
     return Lease(
         row.device,
@@ -172,11 +182,13 @@ def acquire(
     ttl_s: float = DEFAULT_TTL_S,
     now: datetime,
     session_id: int | None = None,
+    holder_gone: Callable[[str], bool] = lambda _holder: False,
 ) -> Lease | Busy:
     """Hold ``device`` for ``holder`` until ``now + ttl_s``, or say who holds it.
 
-    A lease that lapsed (``expires_at <= now``) is taken over; its session's record, if still
-    running, becomes ``interrupted``. A holder that asks again while it holds the device gets
+    A lease that lapsed (``expires_at <= now``), or whose holder ``holder_gone`` says is gone
+    (see `holder_gone_here`), is taken over; its session's record, if still running, becomes
+    ``interrupted``. A holder that asks again while it holds the device gets
     `Busy`: a lease is not re-entrant. Raises `InvalidValue` for a bad ``ttl_s`` or ``now``.
     """
     _check(ttl_s, now)
@@ -192,15 +204,16 @@ def acquire(
         row = _row(db, device)
         if row is None:  # released between the two statements: try the insert again
             continue
-        if row.expires_at > now:
+        gone = holder_gone(row.holder)
+        if row.expires_at > now and not gone:
             return Busy(row.device, row.holder, row.session_id, row.expires_at)
         previous = row.session_id
+        still_held = _LEASES.c.holder == row.holder
         taken = db.execute(
             update(_LEASES)
             .where(
                 _LEASES.c.device == device,
-                _LEASES.c.holder == row.holder,
-                _LEASES.c.expires_at <= now,
+                still_held if gone else still_held & (_LEASES.c.expires_at <= now),
             )
             .values(**values)
         ).rowcount  # type: ignore[attr-defined]
