@@ -26,8 +26,8 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
