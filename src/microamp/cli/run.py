@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 
 __all__ = ["LiveSession", "exit_code", "open_session", "parse_speed", "run", "run_session"]
 
-ProtocolArg = Annotated[str, typer.Argument(help="A library protocol's name, or a .toml file.")]
+ProtocolArg = Annotated[
+    str,
+    typer.Argument(help="A protocol's name (the library's, or stored with a store), or a .toml."),
+]
 DeviceOpt = Annotated[str, typer.Option("--device", help="Device URL, e.g. sim://?load=gel")]
 RunProfileOpt = Annotated[
     str | None,

@@ -141,5 +141,9 @@ class LeaseKeeper:
             self._thread.join(5)
         if self.lost:
             return
-        with self._lock, self.store.transaction() as db:
-            release(db, self.lease)
+        try:
+            with self._lock, self.store.transaction() as db:
+                release(db, self.lease)
+        except SQLAlchemyError:
+            # the store is out of reach: the lease lapses by itself within ttl_s
+            self.lost = True
