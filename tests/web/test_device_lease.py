@@ -4,17 +4,23 @@ others a 409 naming the device and the session that holds it; a stopped session 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from threading import Barrier
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from microamp.protocols import LIBRARY_DIR
+from microamp.store.base import utc_now
+from microamp.store.leases import Lease, acquire, current
 from microamp.store.scratch import scratch_schema
+from microamp.store.shared_models import DeviceLease
 from support.databases import PG_ENV, SKIP_REASON
 from web.conftest import Clinic, clinic_on, csrf_of
 
@@ -143,3 +149,26 @@ def test_the_console_refuses_a_busy_device_on_its_start_form_and_skips_the_conta
     assert 'id="start-error"' in refused.text and 'role="alert"' in refused.text
     assert f"in use by session {record_id}" in refused.text
     assert 'aria-describedby="start-error"' in refused.text
+
+
+def test_a_session_whose_lapsed_lease_is_taken_over_stops_and_is_recorded_interrupted(
+    tmp_path: Path,
+) -> None:
+    with slow_clinic("sqlite", tmp_path) as clinic, clinic.api("practitioner") as api:
+        running = start(api, clinic)
+        assert running.status_code == 201, running.text
+        live_id, record_id = running.json()["id"], running.json()["record_id"]
+        # the lease lapses (as if its heartbeat had stalled) and another holder takes it
+        with clinic.store.transaction() as db:
+            db.execute(update(DeviceLease).values(expires_at=utc_now() - timedelta(seconds=1)))
+            taken = acquire(db, device="sim://", holder="another-process", now=utc_now())
+        assert isinstance(taken, Lease) and taken.took_over == record_id
+        deadline = time.monotonic() + 30
+        while not api.get(f"/api/v1/sessions/{live_id}").json()["state"]["done"]:
+            assert time.monotonic() < deadline, "the session kept running without its lease"
+            time.sleep(0.2)
+        record = api.get(f"/api/v1/records/{record_id}").json()
+        with clinic.store.session() as db:
+            holding = current(db, device="sim://", now=utc_now())
+    assert record["status"] == "interrupted"
+    assert holding is not None and holding.holder == "another-process"

@@ -25,7 +25,7 @@ from microamp.cli.common import (
 )
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.cli.live_view import LiveSession
-from microamp.errors import DeviceError, InvalidValue
+from microamp.errors import DeviceError, InvalidValue, StoreError
 
 if TYPE_CHECKING:
     from microamp.clock import Clock
@@ -188,8 +188,6 @@ def run(
     another session holds it, exit 1 naming that session. A run with no store has nobody to
     share the device with through one, so it takes no lease.
     """
-    from microamp.store.leases import DeviceBusy
-
     try:
         if client is not None:
             code = _run_for_client(
@@ -211,9 +209,8 @@ def run(
     except DeviceError as exc:
         print_error(exc)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except DeviceBusy as exc:
-        print_error(exc)
-        raise typer.Exit(EXIT_FAILED) from None
+    except StoreError as exc:  # a busy device, or the record closed elsewhere mid-session
+        store_failed(exc)
     if code:
         raise typer.Exit(code)
 

@@ -20,6 +20,7 @@ from typing import Any
 from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
+from microamp.errors import StoreError
 from microamp.safety.limits import get_profile
 from microamp.session import (
     Event,
@@ -163,14 +164,18 @@ class LiveSession:
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.device.close()
-            self.recorder.close()
-            if self.summary is not None:
-                record_summary(store, session_id=self.record_id, summary=self.summary)
-            # the device is free only once its output is zero and its record closed
-            if self.lease is not None:
-                self.lease.release()
-            self.done = True
-            self._push("end", {"status": str(self.runner.status), "error": self.error})
+            try:
+                self.recorder.close()
+                if self.summary is not None:
+                    record_summary(store, session_id=self.record_id, summary=self.summary)
+            except StoreError as exc:  # closed elsewhere: its lease was taken over, or recovery
+                self.error = self.error or str(exc)
+            finally:
+                # the device is free only once its output is zero and its record closed
+                if self.lease is not None:
+                    self.lease.release()
+                self.done = True
+                self._push("end", {"status": str(self.runner.status), "error": self.error})
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
