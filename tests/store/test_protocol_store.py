@@ -126,3 +126,22 @@ def test_the_cli_lists_every_problem_of_a_bad_file_and_refuses_a_library_name(
     assert "library protocol" in conflict.stderr
     with store.session() as db:
         assert db.scalars(select(StoredProtocol)).all() == []
+
+
+def test_the_cli_lists_and_shows_stored_protocols_beside_the_library(
+    store: Store, database_url: str
+) -> None:
+    with store.transaction() as db:
+        store_protocol(db, toml_text=protocol_text("clinic-brow", "3.0"), uploaded_by_id=None,
+                       uploaded_by="owner")  # fmt: skip
+    listed = runner.invoke(app, ["protocols", "list", "--database", database_url, "--json"])
+    assert listed.exit_code == 0, listed.output
+    names = [p["name"] for p in json.loads(listed.stdout)["protocols"]]
+    assert "clinic-brow" in names and "home-express" in names
+    shown = runner.invoke(
+        app, ["protocols", "show", "clinic-brow", "--database", database_url, "--json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["version"] == "3.0"
+    library_only = runner.invoke(app, ["protocols", "list", "--json"])
+    assert "clinic-brow" not in library_only.stdout

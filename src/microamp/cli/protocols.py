@@ -19,14 +19,43 @@ app = typer.Typer(help="List, show, check and draw protocols.", no_args_is_help=
 NameArg = Annotated[str, typer.Argument(help="A library protocol's name, or a .toml file.")]
 
 
-def _load(ref: str) -> tuple[Protocol, list[PlannedStep]]:
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Also the protocols stored in this database (URL)."),
+]
+
+
+def _load(ref: str, database: str | None = None) -> tuple[Protocol, list[PlannedStep]]:
     from microamp.protocols import load_protocol, plan_protocol
 
     try:
-        protocol = load_protocol(ref)
+        protocol = load_protocol(ref) if database is None else _load_stored(ref, database)
         return protocol, plan_protocol(protocol)
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
+
+
+def _load_stored(ref: str, database: str) -> Protocol:
+    """A file the local user names, else a name from the library or the store."""
+    from microamp.protocols import load_protocol
+    from microamp.store.protocol_store import load_named_protocol
+
+    if ref.endswith(".toml") or "/" in ref:
+        return load_protocol(ref)
+    with open_cli_store(database) as store, store.session() as db:
+        return load_named_protocol(db, ref)
+
+
+def _catalogue(database: str | None) -> list[tuple[Protocol, list[PlannedStep]]]:
+    """Every library protocol, then (with a store) the newest version of each stored one."""
+    from microamp.protocols import library_names, plan_protocol
+    from microamp.store.protocol_store import load_named_protocol, protocol_names
+
+    if database is None:
+        return [_load(name) for name in library_names()]
+    with open_cli_store(database) as store, store.session() as db:
+        protocols = [load_named_protocol(db, name) for name in protocol_names(db)]
+    return [(p, plan_protocol(p)) for p in protocols]
 
 
 def _overview(protocol: Protocol, steps: list[PlannedStep]) -> dict[str, Any]:
@@ -43,13 +72,11 @@ def _overview(protocol: Protocol, steps: list[PlannedStep]) -> dict[str, Any]:
 
 
 @app.command("list")
-def list_(json_out: JsonOpt = False) -> None:
-    """The protocols in the library."""
+def list_(database: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """The protocols in the library (and, with --database, those stored there)."""
     from rich.table import Table
 
-    from microamp.protocols import library_names
-
-    rows = [_overview(*_load(name)) for name in library_names()]
+    rows = [_overview(*entry) for entry in _catalogue(database)]
     if json_out:
         print_json({"protocols": rows})
         return
@@ -65,11 +92,11 @@ def list_(json_out: JsonOpt = False) -> None:
 
 
 @app.command()
-def show(name: NameArg, json_out: JsonOpt = False) -> None:
+def show(name: NameArg, database: StoreOpt = None, json_out: JsonOpt = False) -> None:
     """One protocol, step by step: muscle, zone, side, technique, current and timing."""
     from rich.table import Table
 
-    protocol, steps = _load(name)
+    protocol, steps = _load(name, database)
     if json_out:
         document = _overview(protocol, steps)
         document.update(
