@@ -1,13 +1,14 @@
-"""`microamp protocols`: list, show, check and draw protocols."""
+"""`microamp protocols`: list, show, check and draw protocols; store one for every interface."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from microamp.cli.common import EXIT_BAD_INPUT, JsonOpt, bad_input, console, err_console, print_json
+from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import InvalidValue, InvalidValues, format_value
 
 if TYPE_CHECKING:
@@ -18,14 +19,43 @@ app = typer.Typer(help="List, show, check and draw protocols.", no_args_is_help=
 NameArg = Annotated[str, typer.Argument(help="A library protocol's name, or a .toml file.")]
 
 
-def _load(ref: str) -> tuple[Protocol, list[PlannedStep]]:
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Also the protocols stored in this database (URL)."),
+]
+
+
+def _load(ref: str, database: str | None = None) -> tuple[Protocol, list[PlannedStep]]:
     from microamp.protocols import load_protocol, plan_protocol
 
     try:
-        protocol = load_protocol(ref)
+        protocol = load_protocol(ref) if database is None else _load_stored(ref, database)
         return protocol, plan_protocol(protocol)
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
+
+
+def _load_stored(ref: str, database: str) -> Protocol:
+    """A file the local user names, else a name from the library or the store."""
+    from microamp.protocols import load_protocol
+    from microamp.store.protocol_store import load_named_protocol
+
+    if ref.endswith(".toml") or "/" in ref:
+        return load_protocol(ref)
+    with open_cli_store(database) as store, store.session() as db:
+        return load_named_protocol(db, ref)
+
+
+def _catalogue(database: str | None) -> list[tuple[Protocol, list[PlannedStep]]]:
+    """Every library protocol, then (with a store) the newest version of each stored one."""
+    from microamp.protocols import library_names, plan_protocol
+    from microamp.store.protocol_store import load_named_protocol, protocol_names
+
+    if database is None:
+        return [_load(name) for name in library_names()]
+    with open_cli_store(database) as store, store.session() as db:
+        protocols = [load_named_protocol(db, name) for name in protocol_names(db)]
+    return [(p, plan_protocol(p)) for p in protocols]
 
 
 def _overview(protocol: Protocol, steps: list[PlannedStep]) -> dict[str, Any]:
@@ -42,13 +72,11 @@ def _overview(protocol: Protocol, steps: list[PlannedStep]) -> dict[str, Any]:
 
 
 @app.command("list")
-def list_(json_out: JsonOpt = False) -> None:
-    """The protocols in the library."""
+def list_(database: StoreOpt = None, json_out: JsonOpt = False) -> None:
+    """The protocols in the library (and, with --database, those stored there)."""
     from rich.table import Table
 
-    from microamp.protocols import library_names
-
-    rows = [_overview(*_load(name)) for name in library_names()]
+    rows = [_overview(*entry) for entry in _catalogue(database)]
     if json_out:
         print_json({"protocols": rows})
         return
@@ -64,11 +92,11 @@ def list_(json_out: JsonOpt = False) -> None:
 
 
 @app.command()
-def show(name: NameArg, json_out: JsonOpt = False) -> None:
+def show(name: NameArg, database: StoreOpt = None, json_out: JsonOpt = False) -> None:
     """One protocol, step by step: muscle, zone, side, technique, current and timing."""
     from rich.table import Table
 
-    protocol, steps = _load(name)
+    protocol, steps = _load(name, database)
     if json_out:
         document = _overview(protocol, steps)
         document.update(
@@ -162,3 +190,63 @@ def render(
     except OSError as exc:
         bad_input(InvalidValue("out", str(out), f"cannot be written: {exc.strerror}"))
     console.print(f"wrote {out}")
+
+
+def _local_actor() -> str:
+    """Who runs the command, for the upload's row and its audit entry."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@app.command()
+def upload(
+    file: Annotated[Path, typer.Argument(help="The protocol file (.toml) to store.")],
+    database: DatabaseOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Validate a protocol file and store it, so sessions on every interface can name it.
+
+    Every problem is listed (exit 2); a library protocol's name or a version already stored
+    exits 1. The upload is audited under the local user's name.
+    """
+    from microamp.store.access import append_audit
+    from microamp.store.protocol_store import ProtocolConflict, store_protocol
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        bad_input(InvalidValue("file", str(file), f"cannot be read as UTF-8 text: {exc}"))
+    actor = _local_actor()
+    with open_cli_store(database) as store:
+        try:
+            with store.transaction() as db:
+                row = store_protocol(db, toml_text=text, uploaded_by_id=None, uploaded_by=actor)
+                append_audit(db, actor_id=None, actor=actor, action="write",
+                             resource=f"protocol:{row.name}",
+                             detail={"version": row.version, "hash": row.content_hash})  # fmt: skip
+        except InvalidValues as exc:
+            _report_errors(file, exc.errors)
+        except InvalidValue as exc:
+            _report_errors(file, [exc])
+        except ProtocolConflict as exc:
+            store_failed(exc)
+    document = {"name": row.name, "version": row.version, "content_hash": row.content_hash,
+                "uploaded_by": actor}  # fmt: skip
+    if json_out:
+        print_json(document)
+    else:
+        console.print(f"stored {row.name} version {row.version}", highlight=False)
+
+
+def _report_errors(file: Path, errors: list[InvalidValue]) -> NoReturn:
+    err_console.print(f"[bold red]{file}: {len(errors)} problem(s)[/]")
+    for e in errors:
+        err_console.print(
+            f"  {e.field}: {format_value(e.value)} is not allowed: {e.rule}",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+    raise typer.Exit(EXIT_BAD_INPUT)

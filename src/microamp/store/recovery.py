@@ -19,7 +19,7 @@ from microamp.store.base import utc_now
 from microamp.store.derived import delivered_from_events, dose_from_events
 from microamp.store.session_models import SessionEvent, TreatmentSession
 
-__all__ = ["process_alive", "recover_interrupted"]
+__all__ = ["interrupt_record", "process_alive", "recover_interrupted"]
 
 
 def process_alive(pid: int) -> bool:
@@ -72,7 +72,30 @@ def recover_interrupted(
     return recovered
 
 
-def _close_as_interrupted(session: Session, record: TreatmentSession, *, now: datetime) -> None:
+def interrupt_record(session: Session, record_id: int, *, now: datetime, reason: str) -> bool:
+    """Close record ``record_id`` as ``interrupted`` if it is still ``running``; whether it was.
+
+    The caller commits. Used when a session's device lease lapsed and another holder took the
+    device: the old session cannot be running any more, whatever its process believes.
+    """
+    record = session.scalars(
+        select(TreatmentSession)
+        .where(TreatmentSession.id == record_id, TreatmentSession.status == "running")
+        .with_for_update()
+    ).first()
+    if record is None:
+        return False
+    _close_as_interrupted(session, record, now=now, reason=reason)
+    session.flush()
+    return True
+
+
+_RECORDER_GONE = "the recording process ended before the session did"
+
+
+def _close_as_interrupted(
+    session: Session, record: TreatmentSession, *, now: datetime, reason: str = _RECORDER_GONE
+) -> None:
     events = [
         (e.kind, e.t_s, e.data)
         for e in session.scalars(
@@ -91,7 +114,7 @@ def _close_as_interrupted(session: Session, record: TreatmentSession, *, now: da
             kind="interrupted",
             t_s=float(last_t_s),
             data={
-                "reason": "the recording process ended before the session did",
+                "reason": reason,
                 "recorder_host": record.recorder_host,
                 "recorder_pid": record.recorder_pid,
             },

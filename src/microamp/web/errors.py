@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
+from microamp.store.leases import DeviceBusy
+from microamp.store.protocol_store import ProtocolConflict
 from microamp.web.deps import SignInRequired, cookie_user
 from microamp.web.render import page
 
@@ -119,6 +121,23 @@ async def _refused(request: Request, exc: Exception) -> Response:
     return _error_page(request, 409, "The session may not start: " + "; ".join(exc.reasons))
 
 
+async def _busy(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DeviceBusy)
+    busy = exc.busy
+    if _is_api(request):
+        body = {"detail": busy.message, "reasons": [busy.message], "device": busy.device,
+                "session_id": busy.session_id}  # fmt: skip
+        return JSONResponse(body, 409)
+    return _error_page(request, 409, "The session may not start: " + busy.message)
+
+
+async def _protocol_conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProtocolConflict)
+    if _is_api(request):
+        return JSONResponse({"detail": str(exc), "reasons": [str(exc)]}, 409)
+    return _error_page(request, 409, str(exc))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StarletteHTTPException, _http)
@@ -126,6 +145,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidValue, _invalid)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(SessionRefused, _refused)
+    app.add_exception_handler(DeviceBusy, _busy)
+    app.add_exception_handler(ProtocolConflict, _protocol_conflict)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from typing import Any
 from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
-from microamp.protocols import load_protocol
+from microamp.errors import StoreError
 from microamp.safety.limits import get_profile
 from microamp.session import (
     Event,
@@ -32,7 +32,9 @@ from microamp.session import (
 from microamp.session.controls import Action
 from microamp.store.db import Store
 from microamp.store.gating import client_prechecks
+from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.models import User
+from microamp.store.protocol_store import load_named_protocol
 from microamp.store.recording import SessionRecorder, record_summary
 from microamp.web.settings import WebSettings
 
@@ -50,6 +52,7 @@ TELEMETRY_PER_S = 12.0
 FRESH_S = 1.0
 _KEEP_FINISHED = 20
 _SHUTDOWN = Operator("the server shutting down", None, "server")
+_LEASE_LOST = Operator("the lapsed device lease", None, "server")
 
 
 def operator_of(user: User, via: str) -> Operator:
@@ -95,6 +98,7 @@ class LiveSession:
     _last_frame_wall_s: float = 0.0
     _fresh_wall_s: float = -math.inf
     thread: threading.Thread | None = None
+    lease: LeaseKeeper | None = None
 
     @property
     def record_id(self) -> int:
@@ -174,6 +178,18 @@ class LiveSession:
         else:
             self.runner.resume(operator)
 
+    def lease_lost(self) -> None:
+        """The device lease lapsed: another process may own the device now, so stop."""
+        self.error = "the device lease was lost; the session stopped"
+        self.runner.stop(_LEASE_LOST)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the session's end (output zero, device free); whether
+        it ended."""
+        if self.thread is not None:
+            self.thread.join(timeout_s)
+        return self.done
+
     def run(self, store: Store) -> None:
         """The thread's body: run to the end; the device is closed (output zero) whatever
         happens, and the record closed (``interrupted`` if the runner never ended it)."""
@@ -183,11 +199,18 @@ class LiveSession:
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.device.close()
-            self.recorder.close()
-            if self.summary is not None:
-                record_summary(store, session_id=self.record_id, summary=self.summary)
-            self.done = True
-            self._push("end", {"status": str(self.runner.status), "error": self.error})
+            try:
+                self.recorder.close()
+                if self.summary is not None:
+                    record_summary(store, session_id=self.record_id, summary=self.summary)
+            except StoreError as exc:  # closed elsewhere: its lease was taken over, or recovery
+                self.error = self.error or str(exc)
+            finally:
+                # the device is free only once its output is zero and its record closed
+                if self.lease is not None:
+                    self.lease.release()
+                self.done = True
+                self._push("end", {"status": str(self.runner.status), "error": self.error})
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
@@ -237,8 +260,11 @@ class LiveSessions:
     def start(self, request: StartRequest, *, on: date, clock: Clock | None = None) -> LiveSession:
         """Open the device, build the runner with the client's hooks, start recording, and run
         it in a thread. ``clock`` replaces the settings' (the demo data runs in simulated
-        time). Raises `InvalidValue` / `DeviceError` before anything runs."""
-        protocol = load_protocol(request.protocol)
+        time). The device is leased first and opened only once the lease is held. Raises
+        `InvalidValue` / `DeviceError` before anything runs, `DeviceBusy` (naming the session
+        that holds it) when another session has the device."""
+        with self.store.session() as db:
+            protocol = load_named_protocol(db, request.protocol)
         profile = get_profile(protocol.audience)
         options = replace(
             SessionOptions(),
@@ -247,7 +273,12 @@ class LiveSessions:
         )
         prechecks = client_prechecks(self.store, client_id=request.client_id, on=on)
         clock = clock or session_clock(request.device_url, self.settings.session_speed)
-        device = open_device(request.device_url, clock=clock, profile=profile)
+        lease = LeaseKeeper.acquire(self.store, request.device_url)
+        try:
+            device = open_device(request.device_url, clock=clock, profile=profile)
+        except BaseException:
+            lease.release()
+            raise
         try:
             runner = SessionRunner(
                 protocol,
@@ -266,10 +297,14 @@ class LiveSessions:
                 client_id=request.client_id,
                 practitioner_id=request.practitioner_id,
             )
+            lease.attach(recorder.session_id)
         except BaseException:
             device.close()
+            lease.release()
             raise
-        live = LiveSession(secrets.token_hex(8), request, runner, device, recorder)
+        live = LiveSession(secrets.token_hex(8), request, runner, device, recorder, lease=lease)
+        lease.on_lost = live.lease_lost
+        lease.start()
         runner.subscribe(recorder.record_event)
         runner.subscribe_telemetry(recorder.record_telemetry)
         runner.subscribe(live.on_event)

@@ -11,6 +11,7 @@ from microamp.store import (  # noqa: F401  (registers every table)
     clinic_setup,
     models,
     session_models,
+    shared_models,
 )
 from microamp.store.base import Base
 

@@ -2,12 +2,21 @@
 
 from fastapi import APIRouter
 
-from microamp.web.api import account, appointments, clients, plans, records, screening, sessions
+from microamp.web.api import (
+    account,
+    appointments,
+    clients,
+    plans,
+    protocols,
+    records,
+    screening,
+    sessions,
+)
 
 PREFIX = "/api/v1"
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
-    for module in (account, appointments, clients, screening, plans, sessions, records)
+    for module in (account, appointments, clients, screening, plans, protocols, sessions, records)
 )
 
 __all__ = ["PREFIX", "ROUTERS"]

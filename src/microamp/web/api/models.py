@@ -187,7 +187,8 @@ class SessionStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: int = Field(ge=1, le=MAX_ROW_ID)
-    protocol: str
+    # a name from the library or the store, never a path: the server reads no file a request names
+    protocol: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     device_url: str | None = None
     intensity: float = Field(1.0, gt=0, le=1)
     practitioner_max_ua: float | None = Field(None, ge=10, le=1000)
@@ -219,3 +220,23 @@ class RecordSummary(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     delivered_charge_uc: float
+
+
+class ProtocolUpload(BaseModel):
+    """A protocol file's TOML text, as an owner uploads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    toml_text: str = Field(min_length=1, max_length=256 * 1024)
+
+
+class ProtocolPublic(BaseModel):
+    """A protocol a session may name: from the library, or stored by an owner."""
+
+    name: str
+    title: str
+    version: str
+    source: str
+    content_hash: str
+    uploaded_by: str | None = None
+    uploaded_at: datetime | None = None

@@ -28,6 +28,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "No valid API token"},
     403: {"model": ErrorPublic, "description": "The token's role may not use this operation"},
     404: {"model": ErrorPublic, "description": "No such client, plan, record or session"},
-    409: {"model": RefusalPublic, "description": "The client may not be treated now"},
+    409: {
+        "model": RefusalPublic,
+        "description": "The client may not be treated now, or the device is in use",
+    },
     413: {"model": ErrorPublic, "description": "The request body is over the limit it names"},
 }

@@ -16,6 +16,9 @@ from microamp.web.pages.console import device_choices
 
 router = APIRouter(tags=["sessions"])
 
+# A stop returns once output is zero and the device free; a ramp-down takes well under this.
+_STOP_WAIT_S = 10.0
+
 
 def _sessions(request: Request) -> LiveSessions:
     sessions: LiveSessions = request.app.state.live
@@ -41,8 +44,9 @@ def running(request: Request, _user: ApiUser) -> list[dict[str, object]]:
 def start(
     request: Request, user: ApiUser, db: DbDep, settings: SettingsDep, body: SessionStart
 ) -> LivePublic:
-    """Start a session. Refused with 409 and the reasons when the client may not be treated;
-    the runner checks screening and consent again before any current."""
+    """Start a session. Refused with 409 and the reasons when the client may not be treated,
+    or naming the device and the session that holds it when the device is in use; the runner
+    checks screening and consent again before any current."""
     client = get_client(db, client_id=body.client_id)
     url = body.device_url or settings.device_url
     if url not in device_choices(settings):
@@ -83,8 +87,10 @@ def session_state(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
 
 @router.post("/sessions/{live_id}/stop")
 def stop(request: Request, user: ApiUser, live_id: str) -> LivePublic:
+    """Stop the session; returns once its output is zero and its device free for the next."""
     live = _live(request, live_id)
     live.control("stop", operator_of(user, "api"))
+    live.wait(_STOP_WAIT_S)
     return _public(live)
 
 

@@ -19,15 +19,19 @@ from sqlalchemy.orm import Session
 from microamp.devices import open_device
 from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
-from microamp.protocols import library_names, load_protocol, plan_protocol
+from microamp.protocols import Protocol, plan_protocol
 from microamp.safety.limits import get_profile
 from microamp.session import PrecheckContext, StepLevel, check_contact, probe_device
 from microamp.session.controls import Action
 from microamp.session.schedule import Limits, build_schedule
 from microamp.store.crud import gate_client, get_client, list_clients
+from microamp.store.db import Store
+from microamp.store.lease_keeper import LeaseKeeper
+from microamp.store.leases import DeviceBusy
 from microamp.store.models import User
+from microamp.store.protocol_store import load_named_protocol, protocol_names
 from microamp.viz.facemap import facemap_svg
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, StoreDep, audit
 from microamp.web.live import (
     LiveSession,
     LiveSessions,
@@ -64,14 +68,15 @@ Choice = tuple[int, str, str, float, float | None]
 
 def _choice(
     settings: WebSettings,
+    names: list[str],
     client_id: int,
     protocol: str,
     device_url: str,
     intensity_pct: int,
     practitioner_max_ua: str,
 ) -> Choice:
-    if protocol not in library_names():
-        raise InvalidValue("protocol", protocol, "choose a protocol from the library")
+    if protocol not in names:
+        raise InvalidValue("protocol", protocol, "choose a protocol from the list")
     if device_url not in device_choices(settings):
         raise InvalidValue("device_url", device_url, "choose one of the listed devices")
     if not 5 <= intensity_pct <= 100:
@@ -101,22 +106,40 @@ def console(
     client_id: int | None = None,
     protocol: str = "pro-express",
 ) -> Response:
+    return _console_page(request, user, db, settings, client_id=client_id, protocol=protocol)
+
+
+def _console_page(
+    request: Request,
+    user: User,
+    db: Session,
+    settings: WebSettings,
+    *,
+    client_id: int | None,
+    protocol: str,
+    device_url: str | None = None,
+    start_error: str = "",
+) -> Response:
+    """The console's choices; ``start_error`` says why the last start was refused (409)."""
+    names = protocol_names(db)
     return page(
         request,
         "console.html",
         user,
+        status_code=409 if start_error else 200,
         title="Session console",
         clients=list_clients(db, limit=500),
         client_id=client_id,
-        protocols=library_names(),
-        protocol=protocol if protocol in library_names() else "pro-express",
+        protocols=names,
+        protocol=protocol if protocol in names else "pro-express",
         devices=device_choices(settings),
-        device_url=settings.device_url,
+        device_url=device_url or settings.device_url,
+        start_error=start_error,
     )
 
 
 def _device_checks(
-    protocol_name: str,
+    protocol: Protocol,
     device_url: str,
     speed: float,
     cap: float | None,
@@ -126,7 +149,6 @@ def _device_checks(
     """Probe the device and run the contact check (50 µA, 1.5 s) on the first step the session
     will treat (never in a zone to avoid); plus each step a limit caps at the chosen level
     (``intensity``, 0-1 of the step's requested current)."""
-    protocol = load_protocol(protocol_name)
     profile = get_profile(protocol.audience)
     steps = tuple(s for s in plan_protocol(protocol, profile) if s.zone not in avoid_zones)
     if not steps:
@@ -166,11 +188,29 @@ def _device_checks(
     return checks, capped
 
 
+def _leased_checks(
+    store: Store,
+    protocol: Protocol,
+    choice: Choice,
+    speed: float,
+    avoid_zones: tuple[str, ...] = (),
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`_device_checks` while holding the device's lease: the contact check passes current, so
+    it may not run on a device another session drives. Raises `DeviceBusy` if one does."""
+    _, _, device_url, level, cap = choice
+    hold = LeaseKeeper.acquire(store, device_url)
+    try:
+        return _device_checks(protocol, device_url, speed, cap, level, avoid_zones)
+    finally:
+        hold.release()
+
+
 @router.post("/console/prechecks")
 def prechecks(
     request: Request,
     user: PageUser,
     db: DbDep,
+    store: StoreDep,
     settings: SettingsDep,
     client_id: Annotated[int, Form()],
     protocol: Annotated[str, Form()],
@@ -178,7 +218,10 @@ def prechecks(
     intensity: IntensityForm = 100,
     practitioner_max_ua: Annotated[str, Form()] = "",
 ) -> Response:
-    choice = _choice(settings, client_id, protocol, device_url, intensity, practitioner_max_ua)
+    names = protocol_names(db)
+    choice = _choice(
+        settings, names, client_id, protocol, device_url, intensity, practitioner_max_ua
+    )
     client = get_client(db, client_id=client_id)
     decision = gate_client(db, client_id=client.id, on=date.today())
     audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id,
@@ -189,11 +232,11 @@ def prechecks(
     # no test current for a client who may not be treated: the device is not even opened
     if decision.allowed:
         try:
-            checks, capped = _device_checks(
-                protocol, device_url, settings.session_speed, choice[4], choice[3],
+            checks, capped = _leased_checks(
+                store, load_named_protocol(db, protocol), choice, settings.session_speed,
                 tuple(decision.avoid_zones),
             )  # fmt: skip
-        except (DeviceError, InvalidValue) as exc:
+        except (DeviceError, InvalidValue, DeviceBusy) as exc:
             device_error = str(exc)
     ready = decision.allowed and not device_error and all(c["ok"] for c in checks)
     return page(
@@ -229,13 +272,19 @@ def start(
     practitioner_max_ua: Annotated[str, Form()] = "",
 ) -> Response:
     _, name, url, level, cap = _choice(
-        settings, client_id, protocol, device_url, intensity, practitioner_max_ua
-    )
+        settings, protocol_names(db), client_id, protocol, device_url, intensity,
+        practitioner_max_ua,
+    )  # fmt: skip
     client = get_client(db, client_id=client_id)
     sessions: LiveSessions = request.app.state.live
-    live = sessions.start(
-        StartRequest(client.id, client.full_name, name, url, level, user.id, cap), on=date.today()
-    )
+    try:
+        live = sessions.start(
+            StartRequest(client.id, client.full_name, name, url, level, user.id, cap),
+            on=date.today(),
+        )
+    except DeviceBusy as exc:
+        return _console_page(request, user, db, settings, client_id=client.id, protocol=name,
+                             device_url=url, start_error=exc.busy.message)  # fmt: skip
     audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
           record_id=live.record_id, protocol=name, device=url)  # fmt: skip
     return RedirectResponse(f"/live/{live.id}", status_code=303)

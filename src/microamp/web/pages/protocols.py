@@ -1,18 +1,30 @@
-"""The protocol library: each protocol's face map, waveform preview and steps."""
+"""The protocols: the library's and those an owner stored, each with its face map, waveform
+preview and steps; an owner's upload form, validated before anything is stored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from microamp.errors import InvalidValue, NotFound
 from microamp.protocols import PlannedStep, Protocol, library_names, load_protocol, plan_protocol
+from microamp.store.models import User
+from microamp.store.protocol_store import (
+    MAX_PROTOCOL_BYTES,
+    PROTOCOL_NAME,
+    ProtocolConflict,
+    latest_stored,
+    parse_protocol_text,
+    protocol_names,
+    store_protocol,
+)
 from microamp.viz.facemap import facemap_svg
 from microamp.web.charts import waveform_svg
-from microamp.web.deps import CsrfChecked, PageUser
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -37,6 +49,11 @@ def library_entry(name: str) -> Entry:
         protocol = load_protocol(name)
     except InvalidValue:
         raise NotFound(f"no protocol named {name!r}") from None
+    return protocol_entry(protocol)
+
+
+def protocol_entry(protocol: Protocol) -> Entry:
+    """A protocol planned and drawn for its page."""
     steps = tuple(plan_protocol(protocol))
     distinct: dict[str, list[int]] = {}
     by_key = {}
@@ -59,13 +76,85 @@ def _which(numbers: list[int], total: int) -> str:
     return f"{len(numbers)} steps ({numbers[0]}, {numbers[1]}…)"
 
 
+def stored_entries(db: Session) -> list[Entry]:
+    """The newest version of every stored protocol."""
+    library = set(library_names())
+    entries = []
+    for name in protocol_names(db):
+        stored = latest_stored(db, name) if name not in library else None
+        if stored is not None:
+            entries.append(protocol_entry(parse_protocol_text(stored.toml_text)))
+    return entries
+
+
+def _protocols_page(
+    request: Request,
+    user: User,
+    db: Session,
+    *,
+    upload_errors: list[dict[str, str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "protocols.html",
+        user,
+        status_code=status_code,
+        title="Protocols",
+        entries=[library_entry(name) for name in library_names()],
+        stored=stored_entries(db),
+        owner=user.role == "owner",
+        upload_errors=upload_errors or [],
+    )
+
+
 @router.get("/protocols")
-def protocols(request: Request, user: PageUser) -> Response:
-    entries = [library_entry(name) for name in library_names()]
-    return page(request, "protocols.html", user, title="Protocols", entries=entries)
+def protocols(request: Request, user: PageUser, db: DbDep) -> Response:
+    return _protocols_page(request, user, db)
+
+
+async def _read_upload(file: UploadFile | None) -> str:
+    if file is None or not file.filename:
+        raise InvalidValue("file", "", "choose a protocol file (.toml) to upload")
+    data = await file.read(MAX_PROTOCOL_BYTES + 1)
+    if len(data) > MAX_PROTOCOL_BYTES:
+        raise InvalidValue("file", file.filename, "a protocol file is at most 256 kB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidValue("file", file.filename, "is not UTF-8 text") from None
+
+
+@router.post("/protocols/upload")
+async def upload(
+    request: Request, user: PageUser, db: DbDep, file: UploadFile | None = None
+) -> Response:
+    """Store an owner's protocol file after validation; errors are shown by field on the
+    protocols page, with nothing stored."""
+    try:
+        text = await _read_upload(file)
+        row = store_protocol(db, toml_text=text, uploaded_by_id=user.id, uploaded_by=user.email)
+    except InvalidValue as exc:
+        db.rollback()
+        errors = [{"field": e.field, "message": e.rule} for e in getattr(exc, "errors", [exc])]
+        return _protocols_page(request, user, db, upload_errors=errors, status_code=422)
+    except ProtocolConflict as exc:
+        db.rollback()
+        errors = [{"field": "name", "message": str(exc)}]
+        return _protocols_page(request, user, db, upload_errors=errors, status_code=409)
+    audit(db, user, "write", f"protocol:{row.name}", version=row.version, hash=row.content_hash)
+    return RedirectResponse(f"/protocols/{row.name}", status_code=303)
 
 
 @router.get("/protocols/{name}")
-def protocol(request: Request, user: PageUser, name: str) -> Response:
-    entry = library_entry(name)
+def protocol(request: Request, user: PageUser, db: DbDep, name: str) -> Response:
+    if not PROTOCOL_NAME.fullmatch(name):
+        raise NotFound(f"no protocol named {name!r}")
+    if name in library_names():
+        entry = library_entry(name)
+    else:
+        stored = latest_stored(db, name)
+        if stored is None:
+            raise NotFound(f"no protocol named {name!r}")
+        entry = protocol_entry(parse_protocol_text(stored.toml_text))
     return page(request, "protocol.html", user, title=entry.protocol.title, entry=entry)
