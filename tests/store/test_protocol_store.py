@@ -99,7 +99,9 @@ def test_the_cli_stores_an_uploaded_file_audited_and_run_finds_it_by_name(
         assert audit.actor.startswith("cli")
     with store.transaction() as db:
         client = create_client(db, full_name="Rosa Diaz", date_of_birth=date(1990, 4, 12))
-        record_intake(db, client_id=client.id, answers=cleared_answers(), on=date.today())
+        record_intake(
+            db, client_id=client.id, answers=cleared_answers(), on=date.today(), today=date.today()
+        )
         record_consent(db, client_id=client.id, typed_signature="Rosa Diaz")
         client_id = client.id
     ran = runner.invoke(

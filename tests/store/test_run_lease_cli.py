@@ -19,7 +19,13 @@ from support.durability import WAIT_LIMIT_S, kill_hard
 def _cleared_client(store: Store) -> int:
     with store.transaction() as session:
         client = create_client(session, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
-        record_intake(session, client_id=client.id, answers=cleared_answers(), on=date.today())
+        record_intake(
+            session,
+            client_id=client.id,
+            answers=cleared_answers(),
+            on=date.today(),
+            today=date.today(),
+        )
         record_consent(session, client_id=client.id, typed_signature="Ana Lima")
         return client.id
 

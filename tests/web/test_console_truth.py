@@ -23,7 +23,7 @@ def neck_avoided_client(clinic: Clinic) -> int:
     born = date(1985, 2, 3)
     with clinic.store.transaction() as db:
         client = create_client(db, full_name="Cleo Park", date_of_birth=born)
-        record_intake(db, client_id=client.id, on=date.today(),
+        record_intake(db, client_id=client.id, on=date.today(), today=date.today(),
                       answers=nothing_to_report(born, metal_in_face_zones=["neck"]))  # fmt: skip
         record_consent(db, client_id=client.id, typed_signature="Cleo Park")
         return client.id
