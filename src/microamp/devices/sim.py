@@ -299,7 +299,7 @@ class SimDevice(Device):
                 commanded[trip.index :] = 0.0
                 self.load.v_v = v_before
                 result = self.load.step(commanded)
-                onset = start + trip.index - trip.run
+                onset = start + trip.onset
                 fault = Fault.of(trip.code, **self._times(start + trip.index, onset))
         self._index = start + n
         self.delivered_uc += float(np.sum(np.abs(result.delivered_ua))) / self.settings.rate_hz
