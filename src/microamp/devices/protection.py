@@ -97,7 +97,7 @@ class ShortfallTrip:
         last_good = np.maximum.accumulate(np.where(good, positions, -1))
         bad_count = np.cumsum(bad)
         before_good = np.where(last_good >= 0, bad_count[np.maximum(last_good, 0)], -carry.run)
-        run = bad_count - before_good
+        run: IntArray = bad_count - before_good
         run_trip = bad & (run >= self.trip_samples)
         pulse_trip, pulse_start = self._pulse_ends(judged, good, positions)
         trips = run_trip | pulse_trip
