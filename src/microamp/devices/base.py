@@ -89,7 +89,9 @@ class TelemetryFrame:
     needed per ampere (peak voltage over peak current; inf for an open circuit, nan while idle).
     ``flags`` name conditions: ``open_circuit``, ``compliance`` (the source reached its
     compliance voltage), ``unmeasured`` (the backend cannot measure its output).
-    ``window_s`` is 0 where a backend does not report it.
+    ``window_s`` is 0 where a backend does not report it. ``commanded_peak_ua`` is the largest
+    commanded current in the window (0 where a backend does not report it): a short pulse has a
+    small mean but is judged on its peak.
     """
 
     t_s: float
@@ -100,6 +102,7 @@ class TelemetryFrame:
     impedance_ohm: float
     flags: frozenset[str] = field(default_factory=frozenset)
     window_s: float = 0.0
+    commanded_peak_ua: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
