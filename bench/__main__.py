@@ -1,9 +1,14 @@
-"""Run every benchmark, print one JSON document and write it to .bench/latest.json."""
+"""Run every benchmark, print one JSON document and write it to .bench/latest.json.
+
+``python -m bench --quick`` runs every section at small sizes (seconds, not minutes) and writes
+``.bench/quick.json``: the test suite runs it, so a change that breaks `make bench` breaks the
+tests. Quick figures are not for quoting; the full run's are.
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib
-import importlib.util
 import json
 import platform
 import sys
@@ -11,27 +16,35 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Each module has run() -> dict; absent modules are skipped (the part they measure is absent).
+# Each module has run(quick: bool) -> dict. Every one must be present: a missing section is a
+# broken bench, not a skipped one.
 MODULES = ("engine", "devices", "sessions", "records", "web", "startup")
 
 
-def main() -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="every section at small sizes")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     document: dict[str, Any] = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "quick": args.quick,
     }
     for name in MODULES:
-        if importlib.util.find_spec(f"bench.{name}") is None:
-            continue
         started = time.perf_counter()
         module = importlib.import_module(f"bench.{name}")
-        document.update(module.run())
+        document.update(module.run(quick=args.quick))
         print(f"bench {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     out = Path(".bench")
     out.mkdir(exist_ok=True)
     text = json.dumps(document, indent=2)
-    (out / "latest.json").write_text(text + "\n", encoding="utf-8")
+    name = "quick.json" if args.quick else "latest.json"
+    (out / name).write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0
 

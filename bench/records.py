@@ -52,12 +52,12 @@ def _measure(url: str, data_dir: Path, events: int, frames: int) -> dict[str, An
     }
 
 
-def _telemetry_bytes(settings: StoreSettings) -> dict[str, Any]:
-    """Bytes stored for 60 minutes of telemetry at the sim's 100 frames a second."""
+def _telemetry_bytes(settings: StoreSettings, session_s: int = SESSION_S) -> dict[str, Any]:
+    """Bytes stored for ``session_s`` (60 minutes) of telemetry at the sim's 100 frames a second."""
     rng = np.random.default_rng(1)
     buffer = TelemetryBuffer(settings.telemetry_hz)
     stored = rows = 0
-    for second in range(SESSION_S):
+    for second in range(session_s):
         delivered = 300.0 + rng.normal(0.0, 2.0, SIM_TELEMETRY_HZ)
         for k in range(SIM_TELEMETRY_HZ):
             buffer.add(_frame(second + k / SIM_TELEMETRY_HZ, float(delivered[k])))
@@ -72,22 +72,25 @@ def _telemetry_bytes(settings: StoreSettings) -> dict[str, Any]:
         "bytes": stored,
         "rows": rows,
         "raw_float32_bytes": rows * len(COLUMNS) * 4,
-        "frames": SESSION_S * SIM_TELEMETRY_HZ,
+        "frames": session_s * SIM_TELEMETRY_HZ,
+        "session_s": session_s,
         "telemetry_hz": settings.telemetry_hz,
     }
 
 
-def run() -> dict[str, Any]:
+def run(quick: bool = False) -> dict[str, Any]:
+    events, frames = (100, 1000) if quick else (2000, 20_000)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        sqlite = _measure(f"sqlite:///{data_dir / 'bench.db'}", data_dir, 2000, 20_000)
+        sqlite = _measure(f"sqlite:///{data_dir / 'bench.db'}", data_dir, events, frames)
         base = os.environ.get(PG_ENV)
         if base:
             with scratch_schema(base, prefix="bench") as url:
-                postgresql = _measure(url, data_dir, 500, 20_000)
+                postgresql = _measure(url, data_dir, events // 4, frames)
         else:
             postgresql = {"skipped": f"{PG_ENV} is not set"}
-        telemetry = _telemetry_bytes(StoreSettings(data_dir=data_dir, database_url=None))
+        settings = StoreSettings(data_dir=data_dir, database_url=None)
+        telemetry = _telemetry_bytes(settings, 60 if quick else SESSION_S)
     return {
         "records": {
             "sqlite": sqlite,

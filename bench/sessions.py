@@ -14,22 +14,23 @@ from microamp.session import SessionRunner
 DEVICE_URL = "sim://?load=gel"
 
 
-def _sixty_minutes() -> dict[str, Any]:
+def _sixty_minutes(muscles: int = 30, repetitions: int = 6) -> dict[str, Any]:
     """30 paired muscles, 6 repetitions of 10 s on each side: 3600 s of protocol time."""
-    paired = [n for n, m in MUSCLES.items() if m.paired and not m.lengthen_only][:30]
+    paired = [n for n, m in MUSCLES.items() if m.paired and not m.lengthen_only][:muscles]
     return {
         "name": "bench-sixty", "title": "Sixty minutes", "version": "1",
         "audience": "professional", "description": "An example for the bench.",
-        "defaults": {"hold_s": 10.0, "glide_s": 10.0, "repetitions": 6, "ramp_s": 1.0,
+        "defaults": {"hold_s": 10.0, "glide_s": 10.0, "repetitions": repetitions, "ramp_s": 1.0,
                      "cue_interval_s": 10.0,
                      "waveform": {"amplitude_ua": 180.0, "frequency_hz": 10.0}},
         "steps": [{"muscle": name, "side": "both"} for name in paired],
     }  # fmt: skip
 
 
-def run() -> dict[str, Any]:
+def run(quick: bool = False) -> dict[str, Any]:
     profile = get_profile("professional")
-    protocol = parse_protocol(_sixty_minutes(), profile)
+    shape = _sixty_minutes(2, 1) if quick else _sixty_minutes()
+    protocol = parse_protocol(shape, profile)
     clock = SimulatedClock()
     with open_device(DEVICE_URL, clock=clock, profile=profile) as device:
         runner = SessionRunner(protocol, device, profile=profile)

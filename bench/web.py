@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -84,11 +85,11 @@ def _server(*args: str) -> Iterator[str]:
 
 def _seed(url: str, data_dir: Path) -> tuple[int, str]:
     """An owner with a token, and a screened client; returns (client id, token)."""
+    from microamp.clinic.intake import nothing_to_report
     from microamp.store.access import create_api_token
     from microamp.store.crud import create_client, create_user, record_intake
     from microamp.web import WebSettings
     from microamp.web.app import open_web_store
-    from microamp.web.demo import answers
     from microamp.web.security import hash_password
 
     store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
@@ -100,24 +101,36 @@ def _seed(url: str, data_dir: Path) -> tuple[int, str]:
             )  # fmt: skip
             born = date(1985, 5, 5)
             client = create_client(db, full_name="Bench Client", date_of_birth=born)
-            record_intake(db, client_id=client.id, answers=answers(born), on=date.today())
+            record_intake(db, client_id=client.id, answers=nothing_to_report(born), on=date.today())
             return client.id, create_api_token(db, user_id=user.id, name="bench")[1]
     finally:
         store.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Load:
+    """How hard and how long: 50 clients for 20 s in the full run, a handful for 1 s quick."""
+
+    concurrency: int = CONCURRENCY
+    duration_s: float = DURATION_S
+
+
+QUICK = Load(concurrency=4, duration_s=1.0)
+
+
 async def _load(
-    base: str, path: str, headers: dict[str, str], cookies: httpx.Cookies
+    load: Load, base: str, path: str, headers: dict[str, str], cookies: httpx.Cookies
 ) -> dict[str, Any]:
     latencies: list[float] = []
     # every failure by its kind (an HTTP status or a transport error), so a failed read names
     # its cause: a 500 from the database, a 503, or a connection the server closed
     failures: collections.Counter[str] = collections.Counter()
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    n = load.concurrency
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(
         base_url=base, headers=headers, cookies=cookies, limits=limits, timeout=30
     ) as client:
-        end = time.perf_counter() + DURATION_S
+        end = time.perf_counter() + load.duration_s
 
         async def worker() -> None:
             while time.perf_counter() < end:
@@ -132,7 +145,7 @@ async def _load(
                     failures[str(response.status_code)] += 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(worker() for _ in range(n)))
         elapsed = time.perf_counter() - started
     ms = np.array(latencies) * 1000
     return {
@@ -156,13 +169,14 @@ def _signed_in(base: str) -> httpx.Cookies:
         return client.cookies
 
 
-def _database(url: str, data_dir: Path) -> dict[str, Any]:
+def _database(load: Load, url: str, data_dir: Path) -> dict[str, Any]:
     client_id, token = _seed(url, data_dir)
     with _server("app", url, str(data_dir)) as base:
         cookies = _signed_in(base)
-        page = asyncio.run(_load(base, f"/clients/{client_id}", {}, cookies))
+        page = asyncio.run(_load(load, base, f"/clients/{client_id}", {}, cookies))
         api = asyncio.run(
             _load(
+                load,
                 base,
                 f"/api/v1/clients/{client_id}/screening",
                 {"Authorization": f"Bearer {token}"},
@@ -172,18 +186,19 @@ def _database(url: str, data_dir: Path) -> dict[str, Any]:
     return {"client_page": page, "api_screening_read": api}
 
 
-def run() -> dict[str, Any]:
-    result: dict[str, Any] = {"concurrency": CONCURRENCY, "duration_s": DURATION_S}
+def run(quick: bool = False) -> dict[str, Any]:
+    load = QUICK if quick else Load()
+    result: dict[str, Any] = {"concurrency": load.concurrency, "duration_s": load.duration_s}
     with _server("bare") as base:
-        result["bare_fastapi"] = asyncio.run(_load(base, "/ping", {}, httpx.Cookies()))
+        result["bare_fastapi"] = asyncio.run(_load(load, base, "/ping", {}, httpx.Cookies()))
     with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = _database(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
+        result["sqlite"] = _database(load, f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
     pg = os.environ.get(PG_ENV)
     if not pg:
         result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}
     else:
         with tempfile.TemporaryDirectory() as tmp, scratch_schema(pg, prefix="bench") as url:
-            result["postgresql"] = _database(url, Path(tmp))
+            result["postgresql"] = _database(load, url, Path(tmp))
     return {"web": result}
 
 

@@ -1,0 +1,156 @@
+"""The README's figure tables, rendered from one bench document.
+
+    python -m bench.report                 # from .bench/latest.json
+    python -m bench.report .bench/quick.json
+
+Every figure the README quotes comes out of this module, and the test suite renders it from a
+`python -m bench --quick` run and checks that the README carries every row it renders: a
+renamed bench key, or a README row with no figure behind it, fails the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+Row = tuple[str, str]
+
+
+def _n(value: float, digits: int = 2) -> str:
+    """A figure with about ``digits`` significant digits, thousands separated."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}" if value >= 1 else f"{value:.{digits}f}"
+
+
+def _x(value: float) -> str:
+    return f"{_n(value)} ×"
+
+
+def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
+    engine, sim, sessions = doc["engine"], doc["simulator"], doc["sessions"]
+    records, startup = doc["records"], doc["startup"]
+    by_block = engine["speedup_over_python_by_block"]
+    yield (
+        "engine: renderer + output guard at 20 kHz in 1 ms blocks, cost per block",
+        f"{engine['block_cost_us']:.1f} µs, {engine['block_cost_fraction_of_duration'] * 100:.2f} %"
+        f" of the block's duration (goal: under {engine['goal_fraction'] * 100:g} %)",
+    )
+    yield (
+        "engine against a NumPy floor (`np.copyto` of an equal block)",
+        f"{_x(engine['ratio_to_numpy_floor'])} the floor",
+    )
+    yield (
+        "engine against a per-sample Python generator, 1 / 10 / 100 ms blocks",
+        " / ".join(_x(by_block[k]) for k in ("1ms", "10ms", "100ms")) + " faster",
+    )
+    yield (
+        "simulator at 20 kHz, polled every 100 ms / supervised at 10 ms ticks",
+        f"{_x(sim['x_real_time_100ms_polls'])} / {_x(sim['x_real_time_supervised_10ms_ticks'])}"
+        " real time",
+    )
+    yield (
+        "a 60-minute protocol in simulated time",
+        f"{sessions['wall_s']:.1f} s wall, {_x(sessions['x_real_time'])} real time",
+    )
+    pg = records["postgresql"].get("events_per_s")
+    yield (
+        "session events written per second, SQLite / PostgreSQL",
+        f"{records['sqlite']['events_per_s']:,} / {f'{pg:,}' if pg else 'not measured'}",
+    )
+    telemetry = records["telemetry_60min"]
+    yield (
+        "stored telemetry of a 60-minute session",
+        f"{telemetry['bytes'] / 1000:,.0f} kB (downsampled to {telemetry['telemetry_hz']:g}"
+        " rows/s, compressed)",
+    )
+    yield (
+        "`microamp --help`",
+        f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
+    )
+
+
+WEB_TARGETS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any] | None]], ...] = (
+    ("bare FastAPI endpoint", lambda web: web["bare_fastapi"]),
+    ("client page, SQLite", lambda web: web["sqlite"]["client_page"]),
+    ("API read (screening), SQLite", lambda web: web["sqlite"]["api_screening_read"]),
+    ("client page, PostgreSQL", lambda web: web["postgresql"].get("client_page")),
+    ("API read (screening), PostgreSQL", lambda web: web["postgresql"].get("api_screening_read")),
+)
+
+
+def web_rows(doc: dict[str, Any]) -> Iterator[tuple[str, ...]]:
+    for label, pick in WEB_TARGETS:
+        figures = pick(doc["web"])
+        if figures is None:
+            yield (label, "not measured", "", "", "", "")
+            continue
+        yield (
+            label,
+            f"{figures['rps']:,.0f}",
+            *(f"{figures[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms")),
+            f"{figures['errors']:,}",
+        )
+
+
+REACTION_LABELS = {
+    "contact-loss": ("contact loss (probe lifts off)", "the device's own per-sample trip"),
+    "dry": ("dry skin (compliance saturated)", "the device's own per-sample trip"),
+    "disconnect": ("disconnect", "the output stage is gone"),
+    "stall": ("telemetry stall", "only the host can see silence: 50 ms without a frame"),
+}
+
+
+def reaction_rows(doc: dict[str, Any]) -> Iterator[Row | tuple[str, str, str]]:
+    reaction = doc["reaction"]
+    injected = reaction["sim_injection_to_zero_ms"]
+    for kind, onset_ms in reaction["sim_onset_to_zero_ms"].items():
+        label, how = REACTION_LABELS.get(kind, (kind, ""))
+        figure = f"{onset_ms:.2f} ms"
+        if kind == "dry":
+            figure += (
+                f" after saturation ({injected[kind]:.1f} ms after the skin dries: the load takes"
+                " that long to charge to the compliance rail)"
+            )
+        yield (label, figure, how)
+    yield (
+        "silent host, serial firmware emulator",
+        f"{reaction['emulator_watchdog_ms']:.0f} ms",
+        "the firmware's 250 ms watchdog",
+    )
+
+
+def _table(header: tuple[str, ...], rows: Iterator[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The three README tables, in README order."""
+    return "\n\n".join(
+        (
+            _table(("figure", "value"), performance_rows(doc)),
+            _table(("endpoint", "requests/s", "p50", "p95", "p99", "errors"), web_rows(doc)),
+            _table(("fault", "onset to zero", "how it is seen"), reaction_rows(doc)),
+        )
+    )
+
+
+def row_labels(doc: dict[str, Any]) -> list[str]:
+    """The first cell of every row `render` produces (what the README must carry)."""
+    rows = [*performance_rows(doc), *web_rows(doc), *reaction_rows(doc)]
+    return [row[0] for row in rows]
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0] if argv else ".bench/latest.json")
+    print(render(json.loads(path.read_text(encoding="utf-8"))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
