@@ -16,18 +16,19 @@ def _reference(
     cmd: np.ndarray, dlv: np.ndarray, rail: np.ndarray, trip_samples: int
 ) -> tuple[int, int, FaultCode] | None:
     """The rule, one sample at a time: (trip index, onset index, code) or None."""
-    run = onset = pulse_onset = 0
-    in_pulse = all_short = last_lost = False
+    run = onset = 0
+    in_pulse = all_short = last_lost = tail_lost = False
     for i in range(cmd.size):
         judged = abs(cmd[i]) >= MIN_UA
         code = FaultCode.CONTACT_LOST if last_lost else FaultCode.COMPLIANCE
-        if in_pulse and not judged and all_short:
-            return i, pulse_onset, code
+        if in_pulse and not judged and (all_short or tail_lost):
+            return i, onset, code
         if judged:
             if not in_pulse:
-                pulse_onset, all_short = i, True
+                all_short = True
             lost = abs(dlv[i]) < 0.1 * abs(cmd[i])
             short = bool(rail[i]) and abs(dlv[i]) < 0.8 * abs(cmd[i])
+            tail_lost = lost
             if lost or short:
                 onset = i if run == 0 else onset
                 run += 1
@@ -82,6 +83,23 @@ def test_gaps_between_pulses_do_not_excuse_a_shortfall() -> None:
     trip = ShortfallTrip(10).check(cmd, np.zeros_like(cmd), np.zeros(cmd.size, dtype=bool))
     assert trip is not None and trip.code == FaultCode.CONTACT_LOST
     assert (trip.onset, trip.index) == (0, 3)
+
+
+def test_a_probe_lifting_during_a_pulse_trips_when_the_pulse_ends() -> None:
+    # the pulse flows for 2 samples, then nothing for its last 4: shorter than the debounce
+    cmd = np.r_[np.full(6, 300.0), np.zeros(20)]
+    dlv = np.r_[np.full(2, 300.0), np.zeros(24)]
+    trip = ShortfallTrip(10).check(cmd, dlv, np.zeros(cmd.size, dtype=bool))
+    assert trip is not None and trip.code == FaultCode.CONTACT_LOST
+    assert (trip.onset, trip.index) == (2, 6)
+
+
+def test_a_pulse_clipped_briefly_at_the_rail_at_its_end_does_not_trip() -> None:
+    # dry skin reaching the rail for the last 4 samples of a pulse, still passing 60 %
+    cmd = np.r_[np.full(20, 300.0), np.zeros(20)]
+    dlv = np.r_[np.full(16, 300.0), np.full(4, 180.0), np.zeros(20)]
+    rail = np.r_[np.zeros(16, dtype=bool), np.ones(4, dtype=bool), np.zeros(20, dtype=bool)]
+    assert ShortfallTrip(10).check(cmd, dlv, rail) is None
 
 
 def test_a_brief_dip_inside_a_long_pulse_does_not_trip() -> None:

@@ -26,7 +26,9 @@ from typing import Any, ClassVar, Literal, NoReturn
 
 from microamp.clock import Clock
 from microamp.errors import DeviceError, InvalidValue
+from microamp.safety.commanded import CommandedCharge
 from microamp.safety.faults import Fault, FaultCode
+from microamp.stimulus.renderer import Renderer
 from microamp.stimulus.waveform import Waveform
 
 __all__ = ["Capabilities", "Command", "Device", "TelemetryFrame", "MAX_EXPIRY_S", "open_devices"]
@@ -142,6 +144,9 @@ class Device(ABC):
         self._fault: Fault | None = None
         self._fault_log: list[Fault] = []
         self._last_frame: TelemetryFrame | None = None
+        # the host's net-charge account, for a backend that renders its own output (set by
+        # its driver); sample-rendering drivers account every sample in their guard instead
+        self.commanded_charge: CommandedCharge | None = None
 
     # -- what drivers provide ---------------------------------------------------------------
 
@@ -198,6 +203,7 @@ class Device(ABC):
         self._check_open()
         self._check_capabilities(command)
         self._guarded(self._advance)
+        shadow = self._charge_check(command)
         try:
             self._apply(command)
         except InvalidValue:
@@ -207,12 +213,16 @@ class Device(ABC):
         self._fault = None
         self._command = command
         self._expires_at_s = self.clock.now() + command.expires_after_s
+        if shadow is not None and self.commanded_charge is not None:
+            self.commanded_charge.start(shadow, self._expires_at_s)
 
     def heartbeat(self) -> None:
         """Renew the present command for another ``expires_after_s`` (nothing if none in force)."""
         self._check_open()
         self._guarded(self._advance)
         if self._command is None:
+            return
+        if not self._charge_renews(self._command):
             return
         self._expires_at_s = self.clock.now() + self._command.expires_after_s
         self._guarded(self._heartbeat)
@@ -229,6 +239,8 @@ class Device(ABC):
             self._command = None
             self._expires_at_s = None
             self._stop()
+            if self.commanded_charge is not None:
+                self.commanded_charge.stop(self.clock.now())
 
     def poll(self) -> list[TelemetryFrame]:
         """Advance to the clock's present and return the new telemetry frames."""
@@ -280,6 +292,8 @@ class Device(ABC):
         """Record a fault the device detected itself; output must already be zero."""
         self._command = None
         self._expires_at_s = None
+        if self.commanded_charge is not None:
+            self.commanded_charge.stop(self.clock.now())
         self._fault_log.append(fault)
         if self._fault is None:
             self._fault = fault
@@ -303,6 +317,33 @@ class Device(ABC):
                 wf.frequency_hz,
                 f"this device covers {caps.min_frequency_hz:g}-{caps.max_frequency_hz:g} Hz",
             )
+
+    # -- the host's charge account (backends that render their own output) ------------------
+
+    def _charge_check(self, command: Command) -> Renderer | None:
+        """Refuse a command whose net charge would pass a limit before it expires."""
+        if self.commanded_charge is None:
+            return None
+        return self.commanded_charge.check(
+            command.waveform, command.intensity, command.expires_after_s, self.clock.now()
+        )
+
+    def _charge_renews(self, command: Command) -> bool:
+        """Renew on the account; if renewing would pass a limit, stop output and record it."""
+        account = self.commanded_charge
+        if account is None or account.renew(self.clock.now(), command.expires_after_s):
+            return True
+        now = self.clock.now()
+        self._guarded(self._stop)
+        self._raise_fault(
+            Fault.of(
+                FaultCode.CHARGE_IMBALANCE,
+                detected_t_s=now,
+                zero_t_s=now,
+                detail={"net_charge_uc": account.net_uc, "source": "host account"},
+            )
+        )
+        return False
 
     def _guarded(self, hook: Any, *args: Any) -> Any:
         """Run a driver hook; on any error, zero output first, record the fault, then re-raise."""

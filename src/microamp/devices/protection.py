@@ -10,8 +10,9 @@ time) say nothing about the contact, so they neither excuse nor extend a shortfa
 Output must go to zero when either holds:
 
 - ``trip_samples`` judged samples in a row are short (a steady current or a long pulse), or
-- every judged sample of a whole pulse (a run of commanded samples) was short: a pulse shorter
-  than the debounce that did not flow at all is a lost contact, seen at the sample after it.
+- a pulse (a run of commanded samples) ends short: every judged sample of it was short, or its
+  last ones carried no current at all (a probe lifted during it). A pulse shorter than the
+  debounce that did not flow is seen at the sample after it, not at some later pulse.
 
 So a lift is seen at the first commanded pulse after it, within ``trip_samples`` or one pulse,
 whichever is shorter, whatever the duty, frequency or burst pattern.
@@ -53,7 +54,7 @@ class _Carry:
     run_onset: int = 0  # where that run began, relative to the next block's start
     in_pulse: bool = False  # the last sample was judged
     pulse_all_short: bool = False  # every judged sample of the open pulse was short
-    pulse_onset: int = 0  # where the open pulse began, relative to the next block's start
+    tail_lost: bool = False  # the open pulse's last sample carried (almost) no current
     last_lost: bool = False  # the last short sample carried (almost) no current at all
 
 
@@ -99,7 +100,7 @@ class ShortfallTrip:
         before_good = np.where(last_good >= 0, bad_count[np.maximum(last_good, 0)], -carry.run)
         run: IntArray = bad_count - before_good
         run_trip = bad & (run >= self.trip_samples)
-        pulse_trip, pulse_start = self._pulse_ends(judged, good, positions)
+        pulse_trip, pulse_start = self._pulse_ends(judged, good, lost, positions)
         trips = run_trip | pulse_trip
         if trips.any():
             index = int(np.argmax(trips))
@@ -107,8 +108,7 @@ class ShortfallTrip:
                 onset = self._run_onset(bad, last_good, index)
                 trip = Trip(self._code(lost, bad, index + 1), index, onset)
             else:
-                start = int(pulse_start[index - 1]) if index > 0 else -1
-                onset = carry.pulse_onset if start == -1 else start
+                onset = self._run_onset(bad, last_good, index - 1) if index else carry.run_onset
                 trip = Trip(self._code(lost, bad, index), index, onset)
             self._carry = _Carry()
             return trip
@@ -116,9 +116,9 @@ class ShortfallTrip:
         return None
 
     def _pulse_ends(
-        self, judged: BoolArray, good: BoolArray, positions: IntArray
+        self, judged: BoolArray, good: BoolArray, lost: BoolArray, positions: IntArray
     ) -> tuple[BoolArray, IntArray]:
-        """Trips at the sample after a pulse none of whose judged samples flowed.
+        """Trips at the sample after a pulse that ended short (see the module docstring).
 
         Also returns, per position, where the pulse it belongs to began (-1: before this block).
         """
@@ -138,8 +138,8 @@ class ShortfallTrip:
         all_short = judged & (seen_good < pulse_start)
         ends = previous & ~judged
         trip = np.zeros_like(judged)
-        trip[1:] = ends[1:] & all_short[:-1]
-        trip[0] = bool(ends[0]) and carry.pulse_all_short
+        trip[1:] = ends[1:] & (all_short[:-1] | lost[:-1])
+        trip[0] = bool(ends[0]) and (carry.pulse_all_short or carry.tail_lost)
         return trip, pulse_start
 
     def _run_onset(self, bad: BoolArray, last_good: IntArray, index: int) -> int:
@@ -179,7 +179,7 @@ class ShortfallTrip:
         if new.in_pulse:
             start = int(pulse_start[-1])
             carried = start == -1
-            new.pulse_onset = (old.pulse_onset if carried else start) - n
+            new.tail_lost = bool(lost[-1])
             first = 0 if carried else start
             had_good = bool(good[first:].any()) or (carried and not old.pulse_all_short)
             new.pulse_all_short = not had_good
