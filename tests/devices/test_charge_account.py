@@ -4,6 +4,8 @@ limits. Output is zero from the offending sample on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,9 +13,11 @@ from hypothesis import strategies as st
 
 from microamp.clock import SimulatedClock
 from microamp.devices import Command
+from microamp.devices.audio import AudioDevice
 from microamp.devices.sim import SimDevice, SimSettings
 from microamp.safety import FaultCode, get_profile
 from microamp.stimulus import Waveform
+from support.fakes import FakeStream
 
 HOME = get_profile("home")
 # positive pulses, 50 µA of mean DC: under the 100 µA window limit, one-way all the same
@@ -177,3 +181,30 @@ def test_no_sequence_of_commands_passes_the_charge_limits(
             index = round(fault.zero_t_s * 2000.0)
             until = min([a for a in applied_at if a > index], default=samples.size)
             assert np.all(samples[index:until] == 0.0)
+
+
+def test_the_sound_card_keeps_one_account_across_stops_and_reapplies() -> None:
+    clock = SimulatedClock()
+    streams: list[FakeStream] = []
+
+    def factory(**settings: Any) -> FakeStream:
+        streams.append(FakeStream(**settings))
+        return streams[-1]
+
+    device = AudioDevice(clock, HOME, factory, coupling="dc", sample_rate_hz=8000.0, block_size=800)
+    pulled: list[np.ndarray] = []
+    faults = []
+    with device:
+        for _ in range(6):  # 6 x 5 s of 50 µA one way: 1.5 mC without the account
+            device.apply(Command(POSITIVE, expires_after_s=2.0))
+            for _ in range(50):
+                clock.sleep(0.1)
+                pulled.append(streams[0].pull(1).astype(np.float64) * device.full_scale_ua)
+                device.heartbeat()
+            device.stop()
+            faults += device.drain_faults()
+    assert FaultCode.CHARGE_IMBALANCE in {f.code for f in faults}
+    net_uc = float(np.sum(np.concatenate(pulled))) / 8000.0
+    # float32 output: the sum of 240 000 samples carries a little rounding
+    assert net_uc <= HOME.max_imbalance_uc.value + 0.01
+    assert device.charge.net_uc == pytest.approx(net_uc, abs=0.01)
