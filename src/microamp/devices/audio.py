@@ -32,8 +32,8 @@ from microamp.clock import Clock
 from microamp.devices.base import Capabilities, Command, Device, TelemetryFrame
 from microamp.devices.urls import DeviceURL
 from microamp.errors import InvalidValue
-from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.charge import ChargeAccount
+from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
 from microamp.stimulus.renderer import Envelope, Renderer
