@@ -116,3 +116,25 @@ def test_the_account_comes_from_the_profile() -> None:
 def test_an_account_refuses_a_window_of_zero() -> None:
     with pytest.raises(InvalidValue):
         ChargeAccount(RATE_HZ, max_imbalance_uc=1.0, dc_window_s=0.0)
+
+
+def test_a_new_session_starts_a_fresh_account_only_after_a_rest_without_output() -> None:
+    account = _account(imbalance_uc=1.0)
+    assert account.admit(np.full(9, 100.0)) == 9
+    account.idle(round(30.0 * RATE_HZ))
+    with pytest.raises(InvalidValue) as refused:
+        account.start_session()
+    assert refused.value.field == "rest_s"
+    assert account.net_uc == pytest.approx(0.9)
+    account.idle(round(30.0 * RATE_HZ))
+    account.start_session()
+    assert account.net_uc == 0.0
+    assert account.admit(np.full(9, 100.0)) == 9
+
+
+def test_zeros_inside_a_block_count_towards_the_rest_only_after_the_last_current() -> None:
+    account = _account(imbalance_uc=100.0)
+    block = np.zeros(1000)
+    block[10] = 1.0
+    account.admit(block)
+    assert account.rest_s == pytest.approx(989 / RATE_HZ)

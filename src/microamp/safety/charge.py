@@ -11,9 +11,11 @@ the profile bounds it twice (safety/limits.py):
   more than ``max_mean_dc_ua x dc_window_s``; it implies the 10 s window rule.
 
 The account belongs to the device, not to a command or a guard: re-applying a command, a new
-step, a stop and a start all keep it. It is never reset while the device is open (there is no
-method for it), so no sequence of calls through the Python API can launder charge; a new
-account starts with a newly opened device.
+step, a stop and a start all keep it, so no sequence of commands through the Python API can
+launder charge. It starts again from zero in two cases only: a newly opened device, and
+`start_session` once output has been zero for at least ``MIN_REST_S`` (the probes off the skin
+or idle between two sessions, for instance two clients); it refuses before that. Nothing in the
+device layer calls `start_session`: whoever starts a session on an open device decides.
 
 For speed the interval rule keeps the charge history as the lowest and highest charge of each
 10 ms chunk and checks the intervals that reach back over whole chunks from the start of each
@@ -37,6 +39,9 @@ FloatArray = npt.NDArray[np.float64]
 
 # The history's resolution (seconds): each chunk keeps only its lowest and highest charge.
 CHUNK_S = 0.01
+# The rest without output after which a new session may start a fresh account (seconds): a
+# product policy (a change of client or of placement takes longer), not a measured relaxation.
+MIN_REST_S = 60.0
 
 
 class ChargeAccount:
@@ -74,6 +79,7 @@ class ChargeAccount:
         self._filled = 0  # samples in the chunk in progress
         self._net_uc = 0.0
         self.samples = 0
+        self._quiet = 0  # samples since the last one that carried current
 
     @classmethod
     def from_profile(cls, profile: LimitProfile, sample_rate_hz: float) -> ChargeAccount:
@@ -109,12 +115,33 @@ class ChargeAccount:
         if first < n:
             charge[first:] = charge[first - 1] if first else self._net_uc
         self._record(charge)
+        carried = np.flatnonzero(samples_ua[:first])
+        self._quiet = n - 1 - int(carried[-1]) if carried.size else self._quiet + n
         return first
+
+    @property
+    def rest_s(self) -> float:
+        """How long output has been zero, seconds of device time."""
+        return self._quiet / self.sample_rate_hz
+
+    def start_session(self) -> None:
+        """Start a fresh account for a new session; `InvalidValue` before a rest of MIN_REST_S."""
+        if self.rest_s < MIN_REST_S:
+            raise InvalidValue(
+                "rest_s",
+                round(self.rest_s, 3),
+                f"a new session's charge account starts only after {MIN_REST_S:g} s without "
+                "output; re-applying a command never resets it",
+            )
+        self._low.fill(0.0)
+        self._high.fill(0.0)
+        self._net_uc = 0.0
 
     def idle(self, n: int) -> None:
         """Account ``n`` samples without current (output stopped): time passes, charge stays."""
         if n <= 0:
             return
+        self._quiet += n
         if n >= self._low.size * self._chunk:
             self._low.fill(self._net_uc)
             self._high.fill(self._net_uc)
