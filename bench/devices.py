@@ -5,6 +5,13 @@
   Goal: at most 1 ms. ``sim_injection_to_zero_ms`` measures from the injection instead: a
   drying skin takes a few ms to charge up to the compliance rail, and a stalled telemetry path
   can only be noticed by the host's silence timeout.
+- reaction.contact_loss_by_waveform: a probe lifting under pulsed waveforms (a short biphasic
+  pulse, a low duty, a low frequency, bursts), lifted at several points of the waveform's cycle
+  (one when quick). Per case the worst ``onset_to_zero_ms`` (from the first commanded sample
+  that did not flow to zero output, device time; goal 1 ms), ``meets_1ms``, the worst
+  ``lift_to_zero_ms`` (from the lift itself: nothing can be seen until current is commanded
+  again, so this is the window the waveform needs, at most one gap between pulses or bursts),
+  and which rule saw it first.
 - reaction.emulator_watchdog_ms: on the firmware emulator, from the last message of a host that
   fell silent to zero output, ms (the watchdog is 250 ms; the rest is the emulator loop's
   lateness). Median of 3.
@@ -31,6 +38,40 @@ STEADY = Waveform(shape="square", amplitude_ua=300.0, frequency_hz=10.0, duty=1.
 INJECT_S = 1.5
 KINDS = ("contact-loss", "dry", "disconnect", "stall")
 
+# pulsed waveforms the profiles allow, and the cycle a lift may fall anywhere within (s)
+PULSED: dict[str, tuple[Waveform, float]] = {
+    "short_pulse_300us_biphasic_100hz": (
+        Waveform(
+            shape="pulse",
+            amplitude_ua=300.0,
+            frequency_hz=100.0,
+            phase_us=300.0,
+            polarity="biphasic",
+        ),
+        0.01,
+    ),
+    "low_duty_5pct_10hz": (
+        Waveform(shape="square", amplitude_ua=300.0, frequency_hz=10.0, duty=0.05),
+        0.1,
+    ),
+    "low_frequency_0.5hz": (
+        Waveform(shape="square", amplitude_ua=300.0, frequency_hz=0.5, duty=0.5, reversal_s=2.0),
+        2.0,
+    ),
+    "burst_100hz_0.3s_on_0.7s_off": (
+        Waveform(
+            shape="pulse",
+            amplitude_ua=300.0,
+            frequency_hz=100.0,
+            phase_us=300.0,
+            polarity="biphasic",
+            burst_on_s=0.3,
+            burst_off_s=0.7,
+        ),
+        1.0,
+    ),
+}
+
 
 def _reaction(kind: str) -> tuple[float, float]:
     """(onset to zero, injection to zero), ms of device time."""
@@ -51,6 +92,43 @@ def _reaction(kind: str) -> tuple[float, float]:
                     (fault.zero_t_s - INJECT_S) * 1e3,
                 )
     raise RuntimeError(f"the {kind} fault was never reported")
+
+
+def _lift(waveform: Waveform, lift_s: float) -> tuple[float, float, str]:
+    """(onset to zero, lift to zero) in ms of device time, and the fault code, for one lift."""
+    clock = SimulatedClock()
+    profile = get_profile("home")
+    url = f"sim://?load=gel&fault=contact-loss@{lift_s!r}"
+    with open_device(url, clock=clock, profile=profile) as device:
+        supervisor = Supervisor(device, profile)
+        supervisor.apply(Command(waveform))
+        while supervisor.running and clock.now() < lift_s + 3.0:
+            clock.sleep(0.001)
+            faults = supervisor.service().faults
+            if faults:
+                fault = faults[0]
+                assert fault.zero_t_s is not None and fault.onset_t_s is not None
+                onset_ms = (fault.zero_t_s - fault.onset_t_s) * 1e3
+                return onset_ms, (fault.zero_t_s - lift_s) * 1e3, str(fault.code)
+    raise RuntimeError(f"a lift at {lift_s} s under {waveform} was never reported")
+
+
+def _pulsed_reactions(quick: bool) -> dict[str, dict[str, Any]]:
+    results: dict[str, dict[str, Any]] = {}
+    for name, (waveform, cycle_s) in PULSED.items():
+        # past the start ramp (300 µA at 400 µA/s), at evenly spread points of the cycle
+        points = 1 if quick else 7
+        lifts = [1.0 + cycle_s * (i + 0.37) / points for i in range(points)]
+        runs = [_lift(waveform, t) for t in lifts]
+        onset_ms = max(r[0] for r in runs)
+        results[name] = {
+            "onset_to_zero_ms": round(onset_ms, 3),
+            "meets_1ms": onset_ms <= 1.0,
+            "lift_to_zero_ms": round(max(r[1] for r in runs), 3),
+            "seen_as": sorted({r[2] for r in runs}),
+            "lifts": len(runs),
+        }
+    return results
 
 
 def _watchdog_ms() -> float:
@@ -102,6 +180,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "sim_injection_to_zero_ms": {
                 kind: round(injected, 3) for kind, (_, injected) in reactions.items()
             },
+            "contact_loss_by_waveform": _pulsed_reactions(quick),
             "emulator_watchdog_ms": round(
                 statistics.median(_watchdog_ms() for _ in range(watchdog_runs)), 2
             ),

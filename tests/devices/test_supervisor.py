@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microamp.clock import SimulatedClock
 from microamp.devices import Command, Supervisor, open_device
@@ -83,3 +85,41 @@ def test_supervisor_refuses_a_foreign_clock() -> None:
     with open_device("sim://", clock=clock, profile=profile) as device:
         with pytest.raises(InvalidValue, match="clock"):
             Supervisor(device, profile, SimulatedClock())
+
+
+@settings(max_examples=30)
+@given(expiry_s=st.floats(0.05, 2.0), fraction=st.floats(0.05, 1.0))
+def test_a_serviced_supervisor_always_leaves_the_command_most_of_its_life(
+    expiry_s: float, fraction: float
+) -> None:
+    # serviced at least every heartbeat period, as the contract asks: after every service the
+    # command has more than its expiry less one heartbeat period left, so it never lapses
+    heartbeat_s = min(0.1, expiry_s / 4)
+    tick_s = fraction * heartbeat_s
+    clock = SimulatedClock()
+    profile = get_profile("home")
+    with open_device("sim://", clock=clock, profile=profile) as device:
+        supervisor = Supervisor(device, profile, adapt=False)
+        supervisor.apply(Command(WAVEFORM, expires_after_s=expiry_s))
+        while clock.now() < 1.5:
+            clock.sleep(tick_s)
+            assert supervisor.service().faults == []
+            expires_at_s = device.expires_at_s
+            assert expires_at_s is not None
+            assert expires_at_s - clock.now() > expiry_s - heartbeat_s - 1e-9
+        supervisor.stop()
+
+
+def test_the_supervisor_renews_as_soon_as_a_heartbeat_period_has_passed() -> None:
+    # times exact in binary: a 0.25 s expiry has a 0.0625 s heartbeat, serviced every 1/32 s
+    clock = SimulatedClock()
+    profile = get_profile("home")
+    with open_device("sim://", clock=clock, profile=profile) as device:
+        supervisor = Supervisor(device, profile, adapt=False)
+        supervisor.apply(Command(WAVEFORM, expires_after_s=0.25))
+        for _ in range(64):
+            clock.sleep(1 / 32)
+            supervisor.service()
+            expires_at_s = device.expires_at_s
+            assert expires_at_s is not None and expires_at_s - clock.now() > 0.25 - 0.0625
+        supervisor.stop()

@@ -146,3 +146,42 @@ def test_reset_allows_output_again() -> None:
     guard.reset()
     out = guard.process(np.full(5, 1e-3), np.full(5, 1e-3))
     assert not guard.tripped and np.all(out == 1e-3)
+
+
+def test_charge_is_accounted_on_blocks_that_take_the_exact_path() -> None:
+    # every block carries a rounding-level overshoot that is clamped: the exact path each time
+    guard = _guard(max_imbalance_uc=0.605)
+    block = np.full(40, 100.0)  # 0.01 µC a sample at 10 kHz
+    block[0] = 400.0 * (1 + 1e-9)
+    envelope = np.full(40, 400.0 * (1 + 1e-9))
+    guard.process(block.copy(), envelope)
+    assert guard.clamped_samples == 1
+    assert guard.net_charge_uc == pytest.approx((400.0 + 39 * 100.0) / RATE_HZ)
+    out = guard.process(block.copy(), envelope)
+    assert guard.fault is not None and guard.fault.code == FaultCode.CHARGE_IMBALANCE
+    # 0.43 µC after the first block; the second block's sample 14 would make 0.61 µC
+    index = guard.fault.detail["sample_index"] - 40
+    assert index == 14
+    assert np.all(out[index:] == 0.0) and np.all(out[1:index] == 100.0)
+    assert guard.net_charge_uc == pytest.approx(0.60)
+
+
+def test_reset_starts_the_envelope_again_from_zero() -> None:
+    guard = _guard(max_slew_ua_s=1000.0)  # 0.1 µA per sample at 10 kHz
+    ramp = np.minimum(np.arange(1, 3001) * 0.1, 300.0)
+    guard.process(ramp.copy(), ramp)
+    assert not guard.tripped
+    guard.process(np.array([math.inf]), np.array([300.0]))
+    assert guard.tripped
+    guard.reset()
+    # output starts again from zero at the slew limit: no step from the old 300 µA envelope
+    out = guard.process(ramp[:100].copy(), ramp[:100])
+    assert not guard.tripped and np.array_equal(out, ramp[:100])
+
+
+def test_reset_clears_a_trip_but_never_the_charge_delivered() -> None:
+    guard = _guard(max_imbalance_uc=1.0)
+    guard.process(np.full(8, 100.0), np.full(8, 100.0))
+    guard.process(np.array([math.nan]), np.array([100.0]))
+    guard.reset()
+    assert guard.net_charge_uc == pytest.approx(0.08)

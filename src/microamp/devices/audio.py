@@ -32,6 +32,7 @@ from microamp.clock import Clock
 from microamp.devices.base import Capabilities, Command, Device, TelemetryFrame
 from microamp.devices.urls import DeviceURL
 from microamp.errors import InvalidValue
+from microamp.safety.charge import ChargeAccount
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
@@ -92,6 +93,8 @@ class AudioDevice(Device):
         self._lock = threading.Lock()
         self._renderer: Renderer | None = None
         self._guard: OutputGuard | None = None
+        # one net-charge account for the device's life, charged by every guard it makes
+        self.charge = ChargeAccount.from_profile(profile, sample_rate_hz)
         self._origin_s = clock.now()
         self._rendered = 0
         self._frames: deque[TelemetryFrame] = deque()
@@ -160,7 +163,7 @@ class AudioDevice(Device):
                     intensity=command.intensity,
                     max_slew_ua_s=self.profile.max_slew_ua_s.value,
                 )
-                self._guard = OutputGuard(limits, rate)
+                self._guard = OutputGuard(limits, rate, self.charge)
                 return
             self._guard.set_limits(limits)
             if command.waveform != self._renderer.waveform:
@@ -237,6 +240,7 @@ class AudioDevice(Device):
             self._lock.release()
         if samples is None:
             outdata.fill(0)
+            self.charge.idle(frames)
             self._meter(np.zeros(frames))
             return
         outdata[:, 0] = samples / self.full_scale_ua

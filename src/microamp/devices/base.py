@@ -32,8 +32,10 @@ from typing import Any, ClassVar, Literal, NoReturn
 from microamp.clock import Clock
 from microamp.devices.enforce import check_command
 from microamp.errors import DeviceError, InvalidValue
+from microamp.safety.commanded import CommandedCharge
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
+from microamp.stimulus.renderer import Renderer
 from microamp.stimulus.waveform import Waveform
 
 __all__ = ["Capabilities", "Command", "Device", "TelemetryFrame", "MAX_EXPIRY_S", "open_devices"]
@@ -107,7 +109,9 @@ class TelemetryFrame:
     needed per ampere (peak voltage over peak current; inf for an open circuit, nan while idle).
     ``flags`` name conditions: ``open_circuit``, ``compliance`` (the source reached its
     compliance voltage), ``unmeasured`` (the backend cannot measure its output).
-    ``window_s`` is 0 where a backend does not report it.
+    ``window_s`` is 0 where a backend does not report it. ``commanded_peak_ua`` is the largest
+    commanded current in the window (0 where a backend does not report it): a short pulse has a
+    small mean but is judged on its peak.
     """
 
     t_s: float
@@ -118,6 +122,7 @@ class TelemetryFrame:
     impedance_ohm: float
     flags: frozenset[str] = field(default_factory=frozenset)
     window_s: float = 0.0
+    commanded_peak_ua: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -158,6 +163,9 @@ class Device(ABC):
         self._fault: Fault | None = None
         self._fault_log: list[Fault] = []
         self._last_frame: TelemetryFrame | None = None
+        # the host's net-charge account, for a backend that renders its own output (set by
+        # its driver); sample-rendering drivers account every sample in their guard instead
+        self.commanded_charge: CommandedCharge | None = None
 
     # -- what drivers provide ---------------------------------------------------------------
 
@@ -214,6 +222,7 @@ class Device(ABC):
         self._check_open()
         check_command(command, self.profile, self.capabilities)
         self._guarded(self._advance)
+        shadow = self._charge_check(command)
         try:
             self._apply(command)
         except InvalidValue:
@@ -223,12 +232,16 @@ class Device(ABC):
         self._fault = None
         self._command = command
         self._expires_at_s = self.clock.now() + command.expires_after_s
+        if shadow is not None and self.commanded_charge is not None:
+            self.commanded_charge.start(shadow, self._expires_at_s)
 
     def heartbeat(self) -> None:
         """Renew the present command for another ``expires_after_s`` (nothing if none in force)."""
         self._check_open()
         self._guarded(self._advance)
         if self._command is None:
+            return
+        if not self._charge_renews(self._command):
             return
         self._expires_at_s = self.clock.now() + self._command.expires_after_s
         self._guarded(self._heartbeat)
@@ -245,6 +258,8 @@ class Device(ABC):
             self._command = None
             self._expires_at_s = None
             self._stop()
+            if self.commanded_charge is not None:
+                self.commanded_charge.stop(self.clock.now())
 
     def poll(self) -> list[TelemetryFrame]:
         """Advance to the clock's present and return the new telemetry frames."""
@@ -296,6 +311,8 @@ class Device(ABC):
         """Record a fault the device detected itself; output must already be zero."""
         self._command = None
         self._expires_at_s = None
+        if self.commanded_charge is not None:
+            self.commanded_charge.stop(self.clock.now())
         self._fault_log.append(fault)
         if self._fault is None:
             self._fault = fault
@@ -307,6 +324,33 @@ class Device(ABC):
     def ceiling_ua(self, command: Command) -> float:
         """The most current ``command`` may reach on this device, over every limit layer (µA)."""
         return check_command(command, self.profile, self.capabilities)
+
+    # -- the host's charge account (backends that render their own output) ------------------
+
+    def _charge_check(self, command: Command) -> Renderer | None:
+        """Refuse a command whose net charge would pass a limit before it expires."""
+        if self.commanded_charge is None:
+            return None
+        return self.commanded_charge.check(
+            command.waveform, command.intensity, command.expires_after_s, self.clock.now()
+        )
+
+    def _charge_renews(self, command: Command) -> bool:
+        """Renew on the account; if renewing would pass a limit, stop output and record it."""
+        account = self.commanded_charge
+        if account is None or account.renew(self.clock.now(), command.expires_after_s):
+            return True
+        now = self.clock.now()
+        self._guarded(self._stop)
+        self._raise_fault(
+            Fault.of(
+                FaultCode.CHARGE_IMBALANCE,
+                detected_t_s=now,
+                zero_t_s=now,
+                detail={"net_charge_uc": account.net_uc, "source": "host account"},
+            )
+        )
+        return False
 
     def _guarded(self, hook: Any, *args: Any) -> Any:
         """Run a driver hook; on any error, zero output first, record the fault, then re-raise."""

@@ -47,6 +47,7 @@ class FrameMeter:
         self._count = 0
         self._sum_cmd = 0.0
         self._sum_del = 0.0
+        self._max_cmd = 0.0
         self._max_del = 0.0
         self._max_v = 0.0
         self._open = False
@@ -105,6 +106,7 @@ class FrameMeter:
         self._count += cmd.size
         self._sum_cmd += float(np.sum(np.abs(cmd)))
         self._sum_del += float(np.sum(np.abs(dlv)))
+        self._max_cmd = max(self._max_cmd, float(np.max(np.abs(cmd))))
         self._max_del = max(self._max_del, float(np.max(np.abs(dlv))))
         self._max_v = max(self._max_v, float(np.max(np.abs(volt))))
         self._rail = self._rail or bool(rail.any())
@@ -122,6 +124,7 @@ class FrameMeter:
         frame = self._frame(
             (self._start_index + n) / self.sample_rate_hz,
             self._sum_cmd / n,
+            self._max_cmd,
             self._sum_del / n,
             self._max_del,
             self._max_v,
@@ -140,7 +143,9 @@ class FrameMeter:
         open_circuit: bool,
     ) -> list[TelemetryFrame]:
         shape = (-1, self.frame_samples)
-        mean_cmd = np.mean(np.abs(cmd).reshape(shape), axis=1)
+        abs_cmd = np.abs(cmd).reshape(shape)
+        mean_cmd = np.mean(abs_cmd, axis=1)
+        peak_cmd = np.max(abs_cmd, axis=1)
         abs_del = np.abs(dlv).reshape(shape)
         mean_del = np.mean(abs_del, axis=1)
         peak_del = np.max(abs_del, axis=1)
@@ -156,6 +161,7 @@ class FrameMeter:
                 self._frame(
                     end_index / self.sample_rate_hz,
                     float(mean_cmd[i]),
+                    float(peak_cmd[i]),
                     float(mean_del[i]),
                     float(peak_del[i]),
                     float(peak_v[i]),
@@ -169,6 +175,7 @@ class FrameMeter:
         self,
         t_s: float,
         commanded_ua: float,
+        commanded_peak_ua: float,
         delivered_ua: float,
         peak_ua: float,
         voltage_v: float,
@@ -189,6 +196,7 @@ class FrameMeter:
             impedance_ohm=_impedance_ohm(voltage, peak, commanded_ua),
             flags=flags,
             window_s=self.frame_samples / self.sample_rate_hz,
+            commanded_peak_ua=commanded_peak_ua,
         )
 
 

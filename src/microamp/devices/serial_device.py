@@ -50,6 +50,7 @@ from microamp.devices.wire import (
     telemetry_frame,
 )
 from microamp.errors import DeviceError, InvalidValue
+from microamp.safety.commanded import CommandedCharge
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
 
@@ -126,7 +127,10 @@ class SerialDevice(Device):
         except serial.SerialException as exc:
             raise DeviceError(f"cannot open {url.location}: {exc}") from None
         port.reset_input_buffer()
-        return cls(clock, profile, port, reply_timeout_s=timeout_s)
+        device = cls(clock, profile, port, reply_timeout_s=timeout_s)
+        # the firmware renders its own output: the host keeps the net-charge account
+        device.commanded_charge = CommandedCharge(profile)
+        return device
 
     @classmethod
     def availability(cls) -> str | None:

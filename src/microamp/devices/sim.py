@@ -4,7 +4,10 @@
 `Renderer` and the `OutputGuard` (limits from the profile, the peak lowered to the command's
 zone cap and the device's maximum), drives the electrode-skin load of `microamp.devices.load`
 with a compliance voltage, trips on its own when the load stops taking the current
-(`ShortfallTrip`), and reports telemetry frames with seeded measurement noise.
+(`ShortfallTrip`), and reports telemetry frames with seeded measurement noise. Net charge is
+kept in one `ChargeAccount` for the device's whole life (see `microamp.safety.charge`): no
+re-apply, step, stop or start resets it, so a session cannot pass the profile's accumulated
+imbalance or its mean-DC limit by any sequence of commands.
 
 It renders up to ``clock.now()`` whenever the host touches it, so on a `SimulatedClock` a session
 runs as fast as the CPU allows, and identically for the same seed.
@@ -27,6 +30,7 @@ URL parameters (all optional):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -41,6 +45,7 @@ from microamp.devices.load import LOAD_PRESETS, LoadModel, LoadParams
 from microamp.devices.protection import ShortfallTrip
 from microamp.devices.urls import DeviceURL
 from microamp.errors import DeviceError, DeviceURLError
+from microamp.safety.charge import ChargeAccount
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
@@ -49,6 +54,10 @@ from microamp.stimulus.renderer import Envelope, Renderer
 __all__ = ["SimDevice", "SimSettings"]
 
 FloatArray = npt.NDArray[np.float64]
+
+# Receives every block of current the source drove (µA per sample), from absolute sample index
+# ``start``: an instrument on the probes, for measurements and tests.
+Tap = Callable[[int, npt.NDArray[np.float64]], None]
 
 # The longest block rendered at once: bounds memory, not behaviour.
 MAX_BLOCK = 4096
@@ -122,8 +131,16 @@ class SimDevice(Device):
 
     backend: ClassVar[str] = "sim"
 
-    def __init__(self, clock: Clock, profile: LimitProfile, settings: SimSettings | None = None):
+    def __init__(
+        self,
+        clock: Clock,
+        profile: LimitProfile,
+        settings: SimSettings | None = None,
+        *,
+        tap: Tap | None = None,
+    ):
         super().__init__(clock, profile)
+        self._tap = tap
         self.settings = s = settings or SimSettings()
         self._caps = Capabilities(
             backend="sim",
@@ -138,6 +155,8 @@ class SimDevice(Device):
             s.rate_hz, s.frame_samples, noise_ua=s.noise_ua, noise_v=s.noise_v, seed=s.seed
         )
         self._trip = ShortfallTrip(s.trip_samples)
+        # one account for the device's whole life: every guard it makes charges it
+        self.charge = ChargeAccount.from_profile(profile, s.rate_hz)
         self._events = list(s.faults)
         self._renderer: Renderer | None = None
         self._guard: OutputGuard | None = None
@@ -194,7 +213,7 @@ class SimDevice(Device):
             intensity=command.intensity,
             max_slew_ua_s=self.profile.max_slew_ua_s.value,
         )
-        self._guard = OutputGuard(limits, s.rate_hz)
+        self._guard = OutputGuard(limits, s.rate_hz, self.charge)
         self._guard_origin = self._index
         self._trip.reset()
 
@@ -277,6 +296,7 @@ class SimDevice(Device):
                 fault_offset = index - start
         else:
             commanded = np.zeros(n)
+            self.charge.idle(n)
         v_before = self.load.v_v
         result = self.load.step(commanded)
         if self._renderer is not None:
@@ -286,9 +306,11 @@ class SimDevice(Device):
                 commanded[trip.index :] = 0.0
                 self.load.v_v = v_before
                 result = self.load.step(commanded)
-                onset = start + trip.index - trip.run
+                onset = start + trip.onset
                 fault = Fault.of(trip.code, **self._times(start + trip.index, onset))
         self._index = start + n
+        if self._tap is not None:
+            self._tap(start, commanded.copy())
         self.delivered_uc += float(np.sum(np.abs(result.delivered_ua))) / self.settings.rate_hz
         if not self._stalled:
             self._frames.extend(

@@ -2,8 +2,13 @@
 
 It runs inside every driver that produces samples. It clamps rounding-level overshoot and trips
 on a peak past its limit, a non-finite sample, a sample outside its commanded envelope, an
-envelope that moves faster than the slew limit, or accumulated net charge past its limit. Once
-tripped, every sample from the first offending one on is exactly zero until `reset`.
+envelope that moves faster than the slew limit, or net charge past the profile's limits (the
+accumulated imbalance, and the mean DC over its window). Once tripped, every sample from the
+first offending one on is exactly zero until `reset`.
+
+Net charge is kept by a `ChargeAccount`. A device passes its own, which outlives every guard it
+makes (a new command, a stop and a start keep the charge already delivered); a guard made
+without one keeps a private account for its own lifetime. `reset` clears a trip, never charge.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from microamp.errors import InvalidValue
+from microamp.safety.charge import ChargeAccount
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
 
@@ -31,12 +37,18 @@ class GuardLimits:
     peak_ua: float
     max_slew_ua_s: float
     max_imbalance_uc: float
+    max_mean_dc_ua: float = math.inf
+    dc_window_s: float = 10.0
 
     def __post_init__(self) -> None:
         for name in ("peak_ua", "max_slew_ua_s", "max_imbalance_uc"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InvalidValue(name, value, "must be a finite number, at least 0")
+        if not self.max_mean_dc_ua >= 0:
+            raise InvalidValue("max_mean_dc_ua", self.max_mean_dc_ua, "must be at least 0")
+        if not (math.isfinite(self.dc_window_s) and self.dc_window_s > 0):
+            raise InvalidValue("dc_window_s", self.dc_window_s, "must be greater than 0 s")
 
     @classmethod
     def from_profile(cls, profile: LimitProfile, *, peak_ua: float | None = None) -> GuardLimits:
@@ -48,21 +60,34 @@ class GuardLimits:
             peak_ua=peak,
             max_slew_ua_s=profile.max_slew_ua_s.value,
             max_imbalance_uc=profile.max_imbalance_uc.value,
+            max_mean_dc_ua=profile.max_mean_dc_ua.value,
+            dc_window_s=profile.dc_window_s.value,
         )
 
 
 class OutputGuard:
     """Check blocks of samples (µA) in place at ``sample_rate_hz``."""
 
-    def __init__(self, limits: GuardLimits, sample_rate_hz: float) -> None:
+    def __init__(
+        self, limits: GuardLimits, sample_rate_hz: float, account: ChargeAccount | None = None
+    ) -> None:
         if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
             raise InvalidValue("sample_rate_hz", sample_rate_hz, "must be greater than 0 Hz")
+        if account is not None and account.sample_rate_hz != float(sample_rate_hz):
+            raise InvalidValue(
+                "account", account.sample_rate_hz, f"must count samples at {sample_rate_hz:g} Hz"
+            )
         self.limits = limits
         self.sample_rate_hz = float(sample_rate_hz)
+        self.account = account or ChargeAccount(
+            sample_rate_hz,
+            max_imbalance_uc=limits.max_imbalance_uc,
+            max_mean_dc_ua=limits.max_mean_dc_ua,
+            dc_window_s=limits.dc_window_s,
+        )
         self.clamped_samples = 0
         self._index = 0
         self._fault: Fault | None = None
-        self._net_charge_uc = 0.0
         self._last_envelope_ua = 0.0
         self._allocate(0)
 
@@ -70,7 +95,6 @@ class OutputGuard:
         self._buf = np.empty(size)
         self._buf2 = np.empty(size)
         self._bad = np.empty(size, dtype=bool)
-        self._ones = np.ones(size)
 
     @property
     def tripped(self) -> bool:
@@ -82,13 +106,12 @@ class OutputGuard:
 
     @property
     def net_charge_uc(self) -> float:
-        """Net charge let through since the last reset."""
-        return self._net_charge_uc
+        """Net charge let through, µC, on the account this guard charges."""
+        return self.account.net_uc
 
     def reset(self) -> None:
-        """Clear a trip and the charge account: output may start again (from zero)."""
+        """Clear a trip: output may start again, from zero. The charge account stays."""
         self._fault = None
-        self._net_charge_uc = 0.0
         self._last_envelope_ua = 0.0
         self.clamped_samples = 0
 
@@ -111,8 +134,9 @@ class OutputGuard:
         with np.errstate(invalid="ignore", over="ignore"):
             clean = self._clean(samples_ua, envelope_ua)
         if clean:
-            self._net_charge_uc += float(samples_ua.dot(self._ones[:n])) / self.sample_rate_hz
-            self._last_envelope_ua = float(envelope_ua[-1]) if n else self._last_envelope_ua
+            self._charge(samples_ua, n, start)
+            if self._fault is None:
+                self._last_envelope_ua = float(envelope_ua[-1]) if n else self._last_envelope_ua
             return samples_ua
         first = n
         code = FaultCode.NON_FINITE
@@ -125,19 +149,31 @@ class OutputGuard:
         if first < n:
             value = float(samples_ua[first])
             samples_ua[first:] = 0.0
+        # what is left is finite: account it, and trip first if the charge broke a limit earlier
+        if self._charge(samples_ua, first, start):
+            return samples_ua
+        if first < n:
             self._trip(code, start + first, value)
-        with np.errstate(invalid="ignore", over="ignore"):
-            self._account(samples_ua)
-        if first == n:
+        else:
             self._last_envelope_ua = float(envelope_ua[-1]) if n else self._last_envelope_ua
         return samples_ua
+
+    def _charge(self, samples_ua: FloatArray, end: int, start: int) -> bool:
+        """Account the block (zero past ``end``); trip and zero on a charge limit before it."""
+        breach = self.account.admit(samples_ua)
+        if breach >= min(end, samples_ua.size):
+            return False
+        value = float(samples_ua[breach])
+        samples_ua[breach:] = 0.0
+        self._trip(FaultCode.CHARGE_IMBALANCE, start + breach, value)
+        return True
 
     def _clean(self, x: FloatArray, env: FloatArray) -> bool:
         """A fast, conservative pass: True only if no sample breaks or even touches a limit.
 
-        Anything else (a clamp, a trip, a charge account near its limit) takes the exact path,
-        which finds the first offending sample. Comparisons are written ``not (a <= b)`` so a
-        NaN anywhere (it spreads through the sums) fails the pass.
+        Anything else (a clamp, a trip) takes the exact path, which finds the first offending
+        sample; charge is checked on both paths, by the account. Comparisons are written
+        ``not (a <= b)`` so a NaN anywhere (it spreads through the sums) fails the pass.
         """
         n = x.size
         if n == 0:
@@ -161,9 +197,8 @@ class OutputGuard:
             np.subtract(env[1:], env[:-1], out=step)
             if not float(step.dot(step)) <= max_step * max_step:
                 return False
-        sum_abs_ua = float(mag.dot(self._ones[:n]))
-        bound_uc = abs(self._net_charge_uc) + sum_abs_ua / self.sample_rate_hz
-        return bound_uc <= self.limits.max_imbalance_uc
+        # a NaN sample passes every comparison above; its sum does not
+        return not math.isnan(float(mag.sum()))
 
     def _violations(self, x: FloatArray, env: FloatArray) -> list[tuple[FaultCode, int]]:
         n = x.size
@@ -204,16 +239,7 @@ class OutputGuard:
         np.greater(step, max_step * (1 + 1e-6) + 1e-9, out=bad)
         first_of(FaultCode.SLEW_EXCEEDED)
 
-        charge = np.cumsum(x, out=self._buf[:n])
-        np.multiply(charge, 1.0 / self.sample_rate_hz, out=charge)
-        np.add(charge, self._net_charge_uc, out=charge)
-        np.abs(charge, out=charge)
-        np.greater(charge, self.limits.max_imbalance_uc, out=bad)
-        first_of(FaultCode.CHARGE_IMBALANCE)
         return found
-
-    def _account(self, x: FloatArray) -> None:
-        self._net_charge_uc += float(np.sum(x)) / self.sample_rate_hz
 
     def _trip(self, code: FaultCode, index: int, value: float) -> None:
         t_s = index / self.sample_rate_hz
