@@ -22,7 +22,8 @@ Call `service` at least every ``heartbeat_s`` (0.1 s or a quarter of the command
 whichever is shorter): a supervisor that is not serviced lets the command expire, and the
 device goes to zero on its own. `apply` raises `InvalidValue` when the device refuses a command
 (nothing changes) and `DeviceError` when the device fails (output is zeroed, the fault is
-reported by the next `service`).
+reported by the next `service`). `service` itself never raises a device failure: a poll, an
+adjustment or a renewal the device fails ends in zero output and a fault in its update.
 """
 
 from __future__ import annotations
@@ -136,8 +137,13 @@ class Supervisor:
             self.monitor.observe(frames, self.clock.now())
         adjustments: list[Adjustment] = []
         if self._running and not faults:
-            adjustments = self._adapt(frames)
-            self._renew()
+            try:
+                adjustments = self._adapt(frames)
+                self._renew()
+            except DeviceError as exc:
+                # a renewal the device did not take (say an unacknowledged heartbeat): the driver
+                # has zeroed its output; report the failure like any fault, never raise it
+                faults = self._failed(exc)
         self.faults.extend(faults)
         return SupervisorUpdate(frames, faults, adjustments, self._running)
 
@@ -150,14 +156,20 @@ class Supervisor:
 
     def _poll(self) -> tuple[list[TelemetryFrame], list[Fault]]:
         """New frames, and the faults the device found itself (its output already zero)."""
-        frames: list[TelemetryFrame] = []
-        error: DeviceError | None = None
         try:
             frames = self.device.poll()
         except DeviceError as exc:
-            error = exc
+            return [], self._failed(exc)
         faults = self.device.drain_faults()
-        if error is not None and not faults:
+        if faults:
+            faults = self._stamped(faults)
+        return frames, faults
+
+    def _failed(self, error: DeviceError) -> list[Fault]:
+        """The faults behind a failed device call (a driver error if it recorded none), after
+        output is zero."""
+        faults = self.device.drain_faults()
+        if not faults:
             faults.append(
                 Fault.of(
                     FaultCode.DRIVER_ERROR,
@@ -165,13 +177,13 @@ class Supervisor:
                     detail={"error": str(error)},
                 )
             )
-        if faults:
-            self._zero()
-            zero_t_s = self.clock.now()
-            faults = [
-                f if f.zero_t_s is not None else replace(f, zero_t_s=zero_t_s) for f in faults
-            ]
-        return frames, faults
+        return self._stamped(faults)
+
+    def _stamped(self, faults: list[Fault]) -> list[Fault]:
+        """Zero output first; then each fault, stamped with when output reached zero."""
+        self._zero()
+        zero_t_s = self.clock.now()
+        return [f if f.zero_t_s is not None else replace(f, zero_t_s=zero_t_s) for f in faults]
 
     def _halt(self, fault: Fault) -> Fault:
         """Zero output first; then the fault, stamped with when output reached zero."""
