@@ -48,7 +48,12 @@ def library_entry(name: str) -> Entry:
         (_which(numbers, len(steps)), waveform_svg(by_key[key]))
         for key, numbers in distinct.items()
     )
-    return Entry(protocol, steps, facemap_svg(steps, show_muscles=False), waves)
+    return Entry(
+        protocol,
+        steps,
+        facemap_svg(steps, show_muscles=False, drawing_id=f"map-{protocol.name}"),
+        waves,
+    )
 
 
 def _which(numbers: list[int], total: int) -> str:
