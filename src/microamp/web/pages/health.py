@@ -16,13 +16,14 @@ from microamp.clinic import plans as clinic_plans
 from microamp.clinic.ics import plan_to_ics
 from microamp.clinic.intake import BOOLEAN_KEYS, DATE_OR_NULL_KEYS, ZONE_LIST_KEYS
 from microamp.clinic.pricing import parse_money
-from microamp.errors import InvalidValue, NotFound
+from microamp.errors import InvalidValue, InvalidValues, NotFound
 from microamp.safety.limits import ZONES
 from microamp.store.crud import get_client, record_clearance, record_consent, record_intake
 from microamp.store.models import CoursePlan, ProgressEntry
 from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
+from microamp.web.errors import FieldError, field_errors
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -75,6 +76,22 @@ def _intake_page(
     )
 
 
+def _intake_errors(exc: InvalidValue, answers: dict[str, object]) -> list[FieldError]:
+    """The form's errors: the one found, and every other question left unanswered, each
+    linked to its first choice."""
+    unanswered = [
+        InvalidValue(key, None, "answer yes or no")
+        for key in BOOLEAN_KEYS
+        if answers.get(key) is None and key != exc.field
+    ]
+    found = [*getattr(exc, "errors", [exc]), *unanswered]
+    order = {key: i for i, key in enumerate(("date_of_birth", *BOOLEAN_KEYS))}
+    found.sort(key=lambda e: order.get(e.field, len(order)))
+    targets = {key: f"{key}-yes" for key in BOOLEAN_KEYS}
+    labels = {"date_of_birth": "Date of birth", **QUESTIONS}
+    return field_errors(InvalidValues(found), labels, targets)
+
+
 @router.get("/clients/{client_id}/intake")
 def intake_form(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
     return _intake_page(request, user, db, client_id, answers={})
@@ -97,10 +114,10 @@ async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: 
         )
     except InvalidValue as exc:
         db.rollback()
-        message = f"{QUESTIONS.get(exc.field, exc.field)}: {exc.rule}"
         return _intake_page(
-            request, user, db, client_id, answers=answers, error=message, status_code=422
-        )
+            request, user, db, client_id, answers=answers, errors=_intake_errors(exc, answers),
+            status_code=422,
+        )  # fmt: skip
     audit(
         db,
         user,

