@@ -2,8 +2,9 @@
 
 axe-core checks every page of `SCREENS` in each role it lists (and every state of the live
 console in `LIVE_STATES`) at the widths of `WIDTHS` against WCAG 2.0-2.2 A and AA; the Nu HTML
-checker reads each page's markup; no page scrolls sideways at 390 or 320 px; Stop stays on
-screen through a live session; and one session is run by the keyboard alone.
+checker reads each page's markup; no page scrolls sideways at `REFLOW_WIDTHS`; motion stops
+for those who ask; Stop stays on screen through a live session; and one session is run by the
+keyboard alone.
 
 A page added to the app is covered by adding one `Screen` to `SCREENS`.
 """
@@ -110,6 +111,8 @@ SCREENS: tuple[Screen, ...] = (
 # The live console, brought to each state by `open_live`
 LIVE_STATES = ("running", "paused", "faulted", "stopped")
 WIDTHS = ((1366, 768), (820, 1180), (390, 844))
+# a phone; 1366 px at 200 % zoom; 1280 px at 400 % (WCAG's reflow width)
+REFLOW_WIDTHS = (390, 683, 320)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # the device chosen when a session is to fault: it disconnects 4 s (device time) after opening
 FAULTY_DEVICE = "sim://?load=gel&fault=disconnect@4"
@@ -282,13 +285,13 @@ def _scroll_width(page: Page) -> int:
 
 
 @pytest.mark.parametrize("role", ["practitioner", "reception", SIGNED_OUT])
-def test_no_page_scrolls_sideways_at_390_or_320_px(
+def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
     tab: Page, a11y_clinic: Clinic, role: str
 ) -> None:
     wide = []
     for screen in (s for s in SCREENS if role in s.roles):
         open_screen(tab, a11y_clinic, screen)
-        for width in (390, 320):
+        for width in REFLOW_WIDTHS:
             tab.set_viewport_size({"width": width, "height": 844})
             if (scrolled := _scroll_width(tab)) > width:
                 culprits = ", ".join(tab.evaluate(_WIDER_THAN_THE_VIEWPORT))
@@ -486,3 +489,21 @@ def test_pause_resume_and_level_are_said_politely_and_a_stop_at_once_each_once(
     assert len([s for s in polite if s.startswith("Intensity 95 %")]) == 1
     urgent = _said(tab, "announce-urgent")
     assert len(urgent) == 1 and urgent[0].startswith("Session stopped"), urgent
+
+
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_the_live_console_keeps_still_when_reduced_motion_is_asked_for(
+    tab: Page, a11y_clinic: Clinic
+) -> None:
+    tab.emulate_media(reduced_motion="reduce")
+    try:
+        start_live(tab, a11y_clinic)
+        progress = tab.locator("#progress")
+        assert progress.evaluate("el => getComputedStyle(el).transitionDuration") == "0s"
+        stop_live(tab)
+        tab.emulate_media(reduced_motion="no-preference")
+        start_live(tab, a11y_clinic)
+        assert progress.evaluate("el => getComputedStyle(el).transitionDuration") != "0s"
+    finally:
+        stop_live(tab)
+        tab.emulate_media(reduced_motion="no-preference")
