@@ -444,6 +444,7 @@ def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clini
         _tab_to(page, '[data-testid="start"]')
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+        expect(page.get_by_role("link", name="Open the record")).to_be_hidden()
         page.keyboard.press("Tab")
         expect(page.locator(".skip-link")).to_be_focused()
         page.keyboard.press("Tab")
