@@ -2,9 +2,9 @@
 
 axe-core checks every page of `SCREENS` in each role it lists (and every state of the live
 console in `LIVE_STATES`) at the widths of `WIDTHS` against WCAG 2.0-2.2 A and AA; the Nu HTML
-checker reads each page's markup (tests/web/page_checks.py holds the checks); no page scrolls sideways at `REFLOW_WIDTHS`; motion stops
-for those who ask; Stop stays on screen through a live session; and one session is run by the
-keyboard alone.
+checker reads each page's markup; no page scrolls sideways at `REFLOW_WIDTHS`; motion stops for
+those who ask; Stop stays on screen through a live session; and one session is run by the
+keyboard alone. The checks themselves are in tests/web/page_checks.py.
 
 A page added to the app is covered by adding one `Screen` to `SCREENS`.
 """
