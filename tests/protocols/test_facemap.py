@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
+
+from microamp.errors import InvalidValue
 from microamp.protocols import MUSCLES, load_protocol, plan_protocol
 from microamp.viz.facemap import CLASS_PREFIX, facemap_svg
 
@@ -15,7 +18,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def test_the_map_is_well_formed_svg_with_every_muscle() -> None:
     root = ET.fromstring(facemap_svg())
     assert root.tag == f"{SVG}svg"
-    muscles = root.find(f".//{SVG}g[@id='muscles']")
+    muscles = root.find(f".//{SVG}g[@id='facemap-muscles']")
     assert muscles is not None
     drawn = len(muscles.findall(f"{SVG}polyline"))
     assert drawn == sum(2 if m.paired else 1 for m in MUSCLES.values())
@@ -38,7 +41,34 @@ def test_a_highlighted_step_is_drawn_last_and_the_others_dimmed() -> None:
     assert groups[-1].attrib["data-step"] == "3"
     assert groups[-1].attrib["opacity"] == "1"
     assert all(g.attrib["opacity"] != "1" for g in groups[:-1])
-    assert 'marker-end="url(#arrow-hi)"' in ET.tostring(groups[-1], encoding="unicode")
+    assert 'marker-end="url(#facemap-arrow-hi)"' in ET.tostring(groups[-1], encoding="unicode")
+
+
+def _ids_and_references(svg: str) -> tuple[set[str], set[str]]:
+    root = ET.fromstring(svg)
+    ids = {el.attrib["id"] for el in root.iter() if "id" in el.attrib}
+    references = set(re.findall(r"url\(#([^)]+)\)", svg)) | set(re.findall(r'href="#([^"]+)"', svg))
+    return ids, references
+
+
+def test_two_maps_in_one_page_share_no_id_and_each_resolves_its_own_markers() -> None:
+    steps = plan_protocol(load_protocol("home-express"))
+    first = facemap_svg(steps, drawing_id="map-home-express")
+    second = facemap_svg(steps, highlight_step=2, drawing_id="live-map")
+    first_ids, first_refs = _ids_and_references(first)
+    second_ids, second_refs = _ids_and_references(second)
+    assert first_ids and second_ids
+    assert not first_ids & second_ids
+    assert first_refs and first_refs <= first_ids
+    assert second_refs and second_refs <= second_ids
+    assert all(i.startswith("map-home-express") for i in first_ids)
+    assert all(i.startswith("live-map") for i in second_ids)
+
+
+def test_a_drawing_id_that_is_not_a_plain_name_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        facemap_svg(drawing_id='x" onload="alert(1)')
+    assert caught.value.field == "drawing_id"
 
 
 def test_text_from_a_protocol_is_escaped() -> None:

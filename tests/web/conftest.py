@@ -12,21 +12,27 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from microamp.clinic.intake import nothing_to_report
+from microamp.clinic.plans import parse_weekdays, plan_course
+from microamp.clock import SimulatedClock
 from microamp.store.access import create_api_token
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
+from microamp.store.models import User
+from microamp.store.planning import save_plan
 from microamp.store.scratch import scratch_schema
 from microamp.web import WebSettings, create_app
 from microamp.web.app import open_web_store
+from microamp.web.live import LiveSessions, StartRequest
 from microamp.web.security import hash_password
 from support.databases import PG_ENV, SKIP_REASON
 
@@ -113,13 +119,37 @@ def seed(store: Store, clinic: Clinic) -> None:
         clinic.clients = {"cleared": cleared.id, "blocked": blocked.id}
 
 
+def add_history(clinic: Clinic) -> int:
+    """A course plan for the cleared client and one past session of hers, run on the simulator
+    in simulated time and recorded; returns the record's id."""
+    with clinic.store.transaction() as db:
+        plan = plan_course("clinic-initial", start=date.today() - timedelta(days=14),
+                           weekdays=parse_weekdays("mon,thu"), months=3)  # fmt: skip
+        save_plan(db, client_id=clinic.clients["cleared"], plan=plan, protocol_name="pro-express")
+        practitioner = db.scalars(
+            select(User).where(User.email == clinic.emails["practitioner"])
+        ).one()
+    sessions = LiveSessions(store=clinic.store, settings=clinic.app.state.settings)
+    request = StartRequest(clinic.clients["cleared"], "Ana Lima", "home-express",
+                           "sim://?load=gel", 0.8, practitioner.id)  # fmt: skip
+    live = sessions.start(request, on=date.today(), clock=SimulatedClock())
+    if live.thread is not None:
+        live.thread.join()
+    return live.record_id
+
+
 @contextmanager
 def clinic_on(
-    database_url: str, data_dir: Path, speed: float = 400.0, *, seeded: bool = True
+    database_url: str,
+    data_dir: Path,
+    speed: float = 400.0,
+    *,
+    seeded: bool = True,
+    device_url: str = "sim://?load=gel",
 ) -> Iterator[Clinic]:
     settings = WebSettings(
         database_url=database_url, data_dir=data_dir, session_speed=speed,
-        secret_key="k" * 40,
+        secret_key="k" * 40, device_url=device_url,
     )  # fmt: skip
     store = open_web_store(settings)
     try:

@@ -10,19 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from web.browsing import CHROMIUM, launch_chromium
 from web.conftest import PASSWORD, Clinic, clinic_on
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -30,19 +23,13 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch_chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -83,7 +70,9 @@ def test_sign_in_shows_today(page: Page, sqlite_clinic: Clinic) -> None:
     page.get_by_label("Email").fill(sqlite_clinic.emails["owner"])
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("do not match")
+    expect(page.get_by_test_id("error-summary")).to_contain_text("do not match")
+    expect(page.get_by_test_id("error-summary")).to_be_focused()
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
     sign_in(page, sqlite_clinic, "owner")
     shot(page, "02-dashboard")
 

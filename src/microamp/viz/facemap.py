@@ -2,14 +2,18 @@
 
 `facemap_svg` returns SVG text (no file, no I/O) so the CLI can write it and the web app can
 inline it; every class its style rules use starts with ``fm-`` so that they stay on the map
-(``step``, on each step's group, is a hook for scripts and has no rule). Coordinates are those of `microamp.protocols.anatomy` (400 x 540, midline x = 200).
+(``step``, on each step's group, is a hook for scripts and has no rule). Every id inside a drawing
+starts with the drawing's own id, so that several maps inlined in one page never share an id and
+a marker reference always resolves inside its own drawing. Coordinates are those of `microamp.protocols.anatomy` (400 x 540, midline x = 200).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from microamp.errors import InvalidValue
 from microamp.protocols.anatomy import (
     FORBIDDEN,
     MAP_HEIGHT,
@@ -34,6 +38,7 @@ ZONE_COLOURS: dict[str, str] = {
     "chin": "#a0522d",
     "neck": "#5b7c99",
 }
+_ID = re.compile(r"[A-Za-z][\w-]*")
 _PATH = "#1d4ed8"
 _HIGHLIGHT = "#e11d48"
 _FORBIDDEN = "#dc2626"
@@ -109,8 +114,8 @@ def _zone_centres() -> dict[str, Point]:
     return {zone: (sx / n, sy / n) for zone, (sx, sy, n) in sums.items()}
 
 
-def _muscles_layer() -> list[str]:
-    out = ['<g id="muscles">']
+def _muscles_layer(drawing_id: str) -> list[str]:
+    out = [f'<g id="{drawing_id}-muscles">']
     for muscle in MUSCLES.values():
         colour = ZONE_COLOURS[muscle.zone]
         for path in _sides_of(muscle):
@@ -124,8 +129,8 @@ def _muscles_layer() -> list[str]:
     return out
 
 
-def _forbidden_layer() -> list[str]:
-    out = ['<g id="forbidden">']
+def _forbidden_layer(drawing_id: str) -> list[str]:
+    out = [f'<g id="{drawing_id}-forbidden">']
     for place in FORBIDDEN:
         for cx, cy in place.centers_xy:
             out.append(
@@ -136,7 +141,7 @@ def _forbidden_layer() -> list[str]:
     return out
 
 
-def _step_layer(step: PlannedStep, highlighted: bool, dimmed: bool) -> list[str]:
+def _step_layer(step: PlannedStep, highlighted: bool, dimmed: bool, drawing_id: str) -> list[str]:
     colour = _HIGHLIGHT if highlighted else _PATH
     opacity = "0.35" if dimmed else "1"
     width = ' stroke-width="4"' if highlighted else ""
@@ -146,7 +151,7 @@ def _step_layer(step: PlannedStep, highlighted: bool, dimmed: bool) -> list[str]
         f"<title>{escape(label)}</title>"
     ]
     for path in step_paths(step):
-        marker = "arrow-hi" if highlighted else "arrow"
+        marker = f"{drawing_id}-arrow-hi" if highlighted else f"{drawing_id}-arrow"
         out.append(
             f'<polyline points="{_points(path)}" class="fm-probe" stroke="{colour}"{width} '
             f'marker-end="url(#{marker})"/>'
@@ -160,7 +165,7 @@ def _step_layer(step: PlannedStep, highlighted: bool, dimmed: bool) -> list[str]
     return out
 
 
-def _defs() -> str:
+def _defs(drawing_id: str) -> str:
     def arrow(name: str, colour: str) -> str:
         return (
             f'<marker id="{name}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="6" '
@@ -168,7 +173,11 @@ def _defs() -> str:
             f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
         )
 
-    return f"<defs>{arrow('arrow', _PATH)}{arrow('arrow-hi', _HIGHLIGHT)}</defs>"
+    path, highlight = (
+        arrow(f"{drawing_id}-arrow", _PATH),
+        arrow(f"{drawing_id}-arrow-hi", _HIGHLIGHT),
+    )
+    return f"<defs>{path}{highlight}</defs>"
 
 
 def facemap_svg(
@@ -177,19 +186,26 @@ def facemap_svg(
     highlight_step: int | None = None,
     title: str = "",
     show_muscles: bool = True,
+    drawing_id: str = "facemap",
 ) -> str:
     """SVG text of the face map with each step's probe path, numbered in protocol order.
 
     ``highlight_step`` (a step's ``index``) draws that step in a strong colour and dims the rest.
+    ``drawing_id`` is the SVG's id and the prefix of every id inside it: give each map inlined
+    in one page its own.
     """
+    if not _ID.fullmatch(drawing_id):
+        raise InvalidValue(
+            "drawing_id", drawing_id, "letters, digits, - and _, starting with a letter"
+        )
     height = MAP_HEIGHT + (24 if title else 0)
     shift = 24 if title else 0
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_WIDTH:g} {height:g}" '
-        f'width="{MAP_WIDTH:g}" height="{height:g}" role="img" '
+        f'width="{MAP_WIDTH:g}" height="{height:g}" id="{drawing_id}" role="img" '
         f"aria-label={quoteattr(title or 'face map')}>",
         _STYLE,
-        _defs(),
+        _defs(drawing_id),
     ]
     if title:
         out.append(f'<text x="12" y="17" class="fm-title">{escape(title)}</text>')
@@ -197,15 +213,15 @@ def facemap_svg(
     out.append(f'<path d="{_SHOULDERS}" class="fm-feature"/>')
     out.append(f'<path d="{_NECK}" class="fm-feature"/>')
     out.append(f'<path d="{_HEAD}" class="fm-skin"/>{_FEATURES}')
-    out += _forbidden_layer()
+    out += _forbidden_layer(drawing_id)
     if show_muscles:
-        out += _muscles_layer()
-    out.append('<g id="steps">')
+        out += _muscles_layer(drawing_id)
+    out.append(f'<g id="{drawing_id}-steps">')
     # the highlighted step is drawn last so that it lies on top
     ordered = sorted(steps, key=lambda s: s.index == highlight_step)
     for step in ordered:
         highlighted = highlight_step is not None and step.index == highlight_step
         dimmed = highlight_step is not None and not highlighted
-        out += _step_layer(step, highlighted, dimmed)
+        out += _step_layer(step, highlighted, dimmed, drawing_id)
     out.append("</g></g></svg>")
     return "\n".join(out)

@@ -1,10 +1,13 @@
 """Errors as responses: JSON under /api/v1 (422 naming the field, 401, 403, 404), pages
-elsewhere (sign-in redirect, a plain error page)."""
+elsewhere (sign-in redirect, a plain error page), and a form's own errors (`field_errors`) for
+the page that shows the form again: a summary at its top linking to each field in error, and
+each field marked and described by its message (templates/form_errors.html)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +22,14 @@ from microamp.store.protocol_store import ProtocolConflict
 from microamp.web.deps import SignInRequired, cookie_user
 from microamp.web.render import page
 
-__all__ = ["error_response", "field_prefix", "install", "invalid_detail"]
+__all__ = [
+    "FieldError",
+    "error_response",
+    "field_errors",
+    "field_prefix",
+    "install",
+    "invalid_detail",
+]
 
 _TITLES = {
     401: "Sign in",
@@ -29,6 +39,36 @@ _TITLES = {
     413: "Too large",
     422: "Check the form",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """A form field's problem: ``field`` is the name the form posts, ``target`` the id of the
+    control the summary's link moves the focus to, ``message`` what to put right."""
+
+    field: str
+    target: str
+    message: str
+
+
+def field_errors(
+    exc: InvalidValue,
+    labels: Mapping[str, str] | None = None,
+    targets: Mapping[str, str] | None = None,
+) -> list[FieldError]:
+    """One `FieldError` per value in ``exc`` (every one of `InvalidValues`), each message led
+    by the field's label; a field's control is the element of the same id unless ``targets``
+    names another (the first radio button of a group, say)."""
+    labels = labels or {}
+    targets = targets or {}
+    return [
+        FieldError(
+            e.field,
+            targets.get(e.field, e.field),
+            f"{labels.get(e.field, e.field.replace('_', ' ').capitalize())}: {e.rule}",
+        )
+        for e in getattr(exc, "errors", [exc])
+    ]
 
 
 def _is_api(request: Request) -> bool:

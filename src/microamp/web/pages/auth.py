@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from microamp.store.models import User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, cookie_user, web_session
+from microamp.web.errors import FieldError
 from microamp.web.render import page
 from microamp.web.security import (
     SignInThrottle,
@@ -77,7 +78,7 @@ def _refused(request: Request, email: str, next_path: str, error: str, status: i
         None,
         status_code=status,
         title="Sign in",
-        error=error,
+        errors=[FieldError("email", "email", error)],
         email=email,
         next_path=_safe_next(next_path),
     )

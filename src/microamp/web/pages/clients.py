@@ -23,11 +23,24 @@ from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
+from microamp.web.errors import field_errors
 from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
 router = APIRouter(dependencies=[CsrfChecked])
+
+# the form's labels, which lead its error messages
+_CLIENT_LABELS = {
+    "full_name": "Full name",
+    "date_of_birth": "Date of birth",
+    "email": "Email",
+    "phone": "Phone",
+    "skin_type": "Skin type",
+    "fitzpatrick_type": "Skin type",
+    "concerns": "Concerns",
+    "preferred_weekdays": "Preferred weekdays",
+}
 
 
 @router.get("/clients")
@@ -73,8 +86,16 @@ def add_client(
             clients=list_clients(db, limit=200),
             q="",
             weekdays=WEEKDAYS,
-            error=str(exc),
-            form=dict(full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone),
+            errors=field_errors(exc, _CLIENT_LABELS, {"preferred_weekdays": "weekday-mon"}),
+            form=dict(
+                full_name=full_name,
+                date_of_birth=date_of_birth,
+                email=email,
+                phone=phone,
+                skin_type=skin_type,
+                concerns=concerns,
+                weekdays=weekdays or [],
+            ),  # fmt: skip
         )
     audit(db, user, "write", f"client:{client.id}", client_id=client.id, change="created")
     return RedirectResponse(f"/clients/{client.id}", status_code=303)

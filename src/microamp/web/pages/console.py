@@ -314,7 +314,7 @@ def live_page(request: Request, user: PageUser, db: DbDep, live_id: str) -> Resp
         user,
         title="Session under way",
         live=live,
-        facemap=facemap_svg(runner.planned, show_muscles=False),
+        facemap=facemap_svg(runner.planned, show_muscles=False, drawing_id="live-map"),
         steps=steps,
         state=live.state(),
     )

@@ -18,7 +18,7 @@ from microamp.clinic import plans as clinic_plans
 from microamp.clinic.ics import plan_to_ics
 from microamp.clinic.intake import BOOLEAN_KEYS, DATE_OR_NULL_KEYS, ZONE_LIST_KEYS
 from microamp.clinic.pricing import parse_money
-from microamp.errors import InvalidValue, NotFound
+from microamp.errors import InvalidValue, InvalidValues, NotFound
 from microamp.safety.limits import ZONES
 from microamp.store.crud import (
     get_client,
@@ -32,6 +32,7 @@ from microamp.store.models import CoursePlan, ProgressEntry
 from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
+from microamp.web.errors import FieldError, field_errors
 from microamp.web.pages.clients import client_page_refusing
 from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
@@ -72,6 +73,26 @@ def _intake_page(
     )
 
 
+def _intake_errors(exc: InvalidValue, answers: dict[str, object]) -> list[FieldError]:
+    """The form's errors: the one found, and every other question left unanswered, each
+    linked to its first choice."""
+    unanswered = [
+        InvalidValue(key, None, "answer yes or no")
+        for key in BOOLEAN_KEYS
+        if answers.get(key) is None and key != exc.field
+    ]
+    # a zone list's error names its item (metal_in_face_zones[2]): shown by the list's fieldset
+    given = [
+        InvalidValue(e.field.split("[")[0], e.value, e.rule) for e in getattr(exc, "errors", [exc])
+    ]
+    found = [*given, *unanswered]
+    order = {key: i for i, key in enumerate(("date_of_birth", *BOOLEAN_KEYS))}
+    found.sort(key=lambda e: order.get(e.field, len(order)))
+    targets = {key: f"{key}-yes" for key in BOOLEAN_KEYS} | {k: f"q-{k}" for k in ZONE_LIST_KEYS}
+    labels = {"date_of_birth": "Date of birth", **QUESTIONS}
+    return field_errors(InvalidValues(found), labels, targets)
+
+
 @router.get("/clients/{client_id}/intake")
 def intake_form(request: Request, user: PageUser, db: DbDep, client_id: RowId) -> Response:
     """A blank form for a first intake; to screen again, the previous answers to change."""
@@ -102,10 +123,8 @@ async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: 
         )  # fmt: skip
     except InvalidValue as exc:
         db.rollback()
-        field = exc.field.split("[")[0]
-        message = f"{QUESTIONS.get(field, 'Date of birth' if field == 'date_of_birth' else field)}: {exc.rule}"
         return _intake_page(
-            request, user, db, client_id, answers=answers, error=message, error_field=field,
+            request, user, db, client_id, answers=answers, errors=_intake_errors(exc, answers),
             previous=latest_form(db, client_id=client_id), status_code=422,
         )  # fmt: skip
     audit(

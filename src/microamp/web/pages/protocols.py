@@ -65,7 +65,12 @@ def protocol_entry(protocol: Protocol) -> Entry:
         (_which(numbers, len(steps)), waveform_svg(by_key[key]))
         for key, numbers in distinct.items()
     )
-    return Entry(protocol, steps, facemap_svg(steps, show_muscles=False), waves)
+    return Entry(
+        protocol,
+        steps,
+        facemap_svg(steps, show_muscles=False, drawing_id=f"map-{protocol.name}"),
+        waves,
+    )
 
 
 def _which(numbers: list[int], total: int) -> str:

@@ -46,6 +46,17 @@
     });
   }
 
+  // Said once per event: pause, resume and level changes politely, faults and stops at once.
+  // Each announcement is a new node in its live region, so the same words said twice are
+  // still heard twice; the oldest are dropped.
+  function announce(text, urgent) {
+    const region = $(urgent ? "announce-urgent" : "announce-polite");
+    const said = document.createElement("p");
+    said.textContent = text;
+    region.appendChild(said);
+    while (region.children.length > 20) region.removeChild(region.firstChild);
+  }
+
   function log(text, cls) {
     const li = document.createElement("li");
     li.textContent = text;
@@ -60,7 +71,8 @@
     badge.textContent = status;
     badge.className = "badge " + status;
     paused = status === "paused";
-    $("pause").textContent = paused ? "Resume" : "Pause";
+    const label = paused ? "Resume" : "Pause";
+    if ($("pause").textContent !== label) $("pause").textContent = label;
   }
 
   function onEvent(e) {
@@ -73,6 +85,7 @@
         $("cue").textContent = "No current: " + e.reasons.join("; ");
         $("fault").hidden = false;
         $("fault").textContent = "The session was refused before any current: " + e.reasons.join("; ");
+        announce($("fault").textContent, true);
         log(t + "refused", "bad");
         break;
       case "step_skipped":
@@ -94,6 +107,8 @@
         break;
       case "intensity_changed":
         showCurrent(e.amplitude_ua, e.cap_reason);
+        announce("Intensity " + Math.round(e.level * 100) + " %: " + fmt(e.amplitude_ua, 0) + " µA" +
+          (e.cap_reason ? ". " + sentence(e.cap_reason) : "."), false);
         log(t + "intensity " + Math.round(e.level * 100) + " %: " + fmt(e.amplitude_ua, 0) + " µA" +
           (e.cap_reason ? ", " + e.cap_reason : "") + (e.on_resume ? " (on resume)" : "") +
           (e.operator ? " by " + e.operator.name : ""));
@@ -103,23 +118,31 @@
         break;
       case "paused":
       case "resumed":
+        announce(e.kind === "paused" ? "Paused: no current." : "Resumed.", false);
         log(t + e.kind + (e.operator ? " by " + e.operator.name : ""));
         break;
       case "fault":
         $("fault").hidden = false;
         $("fault").textContent = "Output stopped: " + e.message;
+        announce($("fault").textContent, true);
         log(t + "fault " + e.code + ": " + e.message, "bad");
         break;
       case "ended":
         log(t + "ended: " + e.status + " (" + e.reason + "), " + fmt(e.delivered_charge_uc, 1) + " µC");
         $("cue").textContent = e.status === "completed" ? "Session complete. Remove the probes." : "Session " + e.status + ": " + e.reason;
+        announce(e.status === "completed" ? "Session complete." : "Session " + e.status + ": " + e.reason + ".",
+          e.status !== "completed");
         break;
       default:
         break;
     }
   }
 
+  const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+  // the cue blinks when it is time to move the probes, unless motion is to be kept down
   function flash() {
+    if (REDUCED_MOTION.matches) return;
     const cue = $("cue");
     cue.style.opacity = "0.35";
     setTimeout(() => { cue.style.opacity = "1"; }, 180);
@@ -143,8 +166,10 @@
     $("delivered").textContent = none ? NO_READING : fmt(Math.max(0, value), 0);
   }
 
+  // said once when the skin starts holding the current down, not at every new reading
   function showHolding(text) {
     const note = $("holding");
+    if (text && note.hidden) announce(sentence(text), false);
     note.textContent = sentence(text);
     note.hidden = !text;
   }
@@ -285,6 +310,10 @@
     ["intensity", "intensity-down", "intensity-up"].forEach((name) => { $(name).disabled = true; });
     $("record-link").hidden = false;
     $("record-link").focus();
-    if (end.error) { $("fault").hidden = false; $("fault").textContent = end.error; }
+    if (end.error) {
+      $("fault").hidden = false;
+      $("fault").textContent = end.error;
+      announce(end.error, true);
+    }
   });
 })();

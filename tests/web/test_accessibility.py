@@ -1,0 +1,430 @@
+"""Every page by keyboard, screen reader and phone, in Debian's chromium through Playwright.
+
+axe-core checks every page of `SCREENS` in each role it lists (and every state of the live
+console in `LIVE_STATES`) at the widths of `WIDTHS` against WCAG 2.0-2.2 A and AA; the Nu HTML
+checker reads each page's markup; no page scrolls sideways at `REFLOW_WIDTHS`; motion stops for
+those who ask; Stop stays on screen through a live session; and one session is run by the
+keyboard alone. The checks themselves are in tests/web/page_checks.py.
+
+A page added to the app is covered by adding one `Screen` to `SCREENS`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from web.browsing import CHROMIUM, launch_chromium
+from web.conftest import PASSWORD, Clinic, add_history, clinic_on
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "/usr/bin/chromium is absent and scripts/ensure-chromium could not install it",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+
+from web.page_checks import (  # noqa: E402
+    BOX,
+    COUNT_POINTERS,
+    HTMX_ATTRIBUTE,
+    MARKUP_FAULTS,
+    UNCOVERED,
+    WIDER_THAN_THE_VIEWPORT,
+    axe_violations,
+    nu_checker,
+    scroll_width,
+    tab_to,
+)
+
+Action = Callable[[Page], None]
+STAFF = ("owner", "practitioner", "reception")
+CLINICAL = ("owner", "practitioner")
+SIGNED_OUT = "signed out"
+
+
+def _wrong_password(page: Page) -> None:
+    page.get_by_label("Email").fill("owner@test.example")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def _add_client_born_tomorrow(page: Page) -> None:
+    page.get_by_label("Full name").fill("Tomorrow's Child")
+    page.get_by_label("Date of birth").fill("2999-01-01")
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def _submit_intake_unanswered(page: Page) -> None:
+    page.locator("form.form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Screen and save").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
+def _run_prechecks(page: Page) -> None:
+    page.get_by_role("button", name="Run prechecks").click()
+    expect(page.get_by_test_id("start").or_(page.get_by_test_id("not-ready"))).to_be_visible(
+        timeout=20_000
+    )
+
+
+def _create_token(page: Page) -> None:
+    page.get_by_label("Name of a new token").fill("booking")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_test_id("new-token")).to_contain_text("mat_")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
+    brought to a state by ``then``, checked in each of ``roles``."""
+
+    name: str
+    path: str
+    roles: tuple[str, ...] = STAFF
+    then: Action | None = None
+
+
+# Every page of the app: add a new one here and every check below covers it.
+SCREENS: tuple[Screen, ...] = (
+    Screen("sign-in", "/signin", roles=(SIGNED_OUT,)),
+    Screen("sign-in refused", "/signin", roles=(SIGNED_OUT,), then=_wrong_password),
+    Screen("today", "/"),
+    Screen("clients", "/clients"),
+    Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
+    Screen("client cleared", "/clients/{cleared}"),
+    Screen("client blocked", "/clients/{blocked}"),
+    Screen("intake", "/clients/{cleared}/intake"),
+    Screen("intake, an error", "/clients/{cleared}/intake", CLINICAL, _submit_intake_unanswered),
+    Screen("protocols", "/protocols"),
+    Screen("protocol", "/protocols/pro-lift"),
+    Screen("console", "/console?client_id={cleared}"),
+    Screen("console prechecks", "/console?client_id={cleared}", CLINICAL, _run_prechecks),
+    Screen("console refused", "/console?client_id={blocked}", CLINICAL, _run_prechecks),
+    Screen("record", "/records/{record}"),
+    Screen("care sheet", "/care/post"),
+    Screen("account", "/account"),
+    Screen("account, a new token", "/account", then=_create_token),
+    Screen("not found", "/clients/999999"),
+)
+# The live console, brought to each state by `open_live`
+LIVE_STATES = ("running", "paused", "faulted", "stopped")
+WIDTHS = ((1366, 768), (820, 1180), (390, 844))
+# a phone; 1366 px at 200 % zoom; 1280 px at 400 % (WCAG's reflow width)
+REFLOW_WIDTHS = (390, 683, 320)
+# the device chosen when a session is to fault: it disconnects 4 s (device time) after opening
+FAULTY_DEVICE = "sim://?load=gel&fault=disconnect@4"
+GOOD_DEVICE = "sim://?load=gel"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+    """Sessions at 4x real time (long enough to look at a running one) with a plan and a
+    recorded session; the clinic device is a simulator that disconnects mid-session."""
+    data_dir = tmp_path_factory.mktemp("web-a11y")
+    url = f"sqlite:///{data_dir / 'clinic.db'}"
+    with clinic_on(url, data_dir, speed=4.0, device_url=FAULTY_DEVICE) as served:
+        served.clients["record"] = add_history(served)
+        yield served
+
+
+@pytest.fixture(scope="module")
+def contexts(browser: Browser, a11y_clinic: Clinic) -> Iterator[dict[str, BrowserContext]]:
+    """One browser context per role, signed in once; its pages are reused by every test."""
+    made: dict[str, BrowserContext] = {}
+    try:
+        for role in (*STAFF, SIGNED_OUT):
+            context = browser.new_context(viewport={"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+            made[role] = context
+            if role != SIGNED_OUT:
+                sign_in(context.new_page(), a11y_clinic, role)
+        yield made
+    finally:
+        for context in made.values():
+            context.close()
+
+
+@pytest.fixture
+def tab(contexts: dict[str, BrowserContext], role: str) -> Iterator[Page]:
+    """The page of ``role``'s context (a test parametrized by ``role``), at the widest width."""
+    page = contexts[role].pages[0] if contexts[role].pages else contexts[role].new_page()
+    page.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+    yield page
+
+
+def sign_in(page: Page, clinic: Clinic, role: str) -> None:
+    page.goto(clinic.url + "/signin")
+    page.get_by_label("Email").fill(clinic.emails[role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+
+
+def open_screen(page: Page, clinic: Clinic, screen: Screen) -> None:
+    page.goto(clinic.url + screen.path.format(**clinic.clients))
+    if screen.then is not None:
+        screen.then(page)
+
+
+def start_live(page: Page, clinic: Clinic, device_url: str = GOOD_DEVICE) -> None:
+    """From the console to a running session of the cleared client."""
+    page.goto(f"{clinic.url}/console?client_id={clinic.clients['cleared']}&protocol=pro-lift")
+    page.get_by_label("Device").select_option(device_url)
+    page.get_by_role("button", name="Run prechecks").click()
+    page.get_by_test_id("start").click(timeout=20_000)
+    expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+
+
+def open_live(page: Page, clinic: Clinic, state: str) -> None:
+    start_live(page, clinic, FAULTY_DEVICE if state == "faulted" else GOOD_DEVICE)
+    if state == "paused":
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_test_id("status")).to_have_text("paused", timeout=20_000)
+    elif state == "faulted":
+        expect(page.locator("#fault")).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("status")).to_have_text("aborted", timeout=20_000)
+    elif state == "stopped":
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+
+
+def stop_live(page: Page) -> None:
+    stop = page.get_by_test_id("stop")
+    if stop.is_enabled():
+        stop.click()
+        expect(stop).to_be_disabled(timeout=20_000)
+
+
+def violations_at_every_width(page: Page) -> list[str]:
+    found: list[str] = page.evaluate(MARKUP_FAULTS)
+    for width, height in WIDTHS:
+        page.set_viewport_size({"width": width, "height": height})
+        found += [f"{width} px: {v}" for v in axe_violations(page)]
+    return found
+
+
+def _screen_cases() -> list[Any]:
+    return [
+        pytest.param(role, screen, id=f"{role}-{screen.name}")
+        for screen in SCREENS
+        for role in screen.roles
+    ]
+
+
+@pytest.mark.parametrize(("role", "screen"), _screen_cases())
+def test_every_page_in_every_role_meets_wcag_aa_at_every_width(
+    tab: Page, a11y_clinic: Clinic, screen: Screen
+) -> None:
+    open_screen(tab, a11y_clinic, screen)
+    assert violations_at_every_width(tab) == []
+
+
+@pytest.mark.parametrize("state", LIVE_STATES)
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_the_live_console_meets_wcag_aa_in_every_state(
+    tab: Page, a11y_clinic: Clinic, state: str
+) -> None:
+    open_live(tab, a11y_clinic, state)
+    try:
+        assert violations_at_every_width(tab) == []
+    finally:
+        stop_live(tab)
+
+
+@pytest.mark.parametrize("role", ["practitioner", "reception", SIGNED_OUT])
+def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
+    tab: Page, a11y_clinic: Clinic, role: str
+) -> None:
+    wide = []
+    for screen in (s for s in SCREENS if role in s.roles):
+        open_screen(tab, a11y_clinic, screen)
+        for width in REFLOW_WIDTHS:
+            tab.set_viewport_size({"width": width, "height": 844})
+            if (scrolled := scroll_width(tab)) > width:
+                culprits = ", ".join(tab.evaluate(WIDER_THAN_THE_VIEWPORT))
+                wide.append(f"{screen.name} at {width} px: {scrolled} px wide ({culprits})")
+        tab.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
+    assert not wide, "\n".join(wide)
+
+
+# -- the Nu HTML checker ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["practitioner", SIGNED_OUT])
+def test_every_page_is_valid_html_apart_from_htmx_attributes(
+    tab: Page, a11y_clinic: Clinic, role: str, tmp_path: Path
+) -> None:
+    checker = nu_checker()
+    for index, screen in enumerate(s for s in SCREENS if role in s.roles):
+        open_screen(tab, a11y_clinic, screen)
+        (tmp_path / f"{index:02d}.html").write_text(tab.content(), encoding="utf-8")
+    if role in CLINICAL:
+        open_live(tab, a11y_clinic, "running")
+        (tmp_path / "live.html").write_text(tab.content(), encoding="utf-8")
+        stop_live(tab)
+    run = subprocess.run(
+        [*checker, "--format", "json", "--exit-zero-always", "--stdout", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    messages = json.loads(run.stdout)["messages"]
+    errors = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") == "error" and not HTMX_ATTRIBUTE.search(m.get("message", ""))
+    ]
+    assert not errors, "\n".join(errors)
+
+
+# -- Stop, always at hand -----------------------------------------------------------------------
+
+
+def _stop_on_screen(page: Page, where: str) -> list[str]:
+    left, top, right, bottom = page.get_by_test_id("stop").evaluate(BOX)
+    size = page.viewport_size
+    assert size is not None
+    problems = []
+    if right - left < 44 or bottom - top < 44:
+        problems.append(f"{where}: Stop is {right - left:.0f} x {bottom - top:.0f} px")
+    if left < 0 or top < 0 or right > size["width"] or bottom > size["height"]:
+        problems.append(f"{where}: Stop at {left:.0f},{top:.0f}-{right:.0f},{bottom:.0f}")
+    for name in ("cue", "amplitude"):
+        if not page.locator(f"#{name}").evaluate(UNCOVERED):
+            problems.append(f"{where}: #{name} is covered")
+    return problems
+
+
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_stop_is_on_screen_at_every_width_and_scroll_position_and_covers_nothing(
+    tab: Page, a11y_clinic: Clinic
+) -> None:
+    start_live(tab, a11y_clinic)
+    problems = []
+    try:
+        for width, height in ((1366, 768), (820, 1180), (390, 844)):
+            tab.set_viewport_size({"width": width, "height": height})
+            tab.evaluate("window.scrollTo(0, 0)")
+            problems += _stop_on_screen(tab, f"{width} x {height}, top")
+            for name in ("cue", "amplitude"):
+                tab.locator(f"#{name}").scroll_into_view_if_needed()
+                problems += _stop_on_screen(tab, f"{width} x {height}, #{name} in view")
+            tab.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            problems += _stop_on_screen(tab, f"{width} x {height}, bottom")
+    finally:
+        stop_live(tab)
+    assert not problems, "\n".join(problems)
+
+
+# -- the keyboard alone -------------------------------------------------------------------------
+
+
+def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clinic) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_init_script(f"({COUNT_POINTERS})()")
+    page = context.new_page()
+    try:
+        page.goto(a11y_clinic.url + "/signin")
+        expect(page.get_by_label("Email")).to_be_focused()
+        page.keyboard.type(a11y_clinic.emails["practitioner"])
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+        tab_to(page, 'nav a[href="/clients"]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Clients", exact=True)).to_be_visible()
+        tab_to(page, f'a[href="/clients/{a11y_clinic.clients["cleared"]}"]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
+        tab_to(page, 'a[href^="/console?client_id="]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Client")).to_have_value(str(a11y_clinic.clients["cleared"]))
+        tab_to(page, "#device_url")
+        page.keyboard.press("ArrowDown")  # from the clinic's (faulty) device to the simulator
+        expect(page.get_by_label("Device")).to_have_value(GOOD_DEVICE)
+        tab_to(page, "#console-form button[type=submit]")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("start")).to_be_visible(timeout=20_000)
+        tab_to(page, '[data-testid="start"]')
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+        expect(page.get_by_role("link", name="Open the record")).to_be_hidden()
+        page.keyboard.press("Tab")
+        expect(page.locator(".skip-link")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_test_id("stop")).to_be_focused()
+        tab_to(page, "#intensity-down")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("intensity-value")).to_have_text("95 %")
+        tab_to(page, "#stop", backwards=True)
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+        expect(page.get_by_role("link", name="Open the record")).to_be_focused()
+        assert page.evaluate("window.__pointers") == 0
+    finally:
+        context.close()
+
+
+# -- what a screen reader hears -----------------------------------------------------------------
+
+
+def _said(page: Page, region: str) -> list[str]:
+    texts: list[str] = page.get_by_test_id(region).locator("p").all_inner_texts()
+    return texts
+
+
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_pause_resume_and_level_are_said_politely_and_a_stop_at_once_each_once(
+    tab: Page, a11y_clinic: Clinic
+) -> None:
+    start_live(tab, a11y_clinic)
+    tab.get_by_role("button", name="Pause").click()
+    expect(tab.get_by_test_id("status")).to_have_text("paused", timeout=20_000)
+    tab.get_by_role("button", name="Resume").click()
+    expect(tab.get_by_test_id("status")).to_have_text("running", timeout=20_000)
+    tab.get_by_role("button", name="Lower the intensity by 5 %").click()
+    expect(tab.get_by_test_id("announce-polite")).to_contain_text("Intensity 95 %", timeout=20_000)
+    tab.keyboard.press("Escape")
+    expect(tab.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
+    expect(tab.get_by_test_id("announce-urgent")).to_contain_text("stopped", timeout=20_000)
+    tab.wait_for_timeout(1000)  # anything said twice would be said by now
+    polite = _said(tab, "announce-polite")
+    assert [s for s in polite if s.startswith("Paused")] == ["Paused: no current."]
+    assert polite.count("Resumed.") == 1
+    assert len([s for s in polite if s.startswith("Intensity 95 %")]) == 1
+    urgent = _said(tab, "announce-urgent")
+    assert len(urgent) == 1 and urgent[0].startswith("Session stopped"), urgent
+
+
+@pytest.mark.parametrize("role", ["practitioner"])
+def test_the_live_console_keeps_still_when_reduced_motion_is_asked_for(
+    tab: Page, a11y_clinic: Clinic
+) -> None:
+    tab.emulate_media(reduced_motion="reduce")
+    try:
+        start_live(tab, a11y_clinic)
+        progress = tab.locator("#progress")
+        assert progress.evaluate("el => getComputedStyle(el).transitionDuration") == "0s"
+        stop_live(tab)
+        tab.emulate_media(reduced_motion="no-preference")
+        start_live(tab, a11y_clinic)
+        assert progress.evaluate("el => getComputedStyle(el).transitionDuration") != "0s"
+    finally:
+        stop_live(tab)
+        tab.emulate_media(reduced_motion="no-preference")
