@@ -143,11 +143,11 @@ class OutputGuard:
         # hostile input (inf - inf, overflow) must neither warn nor raise: it trips
         with np.errstate(invalid="ignore", over="ignore"):
             violations = self._violations(samples_ua, envelope_ua)
-        for candidate, index in violations:
+        value = 0.0
+        for candidate, index, found_ua in violations:
             if index < first:
-                first, code = index, candidate
+                first, code, value = index, candidate, found_ua
         if first < n:
-            value = float(samples_ua[first])
             samples_ua[first:] = 0.0
         # what is left is finite: account it, and trip first if the charge broke a limit earlier
         if self._charge(samples_ua, first, start):
@@ -200,14 +200,17 @@ class OutputGuard:
         # a NaN sample passes every comparison above; its sum does not
         return not math.isnan(float(mag.sum()))
 
-    def _violations(self, x: FloatArray, env: FloatArray) -> list[tuple[FaultCode, int]]:
+    def _violations(self, x: FloatArray, env: FloatArray) -> list[tuple[FaultCode, int, float]]:
+        """Each rule's first offending sample: (rule, index, the sample as it came in, µA)."""
         n = x.size
         bad = self._bad[:n]
-        found: list[tuple[FaultCode, int]] = []
+        found: list[tuple[FaultCode, int, float]] = []
+        as_given = x.copy()  # the exact path is rare: the trip records what came in, unclamped
 
         def first_of(code: FaultCode) -> None:
             if bad.any():
-                found.append((code, int(np.argmax(bad))))
+                index = int(np.argmax(bad))
+                found.append((code, index, float(as_given[index])))
 
         np.isfinite(x, out=bad)
         np.logical_and(bad, np.isfinite(env), out=bad)
