@@ -230,3 +230,18 @@ def test_no_level_change_ever_exceeds_the_step_cap_or_the_level_asked(
         tick += 1
     assert runner.status is SessionStatus.COMPLETED, runner.summary().reason
     assert breaches == []
+
+
+def test_the_commands_a_session_sends_carry_the_client_and_practitioner_ceilings(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    device = open_sim()
+    runner = runner_for(
+        small_protocol(), device, [], client_max_ua=100.0, practitioner_max_ua=120.0
+    )
+    runner.start()
+    tick_until(runner, 3.0)
+    assert device.command is not None
+    assert (device.command.client_max_ua, device.command.practitioner_max_ua) == (100.0, 120.0)
+    runner.stop()
+    tick_until(runner, 1e9)

@@ -69,7 +69,16 @@ class Output:
                 self.command = self.supervisor.chosen
                 self.level = level
             return
-        command = Command(run.waveform, level, self.expires_after_s, zone=run.step.zone)
+        # the client's and practitioner's ceilings travel with the command, so the device's own
+        # limit check holds them too, whatever the runner computed
+        command = Command(
+            run.waveform,
+            level,
+            self.expires_after_s,
+            zone=run.step.zone,
+            client_max_ua=self.limits.client_max_ua,
+            practitioner_max_ua=self.limits.practitioner_max_ua,
+        )
         self.supervisor.apply(command)
         self.command = command
         self.level = level
