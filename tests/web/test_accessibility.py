@@ -67,7 +67,11 @@ def _add_client_born_tomorrow(page: Page) -> None:
 
 
 def _submit_intake_unanswered(page: Page) -> None:
-    page.locator("form.form").evaluate("form => { form.noValidate = true; }")
+    # screening again starts from the previous answers: clear them to leave questions unanswered
+    page.locator("form.form").evaluate(
+        "form => { form.noValidate = true;"
+        " form.querySelectorAll('input[type=radio]').forEach(r => { r.checked = false; }); }"
+    )
     page.get_by_role("button", name="Screen and save").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
 

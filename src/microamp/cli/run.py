@@ -263,8 +263,9 @@ def _run_leased(
     speed: str,
     json_out: bool,
 ) -> int:
-    """A session without a client record, on a device leased in the configured store."""
-    with open_cli_store(database) as store, _leased(store, device) as keeper:
+    """A session without a client record, on a device leased in the configured store (created
+    or migrated first: the lease table is all this run needs of it)."""
+    with open_cli_store(database, upgrade=True) as store, _leased(store, device) as keeper:
         with open_session(
             protocol, device, profile=profile, intensity=intensity, speed=speed,
             protocol=_protocol(store, protocol),
