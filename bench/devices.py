@@ -14,7 +14,7 @@
   and which rule saw it first.
 - reaction.emulator_watchdog_ms: on the firmware emulator, from the last message of a host that
   fell silent to zero output, ms (the watchdog is 250 ms; the rest is the emulator loop's
-  lateness). Median of 3.
+  lateness). Median of 3 (1 when quick).
 - simulator: device seconds per wall second at 20 kHz on a gel load, polled every 100 ms and
   supervised at 10 ms ticks.
 """
@@ -131,7 +131,8 @@ def _pulsed_reactions(quick: bool) -> dict[str, dict[str, Any]]:
     return results
 
 
-def _watchdog_ms() -> float:
+def _watchdog_once() -> tuple[float | None, list[str]]:
+    """(silence to zero by the watchdog in ms, or None; every reason output went to zero)."""
     log = io.StringIO()
     with FirmwareEmulator("sim://?ramp_s=0", log=log).start() as emulator:
         with open_device(f"serial://{emulator.path}", clock=RealClock()) as device:
@@ -143,11 +144,31 @@ def _watchdog_ms() -> float:
             deadline = time.monotonic() + 3.0
             while emulator.sim.output_on and time.monotonic() < deadline:
                 time.sleep(0.005)
+    reasons = []
     for line in log.getvalue().splitlines():
         event = json.loads(line)
-        if event["event"] == "output_zero" and event["reason"] == "watchdog":
-            return float(event["silent_s"]) * 1e3
-    raise RuntimeError("the emulator's watchdog never fired")
+        if event["event"] == "output_zero":
+            if event["reason"] == "watchdog":
+                return float(event["silent_s"]) * 1e3, reasons
+            reasons.append(str(event["reason"]))
+    return None, reasons
+
+
+def _watchdog_ms(runs: int, tries: int = 5) -> float:
+    """Median over ``runs`` watchdog trips. A loaded machine can pause the host for longer than
+    the watchdog while it is still heartbeating; then the host itself counts its command out
+    and stops first, which is no watchdog figure: such a try is made again."""
+    figures: list[float] = []
+    seen: list[str] = []
+    for _ in range(runs * tries):
+        figure, reasons = _watchdog_once()
+        if figure is None:
+            seen += reasons
+            continue
+        figures.append(figure)
+        if len(figures) == runs:
+            return statistics.median(figures)
+    raise RuntimeError(f"the emulator's watchdog fired {len(figures)} of {runs} times: {seen}")
 
 
 def _speed(poll_s: float, supervised: bool, device_s: float = 20.0) -> float:
@@ -181,9 +202,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 kind: round(injected, 3) for kind, (_, injected) in reactions.items()
             },
             "contact_loss_by_waveform": _pulsed_reactions(quick),
-            "emulator_watchdog_ms": round(
-                statistics.median(_watchdog_ms() for _ in range(watchdog_runs)), 2
-            ),
+            "emulator_watchdog_ms": round(_watchdog_ms(watchdog_runs), 2),
         },
         "simulator": {
             "x_real_time_100ms_polls": round(_speed(0.1, False, device_s), 1),

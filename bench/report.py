@@ -104,6 +104,22 @@ REACTION_LABELS = {
 }
 
 
+# a probe lifting under pulsed waveforms: seen at the first commanded sample that did not flow
+PULSED_HOW = "the device's trip counts commanded samples across the gaps between pulses"
+PULSED_LABELS = {
+    "short_pulse_300us_biphasic_100hz": (
+        "contact loss, 300 µs biphasic pulses at 100 Hz",
+        PULSED_HOW,
+    ),
+    "low_duty_5pct_10hz": ("contact loss, 5 % duty at 10 Hz", PULSED_HOW),
+    "low_frequency_0.5hz": ("contact loss, 0.5 Hz square", PULSED_HOW),
+    "burst_100hz_0.3s_on_0.7s_off": (
+        "contact loss, 300 µs pulses at 100 Hz in bursts 0.3 s on, 0.7 s off",
+        PULSED_HOW,
+    ),
+}
+
+
 def reaction_rows(doc: dict[str, Any]) -> Iterator[Row | tuple[str, str, str]]:
     reaction = doc["reaction"]
     injected = reaction["sim_injection_to_zero_ms"]
@@ -116,6 +132,14 @@ def reaction_rows(doc: dict[str, Any]) -> Iterator[Row | tuple[str, str, str]]:
                 " that long to charge to the compliance rail)"
             )
         yield (label, figure, how)
+    for kind, figures in reaction["contact_loss_by_waveform"].items():
+        label, how = PULSED_LABELS.get(kind, (kind, ""))
+        yield (
+            label,
+            f"{figures['onset_to_zero_ms']:.2f} ms ({figures['lift_to_zero_ms']:,.1f} ms after the"
+            " lift: nothing flows to miss until current is commanded again)",
+            how,
+        )
     yield (
         "silent host, serial firmware emulator",
         f"{reaction['emulator_watchdog_ms']:.0f} ms",
