@@ -6,8 +6,12 @@ area's modules and tests), runs mutmut there with one worker, then writes the su
 `summary` reads mutmut's results in those directories, prints the score and the survivors by
 file and writes .mutation/summary.json.
 
-    python scripts/mutation.py run [AREA ...] [--keep]
+    python scripts/mutation.py run [AREA ...] [--keep | --retest] [--only GLOB ...]
     python scripts/mutation.py summary
+
+A plain `run` starts each area afresh. `--retest` keeps the last run's mutants and kills and
+tests again every mutant that was not killed (after tests were added, a quick honest rescore);
+`--keep` reuses every result of the last run.
 """
 
 from __future__ import annotations
@@ -63,32 +67,54 @@ def areas(project: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def area_pyproject(project: dict[str, Any], area: str) -> dict[str, Any]:
-    """The project's pyproject.toml with `[tool.mutmut]` narrowed to one area."""
+def area_pyproject(
+    project: dict[str, Any], area: str, only: list[str] | None = None
+) -> dict[str, Any]:
+    """The project's pyproject.toml with `[tool.mutmut]` narrowed to one area (or to ``only``)."""
     base = {k: v for k, v in project["tool"]["mutmut"].items() if k != "areas"}
     chosen = areas(project)[area]
-    base["only_mutate"] = chosen["only_mutate"]
+    base["only_mutate"] = only or chosen["only_mutate"]
     base["pytest_add_cli_args_test_selection"] = chosen["tests"]
     narrowed = dict(project)
     narrowed["tool"] = {**project["tool"], "mutmut": base}
     return narrowed
 
 
-def prepare(project: dict[str, Any], area: str, *, keep: bool) -> Path:
+def prepare(
+    project: dict[str, Any], area: str, *, reuse: str | None, only: list[str] | None
+) -> Path:
     work = OUT / area
-    if not keep and (work / "mutants").exists():
-        # cached survivors are not retested by mutmut, so a fresh run is the honest default
+    if reuse is None and (work / "mutants").exists():
+        # mutmut never retests a cached survivor by itself, so a fresh run is the honest default
         shutil.rmtree(work / "mutants")
+    if reuse == "retest":
+        forget_undetected(work)
     work.mkdir(parents=True, exist_ok=True)
     for name in ("src", "tests"):
         link = work / name
         if not link.is_symlink():
             link.symlink_to(Path("..") / ".." / name)
-    (work / "pyproject.toml").write_bytes(tomli_w.dumps(area_pyproject(project, area)).encode())
+    (work / "pyproject.toml").write_bytes(
+        tomli_w.dumps(area_pyproject(project, area, only)).encode()
+    )
     return work
 
 
-def run_area(work: Path) -> float:
+def forget_undetected(work: Path) -> int:
+    """Clear the verdict of every mutant not caught last time, so mutmut tests it again."""
+    forgotten = 0
+    for meta in (work / "mutants").glob("src/**/*.py.meta"):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for name, code in codes.items():
+            if STATUS_BY_EXIT_CODE.get(code, "suspicious") not in DETECTED:
+                codes[name] = None
+                forgotten += 1
+        meta.write_text(json.dumps(data, indent=4))
+    return forgotten
+
+
+def run_area(work: Path, mode: str) -> float:
     """Run mutmut with one worker in an area's directory; the wall time in seconds."""
     mutmut = Path(sys.executable).parent / "mutmut"
     # the CI hypothesis profile is derandomized: the same mutants die on every run
@@ -98,7 +124,7 @@ def run_area(work: Path) -> float:
     wall_s = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"mutmut failed in {work} (exit {done.returncode})")
-    (work / "wall_s.json").write_text(json.dumps({"wall_s": round(wall_s, 1)}))
+    (work / "wall_s.json").write_text(json.dumps({"wall_s": round(wall_s, 1), "run": mode}))
     return wall_s
 
 
@@ -126,11 +152,13 @@ def area_summary(work: Path) -> dict[str, Any]:
     total = sum(f["total"] for f in files.values())
     killed = sum(sum(n for s, n in f["counts"].items() if s in DETECTED) for f in files.values())
     wall = work / "wall_s.json"
+    last_run = json.loads(wall.read_text()) if wall.exists() else {"wall_s": None, "run": None}
     return {
         "killed": killed,
         "total": total,
         "score": round(killed / total, 4) if total else None,
-        "wall_s": json.loads(wall.read_text())["wall_s"] if wall.exists() else None,
+        "wall_s": last_run["wall_s"],
+        "run": last_run["run"],
         "files": files,
     }
 
@@ -155,7 +183,7 @@ def summary(project: dict[str, Any]) -> dict[str, Any]:
 def report(result: dict[str, Any]) -> str:
     lines = []
     for area, data in result["areas"].items():
-        wall = f", {data['wall_s']:.0f} s" if data["wall_s"] is not None else ""
+        wall = f", {data['run']} run {data['wall_s']:.0f} s" if data["wall_s"] is not None else ""
         lines.append(f"{area}: killed {data['killed']} / {data['total']}{wall}")
         for source, f in data["files"].items():
             if f["survivors"]:
@@ -179,7 +207,23 @@ def main(argv: list[str] | None = None) -> None:
     verbs = parser.add_subparsers(dest="verb", required=True)
     run = verbs.add_parser("run", help="run mutmut per area, then summarise")
     run.add_argument("areas", nargs="*", help="areas to run (default: all)")
-    run.add_argument("--keep", action="store_true", help="reuse the results of the last run")
+    reuse = run.add_mutually_exclusive_group()
+    reuse.add_argument(
+        "--keep", dest="reuse", action="store_const", const="keep", help="reuse every result"
+    )
+    reuse.add_argument(
+        "--retest",
+        dest="reuse",
+        action="store_const",
+        const="retest",
+        help="reuse the kills, test every other mutant again",
+    )
+    run.add_argument(
+        "--only",
+        action="append",
+        metavar="GLOB",
+        help="mutate only these files of the area (e.g. src/microamp/devices/supervisor.py)",
+    )
     verbs.add_parser("summary", help="summarise the last runs")
     args = parser.parse_args(argv)
     project = pyproject()
@@ -188,7 +232,9 @@ def main(argv: list[str] | None = None) -> None:
         for area in args.areas or list(known):
             if area not in known:
                 raise SystemExit(f"unknown area {area!r}: one of {', '.join(known)}")
-            run_area(prepare(project, area, keep=args.keep))
+            run_area(
+                prepare(project, area, reuse=args.reuse, only=args.only), args.reuse or "fresh"
+            )
     write_summary(project)
 
 
