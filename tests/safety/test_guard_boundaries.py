@@ -136,6 +136,15 @@ def test_infinite_samples_and_envelopes_trip_without_a_warning() -> None:
     assert out.tolist() == [0.0, 0.0]
 
 
+def test_an_envelope_going_infinite_mid_block_trips_without_a_warning() -> None:
+    g = guard()
+
+    g.process(block(0.0, 0.0, 0.0), block(0.0, math.inf, math.inf))
+
+    assert g.fault is not None and g.fault.code is FaultCode.NON_FINITE
+    assert g.fault.detail["sample_index"] == 1
+
+
 def test_overflowing_sums_trip_without_a_warning() -> None:
     g = guard()
 
