@@ -55,3 +55,10 @@ def test_a_negative_or_non_finite_time_is_refused(value: str) -> None:
         value,
         "the time after @ must be at least 0 s",
     )
+
+
+def test_the_kind_ends_at_the_first_at_sign() -> None:
+    with pytest.raises(DeviceURLError) as caught:
+        parse_injected_faults(["stall@1@2"])
+
+    assert caught.value.rule == "the time after @ must be a number of seconds"
