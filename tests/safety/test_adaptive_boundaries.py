@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import given
@@ -166,3 +166,39 @@ def test_the_output_never_exceeds_the_chosen_level_nor_the_cap_one(
 
     assert 0.0 <= adaptive.cap <= 1.0
     assert adaptive.intensity(chosen) <= chosen
+
+
+def test_reset_lifts_the_cap_and_restores_from_the_frames_after_it() -> None:
+    adaptive = AdaptiveIntensity()
+    adaptive.observe([Frame(0.0, 400.0, DRY_OHM)], 1.0, 400.0)
+
+    adaptive.reset()
+    lifted = adaptive.cap
+    adaptive.observe([Frame(100.0, 400.0, DRY_OHM)], 1.0, 400.0)
+    adaptive.observe([Frame(101.0, 400.0, WET_OHM)], 1.0, 400.0)
+
+    assert lifted == 1.0
+    assert adaptive.cap == pytest.approx(0.5 + 50.0 / 400.0)
+
+
+def test_an_adjustment_as_a_dict_carries_its_times_levels_reason_and_constraint() -> None:
+    change = AdaptiveIntensity().observe([Frame(2.0, 400.0, DRY_OHM)], 1.0, 400.0)
+
+    assert change is not None
+    assert change.to_dict() == {
+        "t_s": 2.0,
+        "from_intensity": 1.0,
+        "to_intensity": 0.5,
+        "impedance_ohm": DRY_OHM,
+        "reason": change.reason,
+        "constraint": change.constraint.to_dict(),
+    }
+
+
+def test_an_adjustment_with_an_unmeasured_impedance_says_none() -> None:
+    change = AdaptiveIntensity().observe([Frame(2.0, 400.0, DRY_OHM)], 1.0, 400.0)
+    assert change is not None
+
+    unmeasured = replace(change, impedance_ohm=math.inf)
+
+    assert unmeasured.to_dict()["impedance_ohm"] is None

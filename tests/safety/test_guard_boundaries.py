@@ -322,3 +322,24 @@ def test_the_output_never_breaks_the_peak_or_the_charge_limit_at_any_rate(
     assert np.all(np.abs(out) <= 400.0)
     charge_uc = np.abs(np.cumsum(out)) / rate_hz
     assert np.all(charge_uc <= 50.0 * (1 + 1e-9))
+
+
+def test_on_the_exact_path_a_sample_within_the_envelope_tolerance_passes() -> None:
+    # the rounding overshoot first sends the block down the exact path
+    g = guard()
+    over = 400.0 * (1 + CLAMP_TOLERANCE / 2)
+
+    g.process(block(over, 100.0 + 1e-4), block(401.0, 100.0))
+
+    assert not g.tripped
+
+
+def test_new_limits_apply_to_the_next_block() -> None:
+    g = guard()
+    lower = GuardLimits(peak_ua=100.0, max_slew_ua_s=1e12, max_imbalance_uc=1e12)
+
+    g.set_limits(lower)
+    g.process(block(150.0), block(150.0))
+
+    assert g.limits == lower
+    assert g.fault is not None and g.fault.code is FaultCode.PEAK_EXCEEDED
