@@ -95,16 +95,17 @@ def test_the_charge_of_clean_blocks_adds_up_across_blocks() -> None:
 
 def test_a_trip_records_its_time_from_the_first_sample_ever_processed() -> None:
     g = guard(sample_rate_hz=100.0)
-    g.process(block(1.0, 1.0, 1.0), block(1.0, 1.0, 1.0))
+    g.process(block(1.0, 1.0), block(1.0, 1.0))
+    g.process(block(1.0, 1.0), block(1.0, 1.0))
 
     g.process(block(1.0, 150.0), block(1.0, 100.0))
 
     assert g.fault == Fault.of(
         FaultCode.ENVELOPE_EXCEEDED,
-        onset_t_s=0.04,
-        detected_t_s=0.04,
-        zero_t_s=0.04,
-        detail={"sample_index": 4, "value_ua": 150.0},
+        onset_t_s=0.05,
+        detected_t_s=0.05,
+        zero_t_s=0.05,
+        detail={"sample_index": 5, "value_ua": 150.0},
     )
 
 
@@ -149,6 +150,14 @@ def test_overflowing_sums_trip_without_a_warning() -> None:
     g = guard()
 
     g.process(block(1e308, 1e308), block(1e308, 1e308))
+
+    assert g.fault is not None and g.fault.code is FaultCode.PEAK_EXCEEDED
+
+
+def test_a_charge_overflowing_below_one_sample_per_second_trips_without_a_warning() -> None:
+    g = guard(sample_rate_hz=0.5)
+
+    g.process(block(1e308), block(1e308))
 
     assert g.fault is not None and g.fault.code is FaultCode.PEAK_EXCEEDED
 

@@ -68,6 +68,16 @@ def test_a_metric_just_past_its_limit_is_one_violation_naming_value_limit_and_so
     ]
 
 
+@pytest.mark.parametrize(("metric", "rule", "limit"), SCALAR_RULES)
+def test_a_metric_at_the_limit_plus_its_rounding_allowance_passes(
+    metric: str, rule: str, limit: Limit
+) -> None:
+    value = limit.value * (1 + 1e-9)
+    report = check_waveform(WAVE, replace(QUIET, **{metric: value}), HOME)
+
+    assert rule not in [v.rule for v in report.violations]
+
+
 def test_rounding_noise_far_below_a_part_per_million_is_not_a_violation() -> None:
     value = HOME.max_amplitude_ua.value * (1 + 1e-10)
 
