@@ -146,7 +146,7 @@ def test_an_envelope_going_infinite_mid_block_trips_without_a_warning() -> None:
     assert g.fault.detail["sample_index"] == 1
 
 
-def test_overflowing_sums_trip_without_a_warning() -> None:
+def test_a_huge_sample_trips_for_its_peak_without_a_warning() -> None:
     g = guard()
 
     g.process(block(1e308, 1e308), block(1e308, 1e308))
@@ -154,7 +154,7 @@ def test_overflowing_sums_trip_without_a_warning() -> None:
     assert g.fault is not None and g.fault.code is FaultCode.PEAK_EXCEEDED
 
 
-def test_a_charge_overflowing_below_one_sample_per_second_trips_without_a_warning() -> None:
+def test_a_huge_sample_at_a_low_sample_rate_trips_for_its_peak_without_a_warning() -> None:
     g = guard(sample_rate_hz=0.5)
 
     g.process(block(1e308), block(1e308))
