@@ -72,6 +72,14 @@ def test_a_frame_without_a_positive_finite_impedance_is_left_out_of_the_mean(
     assert ledger.zone("chin").stimulation_s == 1.0
 
 
+def test_an_impedance_under_one_ohm_still_counts() -> None:
+    ledger = DoseLedger()
+
+    ledger.add("chin", frame(0.5, 100.0, 0.5))
+
+    assert ledger.zone("chin").mean_impedance_ohm == 0.5
+
+
 def test_the_mean_impedance_is_weighted_by_each_frames_window() -> None:
     ledger = DoseLedger()
     ledger.add("chin", frame(0.5, 100.0, 1000.0, window_s=0.25))
@@ -82,7 +90,7 @@ def test_the_mean_impedance_is_weighted_by_each_frames_window() -> None:
 
 def test_a_frame_with_no_output_still_sets_the_time_base_for_the_next() -> None:
     ledger = DoseLedger()
-    ledger.add(None, frame(1.0, 0.0, window_s=0.0))
+    assert ledger.add(None, frame(1.0, 50.0, window_s=0.5)) == 0.0
 
     ledger.add("chin", frame(1.25, 100.0, window_s=0.0))
 
