@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench mutation clean
 
 install: $(STAMP)
 
@@ -26,12 +26,17 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench
 
+# Outside CI: mutmut over safety/, devices/ and session/, one worker at the lowest priority, the
+# machine being shared. `make mutation AREAS=safety` runs one area; .mutation/summary.json is the score.
+mutation: install
+	nice -n 19 $(BIN)/python scripts/mutation.py run $(AREAS)
+
 clean:
-	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .bench .mutation .pytest_cache .mypy_cache .ruff_cache
