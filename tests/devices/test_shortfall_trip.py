@@ -66,7 +66,8 @@ def test_a_run_that_continues_into_the_next_block_trips_where_it_reaches_the_cou
     trip = ShortfallTrip(3)
     assert trip.check(*arrays([100.0, 100.0, 100.0], [100.0, 0.0, 0.0])) is None
 
-    assert trip.check(*arrays([100.0, 100.0], [0.0, 0.0])) == Trip(FaultCode.CONTACT_LOST, 0, 2)
+    # the run began two samples before this block: its onset is at offset -2
+    assert trip.check(*arrays([100.0, 100.0], [0.0, 0.0])) == Trip(FaultCode.CONTACT_LOST, 0, -2)
 
 
 def test_a_good_sample_ends_a_run() -> None:
@@ -115,7 +116,7 @@ def test_the_trip_fires_exactly_where_a_run_first_reaches_the_count(
         result = trip.check(*arrays([100.0] * len(block), [0.0 if bad else 100.0 for bad in block]))
         if result is not None:
             found = (b, result.index)
-            assert result.run == trip_samples - 1
+            assert result.onset == result.index - (trip_samples - 1)
             break
 
     assert found == first_trip_by_hand(blocks, trip_samples)

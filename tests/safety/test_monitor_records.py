@@ -19,6 +19,7 @@ class Frame:
     delivered_ua: float
     voltage_v: float = 5.0
     flags: frozenset[str] = field(default_factory=frozenset)
+    commanded_peak_ua: float = 0.0  # unknown, as over the serial wire: judged on the mean
 
 
 def watching(now_s: float = 0.0) -> TelemetryMonitor:
@@ -127,8 +128,9 @@ def test_a_deviation_of_exactly_the_allowed_fraction_is_not_a_fault() -> None:
 
 
 def test_deviation_is_judged_from_exactly_its_minimum_current() -> None:
-    # 10 µA is below the contact check's 20 µA but at the deviation minimum
-    frames = [Frame(t, 10.0, 5.0) for t in (1.0, 2.0, 3.0)]
+    # a 20 µA pulse at half duty: judged (its peak reaches 20 µA, its mean 10 µA), and its 10 µA
+    # mean is exactly the deviation minimum
+    frames = [Frame(t, 10.0, 5.0, commanded_peak_ua=20.0) for t in (1.0, 2.0, 3.0)]
 
     fault = watching().observe(frames, 3.0)
 

@@ -79,7 +79,7 @@ def test_a_bad_zone_cap_is_refused_under_the_zone_path() -> None:
 def test_a_profile_with_only_a_name_is_its_base_under_the_new_name() -> None:
     profile = profile_from_dict({"name": "plain", "base": "professional"})
 
-    assert profile.name == "plain"
+    assert profile.name == "custom:plain"
     assert profile.limit_items() == BUILTIN_PROFILES["professional"].limit_items()
 
 
