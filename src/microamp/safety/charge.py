@@ -77,6 +77,9 @@ class ChargeAccount:
         self._high = np.zeros(slots)
         self._slot = 0
         self._filled = 0  # samples in the chunk in progress
+        # the history's lowest and highest charge, kept while only the chunk in progress grows
+        # (None once a chunk is overwritten: recomputed when next asked)
+        self._span: tuple[float, float] | None = (0.0, 0.0)
         self._net_uc = 0.0
         self.samples = 0
         self._quiet = 0  # samples since the last one that carried current
@@ -97,7 +100,9 @@ class ChargeAccount:
 
     def window_span_uc(self) -> tuple[float, float]:
         """The lowest and highest net charge within the window behind the present sample."""
-        return float(self._low.min()), float(self._high.max())
+        if self._span is None:
+            self._span = float(self._low.min()), float(self._high.max())
+        return self._span
 
     def admit(self, samples_ua: FloatArray) -> int:
         """Account one block of finite samples; the offset of the first that breaks a limit.
@@ -108,16 +113,38 @@ class ChargeAccount:
         n = samples_ua.size
         if n == 0:
             return 0
-        charge = np.cumsum(samples_ua)
-        charge *= 1.0 / self.sample_rate_hz
+        # the running sum in µA x samples; its extremes scaled to µC cost two scalars, not a pass
+        summed = np.cumsum(samples_ua)
+        per_sample_uc = 1.0 / self.sample_rate_hz
+        block_low = self._net_uc + float(summed.min()) * per_sample_uc
+        block_high = self._net_uc + float(summed.max()) * per_sample_uc
+        if self._clear(block_low, block_high) and self._inside_chunk(n):
+            # the common case: a short block inside the chunk in progress, which only widens
+            self._widen(block_low, block_high, self._net_uc + float(summed[-1]) * per_sample_uc, n)
+            self._count_quiet(samples_ua, n)
+            return n
+        charge = summed
+        charge *= per_sample_uc
         charge += self._net_uc
-        first = self._first_breach(charge)
-        if first < n:
-            charge[first:] = charge[first - 1] if first else self._net_uc
-        self._record(charge)
+        if self._clear(block_low, block_high):
+            first = n
+            self._record(charge)
+        else:
+            first = self._first_breach(charge)
+            if first < n:
+                charge[first:] = charge[first - 1] if first else self._net_uc
+            self._record(charge)
+        self._count_quiet(samples_ua, first)
+        return first
+
+    def _count_quiet(self, samples_ua: FloatArray, first: int) -> None:
+        """Samples since the last that carried current (a block ending on current: none)."""
+        n = samples_ua.size
+        if first == n and samples_ua[-1] != 0.0:
+            self._quiet = 0
+            return
         carried = np.flatnonzero(samples_ua[:first])
         self._quiet = n - 1 - int(carried[-1]) if carried.size else self._quiet + n
-        return first
 
     @property
     def rest_s(self) -> float:
@@ -135,6 +162,7 @@ class ChargeAccount:
             )
         self._low.fill(0.0)
         self._high.fill(0.0)
+        self._span = (0.0, 0.0)
         self._net_uc = 0.0
 
     def idle(self, n: int) -> None:
@@ -145,10 +173,24 @@ class ChargeAccount:
         if n >= self._low.size * self._chunk:
             self._low.fill(self._net_uc)
             self._high.fill(self._net_uc)
+            self._span = (self._net_uc, self._net_uc)
             self._filled = 0
             self.samples += n
             return
         self._record(np.full(n, self._net_uc))
+
+    def _clear(self, block_low: float, block_high: float) -> bool:
+        """True when no sample of a block whose charge stays within [block_low, block_high] can
+        break a limit: a sufficient condition, checked first because it costs two reductions.
+
+        Every interval the exact rule checks ends in the block and starts in the window's
+        history or the block, so its charge change lies within the span of both together.
+        """
+        low, high = self.window_span_uc()
+        return (
+            max(-block_low, block_high) <= self.max_imbalance_uc
+            and max(high, block_high) - min(low, block_low) <= self.max_window_uc
+        )
 
     def _first_breach(self, charge: FloatArray) -> int:
         n = charge.size
@@ -162,10 +204,26 @@ class ChargeAccount:
         bad |= highest - charge > self.max_window_uc
         return int(np.argmax(bad)) if bad.any() else n
 
+    def _inside_chunk(self, n: int) -> bool:
+        """Whether ``n`` more samples stay inside the chunk in progress (none is overwritten)."""
+        return 0 < self._filled and self._filled + n < self._chunk
+
+    def _widen(self, low: float, high: float, end_uc: float, n: int) -> None:
+        """Fold ``n`` samples whose charge spans [low, high] and ends at ``end_uc`` into the
+        chunk in progress (see `_inside_chunk`): its extremes, and the span, only widen."""
+        self._low[self._slot] = min(self._low[self._slot], low)
+        self._high[self._slot] = max(self._high[self._slot], high)
+        if self._span is not None:
+            self._span = min(self._span[0], low), max(self._span[1], high)
+        self._filled += n
+        self._net_uc = end_uc
+        self.samples += n
+
     def _record(self, charge: FloatArray) -> None:
         """Fold a run of charge values into the chunked history."""
         pos, n = 0, charge.size
         chunk, slots = self._chunk, self._low.size
+        self._span = None  # a chunk is overwritten below, or a long block folded in
         while pos < n:
             if self._filled == 0:
                 self._slot = (self._slot + 1) % slots
