@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
 from web.conftest import Clinic, csrf_of
 
 
@@ -66,3 +68,170 @@ def test_an_intake_sent_unanswered_lists_every_question_left_and_links_to_its_fi
     assert "pregnant-yes" not in links
     assert 'aria-describedby="diabetes-error"' in _control(html, "diabetes-yes")
     assert "checked" in _control(html, "pregnant-no")
+
+
+def _post(
+    clinic: Clinic, path: str, form: dict[str, object], page_path: str | None = None, **kw: object
+) -> tuple[str, httpx.Response]:
+    """The page holding the form, then the form posted with that page's CSRF token."""
+    browser = clinic.browser_client(str(kw.pop("role", "practitioner")))
+    try:
+        before = browser.get(page_path or path).text
+        response = browser.post(path, data=form | {"csrf_token": csrf_of(before)}, **kw)  # type: ignore[arg-type]
+    finally:
+        browser.close()
+    return before, response
+
+
+def _summary_links(html: str) -> list[str]:
+    summaries = re.findall(r'<div class="error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert len(summaries) == 1, f"{len(summaries)} error summaries"
+    return re.findall(r'<li><a href="#([\w-]+)">', summaries[0])
+
+
+def _marked(html: str, element_id: str, field: str, hint: str = "") -> str:
+    control = _control(html, element_id)
+    described = f"{field}-error {hint}".strip()
+    assert 'aria-invalid="true"' in control, control
+    assert f'aria-describedby="{described}"' in control, control
+    assert f'id="{field}-error"' in html
+    return control
+
+
+def _only_errors_of(html: str, form_action: str) -> None:
+    """Every field message sits in the one form that failed, whose <details> is open."""
+    failing = re.search(
+        rf'<details[^>]*\bopen\b[^>]*>(?:(?!</details>).)*action="{re.escape(form_action)}".*?</details>',
+        html,
+        re.S,
+    )
+    assert failing, f"the form posting to {form_action} is not open"
+    assert html.count('class="field-error"') == failing.group(0).count('class="field-error"') > 0
+
+
+def test_a_consent_signed_with_another_name_is_sent_back_marked_and_keeping_the_name(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["cleared"]
+    path = f"/clients/{client_id}/consent"
+    _, response = _post(sqlite_clinic, path, {"typed_signature": "Someone Else"},
+                        f"/clients/{client_id}")  # fmt: skip
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["typed_signature"]
+    assert 'value="Someone Else"' in _marked(html, "typed_signature", "typed_signature")
+    _only_errors_of(html, path)
+
+
+def test_a_clearance_without_a_physician_is_sent_back_marked_keeping_the_dates(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["blocked"]
+    path = f"/clients/{client_id}/clearance"
+    form = {"physician_name": "  ", "issued_on": "2020-02-03", "valid_until": "2030-02-03",
+            "document_ref": "letter 7"}  # fmt: skip
+    _, response = _post(sqlite_clinic, path, form, f"/clients/{client_id}")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["physician_name"]
+    _marked(html, "physician_name", "physician_name")
+    assert 'value="2020-02-03"' in _control(html, "issued_on")
+    assert 'value="2030-02-03"' in _control(html, "valid_until")
+    assert 'value="letter 7"' in _control(html, "document_ref")
+    assert 'class="error"' not in html
+    _only_errors_of(html, path)
+
+
+def _flag_of(html: str) -> str:
+    found = re.search(r'<select id="lift_rule_id"[^>]*>\s*<option value="([^"]+)"', html)
+    assert found, "no flag to lift on the page"
+    return found.group(1)
+
+
+def test_a_flag_lifted_without_a_reason_is_sent_back_with_the_flag_still_chosen(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["blocked"]
+    path = f"/clients/{client_id}/flags/lift"
+    browser = sqlite_clinic.browser_client("practitioner")
+    try:
+        rule = _flag_of(browser.get(f"/clients/{client_id}").text)
+    finally:
+        browser.close()
+    _, response = _post(sqlite_clinic, path, {"rule_id": rule, "reason": "   "},
+                        f"/clients/{client_id}")  # fmt: skip
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["lift_reason"]
+    _marked(html, "lift_reason", "reason", "lift_reason-hint")
+    assert re.search(rf'<option value="{re.escape(rule)}" selected>', html)
+    assert 'data-testid="flags"' in html  # nothing was lifted
+    _only_errors_of(html, path)
+
+
+def test_lifting_a_rule_with_no_flag_up_is_sent_back_marked_on_the_flag_keeping_the_reason(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["blocked"]
+    path = f"/clients/{client_id}/flags/lift"
+    form = {"rule_id": "no-such-rule", "reason": "letter from the cardiologist"}
+    _, response = _post(sqlite_clinic, path, form, f"/clients/{client_id}")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["lift_rule_id"]
+    _marked(html, "lift_rule_id", "rule_id")
+    assert "letter from the cardiologist</textarea>" in html
+
+
+def test_a_course_plan_of_no_months_is_sent_back_marked_keeping_every_choice(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["cleared"]
+    path = f"/clients/{client_id}/plans"
+    form = {"template": "home-daily", "start": "2026-03-02", "months": "0", "price": "lots",
+            "protocol_name": "pro-lift", "weekdays": ["tue", "sat"]}  # fmt: skip
+    _, response = _post(sqlite_clinic, path, form, f"/clients/{client_id}")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["months"]
+    assert 'value="0"' in _marked(html, "months", "months")
+    assert 'value="lots"' in _control(html, "price")
+    assert 'value="2026-03-02"' in _control(html, "start")
+    assert re.search(r'<option value="home-daily" selected>', html)
+    assert re.search(r'<option value="pro-lift" selected>', html)
+    assert "checked" in _control(html, "plan-weekday-tue")
+    assert "checked" in _control(html, "plan-weekday-sat")
+    assert "checked" not in _control(html, "plan-weekday-mon")
+    _only_errors_of(html, path)
+
+
+def test_a_course_plan_priced_in_words_is_sent_back_marked_on_the_price(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["cleared"]
+    form = {"template": "clinic-initial", "start": "2026-03-02", "months": "3", "price": "lots"}
+    _, response = _post(sqlite_clinic, f"/clients/{client_id}/plans", form,
+                        f"/clients/{client_id}")  # fmt: skip
+    assert response.status_code == 422
+    assert _summary_links(response.text) == ["price"]
+    assert 'value="lots"' in _marked(response.text, "price", "price")
+
+
+def test_a_progress_entry_rated_in_words_is_sent_back_marked_on_each_rating(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["cleared"]
+    path = f"/clients/{client_id}/progress"
+    form = {"taken_on": "2026-01-05", "rating_firmness": "seven", "rating_radiance": "8",
+            "rating_evenness": "high", "notes": "jaw firmer"}  # fmt: skip
+    _, response = _post(sqlite_clinic, path, form, f"/clients/{client_id}")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["r-firmness", "r-evenness"]
+    assert 'value="seven"' in _marked(html, "r-firmness", "rating_firmness")
+    assert 'value="high"' in _marked(html, "r-evenness", "rating_evenness")
+    assert 'value="8"' in _control(html, "r-radiance")
+    assert 'value="2026-01-05"' in _control(html, "taken_on")
+    assert "jaw firmer</textarea>" in html
+    assert 'class="error"' not in html
+    _only_errors_of(html, path)
