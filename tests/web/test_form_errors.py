@@ -7,7 +7,8 @@ import re
 
 import httpx
 
-from web.conftest import Clinic, csrf_of
+from web.conftest import Clinic, add_history, csrf_of
+from web.test_protocol_upload import protocol_text
 
 
 def _control(html: str, element_id: str) -> str:
@@ -235,3 +236,52 @@ def test_a_progress_entry_rated_in_words_is_sent_back_marked_on_each_rating(
     assert "jaw firmer</textarea>" in html
     assert 'class="error"' not in html
     _only_errors_of(html, path)
+
+
+def test_feedback_with_a_comfort_of_eleven_is_sent_back_marked_keeping_what_was_felt(
+    sqlite_clinic: Clinic,
+) -> None:
+    record_id = add_history(sqlite_clinic)
+    form = {"comfort": "11", "tingling": "true", "redness": "true", "notes": "slight warmth"}
+    _, response = _post(sqlite_clinic, f"/records/{record_id}/feedback", form,
+                        f"/records/{record_id}")  # fmt: skip
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["comfort"]
+    assert 'value="11"' in _marked(html, "comfort", "comfort")
+    assert re.search(r'name="tingling" value="true" checked', html)
+    assert re.search(r'name="redness" value="true" checked', html)
+    assert not re.search(r'name="metallic_taste" value="true" checked', html)
+    assert "slight warmth</textarea>" in html
+
+
+def test_an_api_token_with_a_blank_name_is_sent_back_marked_and_no_token_is_made(
+    sqlite_clinic: Clinic,
+) -> None:
+    _, response = _post(sqlite_clinic, "/account/tokens", {"name": "   "}, "/account")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["token-name"]
+    assert 'value="   "' in _marked(html, "token-name", "name")
+    assert 'data-testid="new-token"' not in html
+
+
+def test_a_protocol_file_wrong_in_two_places_lists_both_and_marks_the_file_input(
+    sqlite_clinic: Clinic,
+) -> None:
+    text = re.sub(r'muscle = "[^"]+"', 'muscle = "nosuchmuscle"', protocol_text("form-bad"))
+    _, response = _post(sqlite_clinic, "/protocols/upload", {}, "/protocols", role="owner",
+                        files={"file": ("bad.toml", text)})  # fmt: skip
+    assert response.status_code == 422
+    html = response.text
+    links = _summary_links(html)
+    assert links and set(links) == {"protocol-file"}
+    _marked(html, "protocol-file", "file", "protocol-file-hint")
+    assert "steps[0].muscle: " in html and "steps[1].muscle: " in html
+
+
+def test_a_protocol_upload_without_a_file_links_to_the_file_input(sqlite_clinic: Clinic) -> None:
+    _, response = _post(sqlite_clinic, "/protocols/upload", {}, "/protocols", role="owner")
+    assert response.status_code == 422
+    assert _summary_links(response.text) == ["protocol-file"]
+    assert "Protocol file: choose a protocol file" in response.text
