@@ -285,3 +285,42 @@ def test_a_protocol_upload_without_a_file_links_to_the_file_input(sqlite_clinic:
     assert response.status_code == 422
     assert _summary_links(response.text) == ["protocol-file"]
     assert "Protocol file: choose a protocol file" in response.text
+
+
+def test_prechecks_with_a_level_and_a_cap_out_of_range_send_back_a_fragment_marking_both(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["cleared"]
+    form = {"client_id": str(client_id), "protocol": "pro-express", "device_url": "sim://?load=gel",
+            "intensity": "500", "practitioner_max_ua": "5"}  # fmt: skip
+    _, response = _post(sqlite_clinic, "/console/prechecks", form, f"/console?client_id={client_id}",
+                        headers={"HX-Request": "true"})  # fmt: skip
+    assert response.status_code == 422
+    html = response.text
+    assert "<html" not in html, "a fragment, not a page"
+    assert _summary_links(html) == ["intensity", "practitioner_max_ua"]
+    assert "autofocus" in re.search(r'<div class="error-summary"[^>]*>', html).group(0)  # type: ignore[union-attr]
+    assert re.search(r'<form[^>]*id="console-form"[^>]*hx-swap-oob="true"', html)
+    _marked(html, "intensity", "intensity", "intensity-hint")
+    assert 'value="5"' in _marked(
+        html, "practitioner_max_ua", "practitioner_max_ua", "practitioner_max_ua-hint"
+    )
+    assert re.search(rf'<option value="{client_id}" selected>', html)
+    assert "aria-invalid" not in _control(html, "client_id")
+    assert 'data-testid="start"' not in html
+
+
+def test_a_start_with_a_protocol_not_on_the_list_is_sent_back_as_the_console_marking_it(
+    sqlite_clinic: Clinic,
+) -> None:
+    client_id = sqlite_clinic.clients["cleared"]
+    form = {"client_id": str(client_id), "protocol": "no-such-protocol",
+            "device_url": "sim://?load=gel", "intensity": "60", "practitioner_max_ua": "300"}  # fmt: skip
+    _, response = _post(sqlite_clinic, "/console/start", form, f"/console?client_id={client_id}")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["protocol"]
+    _marked(html, "protocol", "protocol")
+    assert 'value="60"' in _control(html, "intensity")
+    assert 'value="300"' in _control(html, "practitioner_max_ua")
+    assert re.search(rf'<option value="{client_id}" selected>', html)
