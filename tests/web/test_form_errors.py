@@ -4,11 +4,13 @@ marked invalid and described by its own message, and every value the user gave k
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 
-from web.conftest import Clinic, add_history, csrf_of
+from web.conftest import Clinic, add_history, clinic_on, csrf_of
 from web.test_protocol_upload import protocol_text
+from web.test_setup import issue, post_form
 
 
 def _control(html: str, element_id: str) -> str:
@@ -92,7 +94,7 @@ def _summary_links(html: str) -> list[str]:
 
 def _marked(html: str, element_id: str, field: str, hint: str = "") -> str:
     control = _control(html, element_id)
-    described = f"{field}-error {hint}".strip()
+    described = f"{hint} {field}-error".strip()
     assert 'aria-invalid="true"' in control, control
     assert f'aria-describedby="{described}"' in control, control
     assert f'id="{field}-error"' in html
@@ -324,3 +326,20 @@ def test_a_start_with_a_protocol_not_on_the_list_is_sent_back_as_the_console_mar
     assert 'value="60"' in _control(html, "intensity")
     assert 'value="300"' in _control(html, "practitioner_max_ua")
     assert re.search(rf'<option value="{client_id}" selected>', html)
+
+
+def test_a_setup_form_with_a_bad_time_zone_takes_the_focus_to_its_summary_keeping_the_rest(
+    tmp_path: Path,
+) -> None:
+    with clinic_on(f"sqlite:///{tmp_path / 'clinic.db'}", tmp_path, seeded=False) as empty:
+        token = issue(empty)
+        with empty.browser_client() as client:
+            response = post_form(client, f"/setup/{token}", time_zone="Mars/Olympus")
+    assert response.status_code == 422
+    html = response.text
+    assert _summary_links(html) == ["time_zone"]
+    summary = re.search(r'<div class="error-summary"[^>]*>', html)
+    assert summary and "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    assert 'value="Mars/Olympus"' in _marked(html, "time_zone", "time_zone", "time_zone-hint")
+    assert 'value="Lima Skin Studio"' in _control(html, "clinic_name")
+    assert "aria-invalid" not in _control(html, "clinic_name")
