@@ -119,6 +119,7 @@ def _clearance_issued_later(page: Page) -> None:
 
 def _flag_lifted_without_a_reason(page: Page) -> None:
     page.get_by_text("Lift a flag").click()
+    page.get_by_label("Flag", exact=True).select_option(index=1)
     page.get_by_label("Why it no longer holds").fill("   ")
     page.get_by_role("button", name="Lift the flag").click()
     _sent_back(page)

@@ -146,7 +146,10 @@ def test_a_clearance_without_a_physician_is_sent_back_marked_keeping_the_dates(
 
 
 def _flag_of(html: str) -> str:
-    found = re.search(r'<select id="lift_rule_id"[^>]*>\s*<option value="([^"]+)"', html)
+    found = re.search(
+        r'<select id="lift_rule_id"[^>]*>\s*<option value="">[^<]*</option>\s*<option value="([^"]+)"',
+        html,
+    )
     assert found, "no flag to lift on the page"
     return found.group(1)
 
