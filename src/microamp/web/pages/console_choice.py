@@ -75,7 +75,6 @@ def parse_choice(settings: WebSettings, names: list[str], typed: dict[str, Any])
     if level is not None and not 5 <= level <= 100:
         errors.append(InvalidValue("intensity", typed["intensity"], "a level of 5-100 %"))
     cap = _cap_ua(typed["practitioner_max_ua"], errors)
-    if errors:
+    if errors or client_id is None or level is None:  # a None is always among the errors
         raise errors[0] if len(errors) == 1 else InvalidValues(errors)
-    assert client_id is not None and level is not None
     return client_id, typed["protocol"], typed["device_url"], level / 100, cap
