@@ -89,6 +89,96 @@ def _create_token(page: Page) -> None:
     expect(page.get_by_test_id("new-token")).to_contain_text("mat_")
 
 
+def _unchecked(page: Page, action: str) -> None:
+    """Let the form posting to ``action`` go without the browser's own checks, as a browser
+    without them would send it, so the server's answer is what is seen."""
+    page.locator(f'form[action$="{action}"]').evaluate("form => { form.noValidate = true; }")
+
+
+def _sent_back(page: Page) -> None:
+    summary = page.get_by_test_id("error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+
+
+def _consent_by_another_name(page: Page) -> None:
+    page.get_by_text("Sign the consent").click()
+    page.get_by_label("The client types their full name").fill("Someone Else")
+    page.get_by_role("button", name="Record consent").click()
+    _sent_back(page)
+
+
+def _clearance_issued_later(page: Page) -> None:
+    page.get_by_text("Record a clearance").click()
+    page.get_by_label("Physician", exact=True).fill("Dr Ahead")
+    page.get_by_label("Issued on").fill("2999-01-01")
+    _unchecked(page, "/clearance")
+    page.get_by_role("button", name="Record clearance").click()
+    _sent_back(page)
+
+
+def _flag_lifted_without_a_reason(page: Page) -> None:
+    page.get_by_text("Lift a flag").click()
+    page.get_by_label("Flag", exact=True).select_option(index=1)
+    page.get_by_label("Why it no longer holds").fill("   ")
+    page.get_by_role("button", name="Lift the flag").click()
+    _sent_back(page)
+
+
+def _plan_of_no_months(page: Page) -> None:
+    page.get_by_text("Plan a new course").click()
+    page.get_by_label("Months").fill("0")
+    _unchecked(page, "/plans")
+    page.get_by_role("button", name="Create plan").click()
+    _sent_back(page)
+
+
+def _progress_taken_later(page: Page) -> None:
+    page.get_by_text("Add a progress entry").click()
+    page.get_by_label("Taken on").fill("2999-01-01")
+    _unchecked(page, "/progress")
+    page.get_by_role("button", name="Add entry").click()
+    _sent_back(page)
+
+
+def _feedback_comfort_eleven(page: Page) -> None:
+    page.get_by_label("Comfort", exact=False).fill("11")
+    _unchecked(page, "/feedback")
+    page.get_by_role("button", name="Save feedback").click()
+    _sent_back(page)
+
+
+def _token_without_a_name(page: Page) -> None:
+    page.get_by_label("Name of a new token").fill("   ")
+    page.get_by_role("button", name="Create token").click()
+    _sent_back(page)
+
+
+def _protocol_file_not_a_protocol(page: Page) -> None:
+    page.get_by_label("Protocol file (TOML)").set_input_files(
+        {"name": "bad.toml", "mimeType": "text/plain", "buffer": b'name = "bad"\n'}
+    )
+    page.get_by_role("button", name="Store the protocol").click()
+    _sent_back(page)
+
+
+def _prechecks_with_a_cap_too_low(page: Page) -> None:
+    page.get_by_label("Your cap (µA)").fill("5")
+    page.locator("#console-form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Run prechecks").click()
+    _sent_back(page)
+    expect(page.get_by_label("Your cap (µA)")).to_have_attribute("aria-invalid", "true")
+
+
+def _start_with_a_level_too_high(page: Page) -> None:
+    _run_prechecks(page)
+    page.locator('form[action="/console/start"] input[name="intensity"]').evaluate(
+        "input => { input.value = '500'; }"
+    )
+    page.get_by_test_id("start").click()
+    _sent_back(page)
+
+
 @dataclass(frozen=True)
 class Screen:
     """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
@@ -120,6 +210,42 @@ SCREENS: tuple[Screen, ...] = (
     Screen("care sheet", "/care/post"),
     Screen("account", "/account"),
     Screen("account, a new token", "/account", then=_create_token),
+    Screen("account, a token error", "/account", ("practitioner",), _token_without_a_name),
+    Screen(
+        "client, a consent error", "/clients/{cleared}", ("practitioner",), _consent_by_another_name
+    ),
+    Screen(
+        "client, a clearance error",
+        "/clients/{blocked}",
+        ("practitioner",),
+        _clearance_issued_later,
+    ),
+    Screen(
+        "client, a flag-lift error",
+        "/clients/{blocked}",
+        ("practitioner",),
+        _flag_lifted_without_a_reason,
+    ),
+    Screen("client, a plan error", "/clients/{cleared}", ("practitioner",), _plan_of_no_months),
+    Screen(
+        "client, a progress error", "/clients/{cleared}", ("practitioner",), _progress_taken_later
+    ),
+    Screen(
+        "record, a feedback error", "/records/{record}", ("practitioner",), _feedback_comfort_eleven
+    ),
+    Screen("protocols, an upload error", "/protocols", ("owner",), _protocol_file_not_a_protocol),
+    Screen(
+        "console prechecks, an error",
+        "/console?client_id={cleared}",
+        ("practitioner",),
+        _prechecks_with_a_cap_too_low,
+    ),
+    Screen(
+        "console start, an error",
+        "/console?client_id={cleared}",
+        ("practitioner",),
+        _start_with_a_level_too_high,
+    ),
     Screen("not found", "/clients/999999"),
 )
 # The live console, brought to each state by `open_live`

@@ -117,8 +117,9 @@ def test_the_protocols_page_takes_an_owners_file_and_shows_errors_by_field(
     finally:
         page.close()
     assert bad.status_code == 422
-    assert 'id="upload-errors"' in bad.text and "steps[0].muscle" in bad.text
-    assert 'aria-describedby="protocol-file-hint upload-errors"' in bad.text
+    assert 'id="error-summary"' in bad.text
+    assert '<li><a href="#protocol-file">steps[0].muscle: ' in bad.text
+    assert 'aria-describedby="protocol-file-hint file-error"' in bad.text
     assert good.status_code == 303 and good.headers["location"] == "/protocols/page-lift"
     assert shown.status_code == 200 and "page-lift" in shown.text
     assert 'href="/protocols/page-lift"' in listing

@@ -160,8 +160,9 @@ def test_owner_set_up_in_a_browser_signs_in_and_the_link_is_dead(empty_clinic: C
                 page.get_by_label(label, exact=True).fill(FORM[name])
             page.get_by_label("Password again", exact=True).fill("a different password")
             page.get_by_role("button", name="Create the owner account").click()
-            summary = page.get_by_role("alert")
+            summary = page.get_by_test_id("error-summary")
             expect(summary).to_contain_text("Password again")
+            expect(summary).to_be_focused()
             expect(page.get_by_label("Password again", exact=True)).to_have_attribute(
                 "aria-invalid", "true"
             )

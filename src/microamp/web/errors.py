@@ -55,19 +55,23 @@ def field_errors(
     exc: InvalidValue,
     labels: Mapping[str, str] | None = None,
     targets: Mapping[str, str] | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> list[FieldError]:
     """One `FieldError` per value in ``exc`` (every one of `InvalidValues`), each message led
     by the field's label; a field's control is the element of the same id unless ``targets``
-    names another (the first radio button of a group, say)."""
+    names another (the first radio button of a group, say). ``fields`` renames a field the
+    domain names otherwise than the form does (``rule`` for the form's ``rule_id``)."""
     labels = labels or {}
     targets = targets or {}
+    fields = fields or {}
+    named = [fields.get(e.field, e.field) for e in getattr(exc, "errors", [exc])]
     return [
         FieldError(
-            e.field,
-            targets.get(e.field, e.field),
-            f"{labels.get(e.field, e.field.replace('_', ' ').capitalize())}: {e.rule}",
+            field,
+            targets.get(field, field),
+            f"{labels.get(field, field.replace('_', ' ').capitalize())}: {e.rule}",
         )
-        for e in getattr(exc, "errors", [exc])
+        for field, e in zip(named, getattr(exc, "errors", [exc]), strict=True)
     ]
 
 

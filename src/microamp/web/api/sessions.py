@@ -12,7 +12,7 @@ from microamp.store.crud import gate_client, get_client
 from microamp.web.api.models import LivePublic, SessionStart
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
 from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest, operator_of
-from microamp.web.pages.console import device_choices
+from microamp.web.pages.console_choice import device_choices
 
 router = APIRouter(tags=["sessions"])
 

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from microamp.errors import NotFound
+from microamp.errors import InvalidValue, NotFound
 from microamp.store.access import create_api_token, list_api_tokens, revoke_api_token
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
+from microamp.web.errors import field_errors
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -33,9 +34,14 @@ def account(request: Request, user: PageUser, db: DbDep) -> Response:
 
 @router.post("/account/tokens")
 def new_token(
-    request: Request, user: PageUser, db: DbDep, name: Annotated[str, Form(max_length=100)]
+    request: Request, user: PageUser, db: DbDep, name: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    _, token = create_api_token(db, user_id=user.id, name=name)
+    try:
+        _, token = create_api_token(db, user_id=user.id, name=name)
+    except InvalidValue as exc:
+        db.rollback()
+        errors = field_errors(exc, {"name": "Name of a new token"}, {"name": "token-name"})
+        return _account(request, user, db, errors=errors, typed_name=name, status_code=422)
     db.commit()
     return _account(request, user, db, new_token=token)
 

@@ -23,7 +23,7 @@ from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
-from microamp.web.errors import field_errors
+from microamp.web.errors import FieldError, field_errors
 from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
@@ -144,14 +144,14 @@ def client_page_refusing(
     db: Session,
     client_id: int,
     form: str,
-    exc: InvalidValue,
-    typed: dict[str, str],
+    errors: list[FieldError],
+    typed: dict[str, Any],
 ) -> Response:
-    """The client page again, status 422, with ``form`` open, the error by its field and what
-    was typed kept (nothing was written)."""
-    error = {"form": form, "field": exc.field, "message": exc.rule}
+    """The client page again, status 422, with only ``form`` open and showing ``errors`` (its
+    summary takes the focus, so the page opens at that form) and what was typed kept (nothing
+    was written)."""
     return _client_page(
-        request, user, db, client_id, form_error=error, typed=typed, status_code=422
+        request, user, db, client_id, failing=form, errors=errors, typed=typed, status_code=422
     )
 
 

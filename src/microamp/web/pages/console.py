@@ -32,6 +32,7 @@ from microamp.store.models import User
 from microamp.store.protocol_store import load_named_protocol, protocol_names
 from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, StoreDep, audit
+from microamp.web.errors import FieldError, field_errors
 from microamp.web.live import (
     LiveSession,
     LiveSessions,
@@ -40,61 +41,24 @@ from microamp.web.live import (
     operator_of,
     session_clock,
 )
+from microamp.web.pages.console_choice import LABELS, Choice, device_choices, parse_choice
 from microamp.web.render import page
 from microamp.web.settings import WebSettings
 
 router = APIRouter(dependencies=[CsrfChecked])
 
-SIM_DEVICES = {
-    "sim://?load=gel": "Simulator: probes on gelled skin",
-    "sim://?load=wet": "Simulator: skin with little gel",
-    "sim://?load=dry": "Simulator: dry skin",
-    "sim://?load=gel&rp_ohm=80000": "Simulator: skin drying out under the gel (high impedance)",
-    "sim://?load=lifted": "Simulator: a probe lifted off the skin",
-}
 _STATE_EVERY_S = 0.25
 _POLL_S = 0.1
 
 
-def device_choices(settings: WebSettings) -> dict[str, str]:
-    choices = {settings.device_url: f"Clinic device ({settings.device_url})"}
-    for url, label in SIM_DEVICES.items():
-        choices.setdefault(url, label)
-    return choices
+ChoiceForm = Annotated[str, Form(max_length=500)]
 
 
-Choice = tuple[int, str, str, float, float | None]
-
-
-def _choice(
-    settings: WebSettings,
-    names: list[str],
-    client_id: int,
-    protocol: str,
-    device_url: str,
-    intensity_pct: int,
-    practitioner_max_ua: str,
-) -> Choice:
-    if protocol not in names:
-        raise InvalidValue("protocol", protocol, "choose a protocol from the list")
-    if device_url not in device_choices(settings):
-        raise InvalidValue("device_url", device_url, "choose one of the listed devices")
-    if not 5 <= intensity_pct <= 100:
-        raise InvalidValue("intensity", intensity_pct, "a level of 5-100 %")
-    cap = None
-    if practitioner_max_ua.strip():
-        try:
-            cap = float(practitioner_max_ua)
-        except ValueError:
-            raise InvalidValue(
-                "practitioner_max_ua", practitioner_max_ua, "a number of µA"
-            ) from None
-        if not 10 <= cap <= 1000:
-            raise InvalidValue("practitioner_max_ua", cap, "10-1000 µA")
-    return client_id, protocol, device_url, intensity_pct / 100, cap
-
-
-IntensityForm = Annotated[int, Form(ge=5, le=100)]
+def _typed(
+    client_id: str, protocol: str, device_url: str, intensity: str, practitioner_max_ua: str
+) -> dict[str, str]:
+    return {"client_id": client_id, "protocol": protocol, "device_url": device_url,
+            "intensity": intensity, "practitioner_max_ua": practitioner_max_ua}  # fmt: skip
 
 
 @router.get("/console")
@@ -119,14 +83,19 @@ def _console_page(
     protocol: str,
     device_url: str | None = None,
     start_error: str = "",
+    errors: list[FieldError] | None = None,
+    typed: dict[str, str] | None = None,
+    name: str = "console.html",
 ) -> Response:
-    """The console's choices; ``start_error`` says why the last start was refused (409)."""
+    """The console's choices; ``start_error`` says why the last start was refused (409),
+    ``errors`` what was wrong with the choices ``typed`` (422). ``name`` is the template: the
+    page, or the fragment a precheck gets back (its summary, and the form swapped out of band)."""
     names = protocol_names(db)
     return page(
         request,
-        "console.html",
+        name,
         user,
-        status_code=409 if start_error else 200,
+        status_code=422 if errors else 409 if start_error else 200,
         title="Session console",
         clients=list_clients(db, limit=500),
         client_id=client_id,
@@ -135,7 +104,25 @@ def _console_page(
         devices=device_choices(settings),
         device_url=device_url or settings.device_url,
         start_error=start_error,
+        errors=errors or [],
+        typed=typed or {},
     )
+
+
+def _refused_choice(
+    request: Request,
+    user: User,
+    db: Session,
+    settings: WebSettings,
+    exc: InvalidValue,
+    typed: dict[str, str],
+    name: str,
+) -> Response:
+    client_id = int(typed["client_id"]) if typed["client_id"].strip().isdigit() else None
+    return _console_page(
+        request, user, db, settings, client_id=client_id, protocol=typed["protocol"],
+        device_url=typed["device_url"], errors=field_errors(exc, LABELS), typed=typed, name=name,
+    )  # fmt: skip
 
 
 def _device_checks(
@@ -212,17 +199,18 @@ def prechecks(
     db: DbDep,
     store: StoreDep,
     settings: SettingsDep,
-    client_id: Annotated[int, Form()],
-    protocol: Annotated[str, Form()],
-    device_url: Annotated[str, Form()],
-    intensity: IntensityForm = 100,
-    practitioner_max_ua: Annotated[str, Form()] = "",
+    client_id: ChoiceForm = "",
+    protocol: ChoiceForm = "",
+    device_url: ChoiceForm = "",
+    intensity: ChoiceForm = "100",
+    practitioner_max_ua: ChoiceForm = "",
 ) -> Response:
-    names = protocol_names(db)
-    choice = _choice(
-        settings, names, client_id, protocol, device_url, intensity, practitioner_max_ua
-    )
-    client = get_client(db, client_id=client_id)
+    typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua)
+    try:
+        choice = parse_choice(settings, protocol_names(db), typed)
+    except InvalidValue as exc:
+        return _refused_choice(request, user, db, settings, exc, typed, "console_invalid.html")
+    client = get_client(db, client_id=choice[0])
     decision = gate_client(db, client_id=client.id, on=date.today())
     audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id,
           allowed=decision.allowed)  # fmt: skip
@@ -249,13 +237,7 @@ def prechecks(
         capped=capped,
         device_error=device_error,
         ready=ready,
-        choice={
-            "client_id": client.id,
-            "protocol": protocol,
-            "device_url": device_url,
-            "intensity": intensity,
-            "practitioner_max_ua": practitioner_max_ua,
-        },  # fmt: skip
+        choice=typed | {"client_id": client.id},
     )
 
 
@@ -265,17 +247,18 @@ def start(
     user: PageUser,
     db: DbDep,
     settings: SettingsDep,
-    client_id: Annotated[int, Form()],
-    protocol: Annotated[str, Form()],
-    device_url: Annotated[str, Form()],
-    intensity: IntensityForm = 100,
-    practitioner_max_ua: Annotated[str, Form()] = "",
+    client_id: ChoiceForm = "",
+    protocol: ChoiceForm = "",
+    device_url: ChoiceForm = "",
+    intensity: ChoiceForm = "100",
+    practitioner_max_ua: ChoiceForm = "",
 ) -> Response:
-    _, name, url, level, cap = _choice(
-        settings, protocol_names(db), client_id, protocol, device_url, intensity,
-        practitioner_max_ua,
-    )  # fmt: skip
-    client = get_client(db, client_id=client_id)
+    typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua)
+    try:
+        chosen, name, url, level, cap = parse_choice(settings, protocol_names(db), typed)
+    except InvalidValue as exc:
+        return _refused_choice(request, user, db, settings, exc, typed, "console.html")
+    client = get_client(db, client_id=chosen)
     sessions: LiveSessions = request.app.state.live
     try:
         live = sessions.start(

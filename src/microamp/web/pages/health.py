@@ -33,13 +33,11 @@ from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
 from microamp.web.errors import FieldError, field_errors
-from microamp.web.pages.clients import client_page_refusing
+from microamp.web.pages.client_forms import RATINGS, refusing
 from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
-
-RATINGS = ("firmness", "radiance", "evenness", "satisfaction")
 
 
 def _day(field: str, raw: str) -> date:
@@ -51,6 +49,21 @@ def _day(field: str, raw: str) -> date:
 
 def _back(client_id: int, anchor: str) -> RedirectResponse:
     return RedirectResponse(f"/clients/{client_id}#{anchor}", status_code=303)
+
+
+def _ratings(typed: dict[str, str]) -> dict[str, int]:
+    """The ratings given, each a whole number (the store checks the range); every one that is
+    not is named, so the form can mark them all."""
+    ratings, wrong = {}, []
+    for name in RATINGS:
+        raw = typed[f"rating_{name}"].strip()
+        if raw.isdigit():
+            ratings[name] = int(raw)
+        elif raw:
+            wrong.append(InvalidValue(f"rating_{name}", raw, "a whole number 0-10"))
+    if wrong:
+        raise wrong[0] if len(wrong) == 1 else InvalidValues(wrong)
+    return ratings
 
 
 def _intake_page(
@@ -141,14 +154,19 @@ async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: 
 
 @router.post("/clients/{client_id}/consent")
 def consent(
+    request: Request,
     user: PageUser,
     db: DbDep,
     client_id: RowId,
-    typed_signature: Annotated[str, Form(max_length=200)],
+    typed_signature: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    row = record_consent(
-        db, client_id=client_id, typed_signature=typed_signature, witnessed_by_id=user.id
-    )
+    try:
+        row = record_consent(
+            db, client_id=client_id, typed_signature=typed_signature, witnessed_by_id=user.id
+        )
+    except InvalidValue as exc:
+        typed = {"typed_signature": typed_signature}
+        return refusing(request, user, db, client_id, "consent", exc, typed)
     audit(
         db,
         user,
@@ -166,8 +184,8 @@ def clearance(
     user: PageUser,
     db: DbDep,
     client_id: RowId,
-    physician_name: Annotated[str, Form(max_length=200)],
-    issued_on: Annotated[str, Form()],
+    physician_name: Annotated[str, Form(max_length=200)] = "",
+    issued_on: Annotated[str, Form()] = "",
     valid_until: Annotated[str, Form()] = "",
     rule_ids: Annotated[list[str] | None, Form()] = None,
     document_ref: Annotated[str, Form(max_length=500)] = "",
@@ -185,10 +203,10 @@ def clearance(
             recorded_by_id=user.id,
         )
     except InvalidValue as exc:
-        db.rollback()
         typed = {"physician_name": physician_name, "issued_on": issued_on,
-                 "valid_until": valid_until, "document_ref": document_ref}  # fmt: skip
-        return client_page_refusing(request, user, db, client_id, "clearance", exc, typed)
+                 "valid_until": valid_until, "document_ref": document_ref,
+                 "rule_ids": rule_ids or []}  # fmt: skip
+        return refusing(request, user, db, client_id, "clearance", exc, typed)
     audit(
         db, user, "write", f"client:{client_id}/clearance", client_id=client_id, clearance_id=row.id
     )
@@ -197,48 +215,66 @@ def clearance(
 
 @router.post("/clients/{client_id}/flags/lift")
 def lift_flag(
+    request: Request,
     user: PageUser,
     db: DbDep,
     client_id: RowId,
-    rule_id: Annotated[str, Form(max_length=80)],
-    reason: Annotated[str, Form(max_length=2000)],
+    rule_id: Annotated[str, Form(max_length=80)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """A practitioner's or owner's decision that a flag no longer holds, with the reason."""
     get_client(db, client_id=client_id)
-    lifted = lift_flags(db, client_id=client_id, rule_id=rule_id, reason=reason, by=user,
-                        actor=user.email)  # fmt: skip
+    try:
+        lifted = lift_flags(db, client_id=client_id, rule_id=rule_id, reason=reason, by=user,
+                            actor=user.email)  # fmt: skip
+    except InvalidValue as exc:
+        typed = {"rule_id": rule_id, "reason": reason}
+        return refusing(request, user, db, client_id, "lift", exc, typed)
     for flag in lifted:
         audit(db, user, "write", f"client:{client_id}/safety-flag", client_id=client_id,
               flag_id=flag.id, rule=flag.rule_id, change="lifted")  # fmt: skip
     return _back(client_id, "history-title")
 
 
+def _months(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise InvalidValue("months", raw, f"a whole number, 1-{clinic_plans.MAX_MONTHS}") from None
+
+
 @router.post("/clients/{client_id}/plans")
 def create_plan(
+    request: Request,
     user: PageUser,
     db: DbDep,
     client_id: RowId,
-    template: Annotated[str, Form()],
-    start: Annotated[str, Form()],
-    months: Annotated[int, Form(ge=1, le=36)] = 6,
+    template: Annotated[str, Form(max_length=80)] = "",
+    start: Annotated[str, Form()] = "",
+    months: Annotated[str, Form(max_length=20)] = "6",
     protocol_name: Annotated[str, Form(max_length=200)] = "",
     price: Annotated[str, Form(max_length=20)] = "",
     weekdays: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    days = clinic_plans.parse_weekdays(",".join(weekdays)) if weekdays else ()
-    plan = clinic_plans.plan_course(
-        template, start=_day("start", start), weekdays=days, months=months
-    )
-    per_session = parse_money(price) if price.strip() else None
-    row = save_plan(
-        db,
-        client_id=client_id,
-        plan=plan,
-        protocol_name=protocol_name or None,
-        price_per_session=per_session,
-        estimated_cost=per_session * len(plan.sessions) if per_session is not None else None,
-        created_by_id=user.id,
-    )
+    try:
+        days = clinic_plans.parse_weekdays(",".join(weekdays)) if weekdays else ()
+        plan = clinic_plans.plan_course(
+            template, start=_day("start", start), weekdays=days, months=_months(months)
+        )
+        per_session = parse_money(price) if price.strip() else None
+        row = save_plan(
+            db,
+            client_id=client_id,
+            plan=plan,
+            protocol_name=protocol_name or None,
+            price_per_session=per_session,
+            estimated_cost=per_session * len(plan.sessions) if per_session is not None else None,
+            created_by_id=user.id,
+        )
+    except InvalidValue as exc:
+        typed = {"template": template, "start": start, "months": months,
+                 "protocol_name": protocol_name, "price": price, "weekdays": weekdays or []}  # fmt: skip
+        return refusing(request, user, db, client_id, "plan", exc, typed)
     audit(db, user, "write", f"client:{client_id}/plan", client_id=client_id, plan_id=row.id)
     return _back(client_id, "plan-title")
 
@@ -285,15 +321,11 @@ async def add_progress(
     photo: UploadFile | None = None,
 ) -> Response:
     form = await request.form()
-    ratings = {}
-    for name in RATINGS:
-        raw = str(form.get(f"rating_{name}") or "").strip()
-        if raw:
-            if not raw.isdigit():
-                raise InvalidValue(f"rating_{name}", raw, "a whole number 0-10")
-            ratings[name] = int(raw)
-    data = await photo.read() if photo is not None and photo.filename else None
+    typed = {"taken_on": taken_on, "notes": notes} | {
+        f"rating_{name}": str(form.get(f"rating_{name}") or "") for name in RATINGS
+    }
     try:
+        data = await photo.read() if photo is not None and photo.filename else None
         entry = add_progress_entry(
             db,
             client_id=client_id,
@@ -301,16 +333,12 @@ async def add_progress(
             today=date.today(),
             photos_dir=store.settings.photos_dir,
             photo=data or None,
-            ratings=ratings,
+            ratings=_ratings(typed),
             notes=notes,
             recorded_by_id=user.id,
         )
     except InvalidValue as exc:
-        db.rollback()
-        typed = {"taken_on": taken_on, "notes": notes} | {
-            f"rating_{name}": str(form.get(f"rating_{name}") or "") for name in RATINGS
-        }
-        return client_page_refusing(request, user, db, client_id, "progress", exc, typed)
+        return refusing(request, user, db, client_id, "progress", exc, typed)
     audit(db, user, "write", f"client:{client_id}/progress", client_id=client_id, entry_id=entry.id)
     return _back(client_id, "progress-title")
 

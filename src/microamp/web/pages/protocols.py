@@ -25,6 +25,7 @@ from microamp.store.protocol_store import (
 from microamp.viz.facemap import facemap_svg
 from microamp.web.charts import waveform_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
+from microamp.web.errors import FieldError
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -97,7 +98,7 @@ def _protocols_page(
     user: User,
     db: Session,
     *,
-    upload_errors: list[dict[str, str]] | None = None,
+    upload_errors: list[FieldError] | None = None,
     status_code: int = 200,
 ) -> Response:
     return page(
@@ -109,7 +110,7 @@ def _protocols_page(
         entries=[library_entry(name) for name in library_names()],
         stored=stored_entries(db),
         owner=user.role == "owner",
-        upload_errors=upload_errors or [],
+        errors=upload_errors or [],
     )
 
 
@@ -130,6 +131,19 @@ async def _read_upload(file: UploadFile | None) -> str:
         raise InvalidValue("file", file.filename, "is not UTF-8 text") from None
 
 
+def _upload_errors(exc: InvalidValue) -> list[FieldError]:
+    """Every problem of the file, each named by its place in the file (``steps[0].muscle``);
+    the one control is the file input, so every link leads there."""
+    return [
+        FieldError(
+            "file",
+            "protocol-file",
+            f"Protocol file: {e.rule}" if e.field == "file" else f"{e.field}: {e.rule}",
+        )
+        for e in getattr(exc, "errors", [exc])
+    ]
+
+
 @router.post("/protocols/upload")
 async def upload(
     request: Request, user: PageUser, db: DbDep, file: UploadFile | None = None
@@ -141,11 +155,12 @@ async def upload(
         row = store_protocol(db, toml_text=text, uploaded_by_id=user.id, uploaded_by=user.email)
     except InvalidValue as exc:
         db.rollback()
-        errors = [{"field": e.field, "message": e.rule} for e in getattr(exc, "errors", [exc])]
-        return _protocols_page(request, user, db, upload_errors=errors, status_code=422)
+        return _protocols_page(
+            request, user, db, upload_errors=_upload_errors(exc), status_code=422
+        )
     except ProtocolConflict as exc:
         db.rollback()
-        errors = [{"field": "name", "message": str(exc)}]
+        errors = [FieldError("file", "protocol-file", f"Protocol file: {exc}")]
         return _protocols_page(request, user, db, upload_errors=errors, status_code=409)
     audit(db, user, "write", f"protocol:{row.name}", version=row.version, hash=row.content_hash)
     return RedirectResponse(f"/protocols/{row.name}", status_code=303)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from numpy.typing import NDArray
+from sqlalchemy.orm import Session
 
+from microamp.errors import InvalidValue
 from microamp.store.crud import get_client
 from microamp.store.models import User
 from microamp.store.records import (
@@ -22,10 +24,12 @@ from microamp.store.records import (
 from microamp.store.telemetry import COLUMNS, Rows
 from microamp.web.charts import Series, series_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
+from microamp.web.errors import field_errors
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
 _CHART_POINTS = 600
+_FEEDBACK_LABELS = {"comfort": "Comfort", "notes": "Notes"}
 
 
 def _bucketed(rows: Rows, points: int) -> dict[str, NDArray[np.float64]]:
@@ -69,6 +73,12 @@ def _charts(rows: Rows) -> str:
 
 @router.get("/records/{record_id}")
 def record(request: Request, user: PageUser, db: DbDep, record_id: RowId) -> Response:
+    return _record_page(request, user, db, record_id)
+
+
+def _record_page(
+    request: Request, user: User, db: Session, record_id: int, **extra: Any
+) -> Response:
     row = get_session_record(db, session_id=record_id)
     client = get_client(db, client_id=row.client_id) if row.client_id else None
     practitioner = db.get(User, row.practitioner_id) if row.practitioner_id else None
@@ -94,28 +104,47 @@ def record(request: Request, user: PageUser, db: DbDep, record_id: RowId) -> Res
         controls=controls_of(row.events),
         level=level_in_force(row.events),
         started=next((e.data for e in row.events if e.kind == "started"), {}),
+        **extra,
     )
+
+
+def _comfort(raw: str) -> int | None:
+    if not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise InvalidValue("comfort", raw, "must be a whole number 0-10") from None
 
 
 @router.post("/records/{record_id}/feedback")
 def feedback(
+    request: Request,
     user: PageUser,
     db: DbDep,
     record_id: RowId,
-    comfort: Annotated[int | None, Form(ge=0, le=10)] = None,
+    comfort: Annotated[str, Form(max_length=20)] = "",
     tingling: Annotated[bool, Form()] = False,
     metallic_taste: Annotated[bool, Form()] = False,
     redness: Annotated[bool, Form()] = False,
     notes: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    row = set_feedback(
-        db,
-        session_id=record_id,
-        comfort=comfort,
-        tingling=tingling,
-        metallic_taste=metallic_taste,
-        redness=redness,
-        notes=notes,
-    )
+    try:
+        row = set_feedback(
+            db,
+            session_id=record_id,
+            comfort=_comfort(comfort),
+            tingling=tingling,
+            metallic_taste=metallic_taste,
+            redness=redness,
+            notes=notes,
+        )
+    except InvalidValue as exc:
+        db.rollback()
+        typed = {"comfort": comfort, "tingling": tingling, "metallic_taste": metallic_taste,
+                 "redness": redness, "notes": notes}  # fmt: skip
+        errors = field_errors(exc, _FEEDBACK_LABELS)
+        return _record_page(request, user, db, record_id, errors=errors, typed=typed,
+                            status_code=422)  # fmt: skip
     audit(db, user, "write", f"record:{record_id}/feedback", client_id=row.client_id)
     return RedirectResponse(f"/records/{record_id}#feedback-title", status_code=303)

@@ -17,6 +17,7 @@ from microamp.errors import InvalidValue
 from microamp.store.base import utc_now
 from microamp.store.clinic_setup import SetupLinkDead, claim_clinic, setup_token_state
 from microamp.web.deps import CsrfChecked, DbDep
+from microamp.web.errors import FieldError
 from microamp.web.render import page
 from microamp.web.security import MIN_PASSWORD_CHARS, check_password_rules, hash_password
 
@@ -24,6 +25,14 @@ router = APIRouter(dependencies=[CsrfChecked])
 
 # The form's fields in the order the page shows them; the error summary follows this order.
 FIELDS = ("clinic_name", "time_zone", "display_name", "email", "password", "password_again")
+LABELS = {
+    "clinic_name": "Clinic name",
+    "time_zone": "Time zone",
+    "display_name": "Your name",
+    "email": "Your email",
+    "password": "Password",
+    "password_again": "Password again",
+}
 # issued tokens are 43 characters; anything far longer is not one
 TokenPath = Annotated[str, Path(max_length=128)]
 _DEAD = {"unknown": 404, "used": 410, "expired": 410}
@@ -49,12 +58,18 @@ def _private(response: Response) -> Response:
     return response
 
 
+def _in_order(errors: dict[str, str]) -> list[FieldError]:
+    """The form's errors in the order of its fields, each led by the field's label."""
+    return [FieldError(name, name, f"{LABELS[name]}: {errors[name]}") for name in FIELDS
+            if name in errors]  # fmt: skip
+
+
 def _form(
     request: Request, token: str, *, values: dict[str, str], errors: dict[str, str], status: int
 ) -> Response:
     return _private(page(
         request, "setup.html", None, status_code=status, title="Set up the clinic",
-        token=token, values=values, errors=errors, fields=FIELDS,
+        token=token, values=values, errors=_in_order(errors), labels=LABELS,
         time_zones=sorted(available_timezones()), min_password=MIN_PASSWORD_CHARS,
     ))  # fmt: skip
 
