@@ -73,44 +73,37 @@ PULSED: dict[str, tuple[Waveform, float]] = {
 }
 
 
-def _reaction(kind: str) -> tuple[float, float]:
-    """(onset to zero, injection to zero), ms of device time."""
+def _injected(
+    kind: str, at_s: float, waveform: Waveform, watch_s: float
+) -> tuple[float, float, str]:
+    """(onset to zero, injection to zero) in ms of device time, and the fault code, for one
+    fault injected at ``at_s`` under a `Supervisor` serviced every 1 ms."""
     clock = SimulatedClock()
     profile = get_profile("home")
-    url = f"sim://?load=gel&fault={kind}@{INJECT_S}"
-    with open_device(url, clock=clock, profile=profile) as device:
-        supervisor = Supervisor(device, profile)
-        supervisor.apply(Command(STEADY))
-        while supervisor.running and clock.now() < INJECT_S + 1.0:
-            clock.sleep(0.001)
-            faults = supervisor.service().faults
-            if faults:
-                fault = faults[0]
-                assert fault.zero_t_s is not None and fault.onset_t_s is not None
-                return (
-                    (fault.zero_t_s - fault.onset_t_s) * 1e3,
-                    (fault.zero_t_s - INJECT_S) * 1e3,
-                )
-    raise RuntimeError(f"the {kind} fault was never reported")
-
-
-def _lift(waveform: Waveform, lift_s: float) -> tuple[float, float, str]:
-    """(onset to zero, lift to zero) in ms of device time, and the fault code, for one lift."""
-    clock = SimulatedClock()
-    profile = get_profile("home")
-    url = f"sim://?load=gel&fault=contact-loss@{lift_s!r}"
+    url = f"sim://?load=gel&fault={kind}@{at_s!r}"
     with open_device(url, clock=clock, profile=profile) as device:
         supervisor = Supervisor(device, profile)
         supervisor.apply(Command(waveform))
-        while supervisor.running and clock.now() < lift_s + 3.0:
+        while supervisor.running and clock.now() < at_s + watch_s:
             clock.sleep(0.001)
             faults = supervisor.service().faults
             if faults:
                 fault = faults[0]
                 assert fault.zero_t_s is not None and fault.onset_t_s is not None
                 onset_ms = (fault.zero_t_s - fault.onset_t_s) * 1e3
-                return onset_ms, (fault.zero_t_s - lift_s) * 1e3, str(fault.code)
-    raise RuntimeError(f"a lift at {lift_s} s under {waveform} was never reported")
+                return onset_ms, (fault.zero_t_s - at_s) * 1e3, str(fault.code)
+    raise RuntimeError(f"a {kind} fault at {at_s} s under {waveform} was never reported")
+
+
+def _reaction(kind: str) -> tuple[float, float]:
+    """(onset to zero, injection to zero), ms of device time, under steady output."""
+    onset_ms, injected_ms, _ = _injected(kind, INJECT_S, STEADY, watch_s=1.0)
+    return onset_ms, injected_ms
+
+
+def _lift(waveform: Waveform, lift_s: float) -> tuple[float, float, str]:
+    """(onset to zero, lift to zero) in ms of device time, and the fault code, for one lift."""
+    return _injected("contact-loss", lift_s, waveform, watch_s=3.0)
 
 
 def _pulsed_reactions(quick: bool) -> dict[str, dict[str, Any]]:
