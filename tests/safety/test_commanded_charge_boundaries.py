@@ -171,3 +171,20 @@ def test_a_zero_horizon_still_checks_the_next_sample() -> None:
     assert charge.renew(2.99, 0.0)
     charge.stop(2.99)
     assert charge.net_uc < HOME.max_imbalance_uc.value
+
+
+def test_a_command_within_the_imbalance_limit_is_refused_for_the_window_rule() -> None:
+    # down to -500 µC, back up to 0: the window already spans 500 µC of the 1000 allowed
+    charge = CommandedCharge(HOME)
+    charge.start(charge.check(NEGATIVE, 1.0, 1.75, 0.0), 10.0)
+    charge.stop(1.75)
+    charge.start(charge.check(POSITIVE, 1.0, 1.75, 1.75), 10.0)
+    charge.advance(3.0)
+    assert charge.net_uc == pytest.approx(0.0, abs=1.0)
+    assert charge.account.window_span_uc() == pytest.approx((-500.0, 0.0), abs=1.0)
+    # 2 s more at 400 µA stays within 1000 µC net but rises 1300 µC within the window
+    with pytest.raises(InvalidValue) as refused:
+        charge.check(POSITIVE, 1.0, 2.0, 3.0)
+    assert "within 1.25 s" in refused.value.rule
+    assert not charge.renew(3.0, 2.0)
+    assert charge.renew(3.0, 1.2)
