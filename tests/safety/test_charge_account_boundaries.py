@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 from microamp.errors import InvalidValue
 from microamp.safety import get_profile
 from microamp.safety.charge import CHUNK_S, MIN_REST_S, ChargeAccount
+from microamp.safety.limits import profile_from_dict
 
 RATE_HZ = 1024.0
 UC = 1.0 / RATE_HZ  # µC carried by one sample of 1 µA
@@ -91,6 +92,13 @@ def test_an_account_from_a_profile_takes_its_three_limits() -> None:
     assert account.max_window_uc == pytest.approx(
         profile.max_mean_dc_ua.value * profile.dc_window_s.value
     )
+
+
+def test_an_account_from_a_profile_takes_its_window() -> None:
+    profile = profile_from_dict({"name": "short window", "limits": {"dc_window_s": 2.0}})
+    account = ChargeAccount.from_profile(profile, RATE_HZ)
+    assert account.dc_window_s == 2.0
+    assert account.max_window_uc == pytest.approx(profile.max_mean_dc_ua.value * 2.0)
 
 
 def test_a_new_account_starts_at_zero_charge_with_a_zero_span() -> None:
@@ -197,6 +205,26 @@ def test_a_new_session_one_sample_before_the_minimum_rest_is_refused() -> None:
     assert account.net_uc == 5.0
 
 
+def test_a_refused_new_session_reports_the_rest_to_the_millisecond() -> None:
+    account = _account()
+    account.idle(59 * 1024 + 3)  # 59.0029296875 s
+    with pytest.raises(InvalidValue) as caught:
+        account.start_session()
+    assert caught.value.value == 59.003
+
+
+def test_a_new_session_clears_the_whole_history_not_only_its_summary() -> None:
+    account = _account()
+    account.admit(_ua(2048.0, -4096.0))
+    account.idle(round(MIN_REST_S * RATE_HZ))
+    account.admit(_ua(-2048.0))
+    account.idle(round(MIN_REST_S * RATE_HZ))
+    account.start_session()
+    # a block of whole chunks overwrites chunks: the span is recomputed from the history
+    account.admit(np.zeros(3 * CHUNK))
+    assert account.window_span_uc() == (0.0, 0.0)
+
+
 def test_the_rest_counts_trailing_zeros_of_a_block() -> None:
     account = _account()
     account.admit(_ua(0.0, 5.0, 0.0, 0.0, 0.0))
@@ -294,6 +322,15 @@ def test_a_breach_found_inside_a_chunk_is_at_its_exact_sample() -> None:
     assert account.admit(_ua(1024.0, 1024.0, 1.0)) == 2
     assert account.net_uc == 3.0
     assert account.samples == 4
+
+
+def test_blocks_of_exactly_one_chunk_each_fill_the_next_chunk() -> None:
+    account = _account()
+    account.admit(np.concatenate((_ua(3072.0), np.zeros(CHUNK - 1))))
+    for _ in range(20):
+        account.admit(np.zeros(CHUNK))
+    # every chunk of the window now holds only the charge held since: 3 µC
+    assert account.window_span_uc() == (3.0, 3.0)
 
 
 def test_blocks_of_whole_chunks_keep_every_chunk_of_the_window() -> None:
