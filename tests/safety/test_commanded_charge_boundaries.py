@@ -188,3 +188,30 @@ def test_a_command_within_the_imbalance_limit_is_refused_for_the_window_rule() -
     assert "within 1.25 s" in refused.value.rule
     assert not charge.renew(3.0, 2.0)
     assert charge.renew(3.0, 1.2)
+
+
+def test_a_command_that_expired_at_the_present_sample_cannot_be_renewed() -> None:
+    charge = _started(0.5)
+    charge.advance(0.5)
+    assert charge.renew(0.5, 0.5)  # nothing in force: nothing to renew
+    charge.advance(2.0)
+    assert charge.net_uc == pytest.approx(_delivered_uc(10000), rel=1e-12)
+
+
+def test_a_command_started_with_its_expiry_already_past_delivers_nothing() -> None:
+    charge = _started(10.0)
+    charge.advance(1.5)
+    net_uc = charge.net_uc
+    charge.start(charge.check(POSITIVE, 1.0, 0.5, 1.5), 1.4)
+    charge.advance(2.0)
+    assert charge.net_uc == net_uc
+
+
+def test_looking_ahead_leaves_the_account_itself_untouched() -> None:
+    charge = CommandedCharge(HOME)
+    # 2.9 s at full amplitude could pass 1000 µC: the life is rendered on a trial account
+    charge.start(charge.check(POSITIVE, 1.0, 2.9, 0.0), 10.0)
+    charge.advance(0.1)
+    # one-way charge only rises: the span reaches the present charge, not the trial's
+    assert charge.account.window_span_uc() == (0.0, charge.net_uc)
+    assert charge.account.samples == 2000

@@ -15,6 +15,7 @@ from microamp.safety import get_profile
 from microamp.safety.charge import ChargeAccount
 from microamp.safety.faults import FaultCode
 from microamp.safety.guard import CLAMP_TOLERANCE, GuardLimits, OutputGuard
+from microamp.safety.limits import profile_from_dict
 
 RATE_HZ = 1000.0
 HOME = get_profile("home")
@@ -53,6 +54,8 @@ def test_a_negative_mean_dc_limit_is_refused(value: float) -> None:
     with pytest.raises(InvalidValue) as caught:
         GuardLimits(peak_ua=1.0, max_slew_ua_s=1.0, max_imbalance_uc=1.0, max_mean_dc_ua=value)
     assert caught.value.field == "max_mean_dc_ua"
+    assert caught.value.rule == "must be at least 0"
+    assert caught.value.value is value or caught.value.value == value
 
 
 def test_an_unbounded_mean_dc_limit_is_the_default() -> None:
@@ -65,6 +68,20 @@ def test_a_window_that_is_not_positive_and_finite_is_refused(window_s: float) ->
     with pytest.raises(InvalidValue) as caught:
         GuardLimits(peak_ua=1.0, max_slew_ua_s=1.0, max_imbalance_uc=1.0, dc_window_s=window_s)
     assert caught.value.field == "dc_window_s"
+    assert caught.value.rule == "must be greater than 0 s"
+    assert caught.value.value is window_s or caught.value.value == window_s
+
+
+def test_a_mean_dc_limit_and_a_window_below_one_are_accepted() -> None:
+    limits = GuardLimits(
+        peak_ua=1.0, max_slew_ua_s=1.0, max_imbalance_uc=1.0, max_mean_dc_ua=0.5, dc_window_s=0.5
+    )
+    assert (limits.max_mean_dc_ua, limits.dc_window_s) == (0.5, 0.5)
+
+
+def test_limits_from_a_profile_take_its_window() -> None:
+    profile = profile_from_dict({"name": "short window", "limits": {"dc_window_s": 2.0}})
+    assert GuardLimits.from_profile(profile).dc_window_s == 2.0
 
 
 def test_limits_from_a_profile_take_every_limit_and_a_peak_may_only_lower() -> None:
@@ -145,6 +162,41 @@ def test_a_charge_trip_is_at_the_first_sample_past_the_limit_on_either_path(
     assert np.all(out[4:] == 0.0)
     np.testing.assert_array_equal(out[:4], env[:4])
     assert guard.net_charge_uc == pytest.approx(float(env[:4].sum()) / RATE_HZ)
+
+
+def test_a_charge_trip_stands_when_a_later_sample_breaks_another_rule() -> None:
+    guard = OutputGuard(_limits(imbalance_uc=0.22), RATE_HZ)
+    start = _ramped_to(guard, 50.0)
+    samples = np.full(8, 50.0)
+    samples[6] = 101.0  # past the peak, after the charge limit is passed at sample 4
+    out = guard.process(samples, np.full(8, 50.0))
+    assert guard.fault is not None
+    assert guard.fault.code == FaultCode.CHARGE_IMBALANCE
+    assert guard.fault.detail["sample_index"] == start + 4
+    assert np.all(out[4:] == 0.0)
+
+
+def test_an_envelope_that_flips_sign_at_a_block_start_trips_for_slew() -> None:
+    guard = OutputGuard(_limits(), RATE_HZ)
+    start = _ramped_to(guard, 40.0)
+    guard.process(np.zeros(3), np.full(3, -40.0))
+    assert guard.fault is not None
+    assert guard.fault.code == FaultCode.SLEW_EXCEEDED
+    assert guard.fault.detail["sample_index"] == start
+
+
+@pytest.mark.parametrize(("excess_ua", "trips"), [(0.5e-9, False), (2e-9, True)])
+def test_a_steep_envelope_step_at_the_slew_tolerance(excess_ua: float, trips: bool) -> None:
+    guard = OutputGuard(_limits(), RATE_HZ)
+    start = _ramped_to(guard, 40.0)
+    # two steps at the limit (the exact path), then one a hair past it
+    env = np.array([41.0, 42.0, 43.0 + 1e-6 + excess_ua])
+    guard.process(np.zeros(3), env)
+    assert guard.tripped is trips
+    if trips:
+        assert guard.fault is not None
+        assert guard.fault.code == FaultCode.SLEW_EXCEEDED
+        assert guard.fault.detail["sample_index"] == start + 2
 
 
 # --- fast and exact paths against a reference -----------------------------------------------
