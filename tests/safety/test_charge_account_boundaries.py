@@ -45,6 +45,8 @@ def test_a_sample_rate_that_is_not_positive_and_finite_is_refused(rate_hz: float
     with pytest.raises(InvalidValue) as caught:
         ChargeAccount(rate_hz, max_imbalance_uc=1.0)
     assert caught.value.field == "sample_rate_hz"
+    assert caught.value.value is rate_hz
+    assert caught.value.rule == "must be greater than 0 Hz"
 
 
 @pytest.mark.parametrize("field", ["max_imbalance_uc", "max_mean_dc_ua"])
@@ -54,6 +56,8 @@ def test_a_negative_limit_is_refused_by_name(field: str, value: float) -> None:
     with pytest.raises(InvalidValue) as caught:
         ChargeAccount(RATE_HZ, **limits)
     assert caught.value.field == field
+    assert caught.value.value is value
+    assert caught.value.rule == "must be at least 0"
 
 
 def test_limits_of_exactly_zero_are_accepted_and_refuse_any_charge() -> None:
@@ -66,6 +70,8 @@ def test_a_window_that_is_not_positive_and_finite_is_refused(window_s: float) ->
     with pytest.raises(InvalidValue) as caught:
         ChargeAccount(RATE_HZ, max_imbalance_uc=1.0, dc_window_s=window_s)
     assert caught.value.field == "dc_window_s"
+    assert caught.value.value is window_s
+    assert caught.value.rule == "must be greater than 0 s"
 
 
 def test_the_window_charge_is_the_mean_current_times_the_window() -> None:
