@@ -428,3 +428,14 @@ def test_without_a_mean_dc_limit_admit_stops_exactly_at_the_imbalance_limit(
         admitted = np.concatenate((step[:first], np.zeros(step.size - first)))
         history.extend(history[-1] + np.cumsum(admitted) * UC)
         assert account.net_uc == history[-1]
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_long_block_keeps_each_chunk_its_own_extremes(sign: float) -> None:
+    account = _account()
+    block = np.zeros(14 * CHUNK)
+    block[0] = block[7 * CHUNK] = sign * 1024.0  # 1 µC in its first half, 2 µC in its second
+    assert account.admit(block) == block.size
+    # the next seven chunks replace the seven oldest: only the second half's charge is left
+    account.admit(np.zeros(7 * CHUNK))
+    assert account.window_span_uc() == (sign * 2.0, sign * 2.0)
