@@ -178,16 +178,17 @@ def test_a_command_within_the_imbalance_limit_is_refused_for_the_window_rule() -
     charge = CommandedCharge(HOME)
     charge.start(charge.check(NEGATIVE, 1.0, 1.75, 0.0), 10.0)
     charge.stop(1.75)
+    # the positive command ramps up from rest at the slew limit: back at 0 µC at 3.5 s
     charge.start(charge.check(POSITIVE, 1.0, 1.75, 1.75), 10.0)
-    charge.advance(3.0)
+    charge.advance(3.5)
     assert charge.net_uc == pytest.approx(0.0, abs=1.0)
     assert charge.account.window_span_uc() == pytest.approx((-500.0, 0.0), abs=1.0)
     # 2 s more at 400 µA stays within 1000 µC net but rises 1300 µC within the window
     with pytest.raises(InvalidValue) as refused:
-        charge.check(POSITIVE, 1.0, 2.0, 3.0)
+        charge.check(POSITIVE, 1.0, 2.0, 3.5)
     assert "within 1.25 s" in refused.value.rule
-    assert not charge.renew(3.0, 2.0)
-    assert charge.renew(3.0, 1.2)
+    assert not charge.renew(3.5, 2.0)
+    assert charge.renew(3.5, 1.2)
 
 
 def test_a_command_that_expired_at_the_present_sample_cannot_be_renewed() -> None:

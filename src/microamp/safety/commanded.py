@@ -133,8 +133,9 @@ class CommandedCharge:
             and high - low + reach_uc <= self.account.max_window_uc
         ):
             return None
+        # the look-ahead runs on copies: the command itself starts from where it is now
         trial = copy.deepcopy(self.account)
-        breach = trial.admit(renderer.render(n).samples_ua)
+        breach = trial.admit(copy.deepcopy(renderer).render(n).samples_ua)
         return breach / self._rate_hz if breach < n else None
 
     def _index(self, t_s: float) -> int:
