@@ -8,37 +8,23 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 
-from clinic.samples import cleared_answers
 from microamp.store import (
     SessionRecorder,
     Store,
     StoreSettings,
-    create_client,
     get_session_record,
     list_session_records,
     open_store,
-    record_consent,
-    record_intake,
 )
-from support.durability import WAIT_LIMIT_S, assert_interrupted_with_its_events, kill_hard
+from support.durability import (
+    WAIT_LIMIT_S,
+    assert_interrupted_with_its_events,
+    cleared_client,
+    kill_hard,
+)
 
 DEVICE = "sim://?load=gel&rate_hz=5000"
-
-
-def _cleared_client(store: Store) -> int:
-    with store.transaction() as session:
-        client = create_client(session, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
-        record_intake(
-            session,
-            client_id=client.id,
-            answers=cleared_answers(),
-            on=date.today(),
-            today=date.today(),
-        )
-        record_consent(session, client_id=client.id, typed_signature="Ana Lima")
-        return client.id
 
 
 def _wait_for_steps(store: Store, client_id: int, steps: int) -> int:
@@ -58,7 +44,7 @@ def _wait_for_steps(store: Store, client_id: int, steps: int) -> int:
 def test_a_session_killed_with_sigkill_leaves_an_interrupted_record_with_its_events(
     store: Store, database_url: str, settings: StoreSettings
 ) -> None:
-    client_id = _cleared_client(store)
+    client_id = cleared_client(store)
     command = [
         sys.executable, "-m", "microamp", "run", "home-express", "--device", DEVICE,
         "--speed", "20", "--client", str(client_id), "--database", database_url, "--json",

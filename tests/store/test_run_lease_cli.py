@@ -7,27 +7,11 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date
 
-from clinic.samples import cleared_answers
-from microamp.store import Store, create_client, record_consent, record_intake
+from microamp.store import Store
 from microamp.store.base import utc_now
 from microamp.store.leases import current
-from support.durability import WAIT_LIMIT_S, kill_hard
-
-
-def _cleared_client(store: Store) -> int:
-    with store.transaction() as session:
-        client = create_client(session, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
-        record_intake(
-            session,
-            client_id=client.id,
-            answers=cleared_answers(),
-            on=date.today(),
-            today=date.today(),
-        )
-        record_consent(session, client_id=client.id, typed_signature="Ana Lima")
-        return client.id
+from support.durability import WAIT_LIMIT_S, cleared_client, kill_hard
 
 
 def _command(database_url: str, device: str, *extra: str) -> list[str]:
@@ -49,7 +33,7 @@ def _wait_for_holder(store: Store) -> int:
 def test_a_second_process_on_a_held_device_exits_1_naming_the_session(
     store: Store, database_url: str
 ) -> None:
-    client_id = _cleared_client(store)
+    client_id = cleared_client(store)
     env = {k: v for k, v in os.environ.items() if k != "MICROAMP_DATABASE_URL"}
     first = subprocess.Popen(
         _command(database_url, "sim://?load=gel", "--client", str(client_id)),
