@@ -205,12 +205,12 @@ class OutputGuard:
         n = x.size
         bad = self._bad[:n]
         found: list[tuple[FaultCode, int, float]] = []
-        as_given = x.copy()  # the exact path is rare: the trip records what came in, unclamped
 
+        # every rule is judged before the clamp at the end, so a trip records what came in
         def first_of(code: FaultCode) -> None:
             if bad.any():
                 index = int(np.argmax(bad))
-                found.append((code, index, float(as_given[index])))
+                found.append((code, index, float(x[index])))
 
         np.isfinite(x, out=bad)
         np.logical_and(bad, np.isfinite(env), out=bad)
@@ -221,11 +221,6 @@ class OutputGuard:
         mag = np.abs(x, out=self._buf[:n])
         np.greater(mag, peak * (1 + CLAMP_TOLERANCE) + 1e-9, out=bad)
         first_of(FaultCode.PEAK_EXCEEDED)
-        np.greater(mag, peak, out=bad)
-        clamped = int(np.count_nonzero(bad))
-        if clamped:
-            self.clamped_samples += clamped
-            np.clip(x, -peak, peak, out=x)
 
         # the sample may not exceed its commanded envelope
         np.subtract(mag, np.abs(env), out=self._buf2[:n])
@@ -242,6 +237,12 @@ class OutputGuard:
         np.greater(step, max_step * (1 + 1e-6) + 1e-9, out=bad)
         first_of(FaultCode.SLEW_EXCEEDED)
 
+        # rounding-level overshoot is clamped to the peak (``mag`` still holds |x|)
+        np.greater(mag, peak, out=bad)
+        clamped = int(np.count_nonzero(bad))
+        if clamped:
+            self.clamped_samples += clamped
+            np.clip(x, -peak, peak, out=x)
         return found
 
     def _trip(self, code: FaultCode, index: int, value: float) -> None:
