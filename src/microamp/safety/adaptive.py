@@ -96,7 +96,7 @@ class AdaptiveIntensity:
         for frame in frames:
             if frame.commanded_ua < self.min_judged_ua or not math.isfinite(frame.impedance_ohm):
                 continue
-            self._update(frame, chosen, amplitude_ua)
+            self._update(frame, amplitude_ua)
             latest = frame
         after = self.intensity(chosen)
         if latest is None or abs(after - before) < self.min_step * max(chosen, 1e-9):
@@ -109,7 +109,7 @@ class AdaptiveIntensity:
             self._explain(chosen, latest, amplitude_ua),
         )
 
-    def _update(self, frame: ImpedanceFrame, chosen: float, amplitude_ua: float) -> None:
+    def _update(self, frame: ImpedanceFrame, amplitude_ua: float) -> None:
         allowed = self._allowed(frame.impedance_ohm, amplitude_ua)
         dt_s = 0.0 if self._last_t_s is None else max(0.0, frame.t_s - self._last_t_s)
         self._last_t_s = frame.t_s

@@ -37,9 +37,9 @@ class CommandedCharge:
         self.profile = profile
         self.account = ChargeAccount.from_profile(profile, sample_rate_hz)
         self._rate_hz = float(sample_rate_hz)
-        self._renderer: Renderer | None = None
+        # the command in force and the sample it expires at: set and cleared together
+        self._command: tuple[Renderer, int] | None = None
         self._accounted = 0  # samples accounted so far, from device time 0
-        self._expires: int | None = None
 
     @property
     def net_uc(self) -> float:
@@ -53,7 +53,7 @@ class CommandedCharge:
         Nothing changes on a refusal: the command in force stays in force.
         """
         self.advance(now_s)
-        if self._renderer is None:
+        if self._command is None:
             renderer = Renderer(
                 waveform,
                 self._rate_hz,
@@ -62,7 +62,7 @@ class CommandedCharge:
                 max_slew_ua_s=self.profile.max_slew_ua_s.value,
             )
         else:
-            renderer = copy.deepcopy(self._renderer)
+            renderer = copy.deepcopy(self._command[0])
             if waveform != renderer.waveform:
                 renderer.set_waveform(waveform)
             renderer.set_intensity(intensity)
@@ -81,26 +81,24 @@ class CommandedCharge:
 
     def start(self, renderer: Renderer, expires_at_s: float) -> None:
         """The command checked by `check` is in force until ``expires_at_s``."""
-        self._renderer = renderer
-        self._expires = self._index(expires_at_s)
+        self._command = (renderer, self._index(expires_at_s))
 
     def renew(self, now_s: float, expires_after_s: float) -> bool:
         """Extend the command in force; False (and nothing renewed) if it would pass a limit."""
         self.advance(now_s)
-        renderer = self._renderer
-        if renderer is None:
+        if self._command is None:
             return True
-        amplitude_ua = renderer.waveform.amplitude_ua
-        if self._breach_within(copy.deepcopy(renderer), amplitude_ua, expires_after_s):
+        renderer = self._command[0]
+        # the look-ahead renders a copy: the command goes on from where it is
+        if self._breach_within(renderer, renderer.waveform.amplitude_ua, expires_after_s):
             return False
-        self._expires = self._index(now_s + expires_after_s)
+        self._command = (renderer, self._index(now_s + expires_after_s))
         return True
 
     def stop(self, now_s: float) -> None:
         """Output is zero from ``now_s``."""
         self.advance(now_s)
-        self._renderer = None
-        self._expires = None
+        self._command = None
 
     def advance(self, now_s: float) -> None:
         """Account the command in force up to ``now_s`` (zero after it expired)."""
@@ -109,16 +107,15 @@ class CommandedCharge:
         if n <= 0:
             return
         live = 0
-        if self._renderer is not None:
-            live = n if self._expires is None else max(0, min(n, self._expires - self._accounted))
-        if live:
-            samples = self._renderer.render(live).samples_ua  # type: ignore[union-attr]
-            self.account.admit(samples)
+        if self._command is not None:
+            renderer, expires = self._command
+            live = max(0, min(n, expires - self._accounted))
+            if live:
+                self.account.admit(renderer.render(live).samples_ua)
+            if target >= expires:
+                self._command = None
         self.account.idle(n - live)
         self._accounted = target
-        if self._expires is not None and target >= self._expires:
-            self._renderer = None
-            self._expires = None
 
     def _breach_within(
         self, renderer: Renderer, amplitude_ua: float, horizon_s: float
