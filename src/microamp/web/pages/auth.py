@@ -9,6 +9,7 @@ token, is new, so a token seen before signing in is worthless after.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -23,6 +24,7 @@ from microamp.store.staff import (
     require_two_factor,
     use_recovery_code,
 )
+from microamp.store.staff_sessions import forget_ended_sessions
 from microamp.store.throttle import Verdict, charge_try, clear_key, refund_try, throttle_key
 from microamp.web.deps import (
     AnyStageUser,
@@ -49,6 +51,8 @@ from microamp.web.settings import WebSettings
 from microamp.web.two_factor import code_step
 
 router = APIRouter(dependencies=[CsrfChecked])
+# ended sessions stay listed this long (the audit log keeps the events for good)
+_KEEP_ENDED = timedelta(days=30)
 
 
 def _safe_next(target: str | None) -> str:
@@ -122,6 +126,7 @@ def signin(
                rule=address_rule(request.app.state.settings))  # fmt: skip
     stage = stage_for(user, two_factor_required=require_two_factor(db), second_factor_done=False)
     begin_session(request, db, user, stage)
+    forget_ended_sessions(db, before=now - _KEEP_ENDED)
     security_event(db, request, "auth.signin", actor=user, outcome=stage)
     db.commit()
     return RedirectResponse(
