@@ -430,3 +430,11 @@ def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path) -> None:
                     headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})  # fmt: skip
         rows = audit_rows(clinic, "auth.signin_failed")
         assert [r.detail["address"] for r in rows] == ["203.0.113.9"]
+
+
+def test_static_files_neither_look_the_session_up_nor_touch_the_cookie(served: Clinic) -> None:
+    client = signed_in(served, add_user(served))
+    response = client.get("/static/microamp.css")
+    assert response.status_code == 200 and "set-cookie" not in response.headers
+    assert client.get("/static/nothing.css").status_code == 404
+    assert client.get("/clients").status_code == 200

@@ -22,6 +22,7 @@ from microamp.web.security import SessionSigner, new_csrf_token
 
 __all__ = ["COOKIE_NAME", "SESSION_KEY", "Resolver", "SessionCookieMiddleware", "cookie_payload"]
 
+_STATIC = "/static/"
 # the raw session id of a cookie -> the live session's fields (uid, stage, csrf, ...) or None
 Resolver = Callable[[str], dict[str, Any] | None]
 
@@ -70,6 +71,11 @@ class SessionCookieMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope.get("path", "").startswith(_STATIC):
+            # a stylesheet or a script needs no session: no lookup in the store, no cookie
+            scope[SESSION_KEY] = {"csrf": new_csrf_token()}
             await self.app(scope, receive, send)
             return
         raw = _cookie_value(scope)
