@@ -147,6 +147,7 @@ def test_a_session_left_idle_past_the_timeout_ends(served: Clinic, clock: WallCl
     assert client.get("/clients").status_code == 200  # each request moves the idle time on
     clock.advance(601)
     assert client.get("/clients").status_code == 303
+    assert audit_rows(served, "auth.session_ended")[-1].detail["outcome"] == "idle"
 
 
 def test_a_session_ends_at_its_lifetime_however_busy(served: Clinic, clock: WallClock) -> None:

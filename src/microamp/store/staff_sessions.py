@@ -35,6 +35,7 @@ __all__ = [
     "find_live_session",
     "forget_ended_sessions",
     "live_sessions",
+    "look_up_session",
     "set_stage",
     "start_session",
 ]
@@ -113,24 +114,32 @@ def _end(db: Session, row: StaffSession, reason: str, now: datetime) -> None:
     )
 
 
+def look_up_session(
+    db: Session, raw_id: str, *, rules: SessionRules, now: datetime
+) -> tuple[StaffSession | None, str | None]:
+    """The session ``raw_id`` names and whether it is live: (the row, None) while it is, its
+    last-seen time moved to ``now``; (the row, why) when it is found idle or past its lifetime
+    and ended here; (None, None) for a session unknown or ended before. The caller commits."""
+    row = db.scalar(select(StaffSession).where(StaffSession.id_hash == _hash(raw_id)))
+    if row is None or row.ended_at is not None:
+        return None, None
+    if now >= row.expires_at:
+        _end(db, row, "lifetime", now)
+        return row, "lifetime"
+    if now - row.last_seen_at > timedelta(seconds=rules.idle_s):
+        _end(db, row, "idle", now)
+        return row, "idle"
+    if now - row.last_seen_at >= _TOUCH_EVERY:
+        row.last_seen_at = now
+    return row, None
+
+
 def find_live_session(
     db: Session, raw_id: str, *, rules: SessionRules, now: datetime
 ) -> StaffSession | None:
-    """The session ``raw_id`` names if it is still live, its last-seen time moved to ``now``;
-    None otherwise. A session found idle or past its lifetime is ended here, with that reason.
-    The caller commits."""
-    row = db.scalar(select(StaffSession).where(StaffSession.id_hash == _hash(raw_id)))
-    if row is None or row.ended_at is not None:
-        return None
-    if now >= row.expires_at:
-        _end(db, row, "lifetime", now)
-        return None
-    if now - row.last_seen_at > timedelta(seconds=rules.idle_s):
-        _end(db, row, "idle", now)
-        return None
-    if now - row.last_seen_at >= _TOUCH_EVERY:
-        row.last_seen_at = now
-    return row
+    """The session ``raw_id`` names if it is still live (see `look_up_session`), else None."""
+    row, ended = look_up_session(db, raw_id, rules=rules, now=now)
+    return row if ended is None else None
 
 
 def set_stage(db: Session, row: StaffSession, stage: str) -> None:

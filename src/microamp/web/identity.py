@@ -26,7 +26,7 @@ from microamp.store.staff_sessions import (
     SessionRules,
     StaffSession,
     end_session,
-    find_live_session,
+    look_up_session,
     start_session,
 )
 from microamp.store.throttle import ThrottleRule
@@ -94,13 +94,28 @@ class SessionBook:
         self.clock = clock
 
     def resolve(self, raw_id: str) -> dict[str, Any] | None:
-        """The live session's fields, or None (an idle or expired one is ended on the way)."""
+        """The live session's fields, or None (an idle or expired one is ended on the way,
+        and that is a security event)."""
         with self.store.session() as db:
-            row = find_live_session(db, raw_id, rules=self.rules, now=self.clock())
+            row, ended = look_up_session(db, raw_id, rules=self.rules, now=self.clock())
+            if row is not None and ended is not None:
+                _session_ended(db, row, ended)
             db.commit()
-            if row is None:
+            if row is None or ended is not None:
                 return None
             return {"uid": row.user_id, "stage": row.stage, "csrf": row.csrf, "row": row.id}
+
+
+def _session_ended(db: Session, row: StaffSession, reason: str) -> None:
+    user = db.get(User, row.user_id)
+    append_audit(
+        db,
+        actor_id=row.user_id,
+        actor=user.email if user else f"user:{row.user_id}",
+        action="auth.session_ended",
+        resource=f"user:{row.user_id}",
+        detail={"address": row.address, "outcome": reason},
+    )
 
 
 def wall_now(request: Request) -> datetime:
