@@ -253,7 +253,11 @@ def sessions(email: EmailArg, database: DatabaseOpt = None, json_out: JsonOpt = 
     from microamp.web.identity import session_rules
     from microamp.web.settings import WebSettings
 
-    rules = session_rules(WebSettings())
+    try:
+        rules = session_rules(WebSettings())
+    except ValueError as exc:  # pydantic's ValidationError: a MICROAMP_ setting out of range
+        print_error(exc)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     with open_cli_store(database) as store, store.session() as session:
         try:
             user = find_user(session, email=email)
