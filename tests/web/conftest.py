@@ -9,11 +9,12 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from microamp.clinic.intake import nothing_to_report
 from microamp.clinic.plans import parse_weekdays, plan_course
 from microamp.clock import SimulatedClock
 from microamp.store.access import create_api_token
+from microamp.store.base import utc_now
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
 from microamp.store.models import User
@@ -47,7 +49,9 @@ def serve(app: FastAPI) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on", proxy_headers=False)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -146,14 +150,16 @@ def clinic_on(
     *,
     seeded: bool = True,
     device_url: str = "sim://?load=gel",
+    wall_clock: Callable[[], datetime] = utc_now,
+    **more_settings: Any,
 ) -> Iterator[Clinic]:
     settings = WebSettings(
         database_url=database_url, data_dir=data_dir, session_speed=speed,
-        secret_key="k" * 40, device_url=device_url,
+        secret_key="k" * 40, device_url=device_url, **more_settings,
     )  # fmt: skip
     store = open_web_store(settings)
     try:
-        app = create_app(settings, store=store)
+        app = create_app(settings, store=store, wall_clock=wall_clock)
         with serve(app) as url:
             clinic = Clinic(url=url, store=store, app=app)
             if seeded:

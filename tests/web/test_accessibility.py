@@ -179,6 +179,36 @@ def _start_with_a_level_too_high(page: Page) -> None:
     _sent_back(page)
 
 
+_hires = iter(range(1, 10_000))
+
+
+def _add_staff(page: Page) -> None:
+    page.get_by_label("Email", exact=True).fill(f"hire{next(_hires)}@test.example")
+    page.get_by_label("Name", exact=True).fill("New Hire")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_test_id("temporary-password")).to_be_visible()
+
+
+def _add_staff_taken(page: Page) -> None:
+    page.get_by_label("Email", exact=True).fill("practitioner@test.example")
+    page.get_by_role("button", name="Add", exact=True).click()
+    _sent_back(page)
+
+
+def _wrong_current_password(page: Page) -> None:
+    page.get_by_label("Current password").fill("not the password")
+    page.get_by_label("New password", exact=True).fill("a new long password")
+    page.get_by_label("New password again").fill("a new long password")
+    page.get_by_role("button", name="Change password").click()
+    _sent_back(page)
+
+
+def _wrong_enrolment_code(page: Page) -> None:
+    page.get_by_label("Code from the app").fill("000000")
+    page.get_by_role("button", name="Turn on two-factor").click()
+    _sent_back(page)
+
+
 @dataclass(frozen=True)
 class Screen:
     """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
@@ -247,6 +277,23 @@ SCREENS: tuple[Screen, ...] = (
         _start_with_a_level_too_high,
     ),
     Screen("not found", "/clients/999999"),
+    Screen("staff", "/staff", ("owner",)),
+    Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
+    Screen("staff, an error", "/staff", ("owner",), _add_staff_taken),
+    Screen("account password", "/account/password"),
+    Screen(
+        "account password, an error",
+        "/account/password",
+        ("practitioner",),
+        _wrong_current_password,
+    ),  # fmt: skip
+    Screen("two-factor setup", "/account/two-factor"),
+    Screen(
+        "two-factor setup, an error",
+        "/account/two-factor",
+        ("practitioner",),
+        _wrong_enrolment_code,
+    ),  # fmt: skip
 )
 # The live console, brought to each state by `open_live`
 LIVE_STATES = ("running", "paused", "faulted", "stopped")

@@ -12,7 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from microamp.web.app import declared_routes
-from microamp.web.deps import api_user, page_user
+from microamp.web.deps import STEP_GUARDS, api_user, page_user
 from microamp.web.roles import PUBLIC, ROUTE_ROLES, STAFF
 from web.conftest import ROLES, Clinic, csrf_of
 
@@ -25,7 +25,12 @@ SAMPLE = {
     "entry_id": "999",
     "name": "home-express",
     "kind": "pre",
+    "user_id": "999",  # nobody: the owner's own row is never reset or ended here
 }
+
+
+# they end the shared sessions of the tests below: covered by tests/web/test_staff_identity.py
+SIGNING_OUT = {("POST", "/signout"), ("POST", "/account/sign-out-everywhere")}
 
 
 def app_routes(clinic: Clinic) -> Iterator[tuple[str, str]]:
@@ -59,7 +64,8 @@ def test_every_guarded_route_checks_the_user(sqlite_clinic: Clinic) -> None:
             continue
         assert isinstance(route, APIRoute), f"{path} is guarded but not an API route"
         calls = set(_calls(route.dependant))
-        assert page_user in calls or api_user in calls, f"{method} {path} never checks the user"
+        guards = {page_user, api_user, *STEP_GUARDS}
+        assert calls & guards, f"{method} {path} never checks the user"
 
 
 def test_reception_is_kept_to_the_schedule_and_contacts() -> None:
@@ -115,7 +121,7 @@ def _page_request(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [r for r in _routes(prefix_api=False) if r != ("POST", "/signout")]
+    ("method", "path"), [r for r in _routes(prefix_api=False) if r not in SIGNING_OUT]
 )
 def test_page_route_auth_and_roles(
     sqlite_clinic: Clinic, sessions: dict[str | None, httpx.Client], method: str, path: str

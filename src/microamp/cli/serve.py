@@ -68,7 +68,11 @@ def serve(
     try:
         listening = _listen(host, port)
         _announce(settings, store, host, port, demo)
-        config = uvicorn.Config(create_app(settings, store=store), log_level="info")
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides instead, from
+        # MICROAMP_TRUSTED_PROXIES (microamp.web.addresses)
+        config = uvicorn.Config(
+            create_app(settings, store=store), log_level="info", proxy_headers=False
+        )
         uvicorn.Server(config).run(sockets=[listening])
     finally:
         store.close()

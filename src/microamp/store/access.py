@@ -1,4 +1,5 @@
-"""Who may reach the records, and what they did: personal API tokens and the audit log.
+"""Who may reach the records, and what they did: personal API tokens and the audit log
+(reads and writes of health data, and security events: sign-ins, sessions, staff changes).
 
 The audit log is append-only and hash-chained: row ``seq`` stores the hash of row ``seq - 1``
 and its own hash over its content and that link, so changing, removing or reordering any row
@@ -28,6 +29,7 @@ from microamp.store.base import Base, JSONValue, UTCDateTime, utc_now
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "SECURITY_ACTIONS",
     "GENESIS_HASH",
     "TOKEN_PREFIX",
     "ApiToken",
@@ -43,6 +45,26 @@ __all__ = [
 ]
 
 AUDIT_ACTIONS = ("read", "write")
+# security events: signing in and out, sessions, staff administration, two-factor
+SECURITY_ACTIONS = (
+    "auth.signin",
+    "auth.signin_failed",
+    "auth.signout",
+    "auth.session_ended",
+    "auth.password_changed",
+    "auth.2fa_enrolled",
+    "auth.2fa_used",
+    "auth.2fa_failed",
+    "auth.recovery_used",
+    "staff.add",
+    "staff.disable",
+    "staff.enable",
+    "staff.role",
+    "staff.password_reset",
+    "staff.sessions_ended",
+    "staff.2fa_removed",
+    "staff.2fa_policy",
+)
 GENESIS_HASH = "0" * 64
 TOKEN_PREFIX = "mat_"
 
@@ -57,7 +79,7 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(254))
-    action: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(40))
     resource: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
@@ -140,8 +162,10 @@ def append_audit(
     transaction as the write it records). On PostgreSQL a transaction-scoped advisory lock
     (or SQLite's write lock) keeps concurrent writers in line; the unique ``seq`` refuses a fork
     whatever happens."""
-    if action not in AUDIT_ACTIONS:
-        raise InvalidValue("action", action, f"must be one of {', '.join(AUDIT_ACTIONS)}")
+    if action not in AUDIT_ACTIONS and action not in SECURITY_ACTIONS:
+        raise InvalidValue(
+            "action", action, f"must be one of {', '.join(AUDIT_ACTIONS)} or a security event"
+        )
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # one lock number for the whole audit log ("maau" in ASCII), released at commit

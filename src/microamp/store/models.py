@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +56,20 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # set with a temporary password: the next sign-in goes nowhere until a new one is chosen
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # TOTP (RFC 6238): the base32 secret, when its enrolment was confirmed (None: pending or
+    # none), and the last time step accepted, so a code is never taken twice
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def two_factor(self) -> bool:
+        """Whether sign-in asks this user for a second factor."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
 
 class Client(Base):

@@ -11,15 +11,17 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
 
+from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
 from microamp.web.cookies import SessionCookieMiddleware
+from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.live import LiveSessions
 from microamp.web.render import make_templates
-from microamp.web.security import SessionSigner, SignInThrottle
+from microamp.web.security import SessionSigner
 from microamp.web.settings import WebSettings
 
 __all__ = ["create_app", "declared_routes"]
@@ -52,9 +54,15 @@ def open_web_store(settings: WebSettings) -> Store:
     return open_store(settings.database_url, settings=store_settings, upgrade=True)
 
 
-def create_app(settings: WebSettings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: WebSettings | None = None,
+    *,
+    store: Store | None = None,
+    wall_clock: WallClock = utc_now,
+) -> FastAPI:
     """The web app. ``store`` may be passed in (tests, the bench); else it is opened from
-    ``settings`` and closed when the app shuts down."""
+    ``settings`` and closed when the app shuts down. ``wall_clock`` tells sessions, the throttle
+    and two-factor codes the time (tests pass one that they move)."""
     settings = settings or WebSettings()
     owned = store is None
     store = store or open_web_store(settings)
@@ -83,15 +91,14 @@ def create_app(settings: WebSettings | None = None, *, store: Store | None = Non
     app.state.store = store
     app.state.live = live
     app.state.templates = make_templates()
-    app.state.throttle = SignInThrottle(
-        window_s=settings.signin_window_s,
-        max_per_user=settings.signin_max_failures_per_user,
-        max_per_ip=settings.signin_max_failures_per_ip,
-    )
+    app.state.wall_clock = wall_clock
     signer = SessionSigner(settings.resolved_secret_key(), max_age_s=settings.session_max_age_s)
+    book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(SessionCookieMiddleware, signer=signer, secure=settings.https)
+    app.add_middleware(
+        SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in pages.ROUTERS:
         app.include_router(router, include_in_schema=False)

@@ -1,21 +1,30 @@
 """The session cookie as ASGI middleware: read and checked before the app, written after.
 
 Every request gets ``scope["microamp.session"]``, a dict that always holds a CSRF token (an
-anonymous visitor gets one too, so the sign-in form is protected like every other). The cookie
-is written back only when the dict changed: HttpOnly, SameSite=Lax, Secure over https.
+anonymous visitor gets one too, so the sign-in form is protected like every other). A signed-in
+browser's cookie carries only its session's random id (``sid``); the middleware looks the
+session up in the store (`resolve`, in a worker thread) and, while it is live, fills the dict
+with its user, stage and CSRF token. An ended, idle or unknown session leaves the visitor
+anonymous. The cookie is written back only when what it carries changed: HttpOnly,
+SameSite=Lax, Secure over https.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microamp.web.security import SessionSigner, new_csrf_token
 
-__all__ = ["COOKIE_NAME", "SESSION_KEY", "SessionCookieMiddleware"]
+__all__ = ["COOKIE_NAME", "SESSION_KEY", "Resolver", "SessionCookieMiddleware", "cookie_payload"]
+
+_STATIC = "/static/"
+# the raw session id of a cookie -> the live session's fields (uid, stage, csrf, ...) or None
+Resolver = Callable[[str], dict[str, Any] | None]
 
 COOKIE_NAME = "microamp_session"
 SESSION_KEY = "microamp.session"
@@ -34,37 +43,59 @@ def _cookie_value(scope: Scope) -> str | None:
     return None
 
 
+def cookie_payload(data: dict[str, Any]) -> dict[str, Any]:
+    """What the cookie carries for a request's session dict: the session id, or the token."""
+    if isinstance(data.get("sid"), str):
+        return {"sid": data["sid"]}
+    return {"csrf": data["csrf"]}
+
+
 class SessionCookieMiddleware:
-    def __init__(self, app: ASGIApp, *, signer: SessionSigner, secure: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, signer: SessionSigner, secure: bool, resolve: Resolver
+    ) -> None:
         self.app = app
         self.signer = signer
         self.secure = secure
+        self.resolve = resolve
+
+    async def _session(self, loaded: dict[str, Any]) -> dict[str, Any]:
+        raw_id = loaded.get("sid")
+        if isinstance(raw_id, str):
+            live = await anyio.to_thread.run_sync(self.resolve, raw_id)
+            if live is not None:
+                return dict(live, sid=raw_id)
+            return {"csrf": new_csrf_token()}
+        token = loaded.get("csrf")
+        return {"csrf": token if isinstance(token, str) else new_csrf_token()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("path", "").startswith(_STATIC):
+            # a stylesheet or a script needs no session: no lookup in the store, no cookie
+            scope[SESSION_KEY] = {"csrf": new_csrf_token()}
+            await self.app(scope, receive, send)
+            return
         raw = _cookie_value(scope)
         loaded = self.signer.loads(raw) if raw else None
-        data: dict[str, Any] = dict(loaded or {})
-        before = json.dumps(data, sort_keys=True)
-        data.setdefault("csrf", new_csrf_token())
-        scope[SESSION_KEY] = data
+        before = {k: v for k, v in (loaded or {}).items() if k != "iat"}
+        scope[SESSION_KEY] = await self._session(before)
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                current: dict[str, Any] = scope[SESSION_KEY]
-                if json.dumps(current, sort_keys=True) != before or loaded is None:
+                now_carried = cookie_payload(scope[SESSION_KEY])
+                if now_carried != before:
                     headers = list(message.get("headers", []))
-                    headers.append((b"set-cookie", self._header(current).encode("latin-1")))
+                    headers.append((b"set-cookie", self._header(now_carried).encode("latin-1")))
                     message = dict(message, headers=headers)
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
 
-    def _header(self, data: dict[str, Any]) -> str:
-        payload = {k: v for k, v in data.items() if k != "iat"}
-        value = self.signer.dumps(payload, now=data.get("iat"))
+    def _header(self, payload: dict[str, Any]) -> str:
+        value = self.signer.dumps(payload)
         parts = [
             f"{COOKIE_NAME}={value}",
             "Path=/",

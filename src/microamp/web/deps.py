@@ -18,13 +18,20 @@ from microamp.store.access import append_audit, find_api_token
 from microamp.store.base import utc_now
 from microamp.store.db import Store
 from microamp.store.models import User
+from microamp.store.staff_sessions import SIGNED_IN, STAGES
 from microamp.web.cookies import SESSION_KEY
+from microamp.web.identity import STEP_PATHS
 from microamp.web.roles import PUBLIC, allowed_roles
-from microamp.web.security import csrf_matches, password_fingerprint
+from microamp.web.security import csrf_matches
 from microamp.web.settings import WebSettings
 
 __all__ = [
+    "STEP_GUARDS",
+    "AnyStageUser",
     "ApiUser",
+    "EnrolStepUser",
+    "PasswordStepUser",
+    "SecondFactorUser",
     "CsrfChecked",
     "DbDep",
     "MAX_ROW_ID",
@@ -33,10 +40,13 @@ __all__ = [
     "RowIdQuery",
     "SettingsDep",
     "SignInRequired",
+    "StepRequired",
     "StoreDep",
     "api_user",
     "audit",
     "page_user",
+    "session_user",
+    "step_user",
     "web_session",
 ]
 
@@ -55,6 +65,13 @@ class SignInRequired(Exception):
 
     def __init__(self, next_path: str) -> None:
         self.next_path = next_path
+
+
+class StepRequired(Exception):
+    """A browser part-way through signing in opened another page: send it to its step."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
 
 
 def get_store(request: Request) -> Store:
@@ -90,8 +107,8 @@ def _route_roles(request: Request) -> frozenset[str]:
     return allowed_roles(request.method, request.url.path)
 
 
-def cookie_user(request: Request, db: Session) -> User | None:
-    """The user the session cookie names, if still active and with the same password."""
+def session_user(request: Request, db: Session) -> tuple[User, str] | None:
+    """The active user of this request's live session and the session's stage, if any."""
     data = web_session(request)
     user_id = data.get("uid")
     if not isinstance(user_id, int):
@@ -99,9 +116,15 @@ def cookie_user(request: Request, db: Session) -> User | None:
     user = db.get(User, user_id)
     if user is None or not user.active:
         return None
-    if data.get("pw") != password_fingerprint(user.password_hash):
+    return user, str(data.get("stage"))
+
+
+def cookie_user(request: Request, db: Session) -> User | None:
+    """The user of this request's session if fully signed in (every step done) and active."""
+    found = session_user(request, db)
+    if found is None or found[1] != SIGNED_IN:
         return None
-    return user
+    return found[0]
 
 
 def _check_role(user: User, roles: frozenset[str]) -> None:
@@ -111,14 +134,64 @@ def _check_role(user: User, roles: frozenset[str]) -> None:
         raise HTTPException(403, f"the {user.role} role may not open this")
 
 
+def _sign_in_first(request: Request) -> SignInRequired:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return SignInRequired(target if request.method == "GET" else "/")
+
+
 def page_user(request: Request, db: DbDep) -> User:
-    """The signed-in user of a page, allowed by the route's roles; else sign in, or 403."""
-    user = cookie_user(request, db)
-    if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(target if request.method == "GET" else "/")
+    """The signed-in user of a page, allowed by the route's roles; else sign in (or finish
+    signing in), or 403."""
+    found = session_user(request, db)
+    if found is None:
+        raise _sign_in_first(request)
+    user, stage = found
+    if stage != SIGNED_IN:
+        raise StepRequired(STEP_PATHS.get(stage, "/signin"))
     _check_role(user, _route_roles(request))
     return user
+
+
+def step_user(request: Request, db: Session, stages: frozenset[str]) -> tuple[User, str]:
+    """The user of a step page (one of ``stages``, ``signed_in`` or another step) and the
+    session's stage; a browser in another stage is sent to its own step."""
+    found = session_user(request, db)
+    if found is None:
+        raise _sign_in_first(request)
+    user, stage = found
+    if stage not in stages:
+        raise StepRequired(STEP_PATHS.get(stage, "/signin"))
+    _check_role(user, _route_roles(request))
+    return user, stage
+
+
+def second_factor_user(request: Request, db: DbDep) -> tuple[User, str]:
+    """The user owing the second step of a sign-in."""
+    return step_user(request, db, frozenset({"second_factor"}))
+
+
+def password_step_user(request: Request, db: DbDep) -> tuple[User, str]:
+    """A signed-in user, or one who must replace a temporary password first."""
+    return step_user(request, db, frozenset({"change_password", SIGNED_IN}))
+
+
+def enrol_step_user(request: Request, db: DbDep) -> tuple[User, str]:
+    """A signed-in user, or one who must set up two-factor first."""
+    return step_user(request, db, frozenset({"enrol", SIGNED_IN}))
+
+
+def any_stage_user(request: Request, db: DbDep) -> tuple[User, str]:
+    """The user of a session at any stage (signing out is open to all of them)."""
+    return step_user(request, db, frozenset(STAGES))
+
+
+# the dependencies that check the user of a step page, beside page_user and api_user
+STEP_GUARDS = (second_factor_user, password_step_user, enrol_step_user, any_stage_user)
+StageUser = tuple[User, str]
+SecondFactorUser = Annotated[StageUser, Depends(second_factor_user)]
+PasswordStepUser = Annotated[StageUser, Depends(password_step_user)]
+EnrolStepUser = Annotated[StageUser, Depends(enrol_step_user)]
+AnyStageUser = Annotated[StageUser, Depends(any_stage_user)]
 
 
 # Declares the bearer scheme in the OpenAPI document; a missing token is our own 401 below.

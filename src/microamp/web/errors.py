@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
 from microamp.store.leases import DeviceBusy
 from microamp.store.protocol_store import ProtocolConflict
-from microamp.web.deps import SignInRequired, cookie_user
+from microamp.store.staff import LastOwner
+from microamp.web.deps import SignInRequired, StepRequired, cookie_user
 from microamp.web.render import page
 
 __all__ = [
@@ -124,6 +125,17 @@ async def _sign_in(request: Request, exc: Exception) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+async def _step(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StepRequired)
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": exc.path})
+    return RedirectResponse(exc.path, status_code=303)
+
+
+async def _last_owner(request: Request, exc: Exception) -> Response:
+    return error_response(request, 409, str(exc))
+
+
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _is_api(request) or request.headers.get("accept") == "text/event-stream":
@@ -184,6 +196,8 @@ async def _protocol_conflict(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(StepRequired, _step)
+    app.add_exception_handler(LastOwner, _last_owner)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidValue, _invalid)

@@ -1,15 +1,13 @@
-"""Passwords, signed session cookies, CSRF tokens and the sign-in throttle.
+"""Passwords, signed session cookies and CSRF tokens.
 
-- Passwords: argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile).
-- The session cookie is a JSON payload signed with HMAC-SHA256 under the app's secret key. It
-  holds the user id, a CSRF token, when it was issued, and a fingerprint of the password hash:
-  changing a password signs out every other session of that user.
+- Passwords: argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile). A temporary
+  password (an owner's reset) is random and must be changed at the next sign-in.
+- The session cookie is a JSON payload signed with HMAC-SHA256 under the app's secret key. A
+  signed-in browser's holds only the random id of its session in the store
+  (`microamp.store.staff_sessions`), an anonymous visitor's only a CSRF token.
 - CSRF: every unsafe request must carry the session's token, as a ``csrf_token`` form field or
   an ``X-CSRF-Token`` header (HTMX sends the header); compared in constant time.
-- Throttle (the rule): a sign-in is refused without checking the password when the account has
-  had ``max_per_user`` failures, or the address ``max_per_ip`` failures, within the last
-  ``window_s`` seconds. A success clears the account's failures. Counted in memory, per server
-  process: a restart forgives, and a clinic runs one process.
+- The sign-in throttle lives in the store (`microamp.store.throttle`), shared by every worker.
 """
 
 from __future__ import annotations
@@ -19,11 +17,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -32,12 +26,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 __all__ = [
     "MIN_PASSWORD_CHARS",
     "SessionSigner",
-    "SignInThrottle",
     "check_password_rules",
     "csrf_matches",
     "hash_password",
     "new_csrf_token",
-    "password_fingerprint",
+    "temporary_password",
     "verify_password",
 ]
 
@@ -70,9 +63,11 @@ def check_password_rules(password: str) -> str | None:
     return None
 
 
-def password_fingerprint(password_hash: str | None) -> str:
-    """A short digest of the stored hash, kept in the session to notice a password change."""
-    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
+def temporary_password() -> str:
+    """A random password to hand over once (about 100 bits), readable aloud in groups."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(20))
+    return "-".join(raw[n : n + 5] for n in range(0, 20, 5))
 
 
 def new_csrf_token() -> str:
@@ -124,61 +119,3 @@ class SessionSigner:
         if not 0 <= age <= self.max_age_s:
             return None
         return data
-
-
-@dataclass(frozen=True, slots=True)
-class ThrottleDecision:
-    allowed: bool
-    retry_after_s: int = 0
-
-
-class SignInThrottle:
-    """Failures per account and per address over a sliding window (see the module's rule)."""
-
-    def __init__(
-        self,
-        *,
-        window_s: int,
-        max_per_user: int,
-        max_per_ip: int,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.window_s = window_s
-        self.max_per_user = max_per_user
-        self.max_per_ip = max_per_ip
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._by_user: dict[str, deque[float]] = {}
-        self._by_ip: dict[str, deque[float]] = {}
-
-    def _recent(self, table: dict[str, deque[float]], key: str, now: float) -> deque[float]:
-        times = table.setdefault(key, deque())
-        while times and now - times[0] >= self.window_s:
-            times.popleft()
-        return times
-
-    def check(self, account: str, address: str) -> ThrottleDecision:
-        """Whether a sign-in attempt may be checked now."""
-        now = self._clock()
-        with self._lock:
-            waits = []
-            for table, key, limit in (
-                (self._by_user, account.casefold(), self.max_per_user),
-                (self._by_ip, address, self.max_per_ip),
-            ):
-                times = self._recent(table, key, now)
-                if len(times) >= limit:
-                    waits.append(times[len(times) - limit] + self.window_s - now)
-            if waits:
-                return ThrottleDecision(False, max(1, int(max(waits)) + 1))
-            return ThrottleDecision(True)
-
-    def failed(self, account: str, address: str) -> None:
-        now = self._clock()
-        with self._lock:
-            self._recent(self._by_user, account.casefold(), now).append(now)
-            self._recent(self._by_ip, address, now).append(now)
-
-    def succeeded(self, account: str) -> None:
-        with self._lock:
-            self._by_user.pop(account.casefold(), None)

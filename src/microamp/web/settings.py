@@ -39,12 +39,21 @@ class WebSettings(BaseSettings):
     session_speed: Annotated[float, Field(gt=0, le=1000)] = 1.0
     # Cookies carry the Secure flag: set when served over https (behind a TLS proxy too).
     https: bool = False
-    # A signed-in session lasts this long without signing in again.
+    # A signed-in session lasts this long without signing in again (its absolute lifetime)...
     session_max_age_s: Annotated[int, Field(ge=300, le=7 * 86_400)] = 12 * 3600
-    # Sign-in throttle: failures counted over this window, per account and per address.
+    # ...and ends sooner when left this long without a request (the idle timeout).
+    session_idle_s: Annotated[int, Field(ge=60, le=86_400)] = 30 * 60
+    # Sign-in throttle (microamp.store.throttle): this many tries per account, and per client
+    # address, pass at once within the window; each further one waits 2^k times the base delay,
+    # at most the cap. A wait, never a lockout.
     signin_window_s: Annotated[int, Field(ge=10, le=86_400)] = 15 * 60
     signin_max_failures_per_user: Annotated[int, Field(ge=1, le=1000)] = 5
     signin_max_failures_per_ip: Annotated[int, Field(ge=1, le=10_000)] = 20
+    signin_delay_base_s: Annotated[float, Field(ge=0.1, le=3600)] = 1.0
+    signin_delay_cap_s: Annotated[float, Field(ge=1, le=86_400)] = 300.0
+    # Addresses or networks (CIDR, comma-separated) of the reverse proxies in front of the app:
+    # only a request from one of them has its X-Forwarded-For believed. None by default.
+    trusted_proxies: str = ""
 
     @field_validator("secret_key")
     @classmethod
@@ -59,6 +68,14 @@ class WebSettings(BaseSettings):
         from microamp.devices.urls import parse_device_url
 
         parse_device_url(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        from microamp.web.addresses import parse_networks
+
+        parse_networks(value)
         return value
 
     def resolved_secret_key(self) -> str:

@@ -12,6 +12,9 @@ from microamp.store import (  # noqa: F401  (registers every table)
     models,
     session_models,
     shared_models,
+    staff,
+    staff_sessions,
+    throttle,
 )
 from microamp.store.base import Base
 

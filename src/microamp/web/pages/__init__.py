@@ -13,6 +13,7 @@ from microamp.web.pages import (
     protocols,
     records,
     setup,
+    staff,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         care,
         account,
         setup,
+        staff,
     )
 )
 
