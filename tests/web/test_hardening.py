@@ -29,11 +29,9 @@ from web.browsing import CHROMIUM
 from web.conftest import Clinic, clinic_on, csrf_of, serve
 
 TEMPLATES = Path(__file__).parents[2] / "src" / "microamp" / "web" / "templates"
-HEADERS = {
-    "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-}
+HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}
+# same-origin, or no Referer at all (the setup page, whose link is a secret)
+REFERRER_POLICIES = ("same-origin", "no-referrer")
 # a value for each path parameter the app declares
 PARAMETERS = {"name": "pro-lift", "kind": "post", "token": "no-such-token", "live_id": "nope"}
 
@@ -49,6 +47,7 @@ def directives(policy: str) -> dict[str, list[str]]:
 def check_security_headers(response: httpx.Response, where: str) -> None:
     for name, value in HEADERS.items():
         assert response.headers.get(name) == value, f"{where}: {name}"
+    assert response.headers.get("referrer-policy") in REFERRER_POLICIES, where
     policy = directives(response.headers.get("content-security-policy", ""))
     assert policy.get("frame-ancestors") == ["'none'"], where
     assert policy.get("default-src") == ["'none'"], where
@@ -406,3 +405,28 @@ def test_the_setup_page_refuses_a_guessable_password_saying_why(tmp_path: Path) 
             with empty.store.session() as db:
                 assert db.scalars(select(User)).first() is None
             assert _setup_with(client, token, "a long owner password").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("1234567890", "top-100 common password"),
+        ("qwertyuiop12", "similar to a commonly used password"),
+        ("Nurse@Clinic.example", "too easy to guess"),  # the account's own address
+    ],
+)
+def test_users_add_refuses_a_guessable_password_with_exit_2(
+    tmp_path: Path, password: str, why: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from microamp.cli.main import app
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    args = ["users", "add", "nurse@clinic.example", "--password-stdin", "--database", url]
+    refused = CliRunner().invoke(app, args, input=password + "\n")
+    assert refused.exit_code == 2
+    assert "password: is too easy to guess" in refused.stderr and why in refused.stderr
+    assert "Traceback" not in refused.output
+    accepted = CliRunner().invoke(app, args, input="a long tour password\n")
+    assert accepted.exit_code == 0, accepted.output

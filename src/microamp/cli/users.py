@@ -25,7 +25,10 @@ def _password(from_stdin: bool, known: tuple[str, ...]) -> str:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     problem = check_password_rules(password, known=known)
     if problem:
-        err_console.print(f"[bold red]error:[/] password: {problem}", highlight=False)
+        # the password itself is never echoed; one line, however long the reason
+        err_console.print(
+            f"[bold red]error:[/] password: {problem}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
     return password
 

@@ -40,6 +40,9 @@ __all__ = [
 
 STATIC_PREFIX = "/static/"
 NO_STORE = "no-store"
+# a route's own value is kept where it is already the strictest there is (the setup page's
+# link is a secret: no Referer at all)
+_STRICTER = {"Cache-Control": NO_STORE, "Referrer-Policy": "no-referrer"}
 HSTS_MAX_AGE_S = 365 * 86_400
 
 
@@ -101,7 +104,7 @@ class HeaderPolicy:
 
 class SecurityHeadersMiddleware:
     """Sets `HeaderPolicy.headers_for` on every HTTP response start; a route's own
-    ``Cache-Control`` is kept when it already forbids storing."""
+    ``Cache-Control`` or ``Referrer-Policy`` is kept when it is already stricter."""
 
     def __init__(self, app: ASGIApp, *, policy: HeaderPolicy) -> None:
         self.app = app
@@ -117,7 +120,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in wanted.items():
-                    if name == "Cache-Control" and NO_STORE in headers.get(name, ""):
+                    stricter = _STRICTER.get(name)
+                    if stricter is not None and stricter in headers.get(name, ""):
                         continue
                     headers[name] = value
             await send(message)
