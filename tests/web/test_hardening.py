@@ -324,6 +324,32 @@ def test_other_requests_carry_on_while_a_large_photo_is_processed(sqlite_clinic:
     assert max(waits) < 1.0, waits
 
 
+def test_photos_are_decoded_a_few_at_a_time_and_a_bomb_never_waits_for_them(
+    sqlite_clinic: Clinic, bomb: bytes
+) -> None:
+    """Every decoding slot taken (as by large photos being processed): a bomb is still refused
+    at once, from its header; a real photo waits for a slot and is kept when one frees."""
+    from microamp.web import uploads
+
+    held = [uploads._decoding.acquire(timeout=30) for _ in range(uploads.PHOTOS_AT_ONCE)]
+    assert all(held)
+    waiting: dict[str, httpx.Response] = {}
+    kept = threading.Thread(
+        target=lambda: waiting.update(r=_api_upload(sqlite_clinic, "practitioner", photo()))
+    )
+    try:
+        kept.start()
+        refused = _api_upload(sqlite_clinic, "practitioner", bomb)
+        assert refused.status_code == 422
+        kept.join(1.0)
+        assert kept.is_alive(), "a photo was decoded while every slot was taken"
+    finally:
+        for _ in held:
+            uploads._decoding.release()
+    kept.join(30)
+    assert waiting["r"].status_code == 201
+
+
 @pytest.mark.parametrize("way", ["page", "api"])
 def test_a_photo_is_kept_scaled_down_private_and_without_its_metadata(
     sqlite_clinic: Clinic, way: str

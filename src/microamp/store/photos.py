@@ -37,6 +37,7 @@ __all__ = [
     "MAX_STORED_EDGE_PX",
     "PreparedPhoto",
     "add_progress_entry",
+    "check_photo_header",
     "header_size",
     "prepare_photo",
     "strip_metadata",
@@ -123,7 +124,9 @@ def _check_pixels(width_px: int, height_px: int) -> None:
         )
 
 
-def _check_header(photo: bytes) -> None:
+def check_photo_header(photo: bytes) -> None:
+    """Refuse ``photo`` by its size in bytes and the pixels its header states (`InvalidValue`
+    on ``photo``), reading nothing but the header: microseconds, whatever the file claims."""
     if len(photo) > MAX_PHOTO_BYTES:
         raise InvalidValue(
             "photo", f"{len(photo)} bytes", f"must be at most {MAX_PHOTO_BYTES} bytes"
@@ -150,7 +153,7 @@ def prepare_photo(photo: bytes) -> PreparedPhoto:
     at most `MAX_STORED_EDGE_PX`. Raises `InvalidValue` on ``photo`` for a file over
     `MAX_PHOTO_BYTES`, a header over `MAX_PHOTO_PIXELS` (before decoding), or anything that is
     not a JPEG or PNG image."""
-    _check_header(photo)
+    check_photo_header(photo)
     try:
         with Image.open(io.BytesIO(photo)) as original:
             if original.format not in _FORMATS:

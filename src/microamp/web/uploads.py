@@ -3,12 +3,14 @@
 
 `prepare_photo` decodes and scales the image, which takes a second or two for a large photo:
 run on the event loop it would hold up every other request meanwhile, a Stop on a live session
-included. It runs in the thread pool instead; a photo whose header states too many pixels is
-refused there before anything is decoded.
+included. It runs in the thread pool instead, at most `PHOTOS_AT_ONCE` at a time (each may
+hold about 150 MB while it is decoded). A photo whose header states too many pixels is refused
+first, on the loop, in microseconds: a bomb never waits behind a large photo.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import date
 
@@ -18,10 +20,23 @@ from starlette.concurrency import run_in_threadpool
 
 from microamp.store.db import Store
 from microamp.store.models import ProgressEntry, User
-from microamp.store.photos import PreparedPhoto, add_progress_entry, prepare_photo
+from microamp.store.photos import (
+    PreparedPhoto,
+    add_progress_entry,
+    check_photo_header,
+    prepare_photo,
+)
 from microamp.web.deps import audit
 
-__all__ = ["read_photo", "save_progress"]
+__all__ = ["PHOTOS_AT_ONCE", "read_photo", "save_progress"]
+
+PHOTOS_AT_ONCE = 2
+_decoding = threading.BoundedSemaphore(PHOTOS_AT_ONCE)
+
+
+def _prepare_in_turn(data: bytes) -> PreparedPhoto:
+    with _decoding:
+        return prepare_photo(data)
 
 
 async def read_photo(upload: UploadFile | None) -> PreparedPhoto | None:
@@ -32,7 +47,8 @@ async def read_photo(upload: UploadFile | None) -> PreparedPhoto | None:
     data = await upload.read()
     if not data:
         return None
-    return await run_in_threadpool(prepare_photo, data)
+    check_photo_header(data)
+    return await run_in_threadpool(_prepare_in_turn, data)
 
 
 def save_progress(
