@@ -67,9 +67,30 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         f"{telemetry['bytes'] / 1000:,.0f} kB (downsampled to {telemetry['telemetry_hz']:g}"
         " rows/s, compressed)",
     )
+    yield from upload_rows(doc["uploads"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
+    )
+
+
+def upload_rows(uploads: dict[str, Any]) -> Iterator[Row]:
+    yield (
+        "a decompression bomb (13,300 × 13,300 px PNG) refused, in-process / over HTTP",
+        f"{uploads['bomb_refused_in_process_ms']:.2f} ms / "
+        f"{uploads['bomb_refused_over_http_ms']:.1f} ms for {uploads['bomb_bytes'] / 1000:,.0f} kB"
+        f" claiming {uploads['bomb_pixels'] / 1e6:,.0f} MP (judged from its header, never decoded)",
+    )
+    yield (
+        "a 12 MP JPEG prepared for keeping (decoded, scaled to 2,048 px, re-encoded)",
+        f"{uploads['jpeg_12mp_prepared_ms']:,.0f} ms",
+    )
+    slowest = uploads["slowest_beside_ms"]
+    yield (
+        "a large PNG uploaded through the API, and the slowest request answered beside it",
+        f"{uploads['large_pixels'] / 1e6:.0f} MP in {uploads['upload_s']:.1f} s; "
+        + (f"{slowest:,.0f} ms" if slowest is not None else "none asked")
+        + f" of {uploads['requests_beside']} (the image work runs in the thread pool)",
     )
 
 

@@ -22,6 +22,7 @@ SECTIONS = {
     "sessions": ("sessions",),
     "records": ("records",),
     "web": ("web",),
+    "uploads": ("uploads",),
     "startup": ("startup",),
 }
 

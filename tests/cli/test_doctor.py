@@ -126,3 +126,34 @@ def test_doctor_refuses_a_bad_database_option_as_bad_input(tmp_path: Path) -> No
                            env={"MICROAMP_DATA_DIR": str(private_dir(tmp_path))})  # fmt: skip
     assert result.exit_code == 2
     assert "--database" in result.stderr and "Traceback" not in result.output
+
+
+def test_doctor_says_the_database_file_is_private_and_warns_when_it_is_not(
+    tmp_path: Path,
+) -> None:
+    data_dir = private_dir(tmp_path)
+    url = migrated_sqlite(tmp_path, data_dir)
+    code, document = doctor(data_dir, "--database", url)
+    check = by_name(document)["database file"]
+    assert code == 0 and check["status"] == "ok" and check["facts"]["mode"] == "0600"
+    os.chmod(tmp_path / "clinic.db", 0o644)
+    code, document = doctor(data_dir, "--database", url)
+    check = by_name(document)["database file"]
+    assert code == 0 and check["status"] == "warn"
+    assert f"chmod 600 {tmp_path / 'clinic.db'}" in check["fix"]
+
+
+def test_doctor_warns_of_photos_others_can_read(tmp_path: Path) -> None:
+    data_dir = private_dir(tmp_path)
+    url = migrated_sqlite(tmp_path, data_dir)
+    photos = data_dir / "photos" / "1"
+    photos.mkdir(parents=True, mode=0o700)
+    os.chmod(data_dir / "photos", 0o700)
+    kept = photos / "a.jpg"
+    kept.write_bytes(b"pixels")
+    os.chmod(kept, 0o600)
+    assert by_name(doctor(data_dir, "--database", url)[1])["photos"]["status"] == "ok"
+    os.chmod(kept, 0o644)
+    check = by_name(doctor(data_dir, "--database", url)[1])["photos"]
+    assert check["status"] == "warn" and check["facts"]["open"] == 1
+    assert f"chmod -R go-rwx {data_dir / 'photos'}" in check["fix"]

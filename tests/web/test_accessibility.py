@@ -31,7 +31,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect  # noqa: E402
 
 from web.page_checks import (  # noqa: E402
     BOX,
@@ -442,6 +442,34 @@ def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
 
 
 # -- the Nu HTML checker ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [*STAFF, SIGNED_OUT])
+def test_no_page_or_state_breaks_the_content_security_policy(
+    tab: Page, a11y_clinic: Clinic, role: str
+) -> None:
+    """Every page a role opens, and a live session for the clinical roles, with the browser's
+    own report of what the policy refused: an inline script, handler or style left anywhere."""
+    refused: list[str] = []
+    where = ["?"]
+
+    def heard(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{where[0]}: {message.text}")
+
+    tab.on("console", heard)
+    try:
+        for screen in (s for s in SCREENS if role in s.roles):
+            where[0] = screen.name
+            open_screen(tab, a11y_clinic, screen)
+            tab.wait_for_load_state("load")
+        if role in CLINICAL:
+            where[0] = "live console"
+            open_live(tab, a11y_clinic, "running")
+            stop_live(tab)
+    finally:
+        tab.remove_listener("console", heard)
+    assert refused == []
 
 
 @pytest.mark.parametrize("role", ["practitioner", SIGNED_OUT])

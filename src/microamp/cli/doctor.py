@@ -164,6 +164,53 @@ def check_data_dir() -> Check:
     return Check("data directory", "ok", f"{data_dir} (mode {mode:04o})", facts=facts)
 
 
+def _open_to_others(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if stat.S_IMODE(p.stat().st_mode) & 0o077]
+
+
+def check_database_file(database: str | None) -> Check | None:
+    """A SQLite file (and its -wal and -shm) holds every record: mode 0600. None for
+    PostgreSQL, or a file not created yet."""
+    from sqlalchemy.engine import make_url
+
+    from microamp.errors import InvalidValue
+    from microamp.store.config import load_settings, normalise_url
+
+    try:
+        url = normalise_url(database) if database else load_settings().resolved_url()
+    except InvalidValue:
+        return None  # check_database reports it
+    parsed = make_url(url)
+    path = Path(parsed.database or "")
+    if parsed.get_backend_name() != "sqlite" or not path.is_file():
+        return None
+    files = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.is_file()]
+    facts = {"path": str(path), "mode": f"{stat.S_IMODE(path.stat().st_mode):04o}"}
+    open_ones = _open_to_others(files)
+    if open_ones:
+        names = " ".join(str(p) for p in open_ones)
+        return Check("database file", "warn", f"{path} (mode {facts['mode']}) is readable by others",
+                     f"it holds every record: chmod 600 {names}", facts)  # fmt: skip
+    return Check("database file", "ok", f"{path} (mode {facts['mode']})", facts=facts)
+
+
+def check_photos() -> Check | None:
+    """Progress photos are health data: directories 0700, files 0600. None before the first."""
+    from microamp.store.config import load_settings
+
+    photos = load_settings().photos_dir
+    if not photos.is_dir():
+        return None
+    found = [photos, *photos.rglob("*")]
+    open_ones = _open_to_others(found)
+    facts = {"path": str(photos), "files": sum(p.is_file() for p in found), "open": len(open_ones)}
+    if open_ones:
+        return Check("photos", "warn", f"{len(open_ones)} of {len(found)} photos and folders in "
+                     f"{photos} are readable by others",
+                     f"they are health data: chmod -R go-rwx {photos}", facts)  # fmt: skip
+    return Check("photos", "ok", f"{facts['files']} photos in {photos}, private", facts=facts)
+
+
 def check_devices() -> list[Check]:
     from microamp.devices import available_backends
 
@@ -218,8 +265,9 @@ def check_chromium() -> Check:
 
 def run_checks(database: str | None) -> list[Check]:
     """Every check, in the order a person reads them."""
+    private = [c for c in (check_database_file(database), check_photos()) if c is not None]
     return [check_python(), check_microamp(), *check_database(database), check_data_dir(),
-            *check_devices(), check_chromium()]  # fmt: skip
+            *private, *check_devices(), check_chromium()]  # fmt: skip
 
 
 def doctor(database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:

@@ -33,16 +33,19 @@ app = typer.Typer(help="Clinic staff who sign in to the web app.", no_args_is_he
 RoleOpt = Annotated[str, typer.Option("--role", help="owner | practitioner | reception")]
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, known: tuple[str, ...]) -> str:
     from microamp.web.security import check_password_rules
 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = check_password_rules(password)
+    problem = check_password_rules(password, known=known)
     if problem:
-        err_console.print(f"[bold red]error:[/] password: {problem}", highlight=False)
+        # the password itself is never echoed; one line, however long the reason
+        err_console.print(
+            f"[bold red]error:[/] password: {problem}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
     return password
 
@@ -65,7 +68,7 @@ def add(
 
     if role not in ROLES:  # before asking for a password that would be thrown away
         bad_input(InvalidValue("role", role, f"must be one of {', '.join(ROLES)}"))
-    password = _password(password_stdin)
+    password = _password(password_stdin, known=(email, name or email.split("@")[0]))
     with open_cli_store(database, upgrade=True) as store:
         try:
             with store.transaction() as session:

@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed event survives the process
 being killed, readers never block the writer, and each commit stays well under a millisecond.
-Foreign keys are switched on, as PostgreSQL always has them.
+Foreign keys are switched on, as PostgreSQL always has them. The database file is created
+with mode 0600 (see `microamp.store.files`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from microamp.store.config import StoreSettings, load_settings
+from microamp.store.files import ensure_private_file
 
 __all__ = ["Store", "make_engine", "open_store"]
 
@@ -27,8 +29,9 @@ def make_engine(url: str, settings: StoreSettings) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    database = Path(parsed.database or "")
-    database.parent.mkdir(parents=True, exist_ok=True)
+    # made here, 0600 in a 0700 directory, before SQLite would create it under the umask; its
+    # -wal and -shm files take the database file's mode
+    ensure_private_file(Path(parsed.database or ""))
     engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s})
     event.listen(engine, "connect", _tune_sqlite)
     return engine

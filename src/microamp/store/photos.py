@@ -3,13 +3,22 @@
 A phone photo carries EXIF: GPS position, device, time. Only the pixels are kept (turned
 upright first, since the orientation lives in EXIF too), saved under the photos directory by
 their SHA-256, so the same photo twice is stored once.
+
+A photo is judged by its header before any pixel is decoded: a file of a few hundred kilobytes
+can declare 13,300 x 13,300 pixels and cost gigabytes to open (a decompression bomb). More than
+`MAX_PHOTO_PIXELS` is refused by the width and height the header states; what is kept is scaled
+down to at most `MAX_STORED_EDGE_PX` on its longer side, enough to compare visits side by side.
+`prepare_photo` is the slow part (decoding, scaling, encoding): the web app runs it off its
+event loop.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -19,38 +28,161 @@ from sqlalchemy.orm import Session
 from microamp.clinic.dates import not_in_future
 from microamp.errors import InvalidValue
 from microamp.store.crud import get_client
+from microamp.store.files import write_private
 from microamp.store.models import ProgressEntry
 
-__all__ = ["add_progress_entry", "strip_metadata"]
+__all__ = [
+    "MAX_PHOTO_BYTES",
+    "MAX_PHOTO_PIXELS",
+    "MAX_STORED_EDGE_PX",
+    "PreparedPhoto",
+    "add_progress_entry",
+    "check_photo_header",
+    "header_size",
+    "prepare_photo",
+    "strip_metadata",
+]
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
+# 50 megapixels: a 48 MP phone photo passes; decoding one costs about 150 MB of memory.
+MAX_PHOTO_PIXELS = 50_000_000
+# The longer side of a stored photo: a face at a useful size, a few hundred kilobytes on disk.
+MAX_STORED_EDGE_PX = 2048
 _RATING_NAME_MAX = 40
 # what a phone or camera saves; anything else (GIF, TIFF, WebP, PDF...) is refused by name
 _FORMATS = ("JPEG", "MPO", "PNG")
+_NOT_A_PHOTO = "must be a JPEG or PNG image"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (baseline, progressive, lossless...): they carry the frame size
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# markers that stand alone, without a length
+_JPEG_BARE = frozenset({0x01, *range(0xD0, 0xD9)})
 
 
-def strip_metadata(photo: bytes) -> tuple[bytes, str]:
-    """The photo re-encoded from its pixels alone, and its file suffix (``.jpg`` or ``.png``)."""
+@dataclass(frozen=True, slots=True)
+class PreparedPhoto:
+    """A photo as it is kept: re-encoded pixels, their file suffix and digest, and its size."""
+
+    data: bytes
+    suffix: str  # ".jpg" or ".png"
+    sha256: str
+    width_px: int
+    height_px: int
+
+
+def _png_size(photo: bytes) -> tuple[int, int] | None:
+    # the IHDR chunk comes first: length, b"IHDR", width, height (big-endian)
+    if len(photo) < 24 or photo[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", photo[16:24])
+    return width, height
+
+
+def _jpeg_size(photo: bytes) -> tuple[int, int] | None:
+    at = 2
+    while at + 4 <= len(photo):
+        if photo[at] != 0xFF:
+            return None
+        marker = photo[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in _JPEG_BARE:
+            at += 2
+            continue
+        (length,) = struct.unpack(">H", photo[at + 2 : at + 4])
+        if marker in _JPEG_FRAMES:
+            if at + 9 > len(photo):
+                return None
+            height, width = struct.unpack(">HH", photo[at + 5 : at + 9])
+            return width, height
+        if marker == 0xDA or length < 2:  # image data before any frame header: not a photo
+            return None
+        at += 2 + length
+    return None
+
+
+def header_size(photo: bytes) -> tuple[int, int] | None:
+    """(width, height) in pixels as a PNG's or JPEG's header states them, read without
+    decoding anything; None when ``photo`` is neither."""
+    if photo.startswith(_PNG_SIGNATURE):
+        return _png_size(photo)
+    if photo.startswith(b"\xff\xd8"):
+        return _jpeg_size(photo)
+    return None
+
+
+def _check_pixels(width_px: int, height_px: int) -> None:
+    pixels = width_px * height_px
+    if pixels > MAX_PHOTO_PIXELS:
+        raise InvalidValue(
+            "photo",
+            f"{width_px} x {height_px} pixels ({pixels:,} pixels)",
+            f"must be at most {MAX_PHOTO_PIXELS // 1_000_000} megapixels "
+            f"({MAX_PHOTO_PIXELS:,} pixels), judged from the image header before decoding: "
+            f"this one states {width_px} x {height_px}, {pixels:,} pixels",
+        )
+
+
+def check_photo_header(photo: bytes) -> None:
+    """Refuse ``photo`` by its size in bytes and the pixels its header states (`InvalidValue`
+    on ``photo``), reading nothing but the header: microseconds, whatever the file claims."""
     if len(photo) > MAX_PHOTO_BYTES:
         raise InvalidValue(
             "photo", f"{len(photo)} bytes", f"must be at most {MAX_PHOTO_BYTES} bytes"
         )
+    size = header_size(photo)
+    if size is None:
+        raise InvalidValue("photo", "file", _NOT_A_PHOTO)
+    _check_pixels(*size)
+
+
+def _upright_and_small(original: Image.Image) -> Image.Image:
+    if original.format != "PNG":
+        # JPEG decodes at 1/2, 1/4 or 1/8 scale for free: no larger than the stored size needs
+        original.draft("RGB", (MAX_STORED_EDGE_PX, MAX_STORED_EDGE_PX))
+    upright = ImageOps.exif_transpose(original)
+    upright.thumbnail((MAX_STORED_EDGE_PX, MAX_STORED_EDGE_PX), Image.Resampling.LANCZOS)
+    clean = Image.new(upright.mode, upright.size)  # pixels only: no EXIF, no text chunks
+    clean.paste(upright)
+    return clean
+
+
+def prepare_photo(photo: bytes) -> PreparedPhoto:
+    """``photo`` (JPEG or PNG bytes) re-encoded from its pixels alone, upright, its longer side
+    at most `MAX_STORED_EDGE_PX`. Raises `InvalidValue` on ``photo`` for a file over
+    `MAX_PHOTO_BYTES`, a header over `MAX_PHOTO_PIXELS` (before decoding), or anything that is
+    not a JPEG or PNG image."""
+    check_photo_header(photo)
     try:
         with Image.open(io.BytesIO(photo)) as original:
             if original.format not in _FORMATS:
-                raise InvalidValue("photo", original.format, "must be a JPEG or PNG image")
-            upright = ImageOps.exif_transpose(original)
+                raise InvalidValue("photo", original.format, _NOT_A_PHOTO)
+            _check_pixels(*original.size)  # what Pillow will decode, if it read another frame
             is_png = original.format == "PNG"
-            clean = Image.new(upright.mode, upright.size)
-            clean.paste(upright)
+            clean = _upright_and_small(original)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise InvalidValue("photo", "file", "must be a JPEG or PNG image") from None
+        raise InvalidValue("photo", "file", _NOT_A_PHOTO) from None
     out = io.BytesIO()
     if is_png:
         clean.save(out, format="PNG")
-        return out.getvalue(), ".png"
-    clean.convert("RGB").save(out, format="JPEG", quality=92)
-    return out.getvalue(), ".jpg"
+    else:
+        clean.convert("RGB").save(out, format="JPEG", quality=92)
+    data = out.getvalue()
+    return PreparedPhoto(
+        data=data,
+        suffix=".png" if is_png else ".jpg",
+        sha256=hashlib.sha256(data).hexdigest(),
+        width_px=clean.width,
+        height_px=clean.height,
+    )
+
+
+def strip_metadata(photo: bytes) -> tuple[bytes, str]:
+    """The photo re-encoded from its pixels alone, and its file suffix (``.jpg`` or ``.png``);
+    see `prepare_photo`."""
+    prepared = prepare_photo(photo)
+    return prepared.data, prepared.suffix
 
 
 def _ratings(ratings: Mapping[str, int]) -> dict[str, int]:
@@ -73,25 +205,25 @@ def add_progress_entry(
     taken_on: date,
     today: date,
     photos_dir: Path,
-    photo: bytes | None = None,
+    photo: PreparedPhoto | bytes | None = None,
     ratings: Mapping[str, int] | None = None,
     notes: str = "",
     treatment_session_id: int | None = None,
     recorded_by_id: int | None = None,
 ) -> ProgressEntry:
-    """A progress entry; ``photo`` (JPEG or PNG bytes) is stripped of metadata and written
-    under ``photos_dir/<client id>/``. ``taken_on`` after ``today`` is refused."""
+    """A progress entry; ``photo`` (JPEG or PNG bytes, or already a `PreparedPhoto`) is
+    stripped of metadata and written, mode 0600, under ``photos_dir/<client id>/`` (0700).
+    ``taken_on`` after ``today`` is refused."""
     not_in_future("taken_on", taken_on, today=today)
     client = get_client(session, client_id=client_id)
     path: Path | None = None
     digest: str | None = None
     if photo is not None:
-        clean, suffix = strip_metadata(photo)
-        digest = hashlib.sha256(clean).hexdigest()
-        path = photos_dir / str(client.id) / f"{digest}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo)
+        digest = prepared.sha256
+        path = photos_dir / str(client.id) / f"{digest}{prepared.suffix}"
         if not path.exists():
-            path.write_bytes(clean)
+            write_private(path, prepared.data)
     entry = ProgressEntry(
         client_id=client.id,
         treatment_session_id=treatment_session_id,

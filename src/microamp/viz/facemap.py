@@ -25,7 +25,7 @@ from microamp.protocols.anatomy import (
 )
 from microamp.protocols.schema import PlannedStep
 
-__all__ = ["CLASS_PREFIX", "ZONE_COLOURS", "facemap_svg", "step_paths"]
+__all__ = ["CLASS_PREFIX", "MAP_STYLE_RULES", "ZONE_COLOURS", "facemap_svg", "step_paths"]
 
 ZONE_COLOURS: dict[str, str] = {
     "forehead": "#6c8ebf",
@@ -67,8 +67,8 @@ _FEATURES = (
 # Inline SVG styles apply to the whole page they are inlined in, so every class here carries the
 # map's own prefix: a bare ".num" or ".zone" would restyle the page's tables and labels too.
 CLASS_PREFIX = "fm-"
-_STYLE = (
-    "<style>"
+# Fixed text: a page's Content-Security-Policy allows this one style block by its hash.
+MAP_STYLE_RULES = (
     ".fm-skin{fill:#fbeee6;stroke:#8a6f63;stroke-width:1.5}"
     ".fm-feature{fill:none;stroke:#8a6f63;stroke-width:1.2}"
     ".fm-pupil{fill:#8a6f63}"
@@ -78,8 +78,8 @@ _STYLE = (
     ".fm-probe{fill:none;stroke-width:2.2;stroke-linecap:round}"
     ".fm-num{font:bold 9px sans-serif;fill:#fff;text-anchor:middle;dominant-baseline:central}"
     ".fm-title{font:bold 14px sans-serif;fill:#222}"
-    "</style>"
 )
+_STYLE = f"<style>{MAP_STYLE_RULES}</style>"
 
 
 def _points(points: Iterable[Point]) -> str:

@@ -7,16 +7,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
+from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
 from microamp.web.cookies import SessionCookieMiddleware
+from microamp.web.docs import SWAGGER_ASSETS_DIR, SWAGGER_ASSETS_URL, docs_page
+from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.live import LiveSessions
@@ -27,6 +32,8 @@ from microamp.web.settings import WebSettings
 __all__ = ["create_app", "declared_routes"]
 
 STATIC_DIR = Path(__file__).with_name("static")
+OPENAPI_URL = "/api/v1/openapi.json"
+DOCS_URL = "/api/v1/docs"
 API_DESCRIPTION = (
     "The microamp clinic API: clients, screening, course plans, sessions and their records. "
     "Authenticate with a personal API token (Account page) as `Authorization: Bearer <token>`. "
@@ -46,6 +53,36 @@ def declared_routes(app: FastAPI) -> list[tuple[str, str, BaseRoute]]:
         if isinstance(route, Route):
             found += [(m, route.path, route) for m in sorted(route.methods or ()) if m != "HEAD"]
     return found
+
+
+class ClinicApp(FastAPI):
+    """The FastAPI app with the security headers outside everything else, Starlette's own
+    500 page included (a middleware added the usual way sits inside it)."""
+
+    header_policy = HeaderPolicy()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(), policy=self.header_policy
+        )
+
+
+def _add_docs(app: ClinicApp, https: bool) -> None:
+    """The API docs page, its assets from the installed package, its one inline script allowed
+    by hash on that page alone."""
+    docs = docs_page(openapi_url=OPENAPI_URL, title="microamp API")
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(docs.html)
+
+    app.header_policy = HeaderPolicy(
+        https=https,
+        style_hashes=(sha256_source(MAP_STYLE_RULES),),
+        page_script_hashes={DOCS_URL: (docs.script_hash,)},
+    )
+    # before the /static mount, which would otherwise answer for these paths
+    app.mount(SWAGGER_ASSETS_URL, StaticFiles(directory=SWAGGER_ASSETS_DIR), name="swagger-ui")
 
 
 def open_web_store(settings: WebSettings) -> Store:
@@ -77,12 +114,12 @@ def create_app(
             if owned:
                 store.close()
 
-    app = FastAPI(
+    app = ClinicApp(
         title="microamp",
         version="1",
         description=API_DESCRIPTION,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         lifespan=lifespan,
@@ -99,6 +136,7 @@ def create_app(
     app.add_middleware(
         SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve
     )
+    _add_docs(app, settings.https)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in pages.ROUTERS:
         app.include_router(router, include_in_schema=False)

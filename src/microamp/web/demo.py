@@ -7,7 +7,6 @@ The past session is a real run of the simulator in simulated time, recorded as a
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from microamp.clinic.intake import nothing_to_report
 from microamp.clock import SimulatedClock
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
+from microamp.store.files import write_private
 from microamp.store.models import User
 from microamp.store.planning import save_plan
 from microamp.web.live import LiveSessions, StartRequest
@@ -68,11 +68,7 @@ def seed_demo(store: Store, settings: WebSettings, *, today: date | None = None)
     with store.transaction() as db:
         ids = _people(db, password, today)
     _past_session(store, settings, ids, today)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = _credentials_file(settings.data_dir)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(password + "\n")
+    write_private(_credentials_file(settings.data_dir), (password + "\n").encode("utf-8"))
     return DemoLogin(tuple(email for email, _, _ in STAFF), password)
 
 

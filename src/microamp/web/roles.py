@@ -90,6 +90,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", f"{API}/clients/{{client_id}}/screening"): CLINICAL,
     ("GET", f"{API}/clients/{{client_id}}/gate"): CLINICAL,
     ("GET", f"{API}/clients/{{client_id}}/history"): CLINICAL,
+    ("POST", f"{API}/clients/{{client_id}}/photos"): CLINICAL,
     ("POST", f"{API}/clients/{{client_id}}/flags/lift"): CLINICAL,
     ("GET", f"{API}/clients/{{client_id}}/plans"): CLINICAL,
     ("POST", f"{API}/clients/{{client_id}}/plans"): CLINICAL,

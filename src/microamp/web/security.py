@@ -1,7 +1,11 @@
 """Passwords, signed session cookies and CSRF tokens.
 
-- Passwords: argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile). A temporary
-  password (an owner's reset) is random and must be changed at the next sign-in.
+- Passwords: argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile). A new password
+  must be at least `MIN_PASSWORD_CHARS` long and hard to guess: zxcvbn (Dropbox's estimator:
+  common-password lists, dictionary words, names, keyboard walks, dates, repeats, l33t) must
+  score it at least `MIN_PASSWORD_SCORE` of 4, "safely unguessable", with the account's own
+  email and name counted as known to an attacker. A temporary password (an owner's reset) is
+  random and must be changed at the next sign-in.
 - The session cookie is a JSON payload signed with HMAC-SHA256 under the app's secret key. A
   signed-in browser's holds only the random id of its session in the store
   (`microamp.store.staff_sessions`), an anonymous visitor's only a CSRF token.
@@ -16,15 +20,20 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 __all__ = [
+    "MAX_PASSWORD_CHARS",
     "MIN_PASSWORD_CHARS",
+    "MIN_PASSWORD_SCORE",
     "SessionSigner",
     "check_password_rules",
     "csrf_matches",
@@ -35,6 +44,13 @@ __all__ = [
 ]
 
 MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+# zxcvbn's 3: "safely unguessable", about 10^10 guesses, enough against an offline attack on a
+# slow hash such as argon2id; 0-2 are the common, the guessable and the merely unusual.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's own bound (it refuses longer input): the first this many characters are judged,
+# which is where a guessable password shows itself.
+_ZXCVBN_CHARS = 72
 _hasher = PasswordHasher()  # argon2id
 # A hash of a password nobody has: verifying against it costs what a real check costs, so an
 # unknown email takes as long to refuse as a wrong password.
@@ -54,13 +70,21 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def check_password_rules(password: str) -> str | None:
-    """Why ``password`` is not acceptable, or None."""
+def check_password_rules(password: str, *, known: Sequence[str] = ()) -> str | None:
+    """Why ``password`` is not acceptable, or None. ``known``: what an attacker knows of the
+    account (its email, its name), which zxcvbn counts as guessed."""
     if len(password) < MIN_PASSWORD_CHARS:
         return f"must be at least {MIN_PASSWORD_CHARS} characters"
-    if len(password) > 1024:
-        return "must be at most 1024 characters"
-    return None
+    if len(password) > MAX_PASSWORD_CHARS:
+        return f"must be at most {MAX_PASSWORD_CHARS} characters"
+    words = [part for item in known for part in re.split(r"[^\w]+", item) if len(part) > 2]
+    verdict = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=[*known, *words])
+    if verdict["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = verdict["feedback"]
+    why = [feedback.get("warning") or "", *feedback.get("suggestions", [])]
+    said = " ".join(part.strip() for part in why if part.strip())
+    return "is too easy to guess" + (f": {said}" if said else "; add a few uncommon words")
 
 
 def temporary_password() -> str:

@@ -8,7 +8,6 @@ a restart does not sign everybody out.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,8 @@ from typing import Annotated
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from microamp.store.files import write_private
 
 __all__ = ["WebSettings", "load_secret_key"]
 
@@ -90,9 +91,6 @@ def load_secret_key(data_dir: Path) -> str:
         stored = path.read_text(encoding="utf-8").strip()
         if len(stored) >= _MIN_SECRET_CHARS:
             return stored
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
+    write_private(path, (key + "\n").encode("utf-8"))
     return key

@@ -7,6 +7,7 @@ from microamp.web.api import (
     appointments,
     clients,
     plans,
+    progress,
     protocols,
     records,
     screening,
@@ -16,7 +17,17 @@ from microamp.web.api import (
 PREFIX = "/api/v1"
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
-    for module in (account, appointments, clients, screening, plans, protocols, sessions, records)
+    for module in (
+        account,
+        appointments,
+        clients,
+        progress,
+        screening,
+        plans,
+        protocols,
+        sessions,
+        records,
+    )
 )
 
 __all__ = ["PREFIX", "ROUTERS"]

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microamp.store.models import Client, SafetyFlag
+from microamp.store.models import Client, ProgressEntry, SafetyFlag
+from microamp.store.photos import PreparedPhoto
 from microamp.web.deps import MAX_ROW_ID
 
 
@@ -240,3 +241,27 @@ class ProtocolPublic(BaseModel):
     content_hash: str
     uploaded_by: str | None = None
     uploaded_at: datetime | None = None
+
+
+class ProgressPublic(BaseModel):
+    """A progress entry with its photo as stored: metadata stripped, scaled down."""
+
+    id: int
+    client_id: int
+    taken_on: date
+    photo_sha256: str | None
+    width_px: int | None
+    height_px: int | None
+    notes: str
+
+    @classmethod
+    def of(cls, entry: ProgressEntry, photo: PreparedPhoto | None) -> ProgressPublic:
+        return cls(
+            id=entry.id,
+            client_id=entry.client_id,
+            taken_on=entry.taken_on,
+            photo_sha256=entry.photo_sha256,
+            width_px=photo.width_px if photo else None,
+            height_px=photo.height_px if photo else None,
+            notes=entry.notes,
+        )

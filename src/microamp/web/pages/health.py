@@ -29,13 +29,13 @@ from microamp.store.crud import (
 )
 from microamp.store.flags import lift_flags
 from microamp.store.models import CoursePlan, ProgressEntry
-from microamp.store.photos import add_progress_entry
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.pages.client_forms import RATINGS, refusing
 from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
+from microamp.web.uploads import read_photo, save_progress
 
 router = APIRouter(dependencies=[CsrfChecked])
 
@@ -325,21 +325,18 @@ async def add_progress(
         f"rating_{name}": str(form.get(f"rating_{name}") or "") for name in RATINGS
     }
     try:
-        data = await photo.read() if photo is not None and photo.filename else None
-        entry = add_progress_entry(
+        save_progress(
             db,
+            store,
+            user,
             client_id=client_id,
             taken_on=_day("taken_on", taken_on),
-            today=date.today(),
-            photos_dir=store.settings.photos_dir,
-            photo=data or None,
+            photo=await read_photo(photo),
             ratings=_ratings(typed),
             notes=notes,
-            recorded_by_id=user.id,
         )
     except InvalidValue as exc:
         return refusing(request, user, db, client_id, "progress", exc, typed)
-    audit(db, user, "write", f"client:{client_id}/progress", client_id=client_id, entry_id=entry.id)
     return _back(client_id, "progress-title")
 
 

@@ -82,8 +82,8 @@ def setup_form(request: Request, db: DbDep, token: TokenPath) -> Response:
     return _form(request, token, values={"time_zone": "UTC"}, errors={}, status=200)
 
 
-def _password_problems(password: str, again: str) -> dict[str, str]:
-    problem = check_password_rules(password)
+def _password_problems(password: str, again: str, known: tuple[str, ...]) -> dict[str, str]:
+    problem = check_password_rules(password, known=known)
     if problem:
         return {"password": f"The password {problem}."}
     if password != again:
@@ -105,7 +105,7 @@ def setup(
 ) -> Response:
     values = {"clinic_name": clinic_name, "time_zone": time_zone,
               "display_name": display_name, "email": email}  # fmt: skip
-    errors = _password_problems(password, password_again)
+    errors = _password_problems(password, password_again, (email, display_name, clinic_name))
     if errors:  # checked before hashing: a refused form costs no argon2 round
         return _form(request, token, values=values, errors=errors, status=422)
     try:
