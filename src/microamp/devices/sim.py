@@ -52,6 +52,7 @@ from microamp.devices.load import (
     Electrode,
     LoadModel,
     LoadParams,
+    LoadResult,
 )
 from microamp.devices.protection import ShortfallTrip
 from microamp.devices.urls import DeviceURL
@@ -62,13 +63,17 @@ from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
 from microamp.stimulus.renderer import Envelope, Renderer
 
-__all__ = ["SimDevice", "SimSettings"]
+__all__ = ["Probes", "SimDevice", "SimSettings"]
 
 FloatArray = npt.NDArray[np.float64]
 
 # Receives every block of current the source drove (µA per sample), from absolute sample index
 # ``start``: an instrument on the probes, for measurements and tests.
 Tap = Callable[[int, npt.NDArray[np.float64]], None]
+
+# Receives every block as the probes carried it: from absolute sample index ``start``, the current
+# the source drove and, from the load, what flowed and the voltage it took (`LoadResult`).
+Probes = Callable[[int, npt.NDArray[np.float64], LoadResult], None]
 
 # The longest block rendered at once: bounds memory, not behaviour.
 MAX_BLOCK = 4096
@@ -174,9 +179,11 @@ class SimDevice(Device):
         settings: SimSettings | None = None,
         *,
         tap: Tap | None = None,
+        probes: Probes | None = None,
     ):
         super().__init__(clock, profile)
         self._tap = tap
+        self._probes = probes
         self.settings = s = settings or SimSettings()
         self._caps = Capabilities(
             backend="sim",
@@ -359,6 +366,8 @@ class SimDevice(Device):
         self._index = start + n
         if self._tap is not None:
             self._tap(start, commanded.copy())
+        if self._probes is not None:
+            self._probes(start, commanded, result)
         self.delivered_uc += float(np.sum(np.abs(result.delivered_ua))) / self.settings.rate_hz
         if not self._stalled:
             self._frames.extend(
