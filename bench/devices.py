@@ -17,6 +17,9 @@
   lateness). Median of 3 (1 when quick).
 - simulator: device seconds per wall second at 20 kHz on a gel load, polled every 100 ms and
   supervised at 10 ms ticks.
+- load_model: the electrode-skin load alone at 20 kHz, device seconds per wall second, stepped
+  in 10 ms and 100 ms blocks of a 10 Hz square: the constant-phase model on gel beside the
+  earlier symmetric RC (`bench/rc_load.py`), timed in the same run.
 """
 
 from __future__ import annotations
@@ -27,11 +30,16 @@ import statistics
 import time
 from typing import Any
 
+import numpy as np
+
 from microamp.clock import RealClock, SimulatedClock
 from microamp.devices import Command, Supervisor, open_device
 from microamp.devices.emulator import FirmwareEmulator
+from microamp.devices.load import LOAD_PRESETS, LoadModel
 from microamp.safety import get_profile
 from microamp.stimulus import Waveform
+
+from . import rc_load
 
 # on all the time (polarity flips every 0.5 s), so a fault always meets flowing current
 STEADY = Waveform(shape="square", amplitude_ua=300.0, frequency_hz=10.0, duty=1.0, reversal_s=0.5)
@@ -182,6 +190,32 @@ def _speed(poll_s: float, supervised: bool, device_s: float = 20.0) -> float:
     return device_s / wall_s
 
 
+def _load_speed(model: Any, block_s: float, device_s: float) -> float:
+    rate_hz = 20_000.0
+    n = round(block_s * rate_hz)
+    period = round(rate_hz / 10.0)
+    t = np.arange(round(device_s * rate_hz))
+    square = np.where((t % period) < period // 2, 300.0, -300.0)
+    start = time.perf_counter()
+    for pos in range(0, square.size, n):
+        model.step(square[pos : pos + n])
+    return device_s / (time.perf_counter() - start)
+
+
+def _load_models(device_s: float) -> dict[str, float]:
+    figures = {}
+    for block_ms in (10, 100):
+        cpe = LoadModel(LOAD_PRESETS["gel"], 20_000.0, 40.0)
+        rc = rc_load.LoadModel(rc_load.GEL, 20_000.0, 40.0)
+        figures[f"cpe_x_real_time_{block_ms}ms_blocks"] = round(
+            _load_speed(cpe, block_ms / 1000, device_s), 1
+        )
+        figures[f"rc_x_real_time_{block_ms}ms_blocks"] = round(
+            _load_speed(rc, block_ms / 1000, device_s), 1
+        )
+    return figures
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     reactions = {kind: _reaction(kind) for kind in KINDS}
     watchdog_runs = 1 if quick else 3
@@ -201,6 +235,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "x_real_time_100ms_polls": round(_speed(0.1, False, device_s), 1),
             "x_real_time_supervised_10ms_ticks": round(_speed(0.01, True, device_s), 1),
         },
+        "load_model": _load_models(2.0 if quick else 30.0),
     }
 
 

@@ -52,6 +52,17 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         f"{_x(sim['x_real_time_100ms_polls'])} / {_x(sim['x_real_time_supervised_10ms_ticks'])}"
         " real time",
     )
+    load = doc["load_model"]
+    yield (
+        "electrode-skin load alone at 20 kHz, constant-phase (gel) / earlier RC, 10 ms blocks",
+        f"{_x(load['cpe_x_real_time_10ms_blocks'])} / {_x(load['rc_x_real_time_10ms_blocks'])}"
+        " real time",
+    )
+    yield (
+        "electrode-skin load alone at 20 kHz, constant-phase (gel) / earlier RC, 100 ms blocks",
+        f"{_x(load['cpe_x_real_time_100ms_blocks'])} / {_x(load['rc_x_real_time_100ms_blocks'])}"
+        " real time",
+    )
     yield (
         "a 60-minute protocol in simulated time",
         f"{sessions['wall_s']:.1f} s wall, {_x(sessions['x_real_time'])} real time",

@@ -261,9 +261,9 @@ def test_the_readme_says_how_to_reach_the_command() -> None:
 
 def test_the_readme_names_the_loads_faults_and_intake_keys_the_code_has() -> None:
     text = README.read_text(encoding="utf-8")
-    loads = re.search(r"sim://\?load=([a-z]+(?:\|[a-z]+)+)", text)
+    loads = re.search(r"sim://\?load=([a-z][a-z0-9]*(?:\|[a-z][a-z0-9]*)+)", text)
     assert loads and set(loads.group(1).split("|")) == set(LOAD_PRESETS)
-    assert "physically honest" not in text, "the load is a linear RC model; say what it is"
+    assert "physically honest" not in text, "say what the load model is"
     assert all(f"`{kind}`" in text for kind in FAULT_KINDS), FAULT_KINDS
     screen = text[text.index("`microamp screen` reads intake answers") :]
     screen = screen[: screen.index("\n\n")]

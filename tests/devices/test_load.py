@@ -55,6 +55,11 @@ def test_open_circuit_passes_no_current_and_sits_at_the_rail() -> None:
 
 def test_gel_needs_ohms_law_voltage_once_the_skin_has_charged() -> None:
     model = LoadModel(LOAD_PRESETS["gel"], 20_000.0, 40.0)
-    result = model.step(np.full(20_000, 400.0))  # 1 s, far past the 4.7 ms time constant
+    # a constant-phase interface settles slowly (its slowest cells have corners below 1 Hz):
+    # within 0.1 % after 1 s, far past the 4.7 ms characteristic time, and closer after 20 s
+    result = model.step(np.full(20_000, 400.0))
     expected_v = 400e-6 * LOAD_PRESETS["gel"].dc_ohm
-    assert math.isclose(float(result.voltage_v[-1]), expected_v, rel_tol=1e-6)
+    assert math.isclose(float(result.voltage_v[-1]), expected_v, rel_tol=1e-3)
+    later = model.step(np.full(400_000, 400.0))
+    assert abs(later.voltage_v[-1] - expected_v) < abs(result.voltage_v[-1] - expected_v)
+    assert math.isclose(float(later.voltage_v[-1]), expected_v, rel_tol=2e-4)

@@ -15,6 +15,7 @@ from microamp.cli.common import bad_input
 from microamp.cli.devices import app as devices_app
 from microamp.cli.firmware import firmware_emulator
 from microamp.cli.protocols import app as protocols_app
+from microamp.cli.render import render
 from microamp.cli.run import run as run_command
 from microamp.cli.stimulate import stimulate
 from microamp.errors import InvalidValue
@@ -42,6 +43,7 @@ app.command(name="plan")(plan.plan)
 app.add_typer(care.app, name="care")
 app.add_typer(devices_app, name="devices")
 app.command(name="stimulate")(stimulate)
+app.command(name="render")(render)
 app.command(name="firmware-emulator")(firmware_emulator)
 app.command(name="doctor")(doctor.doctor)
 

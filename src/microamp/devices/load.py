@@ -1,80 +1,220 @@
 """The electrode-skin-electrode load, driven by a constant-current source with a compliance voltage.
 
 Model (Cole, as in DOMAIN.md): a series resistance ``rs_ohm`` (gel and tissue) in series with two
-electrodes, each the stratum corneum as ``rp_ohm`` in parallel with ``cp_nf``. Both electrodes
-carry the same current, so with equal electrodes their voltages are equal and the pair acts as
-one R = 2 rp parallel C = cp / 2 (time constant rp x cp); ``v`` below is the pair's voltage.
+electrode-skin interfaces, each its own resistance ``r_ohm`` in parallel with a constant-phase
+element ``Q (j w)**alpha`` (`Electrode`), and each with its own contact: ``wet``, ``drying``,
+``dry`` (labels for the values it holds) or ``lifted`` (open: no current flows at all).
 
-The source forces the commanded current while the voltage it needs, ``u = i rs + v``, stays
-within +-compliance; past that it sits at the rail and the current falls to what the rail can
-push, ``(+-Vc - v) / rs``. An open circuit (a lifted probe) passes no current at all.
+The CPE is a sum of parallel-RC cells on one fixed grid of time constants, fitted to the closed
+form over 10 Hz-10 kHz within 1 % (`microamp.devices.cpe`, which states the method and the
+bound). Because both interfaces share the grid, their cells add: cell k of the pair holds the
+sum of the two interfaces' cell-k voltages and obeys ``v' = -v / tau_k + i (r1_k + r2_k) / tau_k``
+exactly, so a change of one interface (a lift, drying) keeps every cell's charge.
 
-Integration is exact per sample and vectorised per block, never an Euler step:
+The source forces the commanded current while the voltage it needs, ``u = i rs + sum v_k``,
+stays within +-compliance; past that it sits at the rail and the current falls to what the rail
+can push, ``(+-Vc - sum v_k) / rs``. Integration is exact per sample and vectorised per block,
+never an Euler step:
 
-- within compliance the current is held over each sample (zero-order hold) and
-  ``v[n+1] = a v[n] + (1 - a) R i[n]`` with ``a = exp(-dt / (R C))``, solved over a block by a
-  scaled cumulative sum in chunks short enough that ``a**-k`` cannot overflow;
-- at the rail ``v`` relaxes exponentially towards ``+-Vc R / (R + rs)`` with time constant
-  ``C R rs / (R + rs)``, a closed form.
+- within compliance the current is held over each sample (zero-order hold) and each cell obeys
+  ``v[n+1] = a v[n] + (1 - a) r i[n]`` with ``a = exp(-dt / tau)``; every cell sees the same
+  current, so their summed voltage over a block is one convolution of the current with a kernel
+  built once per load (a triangular product for short blocks, an FFT for long ones) and the end
+  state one matrix product (`_Cells`);
+- at the rail the cells relax together under a constant voltage: ``x' = A x + b u`` with
+  ``A = -(D + b 1^T)`` (D the cells' rates, ``b_k = r_k / (tau_k rs)``), symmetric after a
+  diagonal scaling, so it is solved in closed form from its eigenvalues.
 
-A block is split only where the source enters or leaves compliance.
+A block is split only where the source enters or leaves compliance. The voltage and current of a
+sample are those at its start: what a constant-current stage measuring at its sampling instants
+reports, so the impedance in telemetry is volts over amperes of a real CPE load.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from microamp.devices.cpe import TAU_GRID_S, cole_impedance_ohm, fit_cells
 from microamp.errors import InvalidValue
 
-__all__ = ["LOAD_PRESETS", "LoadModel", "LoadParams", "LoadResult", "hold_response"]
+__all__ = [
+    "LOAD_PRESETS",
+    "RESISTOR_LOADS",
+    "Contact",
+    "Electrode",
+    "LoadModel",
+    "LoadParams",
+    "LoadResult",
+    "hold_response",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+ComplexArray = npt.NDArray[np.complex128]
+
+Contact = Literal["wet", "drying", "dry", "lifted"]
+CONTACTS: tuple[str, ...] = ("wet", "drying", "dry", "lifted")
 
 # Chunks keep a**-k below e**500 (~1e217), far from float64's ~1e308.
 _LOG_RANGE = 500.0
 # Below this, a sample's memory of the previous one is under float64 resolution of the result.
 _A_NEGLIGIBLE = 1e-15
+# Blocks up to this many samples use a lower-triangular product, longer ones an FFT.
+_DIRECT_SAMPLES = 256
+# The rail is solved this many samples ahead at a time.
+_RAIL_WINDOW = 256
+# The longest block the cells solve at once; longer ones are split.
+_PLAN_SAMPLES = 4096
+# A cell whose charge fell below this (V) and that no interface drives any more is dropped.
+_V_NEGLIGIBLE = 1e-12
+
+
+def _positive(name: str, value: float, *, zero_ok: bool = False) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value)):
+        raise InvalidValue(name, value, "must be a finite number")
+    if value < 0 or (value == 0 and not zero_ok):
+        rule = "must be at least 0" if zero_ok else "must be a finite number above 0"
+        raise InvalidValue(name, value, rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Electrode:
+    """One electrode-skin interface: ``r_ohm`` in parallel with a CPE ``q_us`` (µS s**alpha).
+
+    ``r_ohm == 0`` is no interface at all (a lead clipped to a resistor). With ``alpha == 1`` the
+    CPE is a capacitor of ``q_us`` microfarads.
+    """
+
+    r_ohm: float
+    q_us: float = 1.0
+    alpha: float = 0.8
+    contact: Contact = "wet"
+
+    def __post_init__(self) -> None:
+        _positive("r_ohm", self.r_ohm, zero_ok=True)
+        _positive("q_us", self.q_us)
+        if not (isinstance(self.alpha, int | float) and 0.4 <= self.alpha <= 0.95):
+            raise InvalidValue("alpha", self.alpha, "must be a number from 0.4 to 0.95")
+        if self.contact not in CONTACTS:
+            raise InvalidValue("contact", self.contact, f"must be one of {', '.join(CONTACTS)}")
+        if self.r_ohm > 0:
+            fit_cells(self.r_ohm, self.q_us * 1e-6, self.alpha)  # refuses a fit past its bound
+
+    @property
+    def lifted(self) -> bool:
+        return self.contact == "lifted"
+
+    @property
+    def cells_ohm(self) -> FloatArray:
+        """The interface's cell resistances on `TAU_GRID_S` (all zero without an interface)."""
+        return fit_cells(self.r_ohm, self.q_us * 1e-6, self.alpha).r_ohm
+
+    @property
+    def fit_error(self) -> float:
+        return fit_cells(self.r_ohm, self.q_us * 1e-6, self.alpha).fit_error
+
+    def impedance_ohm(self, freq_hz: FloatArray) -> ComplexArray:
+        """The closed form ``R / (1 + R Q (j w)**alpha)``."""
+        if self.r_ohm == 0:
+            return np.zeros(np.asarray(freq_hz).shape, dtype=np.complex128)
+        return cole_impedance_ohm(freq_hz, self.r_ohm, self.q_us * 1e-6, self.alpha)
 
 
 @dataclass(frozen=True, slots=True)
 class LoadParams:
-    """One load: ohms and nanofarads per electrode; ``open_circuit`` for a probe off the skin."""
+    """One load: a series resistance and the two interfaces (see the module docstring)."""
 
     rs_ohm: float
-    rp_ohm: float
-    cp_nf: float
-    open_circuit: bool = False
+    electrodes: tuple[Electrode, Electrode]
 
     def __post_init__(self) -> None:
-        for name in ("rs_ohm", "rp_ohm", "cp_nf"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise InvalidValue(name, value, "must be a finite number above 0")
+        _positive("rs_ohm", self.rs_ohm)
+        if len(self.electrodes) != 2:
+            raise InvalidValue("electrodes", len(self.electrodes), "a load has two electrodes")
+
+    @classmethod
+    def symmetric(
+        cls, rs_ohm: float, r_ohm: float, q_us: float, alpha: float, contact: Contact = "wet"
+    ) -> LoadParams:
+        """Two equal interfaces."""
+        electrode = Electrode(r_ohm, q_us, alpha, contact)
+        return cls(rs_ohm, (electrode, electrode))
+
+    @classmethod
+    def resistor(cls, r_ohm: float) -> LoadParams:
+        """A pure resistor between the leads (a test load)."""
+        bare = Electrode(0.0, 1.0, 0.8)
+        return cls(r_ohm, (bare, bare))
+
+    @property
+    def open_circuit(self) -> bool:
+        """True when either electrode is off the skin: no current can flow."""
+        return any(e.lifted for e in self.electrodes)
 
     @property
     def dc_ohm(self) -> float:
-        """The resistance a steady current meets: rs + 2 rp (inf for an open circuit)."""
-        return math.inf if self.open_circuit else self.rs_ohm + 2.0 * self.rp_ohm
+        """The resistance a steady current meets: rs + r1 + r2 (inf for an open circuit)."""
+        if self.open_circuit:
+            return math.inf
+        return self.rs_ohm + sum(e.r_ohm for e in self.electrodes)
 
-    def with_values(self, *, rs_ohm: float, rp_ohm: float, cp_nf: float) -> LoadParams:
-        """The same load (open or closed) with new component values."""
-        return replace(self, rs_ohm=rs_ohm, rp_ohm=rp_ohm, cp_nf=cp_nf)
+    @property
+    def cells_ohm(self) -> FloatArray:
+        """Both interfaces' cells added, on `TAU_GRID_S`."""
+        return self.electrodes[0].cells_ohm + self.electrodes[1].cells_ohm
+
+    def impedance_ohm(self, freq_hz: FloatArray) -> ComplexArray:
+        """The circuit's closed-form impedance ``rs + Z1 + Z2`` (inf when open)."""
+        freq = np.asarray(freq_hz, dtype=np.float64)
+        if self.open_circuit:
+            return np.full(freq.shape, complex(math.inf), dtype=np.complex128)
+        z1, z2 = (e.impedance_ohm(freq) for e in self.electrodes)
+        total: ComplexArray = self.rs_ohm + z1 + z2
+        return total
+
+    def with_electrode(self, which: int, electrode: Electrode) -> LoadParams:
+        """The same load with electrode ``which`` (0 or 1) replaced."""
+        pair = list(self.electrodes)
+        pair[which] = electrode
+        return replace(self, electrodes=(pair[0], pair[1]))
+
+    def with_contact(self, which: int, contact: Contact) -> LoadParams:
+        return self.with_electrode(which, replace(self.electrodes[which], contact=contact))
+
+
+def _tau_s(r_ohm: float, q_us: float, alpha: float) -> float:
+    return float((r_ohm * q_us * 1e-6) ** (1.0 / alpha))
+
+
+def _q_us(r_ohm: float, tau_s: float, alpha: float) -> float:
+    """The Q (µS s**alpha) that gives an interface of ``r_ohm`` the characteristic time tau."""
+    return float(tau_s**alpha / r_ohm * 1e6)
 
 
 # Rosell et al., IEEE TBME 1988: gelled skin 10 kohm-1 Mohm per cm² at 1 Hz; gels 116-146 ohm of
-# their own; stratum corneum tens of nF to about 1 µF per cm². Probes of about 1 cm².
+# their own; stratum corneum tens of nF to about 1 µF per cm², a CPE with alpha 0.5-0.9. Probes
+# of about 1 cm²; each interface's characteristic time is that of the earlier RC presets.
+_GEL = Electrode(10_000.0, _q_us(10_000.0, 4.7e-3, 0.8), 0.8)
+_WET = Electrode(30_000.0, _q_us(30_000.0, 6.6e-3, 0.75), 0.75)
+_DRY = Electrode(300_000.0, _q_us(300_000.0, 15e-3, 0.7), 0.7, "dry")
 LOAD_PRESETS: dict[str, LoadParams] = {
-    "gel": LoadParams(rs_ohm=300.0, rp_ohm=10_000.0, cp_nf=470.0),
-    "wet": LoadParams(rs_ohm=800.0, rp_ohm=30_000.0, cp_nf=220.0),
-    "dry": LoadParams(rs_ohm=2_000.0, rp_ohm=300_000.0, cp_nf=50.0),
-    "lifted": LoadParams(rs_ohm=300.0, rp_ohm=10_000.0, cp_nf=470.0, open_circuit=True),
+    "gel": LoadParams(300.0, (_GEL, _GEL)),
+    "wet": LoadParams(800.0, (_WET, _WET)),
+    "dry": LoadParams(2_000.0, (_DRY, _DRY)),
+    # one probe off the skin; the other stays on gelled skin and keeps its charge
+    "lifted": LoadParams(300.0, (_GEL, replace(_GEL, contact="lifted"))),
+    # the test loads of IEC 60601-2-10 and FDA's special controls, as pure resistors
+    "r500": LoadParams.resistor(500.0),
+    "r2k": LoadParams.resistor(2_000.0),
+    "r10k": LoadParams.resistor(10_000.0),
 }
+RESISTOR_LOADS = ("r500", "r2k", "r10k")
+DRY_ELECTRODE = _DRY
 
 
 class LoadResult(NamedTuple):
@@ -114,11 +254,111 @@ def hold_response(v0: float, a: float, drive: FloatArray, out: FloatArray) -> fl
     return v
 
 
+class _Cells:
+    """The cells' response to a block of held current, every matrix it needs built once.
+
+    All cells see the same current, so their summed voltage over a block is one convolution of
+    the current with ``H[m] = sum_k g_k a_k**m`` (``g_k = (1 - a_k) r_k``) plus each cell's own
+    decay from its start; the end state is one matrix product. Nothing grows with the number of
+    cells but two products, and no power of ``a`` is ever inverted, so nothing can overflow.
+    Exact up to float64 rounding, for blocks up to ``samples`` long.
+    """
+
+    def __init__(self, log_a: FloatArray, gain: FloatArray, samples: int, rate_hz: float) -> None:
+        self.samples = samples
+        self.rate_hz = rate_hz
+        t = np.arange(samples + 1, dtype=np.float64)
+        self.powers = np.exp(np.outer(log_a, t))  # a**t, t = 0..samples
+        # gain a**(samples - 1 - j): the weight of sample j in the state after the block
+        self.weights = gain[:, None] * self.powers[:, samples - 1 :: -1]
+        self.kernel = gain @ self.powers[:, :samples]
+        m = min(samples, _DIRECT_SAMPLES)
+        # toeplitz[t, j] = kernel[t - 1 - j] below the diagonal, zero on and above it
+        padded = np.concatenate([np.zeros(m), self.kernel[: m - 1]])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, m)
+        self.toeplitz = np.ascontiguousarray(windows[:m, ::-1])
+        self._spectra: dict[int, npt.NDArray[np.complex128]] = {}
+
+    def summed(self, v0: FloatArray, current_a: FloatArray) -> FloatArray:
+        """The cells' summed voltage at the start of each sample (V)."""
+        n = current_a.size
+        result: FloatArray = v0 @ self.powers[:, :n]
+        if n <= _DIRECT_SAMPLES:
+            result += self.toeplitz[:n, :n] @ current_a
+        else:
+            size = 1 << (2 * n - 1).bit_length()
+            spectrum = self._spectra.get(n)
+            if spectrum is None:
+                spectrum = self._spectra[n] = np.fft.rfft(self.kernel[:n], size)
+                if len(self._spectra) > 8:
+                    self._spectra.pop(next(iter(self._spectra)))
+            full = np.fft.irfft(np.fft.rfft(current_a, size) * spectrum, size)
+            result[1:] += full[: n - 1]
+        return result
+
+    def state_after(self, v0: FloatArray, current_a: FloatArray) -> FloatArray:
+        """Every cell's voltage after ``current_a`` has flowed for its samples."""
+        n = current_a.size
+        result: FloatArray = (
+            self.powers[:, n] * v0 + self.weights[:, self.samples - n :] @ current_a
+        )
+        return result
+
+
+class _Rail:
+    """The cells under a constant source voltage, in closed form (see the module docstring).
+
+    Cells no interface drives any more (``r == 0``, still charged) only decay, apart from the
+    coupling through rs.
+    """
+
+    def __init__(self, rs_ohm: float, r_ohm: FloatArray, tau_s: FloatArray, cells: _Cells) -> None:
+        self.rs_ohm = rs_ohm
+        self.driven = r_ohm > 0
+        self.r_ohm = r_ohm[self.driven]
+        self.cells = cells
+        b = self.r_ohm / (tau_s[self.driven] * rs_ohm)
+        self._sqrt_b = np.sqrt(b)
+        symmetric = np.diag(1.0 / tau_s[self.driven]) + np.outer(self._sqrt_b, self._sqrt_b)
+        rates, self.modes = np.linalg.eigh(symmetric)
+        # the sum of the cells' voltages seen through each mode: 1^T S U
+        self._weights = self._sqrt_b @ self.modes
+        self._rates = rates
+        self._decay_table: FloatArray | None = None
+
+    @property
+    def _decay(self) -> FloatArray:
+        # built on first use: most loads never meet the rail
+        if self._decay_table is None:
+            times = np.arange(self.cells.samples + 1, dtype=np.float64) / self.cells.rate_hz
+            self._decay_table = np.exp(-np.outer(self._rates, times))
+        return self._decay_table
+
+    def relax(self, x0: FloatArray, u_v: float, steps: int) -> tuple[FloatArray, FloatArray]:
+        """The cells' summed voltage at samples 0..steps and every cell's state after ``steps``."""
+        x_end = np.empty_like(x0)
+        summed = np.zeros(steps + 1)
+        driven = self.driven
+        if driven.any():
+            i_inf_a = u_v / (self.rs_ohm + float(self.r_ohm.sum()))
+            x_inf = self.r_ohm * i_inf_a
+            coeff = self.modes.T @ ((x0[driven] - x_inf) / self._sqrt_b)
+            decay = self._decay[:, : steps + 1]
+            summed += float(x_inf.sum()) + (self._weights * coeff) @ decay
+            x_end[driven] = x_inf + self._sqrt_b * (self.modes @ (coeff * decay[:, -1]))
+        idle = ~driven
+        if idle.any():
+            powers = self.cells.powers[idle, : steps + 1]
+            summed += x0[idle] @ powers
+            x_end[idle] = x0[idle] * powers[:, -1]
+        return summed, x_end
+
+
 class LoadModel:
     """The load and the source's compliance, stepped block by block at ``sample_rate_hz``.
 
-    ``step`` takes the commanded current (µA) and returns what flowed; the pair's voltage
-    carries over between blocks and across a change of `params` (the skin keeps its charge).
+    ``step`` takes the commanded current (µA) and returns what flowed; the cells' voltages carry
+    over between blocks and across a change of `params` (the skin keeps its charge).
     """
 
     def __init__(self, params: LoadParams, sample_rate_hz: float, compliance_v: float) -> None:
@@ -128,19 +368,36 @@ class LoadModel:
             raise InvalidValue("compliance_v", compliance_v, "must be greater than 0 V")
         self.sample_rate_hz = float(sample_rate_hz)
         self.compliance_v = float(compliance_v)
-        self.v_v = 0.0
+        self.dt_s = 1.0 / self.sample_rate_hz
+        # every cell of the grid keeps its voltage; only the active ones are stepped
+        self.cell_v = np.zeros(TAU_GRID_S.size)
         self.params = params
         self.set_params(params)
 
+    @property
+    def v_v(self) -> float:
+        """The two interfaces' voltage together (V)."""
+        return float(self.cell_v.sum())
+
+    @property
+    def state(self) -> FloatArray:
+        """A copy of every cell's voltage, to restore with `restore`."""
+        return self.cell_v.copy()
+
+    def restore(self, state: FloatArray) -> None:
+        self.cell_v[:] = state
+
     def set_params(self, params: LoadParams) -> None:
-        """Change the load (skin drying, a probe lifting); the stored charge stays."""
+        """Change the load (skin drying, a probe lifting); every cell keeps its charge."""
         self.params = params
-        dt_s = 1.0 / self.sample_rate_hz
-        self._r_ohm = 2.0 * params.rp_ohm
-        self._c_f = params.cp_nf * 1e-9 / 2.0
-        self._a = math.exp(-dt_s / (self._r_ohm * self._c_f))
-        tau_rail_s = self._c_f * self._r_ohm * params.rs_ohm / (self._r_ohm + params.rs_ohm)
-        self._b = math.exp(-dt_s / tau_rail_s)
+        cells = params.cells_ohm
+        self._active = (cells > 0) | (np.abs(self.cell_v) > _V_NEGLIGIBLE)
+        self.cell_v[~self._active] = 0.0
+        r = cells[self._active]
+        tau = TAU_GRID_S[self._active]
+        log_a = -self.dt_s / tau
+        self._cells = _Cells(log_a, -np.expm1(log_a) * r, _PLAN_SAMPLES, self.sample_rate_hz)
+        self._rail = _Rail(params.rs_ohm, r, tau, self._cells)
 
     def step(self, current_ua: FloatArray) -> LoadResult:
         """Drive ``current_ua`` (µA per sample) through the load; return what happened."""
@@ -148,19 +405,23 @@ class LoadModel:
         delivered = np.empty(n)
         voltage = np.empty(n)
         saturated = np.zeros(n, dtype=bool)
-        if self.params.open_circuit:
-            self._step_open(current_ua, delivered, voltage, saturated)
-        else:
-            self._step_closed(current_ua * 1e-6, delivered, voltage, saturated)
+        for pos in range(0, n, _PLAN_SAMPLES):
+            part = slice(pos, min(n, pos + _PLAN_SAMPLES))
+            if self.params.open_circuit:
+                self._step_open(current_ua[part], voltage[part], saturated[part])
+                delivered[part] = 0.0
+            else:
+                self._step_closed(
+                    current_ua[part] * 1e-6, delivered[part], voltage[part], saturated[part]
+                )
         return LoadResult(delivered, voltage, saturated)
 
-    def _step_open(
-        self, current_ua: FloatArray, delivered: FloatArray, voltage: FloatArray, rail: BoolArray
-    ) -> None:
-        # no current flows; the skin discharges through its own resistance
-        delivered.fill(0.0)
-        n = current_ua.size
-        self.v_v = hold_response(self.v_v, self._a, np.zeros(n), voltage)
+    def _step_open(self, current_ua: FloatArray, voltage: FloatArray, rail: BoolArray) -> None:
+        # no current flows; each interface discharges through its own resistance
+        v0 = self.cell_v[self._active]
+        idle = np.zeros(current_ua.size)
+        voltage[:] = self._cells.summed(v0, idle)
+        self.cell_v[self._active] = self._cells.state_after(v0, idle)
         np.not_equal(current_ua, 0.0, out=rail)
         np.copyto(voltage, np.sign(current_ua) * self.compliance_v, where=rail)
 
@@ -169,40 +430,51 @@ class LoadModel:
     ) -> None:
         n = current_a.size
         vc = self.compliance_v
-        v_start = np.empty(n)
+        rs = self.params.rs_ohm
         pos = 0
         while pos < n:
-            drive = current_a[pos:] * ((1.0 - self._a) * self._r_ohm)
-            v_end = hold_response(self.v_v, self._a, drive, v_start[pos:])
-            need = current_a[pos:] * self.params.rs_ohm + v_start[pos:]
+            # a window at a time: a block that enters the rail often never solves its whole rest
+            end = n if pos == 0 else min(n, pos + _DIRECT_SAMPLES)
+            v0 = self.cell_v[self._active]
+            need = current_a[pos:end] * rs + self._cells.summed(v0, current_a[pos:end])
             over = np.abs(need) > vc
             if not over.any():
-                delivered[pos:] = current_a[pos:]
-                voltage[pos:] = need
-                self.v_v = v_end
-                break
+                delivered[pos:end] = current_a[pos:end]
+                voltage[pos:end] = need
+                self.cell_v[self._active] = self._cells.state_after(v0, current_a[pos:end])
+                pos = end
+                continue
             k = pos + int(np.argmax(over))
             delivered[pos:k] = current_a[pos:k]
             voltage[pos:k] = need[: k - pos]
-            self.v_v = float(v_start[k])
+            # the state at the start of sample k, then the rail from there
+            self.cell_v[self._active] = self._cells.state_after(v0, current_a[pos:k])
             sign = math.copysign(1.0, float(need[k - pos]))
-            pos = self._rail_segment(current_a, k, sign, rail)
-            delivered[k:pos] = self._rail_current[: pos - k]
-            voltage[k:pos] = sign * vc
+            end = self._rail_segment(current_a, k, sign, rail, delivered)
+            voltage[k:end] = sign * vc
+            pos = end
         delivered *= 1e6
 
-    def _rail_segment(self, current_a: FloatArray, k: int, sign: float, rail: BoolArray) -> int:
+    def _rail_segment(
+        self,
+        current_a: FloatArray,
+        k: int,
+        sign: float,
+        rail: BoolArray,
+        delivered: FloatArray,
+    ) -> int:
         """Hold the source at ``sign`` x compliance from sample k while it is short; return the end."""
-        rs, vc = self.params.rs_ohm, self.compliance_v
-        r = self._r_ohm
-        v_inf = sign * vc * r / (r + rs)
-        steps = np.arange(current_a.size - k + 1, dtype=np.float64)
-        v = v_inf + (self.v_v - v_inf) * self._b**steps
-        available = (sign * vc - v[:-1]) / rs
-        short = sign * current_a[k:] > sign * available
-        length = int(np.argmin(short)) if not short.all() else short.size
-        length = max(length, 1)
-        rail[k : k + length] = True
-        self._rail_current = available[:length]
-        self.v_v = float(v[length])
-        return k + length
+        rs, u = self.params.rs_ohm, sign * self.compliance_v
+        end = min(current_a.size, k + _RAIL_WINDOW)
+        while True:
+            x0 = self.cell_v[self._active]
+            summed, _ = self._rail.relax(x0, u, end - k)
+            available = (u - summed[:-1]) / rs
+            short = sign * current_a[k:end] > sign * available
+            length = max(1, int(np.argmin(short)) if not short.all() else short.size)
+            rail[k : k + length] = True
+            delivered[k : k + length] = available[:length]
+            self.cell_v[self._active] = self._rail.relax(x0, u, length)[1]
+            if k + length < end or end == current_a.size:
+                return k + length
+            k, end = end, min(current_a.size, end + _RAIL_WINDOW)

@@ -17,14 +17,19 @@ that sample on its own and the device records a ``command_expired`` fault: the h
 forgot to renew is at fault, and the record should say so.
 
 URL parameters (all optional):
-    load=gel|wet|dry|lifted   preset (DOMAIN.md figures); rs_ohm=, rp_ohm=, cp_nf= override it
+    load=gel|wet|dry|lifted|r500|r2k|r10k   preset (`microamp.devices.load`: skin loads with a
+                              constant-phase element per electrode, and pure test resistors)
+    rs_ohm=, rp_ohm=, q_us=, alpha=   override the series resistance and, on both electrodes,
+                              the interface's resistance, CPE Q (µS s**alpha) and alpha
+    contact1=, contact2=wet|dry|lifted   one electrode's contact (dry: the dry interface)
     compliance_v=40           the source's compliance (at most the profile's max_compliance_v)
     max_ua=1000               the device's maximum current
     rate_hz=20000             samples per second;  telemetry_hz=100  frames per second
     noise_ua=0.5, noise_v=0.01   measurement noise (standard deviation per frame)
     seed=0                    noise seed;  ramp_s=1  full-scale ramp up on a fresh start
     trip_ms=0.5               how long a shortfall lasts before the device trips
-    fault=KIND@SECONDS        injected faults (repeatable): contact-loss, dry, disconnect, stall
+    fault=KIND[:E]@SECONDS    injected faults (repeatable): contact-loss, dry, drying,
+                              disconnect, stall; E (1 or 2) names one electrode
 """
 
 from __future__ import annotations
@@ -41,23 +46,34 @@ from microamp.clock import Clock
 from microamp.devices.base import Capabilities, Command, Device, TelemetryFrame
 from microamp.devices.frames import FrameMeter
 from microamp.devices.injection import InjectedFault, parse_injected_faults
-from microamp.devices.load import LOAD_PRESETS, LoadModel, LoadParams
+from microamp.devices.load import (
+    DRY_ELECTRODE,
+    LOAD_PRESETS,
+    Electrode,
+    LoadModel,
+    LoadParams,
+    LoadResult,
+)
 from microamp.devices.protection import ShortfallTrip
 from microamp.devices.urls import DeviceURL
-from microamp.errors import DeviceError, DeviceURLError
+from microamp.errors import DeviceError, DeviceURLError, InvalidValue
 from microamp.safety.charge import ChargeAccount
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
 from microamp.stimulus.renderer import Envelope, Renderer
 
-__all__ = ["SimDevice", "SimSettings"]
+__all__ = ["Probes", "SimDevice", "SimSettings"]
 
 FloatArray = npt.NDArray[np.float64]
 
 # Receives every block of current the source drove (µA per sample), from absolute sample index
 # ``start``: an instrument on the probes, for measurements and tests.
 Tap = Callable[[int, npt.NDArray[np.float64]], None]
+
+# Receives every block as the probes carried it: from absolute sample index ``start``, the current
+# the source drove and, from the load, what flowed and the voltage it took (`LoadResult`).
+Probes = Callable[[int, npt.NDArray[np.float64], LoadResult], None]
 
 # The longest block rendered at once: bounds memory, not behaviour.
 MAX_BLOCK = 4096
@@ -99,12 +115,7 @@ class SimSettings:
     def from_url(cls, url: DeviceURL, profile: LimitProfile) -> SimSettings:
         """Read every sim parameter; raise `DeviceURLError` naming a bad or unknown one."""
         name = url.text("load", "gel", choices=tuple(LOAD_PRESETS))
-        preset = LOAD_PRESETS[name]
-        load = preset.with_values(
-            rs_ohm=url.number("rs_ohm", preset.rs_ohm, low=0, high=1e9, low_open=True),
-            rp_ohm=url.number("rp_ohm", preset.rp_ohm, low=0, high=1e10, low_open=True),
-            cp_nf=url.number("cp_nf", preset.cp_nf, low=0, high=1e6, low_open=True),
-        )
+        load = _custom_load(url, LOAD_PRESETS[name])
         max_compliance_v = profile.max_compliance_v.value
         settings = cls(
             load,
@@ -126,6 +137,36 @@ class SimSettings:
         return settings
 
 
+def _custom_load(url: DeviceURL, preset: LoadParams) -> LoadParams:
+    """The preset with any of the URL's load parameters in place of its own."""
+    first = preset.electrodes[0]
+    rs_ohm = url.number("rs_ohm", preset.rs_ohm, low=0, high=1e9, low_open=True)
+    changes = {
+        "r_ohm": url.number("rp_ohm", first.r_ohm, low=0, high=1e10),
+        "q_us": url.number("q_us", first.q_us, low=0, high=1e6, low_open=True),
+        "alpha": url.number("alpha", first.alpha, low=0.4, high=0.95),
+    }
+    pair = []
+    for index, electrode in enumerate(preset.electrodes):
+        if any(url.text(p, "") for p in ("rp_ohm", "q_us", "alpha")):
+            electrode = _valid_electrode(url, replace(electrode, **changes))  # type: ignore[arg-type]
+        contact = url.text(f"contact{index + 1}", "", choices=("", "wet", "dry", "lifted"))
+        if contact == "dry":
+            electrode = DRY_ELECTRODE
+        elif contact:
+            electrode = replace(electrode, contact=contact)  # type: ignore[arg-type]
+        pair.append(electrode)
+    return LoadParams(rs_ohm, (pair[0], pair[1]))
+
+
+def _valid_electrode(url: DeviceURL, electrode: Electrode) -> Electrode:
+    try:
+        return Electrode(electrode.r_ohm, electrode.q_us, electrode.alpha, electrode.contact)
+    except InvalidValue as refused:
+        name = {"r_ohm": "rp_ohm"}.get(refused.field, refused.field)
+        raise DeviceURLError(name, url.text(name, str(refused.value)), refused.rule) from None
+
+
 class SimDevice(Device):
     """A simulated constant-current stimulator (see the module docstring)."""
 
@@ -138,9 +179,11 @@ class SimDevice(Device):
         settings: SimSettings | None = None,
         *,
         tap: Tap | None = None,
+        probes: Probes | None = None,
     ):
         super().__init__(clock, profile)
         self._tap = tap
+        self._probes = probes
         self.settings = s = settings or SimSettings()
         self._caps = Capabilities(
             backend="sim",
@@ -255,10 +298,22 @@ class SimDevice(Device):
                 self._zero_with(Fault.of(FaultCode.COMMAND_EXPIRED, **self._times(self._index)))
 
     def _inject(self, event: InjectedFault) -> None:
+        params = self.load.params
         if event.kind == "contact-loss":
-            self.load.set_params(replace(self.load.params, open_circuit=True))
+            which = 1 if event.electrode is None else event.electrode
+            self.load.set_params(params.with_contact(which, "lifted"))
         elif event.kind == "dry":
-            self.load.set_params(LOAD_PRESETS["dry"])
+            if event.electrode is None:
+                self.load.set_params(LOAD_PRESETS["dry"])
+            else:
+                self.load.set_params(params.with_electrode(event.electrode, DRY_ELECTRODE))
+        elif event.kind == "drying":
+            which = 1 if event.electrode is None else event.electrode
+            wet = self.settings.load.electrodes[which]
+            drying = _drying(wet, event.stage)
+            if params.electrodes[which].lifted:
+                drying = replace(drying, contact="lifted")
+            self.load.set_params(params.with_electrode(which, drying))
         elif event.kind == "stall":
             self._stalled = True
             self._meter.skip()
@@ -297,20 +352,22 @@ class SimDevice(Device):
         else:
             commanded = np.zeros(n)
             self.charge.idle(n)
-        v_before = self.load.v_v
+        before = self.load.state
         result = self.load.step(commanded)
         if self._renderer is not None:
             trip = self._trip.check(commanded, result.delivered_ua, result.saturated)
             if trip is not None and trip.index < fault_offset:
                 # zero from the trip sample on and run the load again from the block's start
                 commanded[trip.index :] = 0.0
-                self.load.v_v = v_before
+                self.load.restore(before)
                 result = self.load.step(commanded)
                 onset = start + trip.onset
                 fault = Fault.of(trip.code, **self._times(start + trip.index, onset))
         self._index = start + n
         if self._tap is not None:
             self._tap(start, commanded.copy())
+        if self._probes is not None:
+            self._probes(start, commanded, result)
         self.delivered_uc += float(np.sum(np.abs(result.delivered_ua))) / self.settings.rate_hz
         if not self._stalled:
             self._frames.extend(
@@ -325,3 +382,16 @@ class SimDevice(Device):
             )
         if fault is not None:
             self._zero_with(fault)
+
+
+def _drying(wet: Electrode, stage: float) -> Electrode:
+    """An interface ``stage`` of the way from its own values to the dry ones."""
+    if stage >= 1.0:
+        return DRY_ELECTRODE
+    dry = DRY_ELECTRODE
+    return Electrode(
+        wet.r_ohm ** (1 - stage) * dry.r_ohm**stage if wet.r_ohm > 0 else dry.r_ohm * stage,
+        wet.q_us ** (1 - stage) * dry.q_us**stage,
+        wet.alpha + (dry.alpha - wet.alpha) * stage,
+        "drying",
+    )

@@ -71,6 +71,9 @@ class AdaptiveIntensity:
         self.min_judged_ua = min_judged_ua
         self.min_step = min_step
         self._cap = 1.0
+        # the cap in force at the last adjustment: a slow creep is judged against it, not
+        # against the previous frame's cap, so many small steps still add up to an adjustment
+        self._applied_cap = 1.0
         self._last_t_s: float | None = None
 
     @property
@@ -81,6 +84,7 @@ class AdaptiveIntensity:
     def reset(self) -> None:
         """Forget the skin (a new placement): the cap returns to 1."""
         self._cap = 1.0
+        self._applied_cap = 1.0
         self._last_t_s = None
 
     def intensity(self, chosen: float) -> float:
@@ -91,7 +95,7 @@ class AdaptiveIntensity:
         self, frames: Iterable[ImpedanceFrame], chosen: float, amplitude_ua: float
     ) -> Adjustment | None:
         """Update from new frames; an `Adjustment` when the output intensity should change."""
-        before = self.intensity(chosen)
+        before = min(chosen, self._applied_cap)
         latest: ImpedanceFrame | None = None
         for frame in frames:
             if frame.commanded_ua < self.min_judged_ua or not math.isfinite(frame.impedance_ohm):
@@ -101,6 +105,7 @@ class AdaptiveIntensity:
         after = self.intensity(chosen)
         if latest is None or abs(after - before) < self.min_step * max(chosen, 1e-9):
             return None
+        self._applied_cap = self._cap
         return Adjustment(
             latest.t_s,
             before,
