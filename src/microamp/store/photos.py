@@ -21,15 +21,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from microamp.clinic.dates import not_in_future
-from microamp.errors import InvalidValue
+from microamp.errors import InvalidValue, NoFace, VisionUnavailable
 from microamp.store.crud import get_client
 from microamp.store.files import write_private
 from microamp.store.models import ProgressEntry
+from microamp.vision.landmarks import ENABLE_HINT
+from microamp.vision.measures import check_view
 
 __all__ = [
     "MAX_PHOTO_BYTES",
@@ -38,6 +41,7 @@ __all__ = [
     "PreparedPhoto",
     "add_progress_entry",
     "header_size",
+    "open_photo",
     "prepare_photo",
     "strip_metadata",
 ]
@@ -67,6 +71,9 @@ class PreparedPhoto:
     sha256: str
     width_px: int
     height_px: int
+    # `Measurement.as_dict()` and the landmarks, when measured; else why not (or None: not asked)
+    measurement: dict[str, Any] | None = None
+    unmeasured: str | None = None
 
 
 def _png_size(photo: bytes) -> tuple[int, int] | None:
@@ -145,9 +152,9 @@ def _upright_and_small(original: Image.Image) -> Image.Image:
     return clean
 
 
-def prepare_photo(photo: bytes) -> PreparedPhoto:
-    """``photo`` (JPEG or PNG bytes) re-encoded from its pixels alone, upright, its longer side
-    at most `MAX_STORED_EDGE_PX`. Raises `InvalidValue` on ``photo`` for a file over
+def open_photo(photo: bytes) -> tuple[Image.Image, bool]:
+    """``photo`` decoded, upright, its longer side at most `MAX_STORED_EDGE_PX`, with no
+    metadata; and whether it was a PNG. Raises `InvalidValue` on ``photo`` for a file over
     `MAX_PHOTO_BYTES`, a header over `MAX_PHOTO_PIXELS` (before decoding), or anything that is
     not a JPEG or PNG image."""
     _check_header(photo)
@@ -156,10 +163,34 @@ def prepare_photo(photo: bytes) -> PreparedPhoto:
             if original.format not in _FORMATS:
                 raise InvalidValue("photo", original.format, _NOT_A_PHOTO)
             _check_pixels(*original.size)  # what Pillow will decode, if it read another frame
-            is_png = original.format == "PNG"
-            clean = _upright_and_small(original)
+            return _upright_and_small(original), original.format == "PNG"
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise InvalidValue("photo", "file", _NOT_A_PHOTO) from None
+
+
+def _measured(clean: Image.Image, view: str) -> tuple[dict[str, Any] | None, str | None]:
+    # a photo is kept whether or not it can be measured: the reason is kept beside it
+    from microamp.vision.landmarks import vision_available
+    from microamp.vision.photo import measure_image
+
+    if not vision_available():
+        return None, ENABLE_HINT
+    try:
+        measurement, landmarks = measure_image(clean, view=view)
+    except (NoFace, VisionUnavailable) as exc:
+        return None, str(exc)
+    document = measurement.as_dict()
+    document["landmarks_px"] = [[round(x, 1), round(y, 1)] for x, y in landmarks.xy()]
+    return document, None
+
+
+def prepare_photo(photo: bytes, *, view: str | None = None) -> PreparedPhoto:
+    """``photo`` (JPEG or PNG bytes) re-encoded from its pixels alone (see `open_photo`); with
+    ``view`` (front, left45, right45), measured too (`microamp.vision`), once, here."""
+    if view is not None:
+        check_view(view)
+    clean, is_png = open_photo(photo)
+    measurement, unmeasured = _measured(clean, view) if view is not None else (None, None)
     out = io.BytesIO()
     if is_png:
         clean.save(out, format="PNG")
@@ -172,6 +203,8 @@ def prepare_photo(photo: bytes) -> PreparedPhoto:
         sha256=hashlib.sha256(data).hexdigest(),
         width_px=clean.width,
         height_px=clean.height,
+        measurement=measurement,
+        unmeasured=unmeasured,
     )
 
 
