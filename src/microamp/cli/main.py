@@ -15,6 +15,7 @@ from microamp.cli import (
     demo,
     doctor,
     limits,
+    outcomes,
     photos,
     plan,
     records,
@@ -50,6 +51,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(clients.app, name="clients")
 app.add_typer(records.app, name="records")
 app.add_typer(photos.app, name="photos")
+app.command(name="outcomes")(outcomes.outcomes)
 app.command(name="screen")(screen.screen)
 app.command(name="plan")(plan.plan)
 app.add_typer(care.app, name="care")

@@ -18,7 +18,7 @@ import hashlib
 import io
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ __all__ = [
     "PreparedPhoto",
     "add_progress_entry",
     "header_size",
+    "measure_prepared",
     "open_photo",
     "prepare_photo",
     "strip_metadata",
@@ -52,6 +53,7 @@ MAX_PHOTO_PIXELS = 50_000_000
 # The longer side of a stored photo: a face at a useful size, a few hundred kilobytes on disk.
 MAX_STORED_EDGE_PX = 2048
 _RATING_NAME_MAX = 40
+_LIGHTING_NOTES_MAX = 500
 # what a phone or camera saves; anything else (GIF, TIFF, WebP, PDF...) is refused by name
 _FORMATS = ("JPEG", "MPO", "PNG")
 _NOT_A_PHOTO = "must be a JPEG or PNG image"
@@ -208,6 +210,15 @@ def prepare_photo(photo: bytes, *, view: str | None = None) -> PreparedPhoto:
     )
 
 
+def measure_prepared(prepared: PreparedPhoto, view: str) -> PreparedPhoto:
+    """``prepared`` with its measures for ``view``, from the pixels as kept."""
+    check_view(view)
+    with Image.open(io.BytesIO(prepared.data)) as kept:
+        kept.load()
+        measurement, unmeasured = _measured(kept, view)
+    return replace(prepared, measurement=measurement, unmeasured=unmeasured)
+
+
 def strip_metadata(photo: bytes) -> tuple[bytes, str]:
     """The photo re-encoded from its pixels alone, and its file suffix (``.jpg`` or ``.png``);
     see `prepare_photo`."""
@@ -240,16 +251,34 @@ def add_progress_entry(
     notes: str = "",
     treatment_session_id: int | None = None,
     recorded_by_id: int | None = None,
+    view: str | None = None,
+    lighting_notes: str = "",
+    photo_use_consent: bool = False,
 ) -> ProgressEntry:
     """A progress entry; ``photo`` (JPEG or PNG bytes, or already a `PreparedPhoto`) is
     stripped of metadata and written, mode 0600, under ``photos_dir/<client id>/`` (0700).
-    ``taken_on`` after ``today`` is refused."""
+    With a ``view`` the photo is measured (once: a `PreparedPhoto` measured for that view keeps
+    its measures). ``taken_on`` after ``today`` is refused."""
     not_in_future("taken_on", taken_on, today=today)
+    if view is not None:
+        check_view(view)
+        if photo is None:
+            raise InvalidValue("photo", "none", f"a {view} view needs its photo")
+    if len(lighting_notes) > _LIGHTING_NOTES_MAX:
+        raise InvalidValue(
+            "lighting_notes", f"{len(lighting_notes)} characters",
+            f"must be at most {_LIGHTING_NOTES_MAX} characters",
+        )  # fmt: skip
     client = get_client(session, client_id=client_id)
     path: Path | None = None
     digest: str | None = None
+    measurement: dict[str, Any] | None = None
+    unmeasured: str | None = None
     if photo is not None:
-        prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo)
+        prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo, view=view)
+        if view is not None and prepared.measurement is None and prepared.unmeasured is None:
+            prepared = measure_prepared(prepared, view)  # prepared without its view
+        measurement, unmeasured = prepared.measurement, prepared.unmeasured
         digest = prepared.sha256
         path = photos_dir / str(client.id) / f"{digest}{prepared.suffix}"
         if not path.exists():
@@ -263,6 +292,11 @@ def add_progress_entry(
         ratings=_ratings(ratings or {}),
         notes=notes,
         recorded_by_id=recorded_by_id,
+        view=view,
+        lighting_notes=lighting_notes,
+        photo_use_consent=photo_use_consent,
+        measurement=measurement,
+        unmeasured=unmeasured,
     )
     session.add(entry)
     session.flush()
