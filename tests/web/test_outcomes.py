@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -141,3 +143,124 @@ def test_the_cli_prints_the_same_outcomes(clinic: Clinic, history: dict[str, int
     )  # fmt: skip
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
+
+
+@contextmanager
+def _page(clinic: Clinic, role: str = "practitioner") -> Iterator[httpx.Client]:
+    browser = clinic.browser_client(role)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def test_the_outcome_page_shows_each_measure_with_its_verdict_and_the_dose(
+    clinic: Clinic, history: dict[str, int]
+) -> None:
+    with _page(clinic) as browser:
+        response = browser.get(f"/clients/{clinic.clients['blocked']}/outcomes")
+    assert response.status_code == 200
+    html = response.text
+    assert 'data-testid="trends"' in html and "Brow height, right (mm)" in html
+    assert "repeat photos: 1 day(s)" in html
+    assert html.count('<svg class="measure-chart"') == 14
+    assert "forehead µC before" in html and "1,200.0" in html
+
+
+def test_the_outcomes_export_as_csv_one_row_per_photo(
+    clinic: Clinic, history: dict[str, int]
+) -> None:
+    with _page(clinic) as browser:
+        response = browser.get(f"/clients/{clinic.clients['blocked']}/outcomes.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.splitlines()
+    header = lines[0].split(",")
+    assert header[:6] == [
+        "entry_id",
+        "taken_on",
+        "view",
+        "comparable",
+        "quality",
+        "sessions_before",
+    ]
+    assert "charge_uc_before_forehead" in header and "brow_height_right_mm" in header
+    rows = {int(line.split(",")[0]): line.split(",") for line in lines[1:]}
+    raised = rows[history["raised"]]
+    assert raised[header.index("sessions_before")] == "1"
+    assert float(raised[header.index("charge_uc_before_jawline")]) == 800.5
+
+
+def test_reception_sees_no_outcomes(clinic: Clinic) -> None:
+    with _page(clinic, "reception") as browser:
+        assert browser.get(f"/clients/{clinic.clients['blocked']}/outcomes").status_code == 403
+
+
+def test_a_photo_is_registered_to_the_first_before_comparison(
+    clinic: Clinic, history: dict[str, int]
+) -> None:
+    """The repeat photo was scaled, turned and moved: carried into the first photo's frame, it
+    lies over the first far closer than it did as taken."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    client_id = clinic.clients["blocked"]
+    with _page(clinic) as browser:
+        first = browser.get(f"/clients/{client_id}/progress/{history['first']}/photo")
+        taken = browser.get(f"/clients/{client_id}/progress/{history['repeat']}/photo")
+        aligned = browser.get(f"/clients/{client_id}/progress/{history['repeat']}/aligned")
+        compare = browser.get(f"/clients/{client_id}/compare?entry={history['repeat']}")
+    assert aligned.status_code == 200 and aligned.headers["content-type"] == "image/jpeg"
+    grey = [
+        np.asarray(Image.open(io.BytesIO(r.content)).convert("L"), dtype=float)
+        for r in (first, taken, aligned)
+    ]
+    assert grey[2].shape == grey[0].shape
+    face = (slice(150, 650), slice(300, 700))  # the face in the 1024 px astronaut
+    before = np.abs(grey[1][face] - grey[0][face]).mean()
+    after = np.abs(grey[2][face] - grey[0][face]).mean()
+    assert after < before * 0.6
+    assert compare.status_code == 200
+    assert "data-compare-fade" in compare.text and "data-compare-flicker" in compare.text
+
+
+def _capture(
+    clinic: Clinic, browser: httpx.Client, content: bytes, consent: str = "yes"
+) -> httpx.Response:
+    from web.conftest import csrf_of
+
+    client_id = clinic.clients["blocked"]
+    token = csrf_of(browser.get(f"/clients/{client_id}/capture").text)
+    return browser.post(
+        f"/clients/{client_id}/capture",
+        data={"csrf_token": token, "view": "front", "lighting_notes": "ring light",
+              "photo_use_consent": consent},
+        files={"photo": ("capture.jpg", content, "image/jpeg")},
+        headers={"Accept": "application/json"},
+    )  # fmt: skip
+
+
+def test_a_captured_frame_out_of_tolerance_is_refused_and_not_kept(
+    clinic: Clinic, history: dict[str, int]
+) -> None:
+    image = faces.astronaut()
+    with _page(clinic) as browser:
+        tilted = _capture(
+            clinic,
+            browser,
+            faces.jpeg(faces.similar(image, scale=1, rotation_deg=15, shift_px=(0, 0))),
+        )
+        far = _capture(
+            clinic,
+            browser,
+            faces.jpeg(faces.similar(image, scale=0.6, rotation_deg=0, shift_px=(0, 0))),
+        )
+        unconsented = _capture(clinic, browser, faces.jpeg(image), consent="")
+        kept = _capture(clinic, browser, faces.jpeg(image))
+    assert tilted.status_code == 422 and "roll (head tilt)" in tilted.json()["retake"]
+    assert far.status_code == 422 and "come closer, retake" in far.json()["retake"]
+    assert unconsented.status_code == 422 and unconsented.json()["field"] == "photo_use_consent"
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["kept"] is True and "brow_height_left_mm" in kept.json()["measures"]

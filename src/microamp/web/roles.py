@@ -47,6 +47,13 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/clients/{client_id}/plans/{plan_id}.ics"): CLINICAL,
     ("POST", "/clients/{client_id}/progress"): CLINICAL,
     ("GET", "/clients/{client_id}/progress/{entry_id}/photo"): CLINICAL,
+    # measured results: the outcome page, its CSV, the comparison view and standardised capture
+    ("GET", "/clients/{client_id}/outcomes"): CLINICAL,
+    ("GET", "/clients/{client_id}/outcomes.csv"): CLINICAL,
+    ("GET", "/clients/{client_id}/compare"): CLINICAL,
+    ("GET", "/clients/{client_id}/progress/{entry_id}/aligned"): CLINICAL,
+    ("GET", "/clients/{client_id}/capture"): CLINICAL,
+    ("POST", "/clients/{client_id}/capture"): CLINICAL,
     ("GET", "/protocols"): CLINICAL,
     ("GET", "/protocols/{name}"): CLINICAL,
     ("POST", "/protocols/upload"): OWNER,
