@@ -108,3 +108,24 @@ def turn_head(image: Image.Image, landmarks: FaceLandmarks, *, yaw_deg: float) -
 def no_face(size_px: tuple[int, int] = (640, 480)) -> Image.Image:
     """A real photograph with no face in it: scikit-image's coffee cup, scaled."""
     return Image.fromarray(data.coffee()).resize(size_px, Image.Resampling.BICUBIC)
+
+
+def y4m(image: Image.Image, frames: int = 2) -> bytes:
+    """``image`` as a YUV4MPEG2 video (4:2:0, BT.601 full range) of ``frames`` still frames:
+    what chromium plays as its fake camera."""
+    rgb = image.convert("RGB")
+    width, height = rgb.width // 2 * 2, rgb.height // 2 * 2
+    ycbcr = np.asarray(rgb.crop((0, 0, width, height)).convert("YCbCr"), dtype=np.uint8)
+    luma = ycbcr[..., 0].tobytes()
+    chroma = [
+        ycbcr[..., channel]
+        .reshape(height // 2, 2, width // 2, 2)
+        .mean(axis=(1, 3))
+        .round()
+        .astype(np.uint8)
+        .tobytes()
+        for channel in (1, 2)
+    ]
+    header = f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode("ascii")
+    frame = b"FRAME\n" + luma + chroma[0] + chroma[1]
+    return header + frame * frames

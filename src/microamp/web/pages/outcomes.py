@@ -119,7 +119,7 @@ def outcomes_export(user: PageUser, db: DbDep, client_id: RowId, view: str = "fr
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="outcomes-{client_id}-{found.view}.csv"',
-            "Cache-Control": "private, no-store",
+            "Cache-Control": "no-store",
         },
     )
 
@@ -194,9 +194,7 @@ def aligned_photo(user: PageUser, db: DbDep, client_id: RowId, entry_id: RowId) 
     out = io.BytesIO()
     moved.save(out, format="JPEG", quality=90)
     audit(db, user, "read", f"client:{client_id}/photo", client_id=client_id, entry_id=entry_id)
-    return Response(
-        out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, no-store"}
-    )
+    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 def _capture_page(
