@@ -10,6 +10,8 @@ The tree:
     │   ├── BackendUnavailable  a backend's optional dependency is missing
     │   └── DeviceURLError      a malformed device URL or an unknown backend (also InvalidValue)
     ├── SessionRefused          a session may not start (screening, consent, prechecks)
+    ├── VisionUnavailable       photo measurement needs the optional extra microamp[vision]
+    ├── NoFace                  a photo in which no face was found
     └── StoreError              the record store refused an operation
         └── NotFound            no such record
 """
@@ -27,9 +29,11 @@ __all__ = [
     "InvalidValues",
     "LimitExceeded",
     "MicroampError",
+    "NoFace",
     "NotFound",
     "SessionRefused",
     "StoreError",
+    "VisionUnavailable",
     "format_value",
 ]
 
@@ -108,6 +112,14 @@ class SessionRefused(MicroampError):
     def __init__(self, reasons: Iterable[str]) -> None:
         self.reasons = list(reasons)
         super().__init__("; ".join(self.reasons) or "session refused")
+
+
+class VisionUnavailable(MicroampError):
+    """Photo measurement asked for without its optional dependency (``microamp[vision]``)."""
+
+
+class NoFace(MicroampError):
+    """A photo in which the landmark model found no face."""
 
 
 class StoreError(MicroampError):

@@ -20,13 +20,22 @@ ARGS = [
 ]
 
 
+def fake_camera_args(y4m: Path) -> list[str]:
+    """Flags that make ``y4m`` (a YUV4MPEG2 file) the camera, the permission granted."""
+    return [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
+
+
 @contextmanager
-def launch_chromium() -> Iterator[Browser]:
+def launch_chromium(extra_args: list[str] | None = None) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
+            executable_path=str(CHROMIUM), headless=True, args=[*ARGS, *(extra_args or [])]
         )
         try:
             yield launched

@@ -142,6 +142,24 @@ def add_history(clinic: Clinic) -> int:
     return live.record_id
 
 
+def add_front_photos(clinic: Clinic) -> None:
+    """Two front photos of the cleared client, a month apart, measured as at upload (the
+    astronaut portrait, the second one reframed), where the landmark model is installed."""
+    from microamp.store.photos import add_progress_entry
+    from support import faces
+
+    image = faces.astronaut()
+    later = faces.similar(image, scale=0.95, rotation_deg=2, shift_px=(8, 4))
+    with clinic.store.transaction() as db:
+        for days_ago, photo in ((40, image), (10, later)):
+            add_progress_entry(
+                db, client_id=clinic.clients["cleared"], taken_on=date.today() - timedelta(days=days_ago),
+                today=date.today(), photos_dir=clinic.store.settings.photos_dir,
+                photo=faces.jpeg(photo), view="front", photo_use_consent=True,
+                lighting_notes="window light",
+            )  # fmt: skip
+
+
 @contextmanager
 def clinic_on(
     database_url: str,

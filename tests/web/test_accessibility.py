@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from web.browsing import CHROMIUM, launch_chromium
-from web.conftest import PASSWORD, Clinic, add_history, clinic_on
+from web.conftest import PASSWORD, Clinic, add_front_photos, add_history, clinic_on
 
 pytestmark = pytest.mark.browser
 
@@ -209,6 +209,19 @@ def _wrong_enrolment_code(page: Page) -> None:
     _sent_back(page)
 
 
+def _capture_without_consent(page: Page) -> None:
+    page.get_by_role("button", name="Keep the chosen file").click()
+    _sent_back(page)
+
+
+def _compare_flickering_with_landmarks(page: Page) -> None:
+    page.get_by_role("button", name="Show the first photo's landmarks").click()
+    page.get_by_role("button", name="Flicker between them").click()
+    expect(page.get_by_role("button", name="Flicker between them")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+
 @dataclass(frozen=True)
 class Screen:
     """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
@@ -276,6 +289,22 @@ SCREENS: tuple[Screen, ...] = (
         ("practitioner",),
         _start_with_a_level_too_high,
     ),
+    Screen("measured results", "/clients/{cleared}/outcomes", CLINICAL),
+    Screen("measured results, no photos", "/clients/{blocked}/outcomes?view=left45", CLINICAL),
+    Screen("compare photos", "/clients/{cleared}/compare", CLINICAL),
+    Screen(
+        "compare photos, flicker and landmarks",
+        "/clients/{cleared}/compare",
+        ("practitioner",),
+        _compare_flickering_with_landmarks,
+    ),
+    Screen("standard photo", "/clients/{cleared}/capture", CLINICAL),
+    Screen(
+        "standard photo, an error",
+        "/clients/{cleared}/capture",
+        ("practitioner",),
+        _capture_without_consent,
+    ),
     Screen("not found", "/clients/999999"),
     Screen("staff", "/staff", ("owner",)),
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
@@ -319,6 +348,7 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     url = f"sqlite:///{data_dir / 'clinic.db'}"
     with clinic_on(url, data_dir, speed=4.0, device_url=FAULTY_DEVICE) as served:
         served.clients["record"] = add_history(served)
+        add_front_photos(served)
         yield served
 
 

@@ -8,7 +8,20 @@ import typer
 
 from microamp import __version__
 from microamp.cli import audit as audit_cli
-from microamp.cli import care, clients, db, demo, doctor, limits, plan, records, screen, waveform
+from microamp.cli import (
+    care,
+    clients,
+    db,
+    demo,
+    doctor,
+    limits,
+    outcomes,
+    photos,
+    plan,
+    records,
+    screen,
+    waveform,
+)
 from microamp.cli import serve as serve_cli
 from microamp.cli import users as users_cli
 from microamp.cli.common import bad_input
@@ -38,6 +51,8 @@ app.add_typer(users_cli.app, name="users")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(clients.app, name="clients")
 app.add_typer(records.app, name="records")
+app.add_typer(photos.app, name="photos")
+app.command(name="outcomes")(outcomes.outcomes)
 app.command(name="screen")(screen.screen)
 app.command(name="plan")(plan.plan)
 app.add_typer(care.app, name="care")

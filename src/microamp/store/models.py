@@ -227,9 +227,15 @@ class Appointment(Base):
 
 
 class ProgressEntry(Base):
-    """A progress check: a photo on disk (EXIF stripped) and ratings 0-10 by name."""
+    """A progress check: a photo on disk (EXIF stripped) and ratings 0-10 by name. A photo
+    taken for comparison has a ``view`` (front, left45, right45), the ``photo_use_consent`` the
+    client gave for it, and its ``measurement`` (`microamp.vision.measures.Measurement.as_dict`
+    with ``landmarks_px``), computed once at upload; ``unmeasured`` says why there is none."""
 
     __tablename__ = "progress_entries"
+    __table_args__ = (
+        CheckConstraint("view IS NULL OR view IN ('front', 'left45', 'right45')", "view"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
@@ -241,6 +247,11 @@ class ProgressEntry(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    view: Mapped[str | None] = mapped_column(String(10))
+    lighting_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    photo_use_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    measurement: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    unmeasured: Mapped[str | None] = mapped_column(Text)
 
 
 class Price(Base):

@@ -18,18 +18,21 @@ import hashlib
 import io
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from microamp.clinic.dates import not_in_future
-from microamp.errors import InvalidValue
+from microamp.errors import InvalidValue, NoFace, VisionUnavailable
 from microamp.store.crud import get_client
 from microamp.store.files import write_private
 from microamp.store.models import ProgressEntry
+from microamp.vision.landmarks import ENABLE_HINT
+from microamp.vision.measures import check_view
 
 __all__ = [
     "MAX_PHOTO_BYTES",
@@ -39,6 +42,8 @@ __all__ = [
     "add_progress_entry",
     "check_photo_header",
     "header_size",
+    "measure_prepared",
+    "open_photo",
     "prepare_photo",
     "strip_metadata",
 ]
@@ -49,6 +54,7 @@ MAX_PHOTO_PIXELS = 50_000_000
 # The longer side of a stored photo: a face at a useful size, a few hundred kilobytes on disk.
 MAX_STORED_EDGE_PX = 2048
 _RATING_NAME_MAX = 40
+_LIGHTING_NOTES_MAX = 500
 # what a phone or camera saves; anything else (GIF, TIFF, WebP, PDF...) is refused by name
 _FORMATS = ("JPEG", "MPO", "PNG")
 _NOT_A_PHOTO = "must be a JPEG or PNG image"
@@ -68,6 +74,9 @@ class PreparedPhoto:
     sha256: str
     width_px: int
     height_px: int
+    # `Measurement.as_dict()` and the landmarks, when measured; else why not (or None: not asked)
+    measurement: dict[str, Any] | None = None
+    unmeasured: str | None = None
 
 
 def _png_size(photo: bytes) -> tuple[int, int] | None:
@@ -148,9 +157,9 @@ def _upright_and_small(original: Image.Image) -> Image.Image:
     return clean
 
 
-def prepare_photo(photo: bytes) -> PreparedPhoto:
-    """``photo`` (JPEG or PNG bytes) re-encoded from its pixels alone, upright, its longer side
-    at most `MAX_STORED_EDGE_PX`. Raises `InvalidValue` on ``photo`` for a file over
+def open_photo(photo: bytes) -> tuple[Image.Image, bool]:
+    """``photo`` decoded, upright, its longer side at most `MAX_STORED_EDGE_PX`, with no
+    metadata; and whether it was a PNG. Raises `InvalidValue` on ``photo`` for a file over
     `MAX_PHOTO_BYTES`, a header over `MAX_PHOTO_PIXELS` (before decoding), or anything that is
     not a JPEG or PNG image."""
     check_photo_header(photo)
@@ -159,10 +168,34 @@ def prepare_photo(photo: bytes) -> PreparedPhoto:
             if original.format not in _FORMATS:
                 raise InvalidValue("photo", original.format, _NOT_A_PHOTO)
             _check_pixels(*original.size)  # what Pillow will decode, if it read another frame
-            is_png = original.format == "PNG"
-            clean = _upright_and_small(original)
+            return _upright_and_small(original), original.format == "PNG"
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise InvalidValue("photo", "file", _NOT_A_PHOTO) from None
+
+
+def _measured(clean: Image.Image, view: str) -> tuple[dict[str, Any] | None, str | None]:
+    # a photo is kept whether or not it can be measured: the reason is kept beside it
+    from microamp.vision.landmarks import vision_available
+    from microamp.vision.photo import measure_image
+
+    if not vision_available():
+        return None, ENABLE_HINT
+    try:
+        measurement, landmarks = measure_image(clean, view=view)
+    except (NoFace, VisionUnavailable) as exc:
+        return None, str(exc)
+    document = measurement.as_dict()
+    document["landmarks_px"] = [[round(x, 1), round(y, 1)] for x, y in landmarks.xy()]
+    return document, None
+
+
+def prepare_photo(photo: bytes, *, view: str | None = None) -> PreparedPhoto:
+    """``photo`` (JPEG or PNG bytes) re-encoded from its pixels alone (see `open_photo`); with
+    ``view`` (front, left45, right45), measured too (`microamp.vision`), once, here."""
+    if view is not None:
+        check_view(view)
+    clean, is_png = open_photo(photo)
+    measurement, unmeasured = _measured(clean, view) if view is not None else (None, None)
     out = io.BytesIO()
     if is_png:
         clean.save(out, format="PNG")
@@ -175,7 +208,18 @@ def prepare_photo(photo: bytes) -> PreparedPhoto:
         sha256=hashlib.sha256(data).hexdigest(),
         width_px=clean.width,
         height_px=clean.height,
+        measurement=measurement,
+        unmeasured=unmeasured,
     )
+
+
+def measure_prepared(prepared: PreparedPhoto, view: str) -> PreparedPhoto:
+    """``prepared`` with its measures for ``view``, from the pixels as kept."""
+    check_view(view)
+    with Image.open(io.BytesIO(prepared.data)) as kept:
+        kept.load()
+        measurement, unmeasured = _measured(kept, view)
+    return replace(prepared, measurement=measurement, unmeasured=unmeasured)
 
 
 def strip_metadata(photo: bytes) -> tuple[bytes, str]:
@@ -210,16 +254,34 @@ def add_progress_entry(
     notes: str = "",
     treatment_session_id: int | None = None,
     recorded_by_id: int | None = None,
+    view: str | None = None,
+    lighting_notes: str = "",
+    photo_use_consent: bool = False,
 ) -> ProgressEntry:
     """A progress entry; ``photo`` (JPEG or PNG bytes, or already a `PreparedPhoto`) is
     stripped of metadata and written, mode 0600, under ``photos_dir/<client id>/`` (0700).
-    ``taken_on`` after ``today`` is refused."""
+    With a ``view`` the photo is measured (once: a `PreparedPhoto` measured for that view keeps
+    its measures). ``taken_on`` after ``today`` is refused."""
     not_in_future("taken_on", taken_on, today=today)
+    if view is not None:
+        check_view(view)
+        if photo is None:
+            raise InvalidValue("photo", "none", f"a {view} view needs its photo")
+    if len(lighting_notes) > _LIGHTING_NOTES_MAX:
+        raise InvalidValue(
+            "lighting_notes", f"{len(lighting_notes)} characters",
+            f"must be at most {_LIGHTING_NOTES_MAX} characters",
+        )  # fmt: skip
     client = get_client(session, client_id=client_id)
     path: Path | None = None
     digest: str | None = None
+    measurement: dict[str, Any] | None = None
+    unmeasured: str | None = None
     if photo is not None:
-        prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo)
+        prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo, view=view)
+        if view is not None and prepared.measurement is None and prepared.unmeasured is None:
+            prepared = measure_prepared(prepared, view)  # prepared without its view
+        measurement, unmeasured = prepared.measurement, prepared.unmeasured
         digest = prepared.sha256
         path = photos_dir / str(client.id) / f"{digest}{prepared.suffix}"
         if not path.exists():
@@ -233,6 +295,11 @@ def add_progress_entry(
         ratings=_ratings(ratings or {}),
         notes=notes,
         recorded_by_id=recorded_by_id,
+        view=view,
+        lighting_notes=lighting_notes,
+        photo_use_consent=photo_use_consent,
+        measurement=measurement,
+        unmeasured=unmeasured,
     )
     session.add(entry)
     session.flush()

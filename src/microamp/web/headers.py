@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -72,6 +73,17 @@ def content_security_policy(
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+# the one page that asks for the camera: standardised capture of a progress photo
+_CAMERA_PAGE = re.compile(r"/clients/\d+/capture")
+
+
+def permissions_policy(path: str) -> str:
+    """Everything the app never asks a browser for turned off; the camera allowed to this
+    origin on the capture page alone."""
+    camera = "(self)" if _CAMERA_PAGE.fullmatch(path) else "()"
+    return f"camera={camera}, microphone=(), geolocation=(), payment=(), usb=()"
+
+
 @dataclass(frozen=True, slots=True)
 class HeaderPolicy:
     """What the middleware sets: ``https`` adds HSTS; ``page_script_hashes`` maps a path to the
@@ -93,7 +105,7 @@ class HeaderPolicy:
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",
             "Cross-Origin-Opener-Policy": "same-origin",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+            "Permissions-Policy": permissions_policy(path),
         }
         if self.https:
             headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_S}"

@@ -34,13 +34,14 @@ PHOTOS_AT_ONCE = 2
 _decoding = threading.BoundedSemaphore(PHOTOS_AT_ONCE)
 
 
-def _prepare_in_turn(data: bytes) -> PreparedPhoto:
+def _prepare_in_turn(data: bytes, view: str | None) -> PreparedPhoto:
     with _decoding:
-        return prepare_photo(data)
+        return prepare_photo(data, view=view)
 
 
-async def read_photo(upload: UploadFile | None) -> PreparedPhoto | None:
-    """The uploaded photo, prepared in the thread pool; None when no file was chosen.
+async def read_photo(upload: UploadFile | None, *, view: str | None = None) -> PreparedPhoto | None:
+    """The uploaded photo, prepared in the thread pool (and, with a ``view``, measured there:
+    the landmark model takes a tenth of a second or more); None when no file was chosen.
     Raises `InvalidValue` on ``photo`` (see `prepare_photo`)."""
     if upload is None or not upload.filename:
         return None
@@ -48,7 +49,7 @@ async def read_photo(upload: UploadFile | None) -> PreparedPhoto | None:
     if not data:
         return None
     check_photo_header(data)
-    return await run_in_threadpool(_prepare_in_turn, data)
+    return await run_in_threadpool(_prepare_in_turn, data, view)
 
 
 def save_progress(
@@ -61,6 +62,9 @@ def save_progress(
     photo: PreparedPhoto | None,
     ratings: Mapping[str, int] | None = None,
     notes: str = "",
+    view: str | None = None,
+    lighting_notes: str = "",
+    photo_use_consent: bool = False,
 ) -> ProgressEntry:
     """A progress entry with its photo written to the photos directory, and its audit row, in
     one transaction."""
@@ -74,6 +78,9 @@ def save_progress(
         ratings=ratings,
         notes=notes,
         recorded_by_id=user.id,
+        view=view,
+        lighting_notes=lighting_notes,
+        photo_use_consent=photo_use_consent,
     )
     audit(db, user, "write", f"client:{client_id}/progress", client_id=client_id, entry_id=entry.id)
     return entry

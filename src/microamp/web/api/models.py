@@ -253,9 +253,23 @@ class ProgressPublic(BaseModel):
     width_px: int | None
     height_px: int | None
     notes: str
+    view: str | None = None
+    lighting_notes: str = ""
+    photo_use_consent: bool = False
+    measures: dict[str, float] | None = Field(
+        None, description="Millimetres (and degrees, per cent), scaled by the iris or a sticker."
+    )
+    pose: dict[str, float] | None = None
+    quality: float | None = None
+    comparable: bool | None = Field(
+        None, description="False when the pose is outside the view's tolerance: see flags."
+    )
+    flags: list[str] = []
+    unmeasured: str | None = Field(None, description="Why a photo with a view has no measures.")
 
     @classmethod
     def of(cls, entry: ProgressEntry, photo: PreparedPhoto | None) -> ProgressPublic:
+        measurement = entry.measurement or {}
         return cls(
             id=entry.id,
             client_id=entry.client_id,
@@ -264,4 +278,13 @@ class ProgressPublic(BaseModel):
             width_px=photo.width_px if photo else None,
             height_px=photo.height_px if photo else None,
             notes=entry.notes,
+            view=entry.view,
+            lighting_notes=entry.lighting_notes,
+            photo_use_consent=entry.photo_use_consent,
+            measures=measurement.get("measures"),
+            pose=measurement.get("pose"),
+            quality=measurement.get("quality"),
+            comparable=measurement.get("comparable"),
+            flags=measurement.get("flags", []),
+            unmeasured=entry.unmeasured,
         )

@@ -1,7 +1,7 @@
 """First run: one-time setup tokens and the clinic's settings.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01
 
 Types are spelled out here rather than imported from the models, so this revision stays as it
