@@ -137,3 +137,18 @@ def test_an_unknown_load_is_named() -> None:
     with pytest.raises(InvalidValue) as caught:
         sim_url_for("sim://", "wood")
     assert caught.value.field == "load"
+
+
+def test_a_url_with_its_own_faults_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        characterize("sim://?fault=stall@1", HOME, electrode_area_cm2=1.0)
+    assert caught.value.field == "device_url"
+
+
+def test_a_device_start_ramp_is_waited_out_before_measuring() -> None:
+    # a 1 s full-scale start ramp on top of the slew limit: the last cycle is still at full level
+    report = characterize("sim://?ramp_s=1", HOME, electrode_area_cm2=1.0, loads=("r500",))
+    square = next(r for r in report.rows if r.waveform == "square")
+    assert square.net_charge_per_pulse_uc == pytest.approx(5.0, rel=0.01)
+    assert square.passed
+    assert report.lowest.highest_ua == pytest.approx(HOME.max_amplitude_ua.value, rel=0.01)

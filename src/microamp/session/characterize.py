@@ -214,9 +214,9 @@ def _waveform_row(
     )
 
 
-def _run_s(waveform: Waveform, profile: LimitProfile) -> float:
-    """Long enough for the slew-limited ramp to full level, then two whole cycles."""
-    ramp_s = waveform.amplitude_ua / profile.max_slew_ua_s.value
+def _run_s(waveform: Waveform, profile: LimitProfile, start_ramp_s: float = 0.0) -> float:
+    """Long enough for the device's start ramp and the slew-limited rise, then two cycles."""
+    ramp_s = start_ramp_s + waveform.amplitude_ua / profile.max_slew_ua_s.value
     return math.ceil((ramp_s + 2.0 * cycle_s(waveform)) * FREQUENCY_HZ) / FREQUENCY_HZ
 
 
@@ -234,7 +234,9 @@ class LowestSetting:
         return {**asdict(self), "limit_pct": LOWEST_SETTING_LIMIT_PCT, "passed": self.passed}
 
 
-def _lowest_setting(url: str, profile: LimitProfile, step_ua: float) -> LowestSetting:
+def _lowest_setting(
+    url: str, profile: LimitProfile, step_ua: float, start_ramp_s: float
+) -> LowestSetting:
     """Deliver the smallest and the largest setting of a square into r500 and compare peaks."""
     probe = SimDevice(
         SimulatedClock(), profile, SimSettings.from_url(parse_device_url(url), profile)
@@ -247,7 +249,7 @@ def _lowest_setting(url: str, profile: LimitProfile, step_ua: float) -> LowestSe
         waveform = Waveform(
             "square", amplitude_ua, FREQUENCY_HZ, 0.5, "alternating", reversal_s=0.1
         )
-        run = _drive(url, profile, Command(waveform), _run_s(waveform, profile))
+        run = _drive(url, profile, Command(waveform), _run_s(waveform, profile, start_ramp_s))
         window = round(cycle_s(waveform) * run.rate_hz)
         peaks.append(float(np.max(np.abs(run.delivered_ua[-window:]))))
     return LowestSetting(peaks[0], peaks[1], lowest_setting_pct(peaks[0], peaks[1]))
@@ -337,7 +339,11 @@ def characterize(
     if not device_url.startswith("sim:"):
         raise InvalidValue("device_url", device_url, "only a sim:// device can be characterised")
     # every parameter checked once as given; the load in it is then replaced by each test load
-    SimSettings.from_url(parse_device_url(device_url), profile)
+    given = SimSettings.from_url(parse_device_url(device_url), profile)
+    if given.faults:
+        raise InvalidValue(
+            "device_url", device_url, "must not inject faults: each kind is injected in turn"
+        )
     if not (math.isfinite(electrode_area_cm2) and electrode_area_cm2 > 0):
         raise InvalidValue("electrode_area_cm2", electrode_area_cm2, "must be greater than 0 cm²")
     if not (math.isfinite(step_ua) and 0 < step_ua <= profile.max_amplitude_ua.value):
@@ -350,10 +356,11 @@ def characterize(
         url = sim_url_for(device_url, load)
         for name, waveform in waveform_families().items():
             say(f"{name} into {load}")
-            run = _drive(url, profile, Command(waveform), _run_s(waveform, profile))
+            run_s = _run_s(waveform, profile, given.ramp_s)
+            run = _drive(url, profile, Command(waveform), run_s)
             rows.append(_waveform_row(name, waveform, load, run, electrode_area_cm2))
     say("lowest setting into r500")
-    lowest = _lowest_setting(sim_url_for(device_url, "r500"), profile, step_ua)
+    lowest = _lowest_setting(sim_url_for(device_url, "r500"), profile, step_ua, given.ramp_s)
     reactions: list[FaultReaction] = []
     for kind in FAULT_KINDS:
         say(f"fault reaction: {kind}")
