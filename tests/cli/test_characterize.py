@@ -54,6 +54,7 @@ def test_json_is_one_document_with_every_requirement() -> None:
     [
         (["serial:///dev/ttyUSB0"], "--load"),
         (["serial:///dev/ttyUSB0", "--load", "r500"], "--device-url"),
+        (["serial:///dev/ttyUSB0", "--load", "wood"], "--load"),
         (["sim://", "--electrode-area-cm2", "0"], "--electrode-area-cm2"),
         (["sim://", "--step-ua", "0"], "--step-ua"),
         (["sim://", "--out", "report.txt"], "--out"),

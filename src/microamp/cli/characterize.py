@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from microamp.cli.common import JsonOpt, ProfileOpt, bad_input, console, err_console, print_json
+from microamp.devices.load import LOAD_PRESETS
 from microamp.errors import InvalidValue
 from microamp.session.characterize import Characterization, WaveformRow
 
@@ -45,8 +46,16 @@ def characterize(
             bad_input(
                 InvalidValue("load", None, "is required for a non-sim device: what is attached")
             )
+        if load not in LOAD_PRESETS:
+            bad_input(InvalidValue("load", load, f"must be one of {', '.join(LOAD_PRESETS)}"))
+        # charge per pulse and per phase need every signed sample, which only the sim's probes
+        # carry; a device's telemetry frames hold mean absolute currents
         bad_input(
-            InvalidValue("device_url", device_url, "only a sim:// device can be characterised yet")
+            InvalidValue(
+                "device_url",
+                device_url,
+                "must be a sim:// device: only the simulator's probes carry every signed sample",
+            )
         )
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         bad_input(InvalidValue("out", str(out), "must end in .html"))
