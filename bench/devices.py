@@ -20,6 +20,9 @@
 - load_model: the electrode-skin load alone at 20 kHz, device seconds per wall second, stepped
   in 10 ms and 100 ms blocks of a 10 Hz square: the constant-phase model on gel beside the
   earlier symmetric RC (`bench/rc_load.py`), timed in the same run.
+- characterize: wall seconds for `microamp characterize sim://` (every waveform family into
+  every test load, the lowest setting and every fault kind), median of 3 (1 when quick), and
+  the device seconds it drove.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from microamp.devices import Command, Supervisor, open_device
 from microamp.devices.emulator import FirmwareEmulator
 from microamp.devices.load import LOAD_PRESETS, LoadModel
 from microamp.safety import get_profile
+from microamp.session.characterize import characterize
 from microamp.stimulus import Waveform
 
 from . import rc_load
@@ -216,6 +220,18 @@ def _load_models(device_s: float) -> dict[str, float]:
     return figures
 
 
+def _characterize(runs: int) -> dict[str, float]:
+    """Wall seconds for one characterisation of a sim device across every load."""
+    walls: list[float] = []
+    rows = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        report = characterize("sim://", get_profile("home"), electrode_area_cm2=1.0)
+        walls.append(time.perf_counter() - started)
+        rows = len(report.rows)
+    return {"wall_s": round(statistics.median(walls), 3), "waveform_load_pairs": rows}
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     reactions = {kind: _reaction(kind) for kind in KINDS}
     watchdog_runs = 1 if quick else 3
@@ -236,6 +252,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "x_real_time_supervised_10ms_ticks": round(_speed(0.01, True, device_s), 1),
         },
         "load_model": _load_models(2.0 if quick else 30.0),
+        "characterize": _characterize(1 if quick else 3),
     }
 
 

@@ -63,6 +63,11 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         f"{_x(load['cpe_x_real_time_100ms_blocks'])} / {_x(load['rc_x_real_time_100ms_blocks'])}"
         " real time",
     )
+    characterized = doc["characterize"]
+    yield (
+        "`microamp characterize sim://`: 4 waveform families into 5 loads, lowest setting, faults",
+        f"{characterized['wall_s']:.2f} s wall for {characterized['waveform_load_pairs']} pairs",
+    )
     yield (
         "a 60-minute protocol in simulated time",
         f"{sessions['wall_s']:.1f} s wall, {_x(sessions['x_real_time'])} real time",

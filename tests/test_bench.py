@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the top-level keys each bench module contributes to the document
 SECTIONS = {
     "engine": ("engine",),
-    "devices": ("reaction", "simulator"),
+    "devices": ("reaction", "simulator", "characterize"),
     "sessions": ("sessions",),
     "records": ("records",),
     "web": ("web",),

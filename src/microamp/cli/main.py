@@ -24,6 +24,7 @@ from microamp.cli import (
 )
 from microamp.cli import serve as serve_cli
 from microamp.cli import users as users_cli
+from microamp.cli.characterize import characterize
 from microamp.cli.common import bad_input
 from microamp.cli.devices import app as devices_app
 from microamp.cli.firmware import firmware_emulator
@@ -59,6 +60,7 @@ app.add_typer(care.app, name="care")
 app.add_typer(devices_app, name="devices")
 app.command(name="stimulate")(stimulate)
 app.command(name="render")(render)
+app.command(name="characterize")(characterize)
 app.command(name="firmware-emulator")(firmware_emulator)
 app.command(name="doctor")(doctor.doctor)
 
