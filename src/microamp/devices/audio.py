@@ -141,6 +141,10 @@ class AudioDevice(Device):
     def availability(cls) -> str | None:
         if importlib.util.find_spec("sounddevice") is None:
             return "install microamp[audio] (the sounddevice package is missing)"
+        try:
+            import sounddevice  # noqa: F401
+        except OSError as exc:  # the package is there (other packages pull it in), PortAudio not
+            return f"install microamp[audio] and PortAudio (libportaudio2): sounddevice says {exc}"
         return None
 
     @property
