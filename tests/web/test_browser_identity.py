@@ -46,7 +46,10 @@ def new_page(browser: Browser) -> Page:
 
 def sign_in_by_keyboard(page: Page, clinic: Clinic, email: str) -> None:
     page.goto(clinic.url + "/signin")
-    page.keyboard.type(email)  # the email field has the focus when the page opens
+    # The email field takes the focus when the page opens; autofocus lands after the page
+    # parses, so keys typed before it would be lost.
+    expect(page.locator("#email")).to_be_focused()
+    page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
