@@ -84,6 +84,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         " rows/s, compressed)",
     )
     yield from upload_rows(doc["uploads"])
+    yield from vision_rows(doc["vision"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
@@ -107,6 +108,30 @@ def upload_rows(uploads: dict[str, Any]) -> Iterator[Row]:
         f"{uploads['large_pixels'] / 1e6:.0f} MP in {uploads['upload_s']:.1f} s; "
         + (f"{slowest:,.0f} ms" if slowest is not None else "none asked")
         + f" of {uploads['requests_beside']} (the image work runs in the thread pool)",
+    )
+
+
+def vision_rows(vision: dict[str, Any]) -> Iterator[Row]:
+    photo, page = vision["photo_12mp"], vision["outcome_page"]
+    if "skipped" in photo:
+        measured = uploaded = f"not measured: {photo['skipped']}"
+    else:
+        goal = f" (goal: under {photo['goal_s']:g} s)"
+        measured = (
+            f"{photo['measure_image']['median_s'] * 1000:,.0f} ms median, "
+            f"{photo['measure_image']['best_s'] * 1000:,.0f} ms best{goal}"
+        )
+        uploaded = f"{photo['upload_prepared_and_measured']['median_s'] * 1000:,.0f} ms median"
+    yield ("landmarks and measures of a 12 MP photo, one core", measured)
+    yield (
+        "a 12 MP JPEG uploaded with a view: decoded, scaled, measured, re-encoded, one core",
+        uploaded,
+    )
+    yield (
+        "a client's outcome page, measures stored, one request at a time",
+        f"{page['p50_ms']:,.0f} ms p50, {page['p95_ms']:,.0f} ms p95 over {page['requests']:,}"
+        f" requests, {page['photos']} photos and {page['sessions']} sessions"
+        f" (goal: under {page['goal_ms']:g} ms)",
     )
 
 

@@ -23,6 +23,7 @@ SECTIONS = {
     "records": ("records",),
     "web": ("web",),
     "uploads": ("uploads",),
+    "vision": ("vision",),
     "startup": ("startup",),
 }
 

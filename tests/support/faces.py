@@ -129,3 +129,39 @@ def y4m(image: Image.Image, frames: int = 2) -> bytes:
     header = f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode("ascii")
     frame = b"FRAME\n" + luma + chroma[0] + chroma[1]
     return header + frame * frames
+
+
+def with_sticker(
+    image: Image.Image,
+    centre_px: tuple[float, float],
+    side_px: float,
+    bits: tuple[tuple[int, ...], ...],
+) -> Image.Image:
+    """``image`` with a calibration sticker on it: a black square ``side_px`` across (a
+    one-module border around the ``bits`` pattern, 1 white) on a white margin of one module,
+    centred on ``centre_px``, drawn at 8 x and scaled down so its edges blur as a camera's do."""
+    supersample = 8
+    modules = len(bits) + 2
+    module_px = side_px / modules
+    cut_px = side_px + 2 * module_px
+    pattern = np.zeros((modules + 2, modules + 2), dtype=np.uint8)
+    pattern[0, :] = pattern[-1, :] = pattern[:, 0] = pattern[:, -1] = 255  # the margin
+    pattern[2:-2, 2:-2] = np.asarray(bits, dtype=np.uint8) * 255
+    left, top = centre_px[0] - cut_px / 2, centre_px[1] - cut_px / 2
+    # a patch of whole pixels holding the sticker, drawn large and scaled down to them
+    x0, y0 = math.floor(left) - 1, math.floor(top) - 1
+    size = math.ceil(cut_px) + 3
+    big = Image.new("L", (size * supersample, size * supersample), 0)
+    drawn = Image.fromarray(pattern).resize(
+        (round(cut_px * supersample),) * 2, Image.Resampling.NEAREST
+    )
+    offset = (round((left - x0) * supersample), round((top - y0) * supersample))
+    mask = Image.new("L", big.size, 0)
+    mask.paste(255, (*offset, offset[0] + drawn.width, offset[1] + drawn.height))
+    big.paste(drawn, offset)
+    small = big.resize((size, size), Image.Resampling.BOX)
+    coverage = mask.resize((size, size), Image.Resampling.BOX)
+    out = image.convert("RGB").copy()
+    patch = out.crop((x0, y0, x0 + size, y0 + size))
+    out.paste(Image.composite(small.convert("RGB"), patch, coverage), (x0, y0))
+    return out

@@ -17,6 +17,7 @@ from microamp.vision.landmarks import FaceLandmarks
 from microamp.vision.measures import IRIS_DIAMETER_MM, MEASURE_NAMES, measure
 from microamp.vision.photo import measure_image
 from support import faces
+from vision.conftest import Measured
 
 pytest.importorskip("mediapipe")
 
@@ -33,15 +34,8 @@ FRAMING_TOLERANCE = {
 }
 
 
-@pytest.fixture(scope="module")
-def astronaut():  # type: ignore[no-untyped-def]
-    image = faces.astronaut()
-    measurement, landmarks = measure_image(image)
-    return image, measurement, landmarks
-
-
-def test_a_frontal_portrait_measures_in_adult_ranges(astronaut) -> None:  # type: ignore[no-untyped-def]
-    _, m, _ = astronaut
+def test_a_frontal_portrait_measures_in_adult_ranges(astronaut: Measured) -> None:
+    m = astronaut.measurement
     assert m.comparable and m.flags == []
     assert m.scale_source == "iris"
     assert 15 < m.iris_diameter_px < 19  # the 8 px iris of the 512 px photo, upscaled twice
@@ -68,9 +62,9 @@ def test_a_frontal_portrait_measures_in_adult_ranges(astronaut) -> None:  # type
     ],
 )
 def test_a_photo_scaled_turned_and_moved_measures_the_same(
-    astronaut, scale: float, rotation_deg: float, shift_px: tuple[int, int]
-) -> None:  # type: ignore[no-untyped-def]
-    image, first, _ = astronaut
+    astronaut: Measured, scale: float, rotation_deg: float, shift_px: tuple[int, int]
+) -> None:
+    image, first = astronaut.image, astronaut.measurement
     moved, _ = measure_image(
         faces.similar(image, scale=scale, rotation_deg=rotation_deg, shift_px=shift_px)
     )
@@ -81,8 +75,10 @@ def test_a_photo_scaled_turned_and_moved_measures_the_same(
 
 
 @pytest.mark.parametrize("lift_px", [4, 8])
-def test_a_brow_raised_by_k_pixels_reads_about_k_pixels_higher(astronaut, lift_px: int) -> None:  # type: ignore[no-untyped-def]
-    image, first, landmarks = astronaut
+def test_a_brow_raised_by_k_pixels_reads_about_k_pixels_higher(
+    astronaut: Measured, lift_px: int
+) -> None:
+    image, first, landmarks = astronaut.image, astronaut.measurement, astronaut.landmarks
     raised, _ = measure_image(faces.raise_brow(image, landmarks, side="right", lift_px=lift_px))
     expected_mm = lift_px * first.mm_per_px
     change_mm = raised.measures["brow_height_right_mm"] - first.measures["brow_height_right_mm"]
@@ -110,15 +106,15 @@ def test_a_photo_without_a_face_says_so() -> None:
         measure_image(faces.no_face())
 
 
-def test_an_unknown_view_is_refused(astronaut) -> None:  # type: ignore[no-untyped-def]
-    _, _, landmarks = astronaut
+def test_an_unknown_view_is_refused(astronaut: Measured) -> None:
+    landmarks = astronaut.landmarks
     with pytest.raises(InvalidValue) as refused:
         measure(landmarks, view="profile")
     assert refused.value.field == "view"
 
 
-def test_a_sticker_scale_replaces_the_iris(astronaut) -> None:  # type: ignore[no-untyped-def]
-    _, first, landmarks = astronaut
+def test_a_sticker_scale_replaces_the_iris(astronaut: Measured) -> None:
+    first, landmarks = astronaut.measurement, astronaut.landmarks
     stickered = measure(landmarks, sticker_mm_per_px=first.mm_per_px * 2)
     assert stickered.scale_source == "sticker"
     assert stickered.measures["lower_face_width_mm"] == pytest.approx(
@@ -147,21 +143,12 @@ def _moved(
     dy=st.floats(-3000, 3000),
 )
 def test_the_measures_do_not_depend_on_framing_property(
-    scale: float, angle_deg: float, dx: float, dy: float
+    astronaut: Measured, scale: float, angle_deg: float, dx: float, dy: float
 ) -> None:
     """Any similarity of the landmarks leaves every millimetre measure where it was: the
     scale comes from the iris, the frame from the eyes."""
-    landmarks = _frontal_landmarks()
+    landmarks = astronaut.landmarks
     first = measure(landmarks)
     moved = measure(_moved(landmarks, scale, angle_deg, dx, dy))
     for name in MEASURE_NAMES:
         assert moved.measures[name] == pytest.approx(first.measures[name], abs=0.02), name
-
-
-_FRONTAL: list[FaceLandmarks] = []
-
-
-def _frontal_landmarks() -> FaceLandmarks:
-    if not _FRONTAL:
-        _FRONTAL.append(measure_image(faces.astronaut())[1])
-    return _FRONTAL[0]

@@ -229,8 +229,9 @@ class Appointment(Base):
 class ProgressEntry(Base):
     """A progress check: a photo on disk (EXIF stripped) and ratings 0-10 by name. A photo
     taken for comparison has a ``view`` (front, left45, right45), the ``photo_use_consent`` the
-    client gave for it, and its ``measurement`` (`microamp.vision.measures.Measurement.as_dict`
-    with ``landmarks_px``), computed once at upload; ``unmeasured`` says why there is none."""
+    client gave for it, its ``measurement`` (`microamp.vision.measures.Measurement.as_dict`)
+    and ``landmarks_px`` (478 x 2), computed once at upload; ``unmeasured`` says why there is
+    none. The landmarks load only when asked for: a page of 200 photos' measures needs none."""
 
     __tablename__ = "progress_entries"
     __table_args__ = (
@@ -252,6 +253,7 @@ class ProgressEntry(Base):
     photo_use_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     measurement: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
     unmeasured: Mapped[str | None] = mapped_column(Text)
+    landmarks_px: Mapped[list[list[float]] | None] = mapped_column(JSONValue, deferred=True)
 
 
 class Price(Base):

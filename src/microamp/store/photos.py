@@ -74,9 +74,10 @@ class PreparedPhoto:
     sha256: str
     width_px: int
     height_px: int
-    # `Measurement.as_dict()` and the landmarks, when measured; else why not (or None: not asked)
+    # `Measurement.as_dict()` when measured, else why not (or None: not asked); the landmarks
     measurement: dict[str, Any] | None = None
     unmeasured: str | None = None
+    landmarks_px: list[list[float]] | None = None
 
 
 def _png_size(photo: bytes) -> tuple[int, int] | None:
@@ -173,20 +174,23 @@ def open_photo(photo: bytes) -> tuple[Image.Image, bool]:
         raise InvalidValue("photo", "file", _NOT_A_PHOTO) from None
 
 
-def _measured(clean: Image.Image, view: str) -> tuple[dict[str, Any] | None, str | None]:
-    # a photo is kept whether or not it can be measured: the reason is kept beside it
+def _measured(clean: Image.Image, view: str) -> dict[str, Any]:
+    """`PreparedPhoto`'s measurement fields for ``clean``: a photo is kept whether or not it
+    can be measured, the reason beside it when it cannot."""
     from microamp.vision.landmarks import vision_available
     from microamp.vision.photo import measure_image
 
     if not vision_available():
-        return None, ENABLE_HINT
+        return {"measurement": None, "unmeasured": ENABLE_HINT}
     try:
         measurement, landmarks = measure_image(clean, view=view)
     except (NoFace, VisionUnavailable) as exc:
-        return None, str(exc)
-    document = measurement.as_dict()
-    document["landmarks_px"] = [[round(x, 1), round(y, 1)] for x, y in landmarks.xy()]
-    return document, None
+        return {"measurement": None, "unmeasured": str(exc)}
+    return {
+        "measurement": measurement.as_dict(),
+        "unmeasured": None,
+        "landmarks_px": [[round(x, 1), round(y, 1)] for x, y in landmarks.xy()],
+    }
 
 
 def prepare_photo(photo: bytes, *, view: str | None = None) -> PreparedPhoto:
@@ -195,7 +199,7 @@ def prepare_photo(photo: bytes, *, view: str | None = None) -> PreparedPhoto:
     if view is not None:
         check_view(view)
     clean, is_png = open_photo(photo)
-    measurement, unmeasured = _measured(clean, view) if view is not None else (None, None)
+    measured = _measured(clean, view) if view is not None else {}
     out = io.BytesIO()
     if is_png:
         clean.save(out, format="PNG")
@@ -208,8 +212,7 @@ def prepare_photo(photo: bytes, *, view: str | None = None) -> PreparedPhoto:
         sha256=hashlib.sha256(data).hexdigest(),
         width_px=clean.width,
         height_px=clean.height,
-        measurement=measurement,
-        unmeasured=unmeasured,
+        **measured,
     )
 
 
@@ -218,8 +221,7 @@ def measure_prepared(prepared: PreparedPhoto, view: str) -> PreparedPhoto:
     check_view(view)
     with Image.open(io.BytesIO(prepared.data)) as kept:
         kept.load()
-        measurement, unmeasured = _measured(kept, view)
-    return replace(prepared, measurement=measurement, unmeasured=unmeasured)
+        return replace(prepared, **_measured(kept, view))
 
 
 def strip_metadata(photo: bytes) -> tuple[bytes, str]:
@@ -277,11 +279,13 @@ def add_progress_entry(
     digest: str | None = None
     measurement: dict[str, Any] | None = None
     unmeasured: str | None = None
+    landmarks_px: list[list[float]] | None = None
     if photo is not None:
         prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo, view=view)
         if view is not None and prepared.measurement is None and prepared.unmeasured is None:
             prepared = measure_prepared(prepared, view)  # prepared without its view
         measurement, unmeasured = prepared.measurement, prepared.unmeasured
+        landmarks_px = prepared.landmarks_px
         digest = prepared.sha256
         path = photos_dir / str(client.id) / f"{digest}{prepared.suffix}"
         if not path.exists():
@@ -300,6 +304,7 @@ def add_progress_entry(
         photo_use_consent=photo_use_consent,
         measurement=measurement,
         unmeasured=unmeasured,
+        landmarks_px=landmarks_px,
     )
     session.add(entry)
     session.flush()

@@ -123,6 +123,8 @@ class Measurement:
     scale_source: str  # "iris" or "sticker"
     iris_diameter_px: float
     flags: list[str] = field(default_factory=list)
+    # the calibration sticker's side in pixels, when one set the scale
+    sticker_side_px: float | None = None
 
     @property
     def comparable(self) -> bool:
@@ -134,10 +136,12 @@ class Measurement:
             "measures": dict(self.measures),
             "pose": self.pose.as_dict(),
             "quality": self.quality,
+            "scale_source": self.scale_source,
             "scale": {
                 "source": self.scale_source,
                 "mm_per_px": self.mm_per_px,
                 "iris_diameter_px": self.iris_diameter_px,
+                "sticker_side_px": self.sticker_side_px,
             },
             "comparable": self.comparable,
             "flags": list(self.flags),
@@ -272,11 +276,13 @@ def measure(
     *,
     view: str = "front",
     sticker_mm_per_px: float | None = None,
+    sticker_side_px: float | None = None,
     sharpness: float = 1.0,
 ) -> Measurement:
     """The measures of the face ``landmarks`` describe. ``sticker_mm_per_px``: the scale a
-    calibration sticker gave, used instead of the iris; ``sharpness`` 0-1 (see
-    `microamp.vision.photo`) enters the quality score."""
+    calibration sticker gave (`microamp.vision.sticker`, its side ``sticker_side_px``), used
+    instead of the iris; ``sharpness`` 0-1 (see `microamp.vision.photo`) enters the quality
+    score."""
     check_view(view)
     xy = landmarks.xy()
     iris_px = _iris_diameter_px(xy)
@@ -296,4 +302,5 @@ def measure(
         scale_source=source,
         iris_diameter_px=round(iris_px, 2),
         flags=_pose_flags(pose, view),
+        sticker_side_px=None if sticker_side_px is None else round(sticker_side_px, 2),
     )

@@ -1,4 +1,5 @@
-"""A photo measured: its pixels through the landmark model, then `measure`.
+"""A photo measured: its pixels through the landmark model, then `measure`, scaled by the
+calibration sticker when the photo shows one (`microamp.vision.sticker`), else by the iris.
 
 Called at upload (in the web app's thread pool, never on its event loop) and by
 ``microamp photos measure``; the result is stored, so a photo is measured once.
@@ -13,6 +14,7 @@ from PIL import Image
 from microamp.errors import NoFace
 from microamp.vision.landmarks import FaceLandmarks, LandmarkModel, load_model
 from microamp.vision.measures import Measurement, measure
+from microamp.vision.sticker import find_sticker
 
 __all__ = ["NO_FACE", "landmarks_of", "measure_image", "sharpness_of"]
 
@@ -59,12 +61,21 @@ def measure_image(
     model: LandmarkModel | None = None,
     sticker_mm_per_px: float | None = None,
 ) -> tuple[Measurement, FaceLandmarks]:
-    """``image`` measured, and the landmarks the measures came from."""
+    """``image`` measured, and the landmarks the measures came from. The scale is
+    ``sticker_mm_per_px`` when given, else the calibration sticker's when the photo shows one,
+    else the iris's."""
+    rgb = _rgb(image)
     landmarks = landmarks_of(image, model)
+    side_px: float | None = None
+    if sticker_mm_per_px is None:
+        sticker = find_sticker(rgb)
+        if sticker is not None:
+            sticker_mm_per_px, side_px = sticker.mm_per_px, sticker.side_px
     measurement = measure(
         landmarks,
         view=view,
         sticker_mm_per_px=sticker_mm_per_px,
+        sticker_side_px=side_px,
         sharpness=sharpness_of(image, landmarks),
     )
     return measurement, landmarks

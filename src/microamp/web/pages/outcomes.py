@@ -134,7 +134,7 @@ def _baseline(entries: list[ProgressEntry]) -> ProgressEntry | None:
 
 
 def _landmarks(entry: ProgressEntry) -> list[list[float]]:
-    return list((entry.measurement or {}).get("landmarks_px", []))
+    return list(entry.landmarks_px or [])
 
 
 def _stable(entry: ProgressEntry) -> Any:
