@@ -165,3 +165,19 @@ def with_sticker(
     patch = out.crop((x0, y0, x0 + size, y0 + size))
     out.paste(Image.composite(small.convert("RGB"), patch, coverage), (x0, y0))
     return out
+
+
+def wearing_sticker(
+    image: Image.Image,
+    landmarks: FaceLandmarks,
+    *,
+    side_px: float,
+    bits: tuple[tuple[int, ...], ...] | None = None,
+) -> Image.Image:
+    """``image`` with the calibration sticker (or another marker's ``bits``) ``side_px`` across,
+    midway up the forehead, clear of the brows, where the client wears it."""
+    from microamp.vision.sticker import STICKER_BITS
+
+    xy = landmarks.xy()
+    centre = (xy[151] + xy[10]) / 2
+    return with_sticker(image, (float(centre[0]), float(centre[1])), side_px, bits or STICKER_BITS)

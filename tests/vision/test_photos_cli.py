@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from support import faces
+from vision.conftest import Measured
 
 pytest.importorskip("mediapipe")
 
@@ -38,6 +39,25 @@ def test_a_face_photo_prints_its_measures_pose_and_quality(tmp_path: Path) -> No
     assert set(document["pose"]) == {"yaw_deg", "pitch_deg", "roll_deg"}
     assert 0 < document["quality"] <= 1
     assert document["comparable"] is True
+
+
+def test_a_photo_showing_the_sticker_says_it_set_the_scale(
+    tmp_path: Path, astronaut: Measured
+) -> None:
+    from microamp.vision.sticker import STICKER_SIDE_MM
+
+    side_px = STICKER_SIDE_MM / astronaut.measurement.mm_per_px
+    photo = tmp_path / "front.png"
+    faces.wearing_sticker(astronaut.image, astronaut.landmarks, side_px=side_px).save(photo)
+    done = _microamp("photos", "measure", str(photo), "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["scale_source"] == "sticker"
+    assert document["scale"]["mm_per_px"] == pytest.approx(
+        astronaut.measurement.mm_per_px, rel=0.03
+    )
+    table = _microamp("photos", "measure", str(photo))
+    assert "scaled by the sticker" in table.stdout
 
 
 def test_a_photo_with_no_face_exits_1_with_one_clear_line(tmp_path: Path) -> None:

@@ -37,19 +37,13 @@ MM_MEASURES = {
 }
 
 
-def _forehead(astronaut: Measured) -> tuple[float, float]:
-    xy = astronaut.landmarks.xy()
-    centre = (xy[151] + xy[10]) / 2  # midway up the forehead, clear of the brows
-    return float(centre[0]), float(centre[1])
-
-
 def _stickered(
     astronaut: Measured, printed_at: float, bits: tuple[tuple[int, ...], ...] = STICKER_BITS
 ) -> Image.Image:
     """The astronaut wearing a sticker printed at ``printed_at`` times its true size: its
     true size in her pixels is `STICKER_SIDE_MM` on the iris's scale."""
     side_px = STICKER_SIDE_MM / astronaut.measurement.mm_per_px * printed_at
-    return faces.with_sticker(astronaut.image, _forehead(astronaut), side_px, bits)
+    return faces.wearing_sticker(astronaut.image, astronaut.landmarks, side_px=side_px, bits=bits)
 
 
 def test_the_sticker_pattern_is_opencvs_marker() -> None:

@@ -176,19 +176,51 @@ def test_the_outcomes_export_as_csv_one_row_per_photo(
     assert response.headers["content-type"].startswith("text/csv")
     lines = response.text.splitlines()
     header = lines[0].split(",")
-    assert header[:6] == [
+    assert header[:7] == [
         "entry_id",
         "taken_on",
         "view",
         "comparable",
         "quality",
+        "scale_source",
         "sessions_before",
     ]
     assert "charge_uc_before_forehead" in header and "brow_height_right_mm" in header
     rows = {int(line.split(",")[0]): line.split(",") for line in lines[1:]}
     raised = rows[history["raised"]]
+    assert raised[header.index("scale_source")] == "iris"
     assert raised[header.index("sessions_before")] == "1"
     assert float(raised[header.index("charge_uc_before_jawline")]) == 800.5
+
+
+def test_a_photo_showing_the_sticker_is_scaled_by_it_in_the_api_page_and_csv(
+    clinic: Clinic,
+) -> None:
+    from microamp.vision.photo import measure_image
+    from microamp.vision.sticker import STICKER_SIDE_MM
+
+    image = faces.astronaut()
+    iris, landmarks = measure_image(image)
+    side_px = STICKER_SIDE_MM / iris.mm_per_px
+    stickered = faces.jpeg(faces.wearing_sticker(image, landmarks, side_px=side_px))
+    client_id = clinic.clients["cleared"]
+    with clinic.api("practitioner") as api:
+        uploaded = api.post(
+            f"/api/v1/clients/{client_id}/photos",
+            data={"taken_on": TODAY.isoformat(), "view": "right45", "photo_use_consent": "true"},
+            files={"photo": ("face.jpg", stickered, "image/jpeg")},
+        )
+        listed = api.get(f"/api/v1/clients/{client_id}/outcomes", params={"view": "right45"})
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["scale_source"] == "sticker"
+    assert uploaded.json()["mm_per_px"] == pytest.approx(iris.mm_per_px, rel=0.03)
+    assert [p["scale_source"] for p in listed.json()["photos"]] == ["sticker"]
+    with _page(clinic) as browser:
+        html = browser.get(f"/clients/{client_id}/outcomes?view=right45").text
+        csv = browser.get(f"/clients/{client_id}/outcomes.csv?view=right45").text
+    assert '<td data-testid="scale-source">sticker</td>' in html
+    header, row = (line.split(",") for line in csv.splitlines()[:2])
+    assert row[header.index("scale_source")] == "sticker"
 
 
 def test_reception_sees_no_outcomes(clinic: Clinic) -> None:

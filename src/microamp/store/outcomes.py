@@ -72,6 +72,7 @@ class PhotoPoint:
     pose: dict[str, float]
     sessions_before: int
     charge_uc_before: dict[str, float]
+    scale_source: str = "iris"  # or "sticker": what set the millimetre scale
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class PhotoPoint:
             "pose": dict(self.pose),
             "sessions_before": self.sessions_before,
             "charge_uc_before": dict(self.charge_uc_before),
+            "scale_source": self.scale_source,
         }
 
 
@@ -247,6 +249,7 @@ def client_outcomes(session: Session, *, client_id: int, view: str = "front") ->
                 pose=dict(m.get("pose", {})),
                 sessions_before=count,
                 charge_uc_before=charge,
+                scale_source=str((m.get("scale") or {}).get("source", "iris")),
             )
         )
     comparable = [p for p in points if p.comparable]
@@ -281,12 +284,13 @@ def outcomes_csv(outcomes: Outcomes) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     zone_columns = [f"charge_uc_before_{zone}" for zone in outcomes.zones]
-    writer.writerow(["entry_id", "taken_on", "view", "comparable", "quality", "sessions_before",
+    writer.writerow(["entry_id", "taken_on", "view", "comparable", "quality", "scale_source",
+                     "sessions_before",
                      *zone_columns, *MEASURE_NAMES, "yaw_deg", "pitch_deg", "roll_deg", "flags"])  # fmt: skip
     for p in outcomes.photos:
         writer.writerow([
             p.entry_id, p.taken_on.isoformat(), outcomes.view, "yes" if p.comparable else "no",
-            p.quality, p.sessions_before,
+            p.quality, p.scale_source, p.sessions_before,
             *(p.charge_uc_before.get(zone, 0.0) for zone in outcomes.zones),
             *(p.measures.get(name, "") for name in MEASURE_NAMES),
             p.pose.get("yaw_deg", ""), p.pose.get("pitch_deg", ""), p.pose.get("roll_deg", ""),

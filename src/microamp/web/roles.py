@@ -65,6 +65,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/clients/{client_id}/progress/{entry_id}/photo"): CLINICAL,
     # measured results: the outcome page, its CSV, the comparison view and standardised capture
     ("GET", "/clients/{client_id}/outcomes"): CLINICAL,
+    ("GET", "/outcomes/sticker.svg"): CLINICAL,
     ("GET", "/clients/{client_id}/outcomes.csv"): CLINICAL,
     ("GET", "/clients/{client_id}/compare"): CLINICAL,
     ("GET", "/clients/{client_id}/progress/{entry_id}/aligned"): CLINICAL,

@@ -265,11 +265,18 @@ class ProgressPublic(BaseModel):
         None, description="False when the pose is outside the view's tolerance: see flags."
     )
     flags: list[str] = []
+    scale_source: str | None = Field(
+        None,
+        description="What set the millimetre scale: 'sticker' (the calibration sticker, when in "
+        "view) or 'iris' (its diameter, 11.77 mm).",
+    )
+    mm_per_px: float | None = None
     unmeasured: str | None = Field(None, description="Why a photo with a view has no measures.")
 
     @classmethod
     def of(cls, entry: ProgressEntry, photo: PreparedPhoto | None) -> ProgressPublic:
         measurement = entry.measurement or {}
+        scale = measurement.get("scale") or {}
         return cls(
             id=entry.id,
             client_id=entry.client_id,
@@ -286,5 +293,7 @@ class ProgressPublic(BaseModel):
             quality=measurement.get("quality"),
             comparable=measurement.get("comparable"),
             flags=measurement.get("flags", []),
+            scale_source=scale.get("source"),
+            mm_per_px=scale.get("mm_per_px"),
             unmeasured=entry.unmeasured,
         )

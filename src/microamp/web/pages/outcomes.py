@@ -23,6 +23,7 @@ from microamp.store.photos import PreparedPhoto
 from microamp.vision.align import STABLE_POINTS, similarity
 from microamp.vision.landmarks import vision_available
 from microamp.vision.measures import MEASURE_NAMES, VIEWS, check_view
+from microamp.vision.sticker import STICKER_SIDE_MM, sticker_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
 from microamp.web.errors import field_errors
 from microamp.web.outcome_charts import measure_svg
@@ -90,6 +91,16 @@ def _charts(found: Outcomes) -> list[dict[str, Any]]:
     return charts
 
 
+@router.get("/outcomes/sticker.svg")
+def sticker(user: PageUser) -> Response:
+    """The calibration sticker to print at 100 % (docs/measuring-results.md)."""
+    return Response(
+        sticker_svg(),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": 'inline; filename="microamp-sticker.svg"'},
+    )
+
+
 @router.get("/clients/{client_id}/outcomes")
 def outcomes_page(
     request: Request, user: PageUser, db: DbDep, client_id: RowId, view: str = "front"
@@ -107,6 +118,7 @@ def outcomes_page(
         request, "outcomes.html", user, client=client, found=found, view=found.view,
         views=VIEWS, view_labels=VIEW_LABELS, charts=_charts(found), labels=_LABELS,
         sessions=sessions, measure_names=MEASURE_NAMES, vision=vision_available(),
+        sticker_side_mm=STICKER_SIDE_MM,
     )  # fmt: skip
 
 
@@ -214,6 +226,7 @@ def _capture_page(
         request, "capture.html", user, status_code=status_code, client=client, view=view,
         views=VIEWS, view_labels=VIEW_LABELS, baseline=baseline, errors=errors or [],
         typed=typed or {}, today=date.today(), vision=vision_available(),
+        sticker_side_mm=STICKER_SIDE_MM,
     )  # fmt: skip
 
 
@@ -303,7 +316,8 @@ async def capture_save(
         assert prepared.measurement is not None
         return JSONResponse(
             {"kept": True, "entry_id": entry.id, "measures": prepared.measurement["measures"],
-             "pose": prepared.measurement["pose"], "quality": prepared.measurement["quality"]},
+             "pose": prepared.measurement["pose"], "quality": prepared.measurement["quality"],
+             "scale_source": prepared.measurement["scale"]["source"]},
             status_code=201,
         )  # fmt: skip
     return RedirectResponse(f"/clients/{client_id}/outcomes?view={checked_view}", status_code=303)
