@@ -1,6 +1,6 @@
 """The measures on a real face photograph (scikit-image's astronaut) and on known transforms
 of it: the same face scaled, turned in the image plane and moved measures the same in
-millimetres; a brow raised by k pixels reads higher by about k pixels in millimetres; a head
+millimetres; a brow raised by k pixels reads higher by k pixels in millimetres; a head
 turned past the tolerance is flagged; a photo with no face says so."""
 
 from __future__ import annotations
@@ -75,18 +75,29 @@ def test_a_photo_scaled_turned_and_moved_measures_the_same(
 
 
 @pytest.mark.parametrize("lift_px", [4, 8])
-def test_a_brow_raised_by_k_pixels_reads_about_k_pixels_higher(
-    astronaut: Measured, lift_px: int
-) -> None:
+def test_a_brow_raised_by_k_pixels_reads_k_pixels_higher(astronaut: Measured, lift_px: int) -> None:
+    """The brow's upper edge is found in the pixels near the mesh's brow points: a lift of 4 or
+    8 px (3 or 6 mm here) reads 96-98 % of itself (the face mesh alone read 55-70 %). The warp
+    moves the brow at the iris's column by 97 % of its nominal lift: 85-110 % is allowed."""
     image, first, landmarks = astronaut.image, astronaut.measurement, astronaut.landmarks
     raised, _ = measure_image(faces.raise_brow(image, landmarks, side="right", lift_px=lift_px))
     expected_mm = lift_px * first.mm_per_px
     change_mm = raised.measures["brow_height_right_mm"] - first.measures["brow_height_right_mm"]
     other_mm = raised.measures["brow_height_left_mm"] - first.measures["brow_height_left_mm"]
-    # the mesh holds a brow to a face's usual shape: it reads half to all of a pure lift
-    assert expected_mm * 0.5 <= change_mm <= expected_mm + 1.0
+    assert expected_mm * 0.85 <= change_mm <= expected_mm * 1.1
     assert abs(other_mm) < 1.0
     assert raised.measures["brow_symmetry_pct"] < first.measures["brow_symmetry_pct"]
+
+
+def test_a_brow_raised_past_the_search_window_is_under_read_never_over_read(
+    astronaut: Measured,
+) -> None:
+    """16 px (11 mm, far beyond any treatment's effect) is more than the edge search reaches
+    from where the mesh, holding the brow to a usual shape, puts it: it reads about half."""
+    image, first, landmarks = astronaut.image, astronaut.measurement, astronaut.landmarks
+    raised, _ = measure_image(faces.raise_brow(image, landmarks, side="right", lift_px=16))
+    change_mm = raised.measures["brow_height_right_mm"] - first.measures["brow_height_right_mm"]
+    assert 0.3 * 16 * first.mm_per_px < change_mm < 16 * first.mm_per_px
 
 
 @pytest.mark.slow

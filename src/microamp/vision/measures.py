@@ -48,6 +48,7 @@ __all__ = [
     "Measurement",
     "Pose",
     "check_view",
+    "iris_diameter_px",
     "measure",
     "pose_of",
 ]
@@ -154,7 +155,7 @@ def check_view(view: str) -> str:
     return view
 
 
-def _iris_diameter_px(xy: FloatArray) -> float:
+def iris_diameter_px(xy: FloatArray) -> float:
     """The larger of each iris's two diameters (a turned eye narrows across, not up and down),
     averaged over both eyes."""
     diameters = []
@@ -285,7 +286,7 @@ def measure(
     score."""
     check_view(view)
     xy = landmarks.xy()
-    iris_px = _iris_diameter_px(xy)
+    iris_px = iris_diameter_px(xy)
     if sticker_mm_per_px is not None:
         mm_per_px, source = sticker_mm_per_px, "sticker"
     else:

@@ -1,5 +1,6 @@
-"""A photo measured: its pixels through the landmark model, then `measure`, scaled by the
-calibration sticker when the photo shows one (`microamp.vision.sticker`), else by the iris.
+"""A photo measured: its pixels through the landmark model, the brows' upper edge found again
+in the pixels (`microamp.vision.brows`), then `measure`, scaled by the calibration sticker when
+the photo shows one (`microamp.vision.sticker`), else by the iris.
 
 Called at upload (in the web app's thread pool, never on its event loop) and by
 ``microamp photos measure``; the result is stored, so a photo is measured once.
@@ -12,8 +13,9 @@ import numpy.typing as npt
 from PIL import Image
 
 from microamp.errors import NoFace
+from microamp.vision.brows import refine_brows
 from microamp.vision.landmarks import FaceLandmarks, LandmarkModel, load_model
-from microamp.vision.measures import Measurement, measure
+from microamp.vision.measures import Measurement, iris_diameter_px, measure
 from microamp.vision.sticker import find_sticker
 
 __all__ = ["NO_FACE", "landmarks_of", "measure_image", "sharpness_of"]
@@ -66,6 +68,7 @@ def measure_image(
     else the iris's."""
     rgb = _rgb(image)
     landmarks = landmarks_of(image, model)
+    landmarks = refine_brows(image, landmarks, iris_diameter_px(landmarks.xy()))
     side_px: float | None = None
     if sticker_mm_per_px is None:
         sticker = find_sticker(rgb)
