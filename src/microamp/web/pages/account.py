@@ -39,12 +39,13 @@ from microamp.web.deps import (
 )
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.identity import (
-    STEP_PATHS,
     current_session,
     end_current_session,
+    safe_next,
     security_event,
     session_rules,
     stage_for,
+    step_path,
     wall_now,
 )
 from microamp.web.render import page
@@ -113,21 +114,24 @@ def sign_out_everywhere(request: Request, user: PageUser, db: DbDep) -> Response
 # -- the user's own password -------------------------------------------------------------------
 
 
-def _password_page(request: Request, user: User, stage: str, **extra: Any) -> Response:
+def _password_page(
+    request: Request, user: User, stage: str, next_path: str, **extra: Any
+) -> Response:
     return page(
         request,
         "account_password.html",
         user if stage == SIGNED_IN else None,
         title="Change your password",
         forced=stage != SIGNED_IN,
+        next_path=safe_next(next_path),
         **extra,
     )
 
 
 @router.get("/account/password")
-def password_form(request: Request, stage_user: PasswordStepUser) -> Response:
+def password_form(request: Request, stage_user: PasswordStepUser, next: str = "/") -> Response:
     user, stage = stage_user
-    return _password_page(request, user, stage)
+    return _password_page(request, user, stage, next)
 
 
 def _password_problems(user: User, current: str, new: str, again: str) -> list[FieldError]:
@@ -151,11 +155,12 @@ def password_change(
     current: Annotated[str, Form(max_length=1024)] = "",
     new: Annotated[str, Form(max_length=1024)] = "",
     again: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     user, stage = stage_user
     errors = _password_problems(user, current, new, again)
     if errors:
-        return _password_page(request, user, stage, errors=errors, status_code=422)
+        return _password_page(request, user, stage, next, errors=errors, status_code=422)
     here = current_session(request, db)
     set_password(db, user=user, password_hash=hash_password(new), now=wall_now(request),
                  keep_session=here.id if here else None)  # fmt: skip
@@ -168,13 +173,13 @@ def password_change(
     db.commit()
     if stage == SIGNED_IN:
         return RedirectResponse("/account?changed=password", status_code=303)
-    return RedirectResponse(STEP_PATHS[next_stage], status_code=303)
+    return RedirectResponse(step_path(next_stage, next), status_code=303)
 
 
 # -- two-factor --------------------------------------------------------------------------------
 
 
-def _enrol_page(request: Request, user: User, stage: str, **extra: Any) -> Response:
+def _enrol_page(request: Request, user: User, stage: str, next_path: str, **extra: Any) -> Response:
     uri = otpauth_uri(user.totp_secret or "", user.email) if user.totp_secret else ""
     return page(
         request,
@@ -186,19 +191,22 @@ def _enrol_page(request: Request, user: User, stage: str, **extra: Any) -> Respo
         secret=user.totp_secret if not user.two_factor else "",
         uri=uri if not user.two_factor else "",
         qr=qr_svg(uri, title="QR code of the setup key") if uri and not user.two_factor else "",
+        next_path=safe_next(next_path),
         **extra,
     )
 
 
 @router.get("/account/two-factor")
-def two_factor_form(request: Request, db: DbDep, stage_user: EnrolStepUser) -> Response:
+def two_factor_form(
+    request: Request, db: DbDep, stage_user: EnrolStepUser, next: str = "/"
+) -> Response:
     user, stage = stage_user
     if not user.two_factor and not user.totp_secret:
         # the secret is made once and kept pending until a code confirms it: reloading the page
         # shows the same one, so a phone that scanned it still matches
         start_two_factor(db, user=user, secret=new_secret())
         db.commit()
-    return _enrol_page(request, user, stage)
+    return _enrol_page(request, user, stage, next)
 
 
 @router.post("/account/two-factor")
@@ -207,6 +215,7 @@ def two_factor_confirm(
     db: DbDep,
     stage_user: EnrolStepUser,
     code: Annotated[str, Form(max_length=40)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     user, stage = stage_user
     if user.two_factor:
@@ -217,7 +226,7 @@ def two_factor_confirm(
         security_event(db, request, "auth.2fa_failed", actor=user, outcome="enrolment code")
         db.commit()
         errors = [FieldError("code", "code", "That code is not right: enter the six digits the app shows now.")]  # fmt: skip
-        return _enrol_page(request, user, stage, errors=errors, status_code=422)
+        return _enrol_page(request, user, stage, next, errors=errors, status_code=422)
     codes = confirm_two_factor(db, user=user, step=step, now=now)
     security_event(db, request, "auth.2fa_enrolled", actor=user)
     here = current_session(request, db)
@@ -225,4 +234,5 @@ def two_factor_confirm(
         set_stage(db, here, SIGNED_IN)
         request.scope["microamp.session"]["stage"] = SIGNED_IN
     db.commit()
-    return page(request, "account_recovery_codes.html", user, title="Recovery codes", codes=codes)
+    return page(request, "account_recovery_codes.html", user, title="Recovery codes",
+                codes=codes, next_path=safe_next(next))  # fmt: skip
