@@ -531,3 +531,55 @@ def test_no_next_sends_a_signed_in_browser_to_another_site(served: Clinic, targe
                                         "next": target, "csrf_token": csrf_of(form.text)})  # fmt: skip
     assert _location(done) == "/"
     assert _location(client.get("/signin", params={"next": target})) == "/"
+
+
+# -- the user's own two-factor -----------------------------------------------------------------
+
+
+def test_a_user_makes_new_recovery_codes_and_the_old_ones_stop_working(
+    served: Clinic, clock: WallClock
+) -> None:
+    email = add_user(served)
+    client = signed_in(served, email)
+    _, old = enrol(served, client, clock)
+    assert post(client, "/account/recovery-codes", {"codes_proof": "not it"}).status_code == 422
+    renewed = post(client, "/account/recovery-codes", {"codes_proof": PASSWORD})
+    assert renewed.status_code == 200 and "Your old codes no longer work" in renewed.text
+    new = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", renewed.text)
+    assert len(new) == 10 and not set(new) & set(old)
+    again = fresh(served)
+    sign_in(again, email, PASSWORD)
+    assert second_step(again, old[0]).status_code == 401
+    assert second_step(again, new[0]).status_code == 303
+    assert audit_rows(served, "auth.recovery_codes_renewed")[-1].actor == email
+
+
+def test_a_user_turns_two_factor_off_with_a_current_code(served: Clinic, clock: WallClock) -> None:
+    email = add_user(served)
+    client = signed_in(served, email)
+    secret, _ = enrol(served, client, clock)
+    clock.advance(30)
+    wrong = post(client, "/account/two-factor/off", {"off_proof": "000000"})
+    assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.text
+    done = post(client, "/account/two-factor/off", {"off_proof": pyotp.TOTP(secret).at(clock())})
+    assert done.status_code == 303
+    assert "Two-factor sign-in is off" in client.get(done.headers["location"]).text
+    assert sign_in(fresh(served), email, PASSWORD).headers["location"] == "/"
+    assert audit_rows(served, "auth.2fa_turned_off")[-1].actor == email
+
+
+def test_two_factor_stays_on_where_the_clinic_requires_it_for_the_role(tmp_path: Path) -> None:
+    clock = WallClock()
+    with clinic_on(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, wall_clock=clock) as clinic:
+        owner = signed_in(clinic, clinic.emails["owner"])
+        assert post(owner, "/staff/two-factor-policy", {"required": "true"}).status_code == 303
+        practitioner = signed_in(clinic, clinic.emails["practitioner"])
+        enrol(clinic, practitioner, clock)
+        refused = post(practitioner, "/account/two-factor/off", {"off_proof": PASSWORD})
+        assert refused.status_code == 409 and "requires two-factor" in refused.text
+        assert practitioner.get("/clients").status_code == 200
+        reception = signed_in(clinic, clinic.emails["reception"])
+        enrol(clinic, reception, clock)
+        assert (
+            post(reception, "/account/two-factor/off", {"off_proof": PASSWORD}).status_code == 303
+        )

@@ -165,7 +165,8 @@ def step_user(request: Request, db: Session, stages: frozenset[str]) -> tuple[Us
         raise _sign_in_first(request)
     user, stage = found
     if stage not in stages:
-        raise StepRequired(step_path(stage, _asked_for(request)))
+        # another step's page is not worth coming back to: the browser goes to its own step
+        raise StepRequired(step_path(stage, None))
     _check_role(user, _route_roles(request))
     return user, stage
 

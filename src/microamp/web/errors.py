@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
 from microamp.store.leases import DeviceBusy
 from microamp.store.protocol_store import ProtocolConflict
-from microamp.store.staff import LastOwner
+from microamp.store.staff import LastOwner, TwoFactorRequired
 from microamp.web.deps import SignInRequired, StepRequired, cookie_user
 from microamp.web.render import page
 
@@ -198,6 +198,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StepRequired, _step)
     app.add_exception_handler(LastOwner, _last_owner)
+    app.add_exception_handler(TwoFactorRequired, _last_owner)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidValue, _invalid)

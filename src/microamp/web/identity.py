@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from microamp.store.access import append_audit
 from microamp.store.db import Store
 from microamp.store.models import User
+from microamp.store.staff import POLICY_ROLES
 from microamp.store.staff_sessions import (
     SIGNED_IN,
     SessionRules,
@@ -34,7 +35,6 @@ from microamp.store.staff_sessions import (
 from microamp.store.throttle import ThrottleRule
 from microamp.web.addresses import client_address, parse_networks
 from microamp.web.cookies import SESSION_KEY
-from microamp.web.roles import CLINICAL
 from microamp.web.security import new_csrf_token
 from microamp.web.settings import WebSettings
 
@@ -169,7 +169,7 @@ def stage_for(user: User, *, two_factor_required: bool, second_factor_done: bool
         return "second_factor"
     if user.must_change_password:
         return "change_password"
-    if two_factor_required and user.role in CLINICAL and not user.two_factor:
+    if two_factor_required and user.role in POLICY_ROLES and not user.two_factor:
         return "enrol"
     return SIGNED_IN
 

@@ -18,10 +18,14 @@ from microamp.errors import InvalidValue, NotFound
 from microamp.store.access import create_api_token, list_api_tokens, revoke_api_token
 from microamp.store.models import User
 from microamp.store.staff import (
+    TwoFactorRequired,
+    claim_totp_step,
     confirm_two_factor,
+    new_recovery_codes,
     require_two_factor,
     set_password,
     start_two_factor,
+    turn_off_two_factor,
 )
 from microamp.store.staff_sessions import (
     SIGNED_IN,
@@ -36,6 +40,7 @@ from microamp.web.deps import (
     PageUser,
     PasswordStepUser,
     RowId,
+    audit,
 )
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.identity import (
@@ -236,3 +241,59 @@ def two_factor_confirm(
     db.commit()
     return page(request, "account_recovery_codes.html", user, title="Recovery codes",
                 codes=codes, next_path=safe_next(next))  # fmt: skip
+
+
+# -- the user's own two-factor: off, or new recovery codes ---------------------------------------
+
+_PROOF_MESSAGE = "Enter your password or the code your authenticator app shows now."
+
+
+def _proof_ok(request: Request, db: Session, user: User, proof: str) -> bool:
+    """The user is at the keyboard: their password, or a current code not used before."""
+    step = code_step(user.totp_secret or "", proof, wall_now(request))
+    if step is not None:
+        return claim_totp_step(db, user_id=user.id, step=step)
+    return bool(proof) and verify_password(user.password_hash, proof)
+
+
+@router.post("/account/two-factor/off")
+def two_factor_off(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    off_proof: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    if not user.two_factor:
+        return RedirectResponse("/account", status_code=303)
+    if not _proof_ok(request, db, user, off_proof):
+        audit(db, user, "auth.2fa_failed", f"user:{user.id}", outcome="turning off")
+        errors = [FieldError("off_proof", "off-proof", _PROOF_MESSAGE)]
+        return _account(request, user, db, errors=errors, status_code=422)
+    try:
+        turn_off_two_factor(db, user=user, now=wall_now(request))
+    except TwoFactorRequired as exc:
+        db.rollback()
+        errors = [FieldError("off_proof", "off-proof", f"Two-factor stays on: {exc}.")]
+        return _account(request, user, db, errors=errors, status_code=409)
+    audit(db, user, "auth.2fa_turned_off", f"user:{user.id}", outcome="ok")
+    return RedirectResponse("/account?changed=two-factor-off", status_code=303)
+
+
+@router.post("/account/recovery-codes")
+def renew_recovery_codes(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    codes_proof: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Ten new recovery codes, shown once; the old ones stop working."""
+    if not user.two_factor:
+        return RedirectResponse("/account/two-factor", status_code=303)
+    if not _proof_ok(request, db, user, codes_proof):
+        audit(db, user, "auth.2fa_failed", f"user:{user.id}", outcome="new recovery codes")
+        errors = [FieldError("codes_proof", "codes-proof", _PROOF_MESSAGE)]
+        return _account(request, user, db, errors=errors, status_code=422)
+    codes = new_recovery_codes(db, user_id=user.id, now=wall_now(request))
+    audit(db, user, "auth.recovery_codes_renewed", f"user:{user.id}", outcome="ok")
+    return page(request, "account_recovery_codes.html", user, title="Recovery codes",
+                codes=codes, renewed=True, next_path="/account")  # fmt: skip
