@@ -169,6 +169,7 @@ def test_no_template_carries_inline_script_handlers_or_styles() -> None:
 def test_the_api_docs_page_loads_its_assets_from_the_app_itself(sqlite_clinic: Clinic) -> None:
     with sqlite_clinic.browser_client() as client:
         html = client.get("/api/v1/docs").text
+        assert '<html lang="en">' in html
         assets = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert assets and all(a.startswith("/static/") for a in assets), assets
         for asset in assets:
@@ -205,7 +206,7 @@ def test_the_api_docs_render_offline_in_a_browser_under_the_policy(sqlite_clinic
         expect(page.locator(".opblock").first).to_be_visible()
         operations = page.locator(".opblock").count()
         context.close()
-    assert operations >= 20
+    assert operations >= 24  # the staff operations among them
     assert outside == []
     assert refused == []
 
