@@ -18,7 +18,17 @@ from typing import Any
 
 # Each module has run(quick: bool) -> dict. Every one must be present: a missing section is a
 # broken bench, not a skipped one.
-MODULES = ("engine", "devices", "sessions", "records", "web", "uploads", "vision", "startup")
+MODULES = (
+    "engine",
+    "devices",
+    "sessions",
+    "records",
+    "web",
+    "signin",
+    "uploads",
+    "vision",
+    "startup",
+)
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

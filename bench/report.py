@@ -142,20 +142,30 @@ WEB_TARGETS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any] | None]]
     ("client page, PostgreSQL", lambda web: web["postgresql"].get("client_page")),
     ("API read (screening), PostgreSQL", lambda web: web["postgresql"].get("api_screening_read")),
 )
+# the same endpoint with and without a session to look up, and a token read beside them
+SESSION_TARGETS: tuple[tuple[str, str], ...] = (
+    ("/healthz signed in (the session looked up in the store), SQLite", "signed_in_session"),
+    ("/healthz signed out (no session lookup), SQLite", "anonymous"),
+    ("API read with a bearer token (/api/v1/me), SQLite", "bearer_token"),
+)
+
+
+def _load_row(label: str, figures: dict[str, Any] | None) -> tuple[str, ...]:
+    if figures is None:
+        return (label, "not measured", "", "", "", "")
+    return (
+        label,
+        f"{figures['rps']:,.0f}",
+        *(f"{figures[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms")),
+        f"{figures['errors']:,}",
+    )
 
 
 def web_rows(doc: dict[str, Any]) -> Iterator[tuple[str, ...]]:
     for label, pick in WEB_TARGETS:
-        figures = pick(doc["web"])
-        if figures is None:
-            yield (label, "not measured", "", "", "", "")
-            continue
-        yield (
-            label,
-            f"{figures['rps']:,.0f}",
-            *(f"{figures[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms")),
-            f"{figures['errors']:,}",
-        )
+        yield _load_row(label, pick(doc["web"]))
+    for label, key in SESSION_TARGETS:
+        yield _load_row(label, doc["session_lookup"][key])
 
 
 REACTION_LABELS = {

@@ -22,6 +22,7 @@ SECTIONS = {
     "sessions": ("sessions",),
     "records": ("records",),
     "web": ("web",),
+    "signin": ("session_lookup",),
     "uploads": ("uploads",),
     "vision": ("vision",),
     "startup": ("startup",),

@@ -122,3 +122,56 @@ def test_two_factor_enrolment_then_a_sign_in_with_a_code(browser: Browser, clini
         expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_a_signed_out_visit_lands_on_its_page_and_two_factor_is_managed_by_keyboard(
+    browser: Browser, clinic: Clinic
+) -> None:
+    from microamp.store.crud import create_user
+    from microamp.web.security import hash_password
+
+    email = "self.service@test.example"
+    with clinic.store.transaction() as db:
+        create_user(db, email=email, display_name="Self", role="reception",
+                    password_hash=hash_password(PASSWORD))  # fmt: skip
+    page = new_page(browser)
+    wanted = f"/clients/{clinic.clients['cleared']}"
+    try:
+        page.goto(clinic.url + wanted)
+        expect(page).to_have_url(f"{clinic.url}/signin?next={wanted}")
+        expect(page.locator("#email")).to_be_focused()
+        page.keyboard.type(email)
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(clinic.url + wanted)
+        page.goto(clinic.url + "/account/two-factor")
+        secret = page.get_by_test_id("totp-secret").inner_text().strip()
+        page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+        first_codes = page.get_by_test_id("recovery-codes").inner_text()
+        page.goto(clinic.url + "/account")
+        assert no_violations(page) == []
+        tab_to(page, "#codes-proof")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="New recovery codes")).to_be_visible()
+        assert page.get_by_test_id("recovery-codes").inner_text() != first_codes
+        assert no_violations(page) == []
+        tab_to(page, 'a[href="/account"].btn')
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(clinic.url + "/account")
+        expect(page.locator("#off-proof")).to_be_visible()
+        tab_to(page, "#off-proof")
+        page.keyboard.type("not my password")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("error-summary")).to_be_focused()
+        assert no_violations(page) == []
+        tab_to(page, "#off-proof")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("Two-factor sign-in is off")
+        assert no_violations(page) == []
+    finally:
+        page.context.close()

@@ -169,6 +169,7 @@ def test_no_template_carries_inline_script_handlers_or_styles() -> None:
 def test_the_api_docs_page_loads_its_assets_from_the_app_itself(sqlite_clinic: Clinic) -> None:
     with sqlite_clinic.browser_client() as client:
         html = client.get("/api/v1/docs").text
+        assert '<html lang="en">' in html
         assets = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert assets and all(a.startswith("/static/") for a in assets), assets
         for asset in assets:
@@ -205,7 +206,7 @@ def test_the_api_docs_render_offline_in_a_browser_under_the_policy(sqlite_clinic
         expect(page.locator(".opblock").first).to_be_visible()
         operations = page.locator(".opblock").count()
         context.close()
-    assert operations >= 20
+    assert operations >= 24  # the staff operations among them
     assert outside == []
     assert refused == []
 
@@ -309,6 +310,7 @@ def test_other_requests_carry_on_while_a_large_photo_is_processed(sqlite_clinic:
     waits: list[float] = []
     with sqlite_clinic.api() as probe:
         probe.get("/healthz")  # connected before the upload starts
+        alone = [_timed_get(probe, "/healthz") for _ in range(15)]
         uploader.start()
         while not finished.wait(0.05):  # every probe starts while the upload is under way
             started = time.perf_counter()
@@ -318,10 +320,63 @@ def test_other_requests_carry_on_while_a_large_photo_is_processed(sqlite_clinic:
     assert answered["upload"].status_code == 201, answered["upload"].text
     assert len(waits) >= 3, f"only {len(waits)} answers came while the photo was processed"
     # on the event loop, the work would hold a request for all of its seconds; in the thread
-    # pool answers keep coming within 200 ms (the median: one answer of many may still lose
-    # the CPU for a moment on two busy cores, never for the length of the work)
-    assert sorted(waits)[len(waits) // 2] < 0.2, waits
+    # pool answers keep coming, the median a bounded multiple of the same request alone (one
+    # answer of many may still lose the CPU for a moment on two busy cores, never for the
+    # length of the work)
+    assert _median(waits) / _median(alone) < _SLOWER_AT_MOST, (alone, waits)
     assert max(waits) < 1.0, waits
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _timed_get(client: httpx.Client, path: str) -> float:
+    started = time.perf_counter()
+    assert client.get(path).status_code == 200
+    return time.perf_counter() - started
+
+
+# a request answered meanwhile may be this many times slower than alone: generous, since two
+# busy cores share the server, the uploading threads and the test; a bomb decoded on the event
+# loop (or a refusal that waited for the pixels) would hold every request for seconds instead
+_SLOWER_AT_MOST = 25
+
+
+def test_bombs_are_refused_at_once_and_other_requests_answer_meanwhile(
+    sqlite_clinic: Clinic, bomb: bytes
+) -> None:
+    """Bomb uploads in three threads, over and over; a signed-in API request sampled meanwhile
+    against the same request measured alone, in this test, on this machine."""
+    with sqlite_clinic.api("practitioner") as probe:
+        for _ in range(3):  # connected and warm before anything is measured
+            _timed_get(probe, "/api/v1/me")
+        alone = [_timed_get(probe, "/api/v1/me") for _ in range(15)]
+        stop = threading.Event()
+        refusals: list[tuple[int, float]] = []
+
+        def keep_uploading() -> None:
+            while not stop.is_set():
+                started = time.perf_counter()
+                status = _api_upload(sqlite_clinic, "practitioner", bomb).status_code
+                refusals.append((status, time.perf_counter() - started))
+
+        uploaders = [threading.Thread(target=keep_uploading) for _ in range(3)]
+        for thread in uploaders:
+            thread.start()
+        try:
+            while len(refusals) < 3:  # every sample below is taken while uploads are under way
+                time.sleep(0.01)
+            meanwhile = [_timed_get(probe, "/api/v1/me") for _ in range(15)]
+        finally:
+            stop.set()
+            for thread in uploaders:
+                thread.join(30)
+    assert {status for status, _ in refusals} == {422}
+    assert max(took for _, took in refusals) < 1.0, refusals
+    ratio = _median(meanwhile) / _median(alone)
+    assert ratio < _SLOWER_AT_MOST, (ratio, alone, meanwhile)
+    assert max(meanwhile) < 1.0, meanwhile
 
 
 def test_photos_are_decoded_a_few_at_a_time_and_a_bomb_never_waits_for_them(

@@ -234,7 +234,7 @@ def test_an_owner_adds_a_user_who_must_choose_a_password_at_first_sign_in(served
     temporary = re.search(r'data-testid="temporary-password">([^<]+)<', page.text)
     assert temporary
     hire = signed_in(served, "new.hire@staff.example", temporary.group(1))
-    assert hire.get("/clients").headers["location"] == "/account/password"
+    assert hire.get("/clients").headers["location"] == "/account/password?next=/clients"
     bad = post(hire, "/account/password",
                {"current": temporary.group(1), "new": "short", "again": "short"})  # fmt: skip
     assert bad.status_code == 422 and "There is a problem" in bad.text
@@ -307,7 +307,7 @@ def test_two_factor_enrol_sign_in_replay_and_recovery_codes(
     clock.advance(30)
     first = fresh(served)
     assert sign_in(first, email, PASSWORD).headers["location"] == "/signin/code"
-    assert first.get("/clients").headers["location"] == "/signin/code"
+    assert first.get("/clients").headers["location"] == "/signin/code?next=/clients"
     assert (
         second_step(first, "123 456" if totp.at(clock()) != "123456" else "654321").status_code
         == 401
@@ -351,7 +351,9 @@ def test_a_clinic_that_requires_two_factor_sends_clinical_roles_to_enrol(
         owner = signed_in(clinic, clinic.emails["owner"])
         assert post(owner, "/staff/two-factor-policy", {"required": "true"}).status_code == 303
         practitioner = signed_in(clinic, clinic.emails["practitioner"])
-        assert practitioner.get("/clients").headers["location"] == "/account/two-factor"
+        assert practitioner.get("/clients").headers["location"] == (
+            "/account/two-factor?next=/clients"
+        )
         enrol(clinic, practitioner, clock)
         assert practitioner.get("/clients").status_code == 200
         reception = signed_in(clinic, clinic.emails["reception"])
@@ -439,3 +441,145 @@ def test_static_files_neither_look_the_session_up_nor_touch_the_cookie(served: C
     assert response.status_code == 200 and "set-cookie" not in response.headers
     assert client.get("/static/nothing.css").status_code == 404
     assert client.get("/clients").status_code == 200
+
+
+# -- the page asked for before signing in ------------------------------------------------------
+
+
+def _location(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def _follow_form(client: httpx.Client, location: str, data: dict[str, str]) -> httpx.Response:
+    """Open a step's page at ``location`` and post its form, with what the page carried."""
+    page = client.get(location)
+    assert page.status_code == 200, page.text
+    carried = re.search(r'name="next" value="([^"]*)"', page.text)
+    form = {**data, "csrf_token": csrf_of(page.text)}
+    if carried:
+        form["next"] = carried.group(1)
+    return client.post(location.split("?")[0], data=form)
+
+
+def test_the_page_asked_for_survives_password_two_factor_and_a_new_password(
+    served: Clinic, clock: WallClock
+) -> None:
+    email = add_user(served)
+    secret, _ = enrol(served, signed_in(served, email), clock)
+    with served.store.transaction() as db:
+        db.get_one(User, user_id(served, email)).must_change_password = True
+    clock.advance(30)
+    client = fresh(served)
+    wanted = f"/clients/{served.clients['cleared']}"
+    asked = _location(client.get(wanted))
+    assert asked == f"/signin?next={wanted}"
+    form = client.get(asked)
+    assert f'name="next" value="{wanted}"' in form.text
+    step = _location(client.post("/signin", data={"email": email, "password": PASSWORD,
+                                                  "next": wanted, "csrf_token": csrf_of(form.text)}))  # fmt: skip
+    assert step == f"/signin/code?next={wanted}"
+    step = _location(_follow_form(client, step, {"code": pyotp.TOTP(secret).at(clock())}))
+    assert step == f"/account/password?next={wanted}"
+    new = "a password of my own"
+    landed = _location(_follow_form(client, step, {"current": PASSWORD, "new": new, "again": new}))
+    assert landed == wanted
+    assert client.get(landed).status_code == 200
+
+
+def test_a_clinic_requiring_two_factor_returns_to_the_page_after_enrolment(
+    tmp_path: Path,
+) -> None:
+    clock = WallClock()
+    with clinic_on(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, wall_clock=clock) as clinic:
+        owner = signed_in(clinic, clinic.emails["owner"])
+        assert post(owner, "/staff/two-factor-policy", {"required": "true"}).status_code == 303
+        client = fresh(clinic)
+        token = csrf_of(client.get("/signin").text)
+        step = _location(client.post("/signin", data={
+            "email": clinic.emails["practitioner"], "password": PASSWORD,
+            "next": "/protocols", "csrf_token": token}))  # fmt: skip
+        assert step == "/account/two-factor?next=/protocols"
+        page = client.get(step)
+        secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page.text)
+        assert secret
+        done = _follow_form(client, step, {"code": pyotp.TOTP(secret.group(1)).at(clock())})
+        assert done.status_code == 200 and 'href="/protocols">Continue<' in done.text
+
+
+HOSTILE_NEXT = [
+    "//evil.example/",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    " //evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "evil.example",
+    "/%0a/x\r\nSet-Cookie: a=b",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_no_next_sends_a_signed_in_browser_to_another_site(served: Clinic, target: str) -> None:
+    client = fresh(served)
+    form = client.get("/signin", params={"next": target})
+    assert 'name="next" value="/"' in form.text
+    done = client.post("/signin", data={"email": served.emails["reception"], "password": PASSWORD,
+                                        "next": target, "csrf_token": csrf_of(form.text)})  # fmt: skip
+    assert _location(done) == "/"
+    assert _location(client.get("/signin", params={"next": target})) == "/"
+
+
+# -- the user's own two-factor -----------------------------------------------------------------
+
+
+def test_a_user_makes_new_recovery_codes_and_the_old_ones_stop_working(
+    served: Clinic, clock: WallClock
+) -> None:
+    email = add_user(served)
+    client = signed_in(served, email)
+    _, old = enrol(served, client, clock)
+    assert post(client, "/account/recovery-codes", {"codes_proof": "not it"}).status_code == 422
+    renewed = post(client, "/account/recovery-codes", {"codes_proof": PASSWORD})
+    assert renewed.status_code == 200 and "Your old codes no longer work" in renewed.text
+    new = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", renewed.text)
+    assert len(new) == 10 and not set(new) & set(old)
+    again = fresh(served)
+    sign_in(again, email, PASSWORD)
+    assert second_step(again, old[0]).status_code == 401
+    assert second_step(again, new[0]).status_code == 303
+    assert audit_rows(served, "auth.recovery_codes_renewed")[-1].actor == email
+
+
+def test_a_user_turns_two_factor_off_with_a_current_code(served: Clinic, clock: WallClock) -> None:
+    email = add_user(served)
+    client = signed_in(served, email)
+    secret, _ = enrol(served, client, clock)
+    clock.advance(30)
+    wrong = post(client, "/account/two-factor/off", {"off_proof": "000000"})
+    assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.text
+    done = post(client, "/account/two-factor/off", {"off_proof": pyotp.TOTP(secret).at(clock())})
+    assert done.status_code == 303
+    assert "Two-factor sign-in is off" in client.get(done.headers["location"]).text
+    assert sign_in(fresh(served), email, PASSWORD).headers["location"] == "/"
+    assert audit_rows(served, "auth.2fa_turned_off")[-1].actor == email
+
+
+def test_two_factor_stays_on_where_the_clinic_requires_it_for_the_role(tmp_path: Path) -> None:
+    clock = WallClock()
+    with clinic_on(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, wall_clock=clock) as clinic:
+        owner = signed_in(clinic, clinic.emails["owner"])
+        assert post(owner, "/staff/two-factor-policy", {"required": "true"}).status_code == 303
+        practitioner = signed_in(clinic, clinic.emails["practitioner"])
+        enrol(clinic, practitioner, clock)
+        refused = post(practitioner, "/account/two-factor/off", {"off_proof": PASSWORD})
+        assert refused.status_code == 409 and "requires two-factor" in refused.text
+        assert practitioner.get("/clients").status_code == 200
+        reception = signed_in(clinic, clinic.emails["reception"])
+        enrol(clinic, reception, clock)
+        assert (
+            post(reception, "/account/two-factor/off", {"off_proof": PASSWORD}).status_code == 303
+        )

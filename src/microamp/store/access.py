@@ -56,6 +56,8 @@ SECURITY_ACTIONS = (
     "auth.2fa_used",
     "auth.2fa_failed",
     "auth.recovery_used",
+    "auth.2fa_turned_off",
+    "auth.recovery_codes_renewed",
     "staff.add",
     "staff.disable",
     "staff.enable",

@@ -30,13 +30,17 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from microamp.errors import InvalidValue, NotFound, StoreError
 from microamp.store.base import Base, UTCDateTime
+from microamp.store.crud import create_user
 from microamp.store.models import ROLES, User
 from microamp.store.staff_sessions import end_user_sessions
 from microamp.store.throttle import clear_key, throttle_key
 
 __all__ = [
     "RECOVERY_CODES",
+    "POLICY_ROLES",
     "LastOwner",
+    "TwoFactorRequired",
+    "add_staff",
     "RecoveryCode",
     "StaffPolicy",
     "claim_totp_step",
@@ -52,14 +56,21 @@ __all__ = [
     "set_role",
     "set_two_factor_policy",
     "start_two_factor",
+    "turn_off_two_factor",
     "use_recovery_code",
 ]
 
 RECOVERY_CODES = 10
+# the roles the clinic's two-factor policy covers: those who open health records
+POLICY_ROLES = frozenset({"owner", "practitioner"})
 
 
 class LastOwner(StoreError):
     """The change would leave the clinic without an active owner (409)."""
+
+
+class TwoFactorRequired(StoreError):
+    """The clinic requires two-factor sign-in for the user's role (409)."""
 
 
 class RecoveryCode(Base):
@@ -137,6 +148,16 @@ def _refuse_last_owner(db: Session, user: User, what: str) -> None:
 
 
 # -- the owner's changes -----------------------------------------------------------------------
+
+
+def add_staff(db: Session, *, email: str, display_name: str, role: str, password_hash: str) -> User:
+    """A new user with a temporary password (its hash), to be replaced at the first sign-in;
+    `InvalidValue` naming ``email``, ``display_name`` or ``role``."""
+    name = display_name.strip() or email.split("@")[0]
+    user = create_user(db, email=email, display_name=name, role=role, password_hash=password_hash)
+    user.must_change_password = True
+    db.flush()
+    return user
 
 
 def set_role(db: Session, *, user_id: int, role: str) -> User:
@@ -222,6 +243,14 @@ def remove_two_factor(db: Session, *, user_id: int, now: datetime) -> User:
     )
     db.flush()
     return user
+
+
+def turn_off_two_factor(db: Session, *, user: User, now: datetime) -> None:
+    """The user's own choice to sign in with a password alone; refused while the clinic
+    requires two-factor for their role."""
+    if require_two_factor(db) and user.role in POLICY_ROLES:
+        raise TwoFactorRequired(f"the clinic requires two-factor sign-in for the {user.role} role")
+    remove_two_factor(db, user_id=user.id, now=now)
 
 
 def claim_totp_step(db: Session, *, user_id: int, step: int) -> bool:

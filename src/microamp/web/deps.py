@@ -20,7 +20,7 @@ from microamp.store.db import Store
 from microamp.store.models import User
 from microamp.store.staff_sessions import SIGNED_IN, STAGES
 from microamp.web.cookies import SESSION_KEY
-from microamp.web.identity import STEP_PATHS
+from microamp.web.identity import step_path
 from microamp.web.roles import PUBLIC, allowed_roles
 from microamp.web.security import csrf_matches
 from microamp.web.settings import WebSettings
@@ -134,9 +134,14 @@ def _check_role(user: User, roles: frozenset[str]) -> None:
         raise HTTPException(403, f"the {user.role} role may not open this")
 
 
-def _sign_in_first(request: Request) -> SignInRequired:
+def _asked_for(request: Request) -> str:
+    """The page a browser asked for, to come back to once signed in (a form post: home)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return SignInRequired(target if request.method == "GET" else "/")
+    return target if request.method == "GET" else "/"
+
+
+def _sign_in_first(request: Request) -> SignInRequired:
+    return SignInRequired(_asked_for(request))
 
 
 def page_user(request: Request, db: DbDep) -> User:
@@ -147,7 +152,7 @@ def page_user(request: Request, db: DbDep) -> User:
         raise _sign_in_first(request)
     user, stage = found
     if stage != SIGNED_IN:
-        raise StepRequired(STEP_PATHS.get(stage, "/signin"))
+        raise StepRequired(step_path(stage, _asked_for(request)))
     _check_role(user, _route_roles(request))
     return user
 
@@ -160,7 +165,8 @@ def step_user(request: Request, db: Session, stages: frozenset[str]) -> tuple[Us
         raise _sign_in_first(request)
     user, stage = found
     if stage not in stages:
-        raise StepRequired(STEP_PATHS.get(stage, "/signin"))
+        # another step's page is not worth coming back to: the browser goes to its own step
+        raise StepRequired(step_path(stage, None))
     _check_role(user, _route_roles(request))
     return user, stage
 

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
 from microamp.store.leases import DeviceBusy
 from microamp.store.protocol_store import ProtocolConflict
-from microamp.store.staff import LastOwner
+from microamp.store.staff import LastOwner, TwoFactorRequired
 from microamp.web.deps import SignInRequired, StepRequired, cookie_user
 from microamp.web.render import page
 
@@ -132,7 +132,7 @@ async def _step(request: Request, exc: Exception) -> Response:
     return RedirectResponse(exc.path, status_code=303)
 
 
-async def _last_owner(request: Request, exc: Exception) -> Response:
+async def _staff_conflict(request: Request, exc: Exception) -> Response:
     return error_response(request, 409, str(exc))
 
 
@@ -197,7 +197,8 @@ async def _protocol_conflict(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StepRequired, _step)
-    app.add_exception_handler(LastOwner, _last_owner)
+    app.add_exception_handler(LastOwner, _staff_conflict)
+    app.add_exception_handler(TwoFactorRequired, _staff_conflict)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidValue, _invalid)

@@ -11,9 +11,11 @@ log through `security_event`, with the client's address and the outcome.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from microamp.store.access import append_audit
 from microamp.store.db import Store
 from microamp.store.models import User
+from microamp.store.staff import POLICY_ROLES
 from microamp.store.staff_sessions import (
     SIGNED_IN,
     SessionRules,
@@ -32,7 +35,6 @@ from microamp.store.staff_sessions import (
 from microamp.store.throttle import ThrottleRule
 from microamp.web.addresses import client_address, parse_networks
 from microamp.web.cookies import SESSION_KEY
-from microamp.web.roles import CLINICAL
 from microamp.web.security import new_csrf_token
 from microamp.web.settings import WebSettings
 
@@ -46,9 +48,11 @@ __all__ = [
     "current_session",
     "end_current_session",
     "request_address",
+    "safe_next",
     "security_event",
     "session_rules",
     "stage_for",
+    "step_path",
     "wall_now",
 ]
 
@@ -60,6 +64,33 @@ STEP_PATHS = {
     "enrol": "/account/two-factor",
     SIGNED_IN: "/",
 }
+
+
+# a path of this site: one slash, then printable ASCII only (no space, tab or newline, which
+# browsers drop from a URL, so "/<tab>/evil.example" would become "//evil.example")
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]{0,2000}")
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``/``: never another host (``//evil``,
+    ``/\\evil``), a scheme (``javascript:``) or a character a browser would drop or reinterpret,
+    so the page a sign-in returns to cannot be an open redirect."""
+    if not target or not _SAME_SITE_PATH.fullmatch(target) or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def step_path(stage: str, next_path: str | None) -> str:
+    """Where a browser at ``stage`` goes: its step's page, carrying the page it asked for (or
+    that page itself once signed in)."""
+    target = safe_next(next_path)
+    if stage == SIGNED_IN:
+        return target
+    path = STEP_PATHS.get(stage, "/signin")
+    return path if target == "/" else f"{path}?{urlencode({'next': target}, safe='/')}"
 
 
 def session_rules(settings: WebSettings) -> SessionRules:
@@ -138,7 +169,7 @@ def stage_for(user: User, *, two_factor_required: bool, second_factor_done: bool
         return "second_factor"
     if user.must_change_password:
         return "change_password"
-    if two_factor_required and user.role in CLINICAL and not user.two_factor:
+    if two_factor_required and user.role in POLICY_ROLES and not user.two_factor:
         return "enrol"
     return SIGNED_IN
 

@@ -12,6 +12,7 @@ from microamp.web.api import (
     records,
     screening,
     sessions,
+    staff,
 )
 
 PREFIX = "/api/v1"
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         protocols,
         sessions,
         records,
+        staff,
     )
 )
 

@@ -297,3 +297,47 @@ class ProgressPublic(BaseModel):
             mm_per_px=scale.get("mm_per_px"),
             unmeasured=entry.unmeasured,
         )
+
+
+class StaffPublic(BaseModel):
+    """Someone who signs in: role, whether they may, and how."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+    active: bool
+    two_factor: bool
+    must_change_password: bool
+
+
+class StaffCreated(StaffPublic):
+    """A new user and their temporary password, shown this once: hand it over, they replace
+    it at their first sign-in."""
+
+    temporary_password: str
+
+
+class StaffCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    display_name: str = Field(default="", max_length=200)
+    role: str = Field(
+        default="practitioner", max_length=20, description="owner, practitioner or reception"
+    )
+
+
+class StaffChange(BaseModel):
+    """What to change; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = Field(
+        default=None, max_length=20, description="owner, practitioner or reception"
+    )
+    active: bool | None = None
+
+
+class SessionsEnded(BaseModel):
+    ended: int

@@ -35,14 +35,15 @@ from microamp.web.deps import (
 )
 from microamp.web.errors import FieldError
 from microamp.web.identity import (
-    STEP_PATHS,
     account_rule,
     address_rule,
     begin_session,
     end_current_session,
     request_address,
+    safe_next,
     security_event,
     stage_for,
+    step_path,
     wall_now,
 )
 from microamp.web.render import page
@@ -53,13 +54,6 @@ from microamp.web.two_factor import code_step
 router = APIRouter(dependencies=[CsrfChecked])
 # ended sessions stay listed this long (the audit log keeps the events for good)
 _KEEP_ENDED = timedelta(days=30)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (``//evil``) or a scheme."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def _wait_words(seconds: int) -> str:
@@ -76,8 +70,8 @@ def healthz() -> PlainTextResponse:
 @router.get("/signin")
 def signin_form(request: Request, db: DbDep, next: str = "/") -> Response:
     if cookie_user(request, db) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return page(request, "signin.html", None, title="Sign in", next_path=_safe_next(next))
+        return RedirectResponse(safe_next(next), status_code=303)
+    return page(request, "signin.html", None, title="Sign in", next_path=safe_next(next))
 
 
 def _charge_signin(request: Request, db: Session, account: str) -> Verdict:
@@ -103,7 +97,7 @@ def signin(
     db: DbDep,
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
-    next: Annotated[str, Form()] = "/",
+    next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     account = email.strip()
     verdict = _charge_signin(request, db, account)
@@ -111,7 +105,8 @@ def signin(
         security_event(db, request, "auth.signin_failed", actor=None, actor_name=account,
                        outcome="throttled")  # fmt: skip
         db.commit()
-        return _throttled(request, "signin.html", verdict, email=account, next_path=next)
+        return _throttled(request, "signin.html", verdict, email=account,
+                         next_path=safe_next(next))  # fmt: skip
     user = _user_for(db, account)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
@@ -129,9 +124,7 @@ def signin(
     forget_ended_sessions(db, before=now - _KEEP_ENDED)
     security_event(db, request, "auth.signin", actor=user, outcome=stage)
     db.commit()
-    return RedirectResponse(
-        _safe_next(next) if stage == "signed_in" else STEP_PATHS[stage], status_code=303
-    )
+    return RedirectResponse(step_path(stage, next), status_code=303)
 
 
 def _throttled(request: Request, template: str, verdict: Verdict, **context: object) -> Response:
@@ -167,7 +160,7 @@ def _refused(request: Request, email: str, next_path: str, error: str, status: i
         title="Sign in",
         errors=[FieldError("email", "email", error)],
         email=email,
-        next_path=_safe_next(next_path),
+        next_path=safe_next(next_path),
     )
 
 
@@ -175,8 +168,9 @@ def _refused(request: Request, email: str, next_path: str, error: str, status: i
 
 
 @router.get("/signin/code")
-def code_form(request: Request, _user: SecondFactorUser) -> Response:
-    return page(request, "signin_code.html", None, title="Two-factor sign-in")
+def code_form(request: Request, _user: SecondFactorUser, next: str = "/") -> Response:
+    return page(request, "signin_code.html", None, title="Two-factor sign-in",
+                next_path=safe_next(next))  # fmt: skip
 
 
 def _second_factor_ok(request: Request, db: Session, user: User, code: str) -> str:
@@ -196,6 +190,7 @@ def code_submit(
     db: DbDep,
     stage_user: SecondFactorUser,
     code: Annotated[str, Form(max_length=40)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     user, _ = stage_user
     settings: WebSettings = request.app.state.settings
@@ -204,7 +199,7 @@ def code_submit(
     if not verdict.allowed:
         security_event(db, request, "auth.2fa_failed", actor=user, outcome="throttled")
         db.commit()
-        return _throttled(request, "signin_code.html", verdict)
+        return _throttled(request, "signin_code.html", verdict, next_path=safe_next(next))
     factor = _second_factor_ok(request, db, user, code)
     if factor not in ("totp", "recovery"):
         security_event(db, request, "auth.2fa_failed", actor=user, outcome=factor)
@@ -214,7 +209,8 @@ def code_submit(
         }.get(factor, "That code is not right. Check the app's current code and try again.")
         errors = [FieldError("code", "code", message)]
         return page(request, "signin_code.html", None, status_code=401,
-                    title="Two-factor sign-in", errors=errors)  # fmt: skip
+                    title="Two-factor sign-in", errors=errors,
+                    next_path=safe_next(next))  # fmt: skip
     clear_key(db, key, now=wall_now(request))
     action = "auth.2fa_used" if factor == "totp" else "auth.recovery_used"
     security_event(db, request, action, actor=user, outcome="ok")
@@ -223,7 +219,7 @@ def code_submit(
     end_current_session(request, db, "second factor given")
     begin_session(request, db, user, stage)
     db.commit()
-    return RedirectResponse(STEP_PATHS[stage], status_code=303)
+    return RedirectResponse(step_path(stage, next), status_code=303)
 
 
 @router.post("/signout")

@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from microamp.errors import InvalidValue, NotFound
-from microamp.store.crud import create_user
 from microamp.store.models import ROLES, User
 from microamp.store.staff import (
+    add_staff,
     list_staff,
     remove_two_factor,
     require_two_factor,
@@ -99,7 +99,7 @@ def staff(
 
 
 @router.post("/staff")
-def add_staff(
+def add_staff_form(
     request: Request,
     owner: PageUser,
     db: DbDep,
@@ -109,14 +109,13 @@ def add_staff(
 ) -> Response:
     password = temporary_password()
     try:
-        user = create_user(db, email=email, display_name=display_name or email.split("@")[0],
-                           role=role, password_hash=hash_password(password))  # fmt: skip
+        user = add_staff(db, email=email, display_name=display_name, role=role,
+                         password_hash=hash_password(password))  # fmt: skip
     except InvalidValue as exc:
         db.rollback()
         errors = field_errors(exc, _LABELS, _TARGETS)
         typed = {"email": email, "display_name": display_name, "role": role}
         return _staff(request, owner, db, errors=errors, typed=typed, status_code=422)
-    user.must_change_password = True
     security_event(db, request, "staff.add", actor=owner, resource=f"user:{user.id}",
                    role=role)  # fmt: skip
     db.commit()
