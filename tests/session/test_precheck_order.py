@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,7 @@ def test_the_contact_test_skips_zones_the_options_leave_out(
     assert device.commands[0][1].zone == "eyes"
 
 
+@pytest.mark.requirement("SAF-SES-03")
 def test_no_test_current_flows_when_every_zone_is_avoided(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -99,6 +101,7 @@ def test_stop_during_the_contact_check_zeroes_output_at_once(
         device.close()
 
 
+@pytest.mark.requirement("SAF-PRE-01")
 def test_stop_before_the_contact_check_passes_no_test_current(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -114,6 +117,7 @@ def test_stop_before_the_contact_check_passes_no_test_current(
     assert device.commands == []
 
 
+@pytest.mark.requirement("SAF-PRE-03")
 def test_the_contact_check_refuses_skin_the_step_current_cannot_be_driven_into(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -140,6 +144,7 @@ def test_the_contact_check_passes_gelled_skin_with_the_voltage_it_needs(
     assert 0 < contact["needed_v"] < runner.device.capabilities.compliance_v
 
 
+@pytest.mark.requirement("SAF-SES-02")
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     stop_s=st.floats(0.0, 9.0),
