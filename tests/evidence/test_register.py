@@ -84,3 +84,9 @@ def test_a_failing_marked_test_is_reported(tmp_path: Path) -> None:
     trace = collect_tests(tree, run=True)
     assert [t.outcome for t in trace.tests] == ["failed"]
     assert trace.failing() == ["SAF-AMP-01"]
+
+
+@pytest.mark.slow
+def test_every_requirement_in_the_register_has_a_marked_test() -> None:
+    trace = collect_tests(Path(__file__).resolve().parents[1], run=False)
+    assert trace.untested() == []

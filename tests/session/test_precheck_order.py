@@ -206,3 +206,16 @@ def test_no_session_starts_on_skin_its_first_step_cannot_be_driven_into(
             assert f"{compliance_v:g} V compliance" in contact["reasons"][0]
     finally:
         device.close()
+
+
+@pytest.mark.requirement("SAF-PRE-04")
+def test_a_session_on_a_closed_device_is_refused_by_the_device_probe(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    device = open_sim()
+    device.close()
+    runner = SessionRunner(small_protocol(), device, profile=HOME)
+    assert runner.start() is False
+    assert runner.status is SessionStatus.REFUSED
+    assert device.commands == []
+    assert runner.summary().to_dict()["reason"] == "the device is closed"
