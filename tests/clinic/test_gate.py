@@ -42,6 +42,7 @@ def test_a_cleared_client_with_consent_is_allowed() -> None:
     decision.raise_if_refused()
 
 
+@pytest.mark.requirement("SAF-GATE-01")
 def test_a_contraindicated_client_is_refused_whatever_is_on_file() -> None:
     result = screen(cleared_answers(pregnant=True), on=SCREEN_DAY)
     decision = gate(result, consents=CONSENT, clearances=[Cleared(SCREEN_DAY)], on=SCREEN_DAY)
@@ -51,6 +52,7 @@ def test_a_contraindicated_client_is_refused_whatever_is_on_file() -> None:
     assert caught.value.reasons == ["Pregnant: no microcurrent treatment during pregnancy."]
 
 
+@pytest.mark.requirement("SAF-GATE-02")
 def test_no_consent_on_file_is_refused() -> None:
     decision = gate(
         screen(cleared_answers(), on=SCREEN_DAY), consents=[], clearances=[], on=SCREEN_DAY
@@ -58,6 +60,7 @@ def test_no_consent_on_file_is_refused() -> None:
     assert codes(decision) == ["no_consent"]
 
 
+@pytest.mark.requirement("SAF-GATE-02")
 def test_a_consent_to_an_older_text_is_refused() -> None:
     decision = gate(
         screen(cleared_answers(), on=SCREEN_DAY),
@@ -112,6 +115,7 @@ def test_caution_is_allowed_with_zones_to_avoid() -> None:
     assert decision.to_dict()["avoid_zones"] == ["mouth"]
 
 
+@pytest.mark.requirement("SAF-GATE-03")
 def test_no_screening_or_a_stale_one_is_refused() -> None:
     assert codes(gate(None, consents=CONSENT, clearances=[], on=SCREEN_DAY)) == ["no_screening"]
     result = screen(cleared_answers(), on=date(2025, 1, 1))

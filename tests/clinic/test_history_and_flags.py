@@ -65,6 +65,7 @@ def test_answer_changes_name_each_question_with_was_and_now() -> None:
     assert answer_changes(after, dict(after)) == []
 
 
+@pytest.mark.requirement("SAF-GATE-04")
 def test_a_flag_refuses_even_when_the_latest_screening_is_cleared() -> None:
     decision = gate(
         screen(cleared_answers(), on=SCREEN_DAY),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ def frame(t_s: float, impedance_ohm: float, commanded: float = 300.0) -> Telemet
 impedances = st.one_of(st.floats(1.0, 1e7), st.just(math.inf), st.just(math.nan))
 
 
+@pytest.mark.requirement("SAF-ADAPT-01")
 @given(
     chosen=st.floats(0.0, 1.0),
     amplitude_ua=st.floats(1.0, 1000.0),
@@ -37,6 +39,7 @@ def test_adaptive_never_raises_above_the_chosen_level(
             assert adjustment.constraint.value <= chosen
 
 
+@pytest.mark.requirement("SAF-ADAPT-01")
 @given(impedance_ohm=st.floats(1e4, 1e7), amplitude_ua=st.floats(50.0, 1000.0))
 def test_adaptive_keeps_the_needed_voltage_under_the_comfort_bound(
     impedance_ohm: float, amplitude_ua: float

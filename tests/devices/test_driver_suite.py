@@ -145,6 +145,7 @@ def test_stop_takes_output_to_zero(make_rig: Callable[[str], Rig]) -> None:
     assert frames[-3:] and all(f.commanded_ua == 0.0 for f in frames[-3:])
 
 
+@pytest.mark.requirement("SAF-DEV-04", "SAF-AMP-01")
 def test_command_over_the_maximum_is_refused_and_changes_nothing(
     make_rig: Callable[[str], Rig],
 ) -> None:

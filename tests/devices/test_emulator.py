@@ -72,6 +72,7 @@ BAD_COMMANDS = {
 }
 
 
+@pytest.mark.requirement("SAF-DEV-03")
 @pytest.mark.parametrize("case", sorted(BAD_COMMANDS))
 def test_emulator_refuses_out_of_range_commands_whole(case: str) -> None:
     log = io.StringIO()
@@ -221,6 +222,7 @@ while True:
 """
 
 
+@pytest.mark.requirement("SAF-DEV-02")
 def test_killing_the_host_leaves_the_emulator_at_zero_by_its_watchdog() -> None:
     log = io.StringIO()
     with FirmwareEmulator("sim://?ramp_s=0", log=log).start() as emulator:

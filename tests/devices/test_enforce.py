@@ -29,6 +29,7 @@ def test_the_rms_bound_is_never_below_the_rms_of_the_rendered_waveform(
     assert rms_ua(samples) <= rms_bound_ua(waveform, intensity) * 1.02 + 1e-6
 
 
+@pytest.mark.requirement("SAF-DENS-01")
 def test_a_waveform_too_dense_for_small_electrodes_is_refused_naming_the_density_rule() -> None:
     small = Capabilities(
         backend="test", max_current_ua=1000.0, compliance_v=40.0, electrode_area_cm2=0.25
@@ -52,6 +53,7 @@ def test_a_short_pulse_train_passes_where_its_peak_alone_would_be_too_dense() ->
     assert check_command(Command(pulses), get_profile("professional"), small) == 1000.0
 
 
+@pytest.mark.requirement("SAF-AMP-03")
 def test_the_ceiling_is_the_tightest_layer_and_a_request_at_it_passes() -> None:
     home = get_profile("home")
     command = Command(Waveform(amplitude_ua=150.0), zone="eyes", client_max_ua=150.0)

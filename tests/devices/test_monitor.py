@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ def frame(t_s: float, commanded: float, delivered: float, *flags: str) -> Teleme
     return TelemetryFrame(t_s, commanded, delivered, delivered, 5.0, 2e4, frozenset(flags), 0.01)
 
 
+@pytest.mark.requirement("SAF-MON-01")
 @given(commanded=st.floats(20.0, 1000.0), fraction=st.floats(0.0, 0.099))
 def test_monitor_trips_contact_lost_when_almost_no_current_flows(
     commanded: float, fraction: float
@@ -23,6 +25,7 @@ def test_monitor_trips_contact_lost_when_almost_no_current_flows(
     assert fault is not None and fault.code == FaultCode.CONTACT_LOST
 
 
+@pytest.mark.requirement("SAF-MON-02")
 @given(
     commanded=st.floats(20.0, 1000.0),
     fraction=st.floats(0.1, 0.79),
@@ -41,6 +44,7 @@ def test_monitor_trips_compliance_after_consecutive_short_frames_at_the_rail(
     assert fault.onset_t_s == 0.01
 
 
+@pytest.mark.requirement("SAF-MON-03")
 @given(commanded=st.floats(40.0, 1000.0), error=st.floats(0.26, 0.9), low=st.booleans())
 def test_monitor_trips_current_deviation_outside_compliance(
     commanded: float, error: float, low: bool
@@ -65,6 +69,7 @@ def test_monitor_stays_quiet_on_clean_frames(commanded: list[float], error: floa
     assert monitor.observe(batch, 0.01 * len(commanded)) is None
 
 
+@pytest.mark.requirement("SAF-MON-04")
 @given(silent_s=st.floats(0.0501, 10.0))
 def test_monitor_trips_when_telemetry_falls_silent(silent_s: float) -> None:
     monitor = TelemetryMonitor(MonitorLimits(silence_s=0.05))

@@ -103,6 +103,7 @@ def first_trip_by_hand(blocks: list[list[bool]], trip_samples: int) -> tuple[int
     return None
 
 
+@pytest.mark.requirement("SAF-TRIP-01")
 @given(
     blocks=st.lists(st.lists(st.booleans(), max_size=8), min_size=1, max_size=6),
     trip_samples=st.integers(1, 6),

@@ -44,6 +44,7 @@ def test_clean_run_on_gel_delivers_the_charge_the_waveform_says() -> None:
     assert run.delivered_uc == pytest.approx(expected_uc, rel=1e-9)
 
 
+@pytest.mark.requirement("SAF-DEV-05")
 @pytest.mark.parametrize("kind", sorted(FAULT_CODES))
 def test_each_injected_fault_ends_in_zero_output_and_a_fault_event(kind: str) -> None:
     run = supervised_sim_run(f"sim://?load=gel&fault={kind}@1.503", duration_s=3.0)
@@ -56,6 +57,7 @@ def test_each_injected_fault_ends_in_zero_output_and_a_fault_event(kind: str) ->
     assert earliest_s - 1e-9 <= fault.onset_t_s <= fault.zero_t_s + 1e-9
 
 
+@pytest.mark.requirement("SAF-TRIP-01")
 def test_device_trips_on_contact_loss_within_the_trip_time() -> None:
     run = supervised_sim_run("sim://?fault=contact-loss@1.5&trip_ms=0.5", duration_s=2.0)
     fault = run.faults[0]
@@ -91,6 +93,7 @@ def test_dry_skin_saturates_the_source_at_its_compliance_voltage() -> None:
     assert late.delivered_ua < 0.8 * late.commanded_ua
 
 
+@pytest.mark.requirement("SAF-DEV-01")
 def test_command_expires_to_zero_without_a_heartbeat() -> None:
     clock = SimulatedClock()
     with open_device("sim://", clock=clock) as device:
@@ -123,6 +126,7 @@ def test_same_seed_gives_the_same_telemetry() -> None:
     assert first != other
 
 
+@pytest.mark.requirement("SAF-DEV-04", "SAF-AMP-02")
 def test_command_over_the_zone_cap_is_refused_whole() -> None:
     clock = SimulatedClock()
     with open_device("sim://", clock=clock) as device:

@@ -35,6 +35,7 @@ def test_supervisor_lowers_intensity_on_wet_skin_and_explains_why() -> None:
     assert max(voltages) <= 15.0 * 1.05
 
 
+@pytest.mark.requirement("SAF-SUP-01")
 def test_supervisor_zeroes_output_before_it_reports_a_fault() -> None:
     clock = SimulatedClock()
     profile = get_profile("home")
@@ -54,6 +55,7 @@ def test_supervisor_zeroes_output_before_it_reports_a_fault() -> None:
     assert faults[0].zero_t_s >= faults[0].detected_t_s
 
 
+@pytest.mark.requirement("SAF-SUP-02")
 def test_supervisor_renews_the_command_so_it_never_expires() -> None:
     clock = SimulatedClock()
     profile = get_profile("home")
@@ -67,6 +69,7 @@ def test_supervisor_renews_the_command_so_it_never_expires() -> None:
         supervisor.stop()
 
 
+@pytest.mark.requirement("SAF-DEV-01")
 def test_unserviced_supervisor_lets_the_device_go_to_zero() -> None:
     clock = SimulatedClock()
     profile = get_profile("home")

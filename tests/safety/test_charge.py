@@ -41,6 +41,7 @@ steps = st.lists(
 )
 
 
+@pytest.mark.requirement("SAF-CHARGE-01", "SAF-CHARGE-02")
 @given(
     steps=steps,
     imbalance_uc=st.floats(0.0, 50.0),
@@ -91,6 +92,7 @@ def test_charge_flowing_back_makes_room_again() -> None:
     assert account.net_uc == pytest.approx(1.0)
 
 
+@pytest.mark.requirement("SAF-CHARGE-02")
 def test_a_swing_from_one_side_to_the_other_breaks_the_mean_dc_limit() -> None:
     # net charge stays within +-0.6 µC, but 1 µC moves within one 0.1 s window: 10 µA mean DC
     account = _account(imbalance_uc=0.6, dc_ua=8.0)
@@ -118,6 +120,7 @@ def test_an_account_refuses_a_window_of_zero() -> None:
         ChargeAccount(RATE_HZ, max_imbalance_uc=1.0, dc_window_s=0.0)
 
 
+@pytest.mark.requirement("SAF-CHARGE-03")
 def test_a_new_session_starts_a_fresh_account_only_after_a_rest_without_output() -> None:
     account = _account(imbalance_uc=1.0)
     assert account.admit(np.full(9, 100.0)) == 9

@@ -57,6 +57,7 @@ def test_alternating_polarity_runs_a_whole_home_session() -> None:
     assert abs(charge.net_uc) < 1000.0
 
 
+@pytest.mark.requirement("SAF-CHARGE-04")
 @settings(max_examples=20)
 @given(
     steps=st.lists(

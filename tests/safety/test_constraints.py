@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ layers = st.lists(
 )
 
 
+@pytest.mark.requirement("SAF-AMP-03")
 @given(requested=st.floats(0.0, 5000.0), caps=layers)
 def test_the_effective_value_is_the_minimum_over_every_layer(
     requested: float, caps: list[tuple[Layer, float]]
@@ -40,6 +42,7 @@ def test_explain_names_the_layer_reason_and_source_of_the_cap() -> None:
     assert "180" in text and "client" in text and "client record" in text
 
 
+@pytest.mark.requirement("SAF-AMP-02")
 def test_the_eye_zone_caps_a_home_request_at_200() -> None:
     c = amplitude_constraint(350.0, get_profile("home"), zone="eyes")
     assert c.value == 200.0

@@ -29,6 +29,7 @@ limits = st.builds(
 )
 
 
+@pytest.mark.requirement("SAF-AMP-01")
 @given(limits=limits, inputs=st.lists(blocks, min_size=1, max_size=6))
 def test_no_sample_ever_leaves_the_guard_beyond_its_limit(
     limits: GuardLimits, inputs: list[tuple[np.ndarray, np.ndarray]]
@@ -40,6 +41,7 @@ def test_no_sample_ever_leaves_the_guard_beyond_its_limit(
         assert np.all(np.abs(out) <= limits.peak_ua)
 
 
+@pytest.mark.requirement("SAF-GUARD-03")
 @given(limits=limits, inputs=st.lists(blocks, min_size=1, max_size=6))
 def test_once_tripped_every_sample_from_the_offending_one_is_zero(
     limits: GuardLimits, inputs: list[tuple[np.ndarray, np.ndarray]]
@@ -98,6 +100,7 @@ def test_a_peak_past_the_limit_trips_at_that_sample() -> None:
     assert guard.fault.zero_t_s == pytest.approx(40 / RATE_HZ)
 
 
+@pytest.mark.requirement("SAF-GUARD-03")
 def test_rounding_level_overshoot_is_clamped_not_tripped() -> None:
     guard = _guard()
     samples = np.full(10, 400.0 * (1 + 1e-9))
@@ -106,6 +109,7 @@ def test_rounding_level_overshoot_is_clamped_not_tripped() -> None:
     assert np.all(out == 400.0) and guard.clamped_samples == 10
 
 
+@pytest.mark.requirement("SAF-GUARD-01")
 def test_a_nan_sample_trips_non_finite() -> None:
     guard = _guard()
     samples = np.zeros(10)
@@ -114,6 +118,7 @@ def test_a_nan_sample_trips_non_finite() -> None:
     assert guard.fault is not None and guard.fault.code == FaultCode.NON_FINITE
 
 
+@pytest.mark.requirement("SAF-SLEW-01")
 def test_a_step_in_the_envelope_trips_slew() -> None:
     guard = _guard(max_slew_ua_s=1000.0)
     envelope = np.concatenate([np.zeros(10), np.full(10, 300.0)])
@@ -122,6 +127,7 @@ def test_a_step_in_the_envelope_trips_slew() -> None:
     assert guard.fault.detail["sample_index"] == 10
 
 
+@pytest.mark.requirement("SAF-GUARD-02")
 def test_a_sample_above_its_envelope_trips() -> None:
     guard = _guard()
     guard.process(np.full(10, 200.0), np.full(10, 100.0))
@@ -179,6 +185,7 @@ def test_reset_starts_the_envelope_again_from_zero() -> None:
     assert not guard.tripped and np.array_equal(out, ramp[:100])
 
 
+@pytest.mark.requirement("SAF-CHARGE-03")
 def test_reset_clears_a_trip_but_never_the_charge_delivered() -> None:
     guard = _guard(max_imbalance_uc=1.0)
     guard.process(np.full(8, 100.0), np.full(8, 100.0))

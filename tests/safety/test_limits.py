@@ -14,6 +14,7 @@ def test_builtin_profiles_carry_a_source_for_every_number() -> None:
             assert limit.source.strip(), name
 
 
+@pytest.mark.requirement("SAF-AMP-01")
 def test_home_and_professional_have_the_documented_maxima() -> None:
     assert get_profile("home").max_amplitude_ua.value == 400
     assert get_profile("professional").max_amplitude_ua.value == 1000
@@ -40,6 +41,7 @@ def test_a_custom_profile_overrides_with_its_own_source(tmp_path: Path) -> None:
     assert profile.max_frequency_hz == get_profile("professional").max_frequency_hz
 
 
+@pytest.mark.requirement("SAF-CEIL-01")
 def test_a_custom_profile_past_an_absolute_ceiling_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "hot.toml"
     path.write_text('name = "hot"\n[limits]\nmax_amplitude_ua = 5000\n', encoding="utf-8")
@@ -49,6 +51,7 @@ def test_a_custom_profile_past_an_absolute_ceiling_is_refused(tmp_path: Path) ->
     assert "1000" in caught.value.errors[0].rule
 
 
+@pytest.mark.requirement("SAF-CEIL-03")
 def test_every_problem_in_a_profile_file_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(
@@ -68,6 +71,7 @@ def test_an_unknown_profile_name_is_bad_input() -> None:
     assert caught.value.field == "profile"
 
 
+@pytest.mark.requirement("SAF-CEIL-02")
 @pytest.mark.parametrize("name", ["home", "professional", "Home ", "custom:home"])
 def test_a_custom_profile_may_not_take_a_built_in_name(tmp_path: Path, name: str) -> None:
     path = tmp_path / "fake-home.toml"

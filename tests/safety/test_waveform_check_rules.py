@@ -55,6 +55,7 @@ def test_a_metric_exactly_at_its_limit_passes(metric: str, rule: str, limit: Lim
     assert rule not in [v.rule for v in report.violations]
 
 
+@pytest.mark.requirement("SAF-TIME-01", "SAF-DENS-01")
 @pytest.mark.parametrize(("metric", "rule", "limit"), SCALAR_RULES)
 def test_a_metric_just_past_its_limit_is_one_violation_naming_value_limit_and_source(
     metric: str, rule: str, limit: Limit
@@ -105,6 +106,7 @@ def test_each_message_names_the_quantity_its_value_its_limit_and_the_unit() -> N
     }
 
 
+@pytest.mark.requirement("SAF-FREQ-01")
 def test_a_frequency_past_the_maximum_is_a_violation_and_at_it_is_not() -> None:
     at = check_waveform(Waveform(frequency_hz=1000.0), QUIET, HOME)
     past = check_waveform(Waveform(frequency_hz=1001.0), QUIET, HOME)
@@ -157,6 +159,7 @@ def test_a_zone_cap_equal_to_the_profile_amplitude_keeps_the_profile_rule() -> N
     assert [v.rule for v in report.violations] == ["max_amplitude_ua"]
 
 
+@pytest.mark.requirement("SAF-DENS-02")
 def test_a_density_between_warning_and_limit_is_a_warning_not_a_violation() -> None:
     report = check_waveform(WAVE, replace(QUIET, rms_density_ma_cm2=1.5), HOME)
 

@@ -66,6 +66,7 @@ def test_a_monophasic_square_into_dry_skin_runs_out_of_compliance(report) -> Non
     assert row.headroom_v == pytest.approx(0.0, abs=0.01)
 
 
+@pytest.mark.requirement("SAF-CHAR-02")
 def test_every_fault_kind_has_a_measured_reaction(report) -> None:  # type: ignore[no-untyped-def]
     reactions = {r.kind: r for r in report.reactions}
     assert set(reactions) == {"contact-loss", "dry", "drying", "disconnect", "stall"}
@@ -94,6 +95,7 @@ def test_a_coarse_lowest_setting_fails_the_rule() -> None:
     assert not report.passed
 
 
+@pytest.mark.requirement("SAF-CHAR-01")
 @given(
     lowest_ua=st.floats(min_value=0.001, max_value=1000.0),
     highest_ua=st.floats(min_value=0.001, max_value=1000.0),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,7 @@ def test_the_contact_test_skips_zones_the_options_leave_out(
     assert device.commands[0][1].zone == "eyes"
 
 
+@pytest.mark.requirement("SAF-SES-03")
 def test_no_test_current_flows_when_every_zone_is_avoided(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -99,6 +101,7 @@ def test_stop_during_the_contact_check_zeroes_output_at_once(
         device.close()
 
 
+@pytest.mark.requirement("SAF-PRE-01")
 def test_stop_before_the_contact_check_passes_no_test_current(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -114,6 +117,7 @@ def test_stop_before_the_contact_check_passes_no_test_current(
     assert device.commands == []
 
 
+@pytest.mark.requirement("SAF-PRE-03")
 def test_the_contact_check_refuses_skin_the_step_current_cannot_be_driven_into(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -140,6 +144,7 @@ def test_the_contact_check_passes_gelled_skin_with_the_voltage_it_needs(
     assert 0 < contact["needed_v"] < runner.device.capabilities.compliance_v
 
 
+@pytest.mark.requirement("SAF-SES-02")
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     stop_s=st.floats(0.0, 9.0),
@@ -201,3 +206,16 @@ def test_no_session_starts_on_skin_its_first_step_cannot_be_driven_into(
             assert f"{compliance_v:g} V compliance" in contact["reasons"][0]
     finally:
         device.close()
+
+
+@pytest.mark.requirement("SAF-PRE-04")
+def test_a_session_on_a_closed_device_is_refused_by_the_device_probe(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    device = open_sim()
+    device.close()
+    runner = SessionRunner(small_protocol(), device, profile=HOME)
+    assert runner.start() is False
+    assert runner.status is SessionStatus.REFUSED
+    assert device.commands == []
+    assert runner.summary().to_dict()["reason"] == "the device is closed"

@@ -47,6 +47,7 @@ def test_every_library_protocol_runs_to_completion_on_gel(name: str, open_sim: A
     assert device.command is None
 
 
+@pytest.mark.requirement("SAF-SES-01")
 def test_contact_loss_mid_step_aborts_with_zero_output_and_a_fault(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:
@@ -87,6 +88,7 @@ def test_a_refusing_screening_hook_means_no_current_at_all(
     assert summary.delivered_charge_uc == 0.0
 
 
+@pytest.mark.requirement("SAF-PRE-02")
 def test_a_failing_contact_check_refuses_after_only_the_test_current(
     open_sim: Any, small_protocol: Callable[..., Protocol]
 ) -> None:

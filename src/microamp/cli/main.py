@@ -27,6 +27,7 @@ from microamp.cli import users as users_cli
 from microamp.cli.characterize import characterize
 from microamp.cli.common import bad_input
 from microamp.cli.devices import app as devices_app
+from microamp.cli.evidence import evidence
 from microamp.cli.firmware import firmware_emulator
 from microamp.cli.protocols import app as protocols_app
 from microamp.cli.render import render
@@ -61,6 +62,7 @@ app.add_typer(devices_app, name="devices")
 app.command(name="stimulate")(stimulate)
 app.command(name="render")(render)
 app.command(name="characterize")(characterize)
+app.command(name="evidence")(evidence)
 app.command(name="firmware-emulator")(firmware_emulator)
 app.command(name="doctor")(doctor.doctor)
 
