@@ -139,8 +139,10 @@ WEB_TARGETS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any] | None]]
     ("bare FastAPI endpoint", lambda web: web["bare_fastapi"]),
     ("client page, SQLite", lambda web: web["sqlite"]["client_page"]),
     ("API read (screening), SQLite", lambda web: web["sqlite"]["api_screening_read"]),
+    ("pulse graph page, SQLite", lambda web: web["sqlite"].get("pulse_page")),
     ("client page, PostgreSQL", lambda web: web["postgresql"].get("client_page")),
     ("API read (screening), PostgreSQL", lambda web: web["postgresql"].get("api_screening_read")),
+    ("pulse graph page, PostgreSQL", lambda web: web["postgresql"].get("pulse_page")),
 )
 # the same endpoint with and without a session to look up, and a token read beside them
 SESSION_TARGETS: tuple[tuple[str, str], ...] = (

@@ -121,6 +121,9 @@ class Load:
     duration_s: float = DURATION_S
 
 
+# one period of a professional step into a dry electrode, as a clinic would first look at it
+PULSE_PAGE = "/protocols/pro-lift/steps/3/pulse?load=dry&window=period"
+
 QUICK = Load(concurrency=4, duration_s=1.0)
 
 
@@ -189,7 +192,9 @@ def _database(load: Load, url: str, data_dir: Path) -> dict[str, Any]:
                 httpx.Cookies(),
             )  # fmt: skip
         )
-    return {"client_page": page, "api_screening_read": api}
+        # the pulse graph simulates a step on every request: its cost beside a stored page's
+        pulse = asyncio.run(_load(load, base, PULSE_PAGE, {}, cookies))
+    return {"client_page": page, "api_screening_read": api, "pulse_page": pulse}
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -250,6 +250,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("intake, an error", "/clients/{cleared}/intake", CLINICAL, _submit_intake_unanswered),
     Screen("protocols", "/protocols"),
     Screen("protocol", "/protocols/pro-lift"),
+    Screen("pulse graph", "/protocols/pro-lift/steps/1/pulse?load=dry&window=10ms", CLINICAL),
     Screen("console", "/console?client_id={cleared}"),
     Screen("console prechecks", "/console?client_id={cleared}", CLINICAL, _run_prechecks),
     Screen("console refused", "/console?client_id={blocked}", CLINICAL, _run_prechecks),

@@ -24,6 +24,7 @@ SAMPLE = {
     "token_id": "999",
     "entry_id": "999",
     "name": "home-express",
+    "number": "1",
     "kind": "pre",
     "user_id": "999",  # nobody: the owner's own row is never reset or ended here
 }

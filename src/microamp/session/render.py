@@ -14,20 +14,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from microamp.clock import SimulatedClock
 from microamp.devices.base import Command
 from microamp.devices.capture import ProbeCapture, capture_format
-from microamp.devices.load import LOAD_PRESETS
-from microamp.devices.sim import SimDevice, SimSettings
+from microamp.devices.load import LOAD_PRESETS, LoadResult
+from microamp.devices.sim import Probes, SimDevice, SimSettings
 from microamp.devices.supervisor import Supervisor
 from microamp.devices.urls import parse_device_url
 from microamp.errors import InvalidValue
-from microamp.protocols.schema import Protocol
+from microamp.protocols.schema import PlannedStep, Protocol
 from microamp.safety.limits import LimitProfile
+from microamp.session.level import cap_reason
 from microamp.session.runner import SessionRunner
+from microamp.session.schedule import Limits, step_constraint
+from microamp.stimulus.metrics import mean_ua, peak_ua, phase_charges_uc, rms_ua
 from microamp.stimulus.waveform import Waveform
 
-__all__ = ["RenderReport", "render_protocol", "render_waveform", "render_device"]
+__all__ = [
+    "PULSE_WINDOWS",
+    "PulseView",
+    "RenderReport",
+    "render_device",
+    "render_protocol",
+    "render_pulse",
+    "render_step_pulse",
+    "render_waveform",
+]
 
 TICK_S = 0.01
 
@@ -70,7 +85,7 @@ class RenderReport:
 
 
 def render_device(
-    load: str, profile: LimitProfile, rate_hz: float, capture: ProbeCapture | None = None
+    load: str, profile: LimitProfile, rate_hz: float, capture: Probes | None = None
 ) -> SimDevice:
     """A simulator on its own simulated clock into the named load, probes into ``capture``."""
     if load not in LOAD_PRESETS:
@@ -155,3 +170,143 @@ def render_waveform(
                 faults += [f.to_dict() for f in supervisor.service().faults]
             supervisor.stop()
     return _report(capture, load, "aborted" if faults else "completed", faults)
+
+
+FloatArray = npt.NDArray[np.float64]
+
+# The windows the pulse view offers, by name: one period of the waveform or a fixed span.
+PULSE_WINDOWS: dict[str, float | None] = {"period": None, "10ms": 0.01, "100ms": 0.1, "1s": 1.0}
+
+
+class _Keep:
+    """A probes hook that keeps every block (a pulse view is at most a few seconds)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+
+    def __call__(self, start: int, commanded_ua: FloatArray, result: LoadResult) -> None:
+        self.blocks.append(
+            (commanded_ua.copy(), result.delivered_ua.copy(), result.voltage_v.copy())
+        )
+
+    def joined(self, column: int, last: int) -> FloatArray:
+        if not self.blocks:
+            return np.zeros(0)
+        return np.concatenate([b[column] for b in self.blocks])[-last:]
+
+
+@dataclass
+class PulseView:
+    """A window of a waveform on the simulator's probes after the ramp, and its figures."""
+
+    load: str
+    profile: str
+    window_s: float
+    rate_hz: float
+    commanded_ua: FloatArray = field(repr=False)
+    delivered_ua: FloatArray = field(repr=False)
+    voltage_v: FloatArray = field(repr=False)
+    ceiling_ua: float
+    compliance_v: float
+    faults: list[dict[str, Any]]
+
+    @property
+    def peak_ua(self) -> float:
+        return peak_ua(self.delivered_ua)
+
+    @property
+    def rms_ua(self) -> float:
+        return rms_ua(self.delivered_ua)
+
+    @property
+    def dc_ua(self) -> float:
+        return mean_ua(self.delivered_ua)
+
+    def net_charge_per_pulse_uc(self, period_s: float) -> float:
+        period = max(1, round(period_s * self.rate_hz))
+        return float(np.sum(self.delivered_ua[-period:])) / self.rate_hz
+
+    @property
+    def max_phase_charge_uc(self) -> float:
+        phases = phase_charges_uc(self.delivered_ua, self.rate_hz)
+        return float(np.max(np.abs(phases))) if phases.size else 0.0
+
+    @property
+    def peak_voltage_v(self) -> float:
+        return float(np.max(np.abs(self.voltage_v))) if self.voltage_v.size else 0.0
+
+    @property
+    def headroom_v(self) -> float:
+        return self.compliance_v - self.peak_voltage_v
+
+
+def render_pulse(
+    waveform: Waveform,
+    *,
+    profile: LimitProfile,
+    load: str = "gel",
+    window: str = "period",
+    zone: str | None = None,
+    rate_hz: float = 100_000.0,
+) -> PulseView:
+    """Drive ``waveform`` on the simulator past its ramp and keep the last ``window``."""
+    if window not in PULSE_WINDOWS:
+        raise InvalidValue("window", window, f"must be one of {', '.join(PULSE_WINDOWS)}")
+    window_s = PULSE_WINDOWS[window] or waveform.period_s
+    keep = _Keep()
+    faults: list[dict[str, Any]] = []
+    device = render_device(load, profile, rate_hz, keep)
+    with device:
+        # the device's start ramp and the slew-limited rise, then a whole period before the
+        # window, so the window shows the steady waveform
+        ramp_s = device.settings.ramp_s + waveform.amplitude_ua / profile.max_slew_ua_s.value
+        duration_s = ramp_s + waveform.period_s + window_s
+        command = Command(waveform, zone=zone)
+        ceiling_ua = device.ceiling_ua(command)
+        compliance_v = device.capabilities.compliance_v
+        supervisor = Supervisor(device, profile, adapt=False)
+        supervisor.apply(command)
+        clock = device.clock
+        while supervisor.running and clock.now() < duration_s - 1e-9:
+            clock.sleep(min(TICK_S, duration_s - clock.now()))
+            faults += [f.to_dict() for f in supervisor.service().faults]
+        supervisor.stop()
+    last = max(1, round(window_s * rate_hz))
+    return PulseView(
+        load=load,
+        profile=profile.name,
+        window_s=window_s,
+        rate_hz=rate_hz,
+        commanded_ua=keep.joined(0, last),
+        delivered_ua=keep.joined(1, last),
+        voltage_v=keep.joined(2, last),
+        ceiling_ua=ceiling_ua,
+        compliance_v=compliance_v,
+        faults=faults,
+    )
+
+
+@dataclass
+class StepPulse:
+    """A protocol step's pulse view and the limit that shaped it, in words."""
+
+    asked_ua: float
+    amplitude_ua: float
+    limits: str
+    view: PulseView
+
+
+def render_step_pulse(
+    step: PlannedStep, *, profile: LimitProfile, load: str = "gel", window: str = "period"
+) -> StepPulse:
+    """``step`` at full level through the same limits a session puts it through, then drawn."""
+    constraint = step_constraint(step, profile, Limits())
+    waveform = step.waveform.with_amplitude(constraint.value)
+    reason = cap_reason(constraint)
+    limits = (
+        f"Asked for {constraint.requested:g} µA; {reason}."
+        if reason
+        else f"{constraint.requested:g} µA, within every limit of the {profile.name} profile."
+    )
+    view = render_pulse(waveform, profile=profile, load=load, window=window, zone=step.zone)
+    return StepPulse(constraint.requested, constraint.value, limits, view)

@@ -75,6 +75,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/clients/{client_id}/capture"): CLINICAL,
     ("GET", "/protocols"): CLINICAL,
     ("GET", "/protocols/{name}"): CLINICAL,
+    ("GET", "/protocols/{name}/steps/{number}/pulse"): CLINICAL,
     ("POST", "/protocols/upload"): OWNER,
     ("GET", "/console"): CLINICAL,
     ("POST", "/console/prechecks"): CLINICAL,

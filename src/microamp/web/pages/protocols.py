@@ -10,8 +10,11 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from microamp.devices.load import LOAD_PRESETS
 from microamp.errors import InvalidValue, NotFound
 from microamp.protocols import PlannedStep, Protocol, library_names, load_protocol, plan_protocol
+from microamp.safety.limits import BUILTIN_PROFILES, get_profile
+from microamp.session.render import PULSE_WINDOWS, render_step_pulse
 from microamp.store.models import User
 from microamp.store.protocol_store import (
     MAX_PROTOCOL_BYTES,
@@ -23,7 +26,7 @@ from microamp.store.protocol_store import (
     store_protocol,
 )
 from microamp.viz.facemap import facemap_svg
-from microamp.web.charts import waveform_svg
+from microamp.web.charts import pulse_svg, waveform_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
 from microamp.web.errors import FieldError
 from microamp.web.render import page
@@ -166,8 +169,8 @@ async def upload(
     return RedirectResponse(f"/protocols/{row.name}", status_code=303)
 
 
-@router.get("/protocols/{name}")
-def protocol(request: Request, user: PageUser, db: DbDep, name: str) -> Response:
+def find_entry(db: Session, name: str) -> Entry:
+    """The library's protocol of that name or the newest stored version."""
     if not PROTOCOL_NAME.fullmatch(name):
         raise NotFound(f"no protocol named {name!r}")
     if name in library_names():
@@ -177,4 +180,49 @@ def protocol(request: Request, user: PageUser, db: DbDep, name: str) -> Response
         if stored is None:
             raise NotFound(f"no protocol named {name!r}")
         entry = protocol_entry(parse_protocol_text(stored.toml_text))
+    return entry
+
+
+@router.get("/protocols/{name}")
+def protocol(request: Request, user: PageUser, db: DbDep, name: str) -> Response:
+    entry = find_entry(db, name)
     return page(request, "protocol.html", user, title=entry.protocol.title, entry=entry)
+
+
+@router.get("/protocols/{name}/steps/{number}/pulse")
+def pulse(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    name: str,
+    number: int,
+    load: str = "gel",
+    profile: str = "",
+    window: str = "period",
+) -> Response:
+    """One step's waveform after the limits, and what flows into a chosen load, drawn."""
+    entry = find_entry(db, name)
+    if not 1 <= number <= len(entry.steps):
+        raise NotFound(f"{name} has no step {number}")
+    step = entry.steps[number - 1]
+    chosen = get_profile(profile or entry.protocol.audience)
+    drawn = render_step_pulse(step, profile=chosen, load=load, window=window)
+    return page(
+        request,
+        "pulse.html",
+        user,
+        title=f"{entry.protocol.title}: step {number} pulse",
+        entry=entry,
+        step=step,
+        number=number,
+        view=drawn.view,
+        chart=pulse_svg(drawn.view),
+        limits=drawn.limits,
+        per_pulse_uc=drawn.view.net_charge_per_pulse_uc(step.waveform.period_s),
+        loads=list(LOAD_PRESETS),
+        profiles=list(BUILTIN_PROFILES),
+        windows=list(PULSE_WINDOWS),
+        chosen_load=load,
+        chosen_profile=chosen.name,
+        chosen_window=window,
+    )
