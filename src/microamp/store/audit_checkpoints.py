@@ -13,22 +13,36 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
+import threading
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from microamp.errors import InvalidValue
 from microamp.store.access import AuditEntry, AuditVerdict, verify_audit_chain
 from microamp.store.audit_key import session_audit_key
 from microamp.store.base import utc_now
 from microamp.store.files import PRIVATE_FILE_MODE, private_dir
 
-__all__ = ["Checkpoint", "ChainReport", "verify_with_checkpoints", "write_checkpoint"]
+if TYPE_CHECKING:
+    from microamp.store.db import Store
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointWriter",
+    "ChainReport",
+    "verify_with_checkpoints",
+    "write_checkpoint",
+]
 
 _GENESIS_SIG = "0" * 64
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +180,69 @@ def _describe(report: ChainReport) -> str:
     if not report.chain.intact:
         return f"row {report.chain.broken_seq}: {report.chain.reason}"
     return report.problem
+
+
+class CheckpointWriter:
+    """Writes a checkpoint of ``store``'s chain every ``interval_s`` in a background thread, and
+    one last when stopped, so a tail deleted later is caught up to that moment. A broken chain
+    is logged, never signed."""
+
+    def __init__(self, store: Store, *, interval_s: float) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-checkpoints", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write the last checkpoint and wait for the thread to end."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            self.write_once()
+        self.write_once()
+
+    def write_once(self) -> None:
+        try:
+            with self._store.session() as session:
+                write_checkpoint(session, self._store.settings.audit_checkpoints_path)
+        except Exception:  # logged: a failed checkpoint must not take the app down
+            _log.exception("audit checkpoint not written")
+
+
+def search_audit(
+    session: Session,
+    *,
+    client_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[AuditEntry], int]:
+    """The rows matching every given filter, newest first (one page), and how many match.
+    ``since`` and ``until`` are whole UTC days, both included."""
+    if since and until and since > until:
+        raise InvalidValue("since", since.isoformat(), "must not be after until")
+    query = select(AuditEntry)
+    if client_id is not None:
+        query = query.where(AuditEntry.client_id == client_id)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if since:
+        query = query.where(AuditEntry.at >= datetime.combine(since, time(), UTC))
+    if until:
+        query = query.where(
+            AuditEntry.at < datetime.combine(until + timedelta(days=1), time(), UTC)
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(query.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit))
+    return list(page), int(total)

@@ -89,6 +89,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", f"{API}/openapi.json"): PUBLIC,
     ("GET", f"{API}/docs"): PUBLIC,
     ("GET", f"{API}/me"): STAFF,
+    ("GET", f"{API}/audit"): OWNER,
+    ("GET", f"{API}/audit/verify"): OWNER,
     ("GET", f"{API}/appointments"): STAFF,
     ("GET", f"{API}/clients"): STAFF,
     ("POST", f"{API}/clients"): STAFF,
