@@ -46,6 +46,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/account/two-factor"): STAFF,
     # staff administration
     ("GET", "/staff"): OWNER,
+    ("GET", "/audit"): OWNER,
+    ("GET", "/audit.csv"): OWNER,
     ("POST", "/staff"): OWNER,
     ("POST", "/staff/{user_id}/role"): OWNER,
     ("POST", "/staff/{user_id}/active"): OWNER,
