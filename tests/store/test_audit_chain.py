@@ -19,10 +19,16 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from microamp.cli.main import app
 from microamp.store import Store, StoreSettings, open_store
 from microamp.store.access import GENESIS_HASH, AuditEntry, append_audit, verify_audit_chain
-from microamp.store.audit_checkpoints import verify_with_checkpoints, write_checkpoint
+from microamp.store.audit_checkpoints import (
+    CheckpointWriter,
+    verify_with_checkpoints,
+    write_checkpoint,
+)
 from microamp.store.audit_key import AUDIT_KEY_FILE, session_audit_key
 from microamp.store.scratch import scratch_schema
 from support.databases import PG_ENV
@@ -257,3 +263,34 @@ def test_any_single_deletion_edit_or_truncation_fails_verify(
             else:
                 db.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": seq})
         assert not _report(store).intact
+
+
+def test_the_server_writer_checkpoints_and_stops_cleanly(store: Store) -> None:
+    _append(store, 2)
+    writer = CheckpointWriter(store, interval_s=3600)
+    writer.start()
+    writer.stop()  # the last checkpoint is written on the way out
+    report = _report(store)
+    assert report.intact and report.checkpoints == 1
+
+
+def test_cli_checkpoint_and_verify(
+    store: Store, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROAMP_DATA_DIR", str(store.settings.data_dir))
+    _append(store, 3)
+    runner = CliRunner()
+    written = runner.invoke(app, ["audit", "checkpoint", "--json", "--database", database_url])
+    assert written.exit_code == 0, written.output
+    assert json.loads(written.stdout)["seq"] == 3
+    intact = runner.invoke(app, ["audit", "verify", "--database", database_url])
+    assert intact.exit_code == 0 and "audit log intact: 3 rows" in intact.stdout
+    with store.transaction() as db:
+        _drop_guards(db)
+        db.execute(text("DELETE FROM audit_log WHERE seq = 3"))
+    broken = runner.invoke(app, ["audit", "verify", "--json", "--database", database_url])
+    assert broken.exit_code == 1
+    assert json.loads(broken.stdout)["intact"] is False
+    assert "row 3" in json.loads(broken.stdout)["reason"]
+    refused = runner.invoke(app, ["audit", "checkpoint", "--database", database_url])
+    assert refused.exit_code == 1 and "no checkpoint written" in refused.output
