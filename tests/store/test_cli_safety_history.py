@@ -164,6 +164,7 @@ def test_cli_reads_and_writes_of_health_data_leave_audit_rows_naming_the_os_user
     assert verified.exit_code == 0
     assert json.loads(verified.stdout) == {
         "intact": True, "rows": len(steps) + 2, "broken_seq": None, "reason": "",
+        "legacy_rows": 0, "checkpoints": 0,
     }  # fmt: skip
     with store.session() as session:
         rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))

@@ -314,6 +314,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("staff", "/staff", ("owner",)),
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
     Screen("staff, an error", "/staff", ("owner",), _add_staff_taken),
+    Screen("audit log", "/audit", ("owner",)),
+    Screen("audit log, an error", "/audit?since=2026-05-02&until=2026-05-01", ("owner",)),
     Screen("account password", "/account/password"),
     Screen(
         "account password, an error",

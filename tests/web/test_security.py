@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,10 +72,15 @@ def test_repeated_wrong_passwords_are_throttled(tmp_path: Path) -> None:
             client.close()
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI, with the server's data directory (where the audit key lives) when given."""
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["MICROAMP_DATA_DIR"] = str(data_dir)
     return subprocess.run(
-        [sys.executable, "-m", "microamp", *args], capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-m", "microamp", *args], capture_output=True, text=True, timeout=120,
+        env=env,
+    )  # fmt: skip
 
 
 @pytest.mark.slow
@@ -83,7 +89,7 @@ def test_audit_verify_names_the_first_changed_row(tmp_path: Path) -> None:
     with clinic_on(url, tmp_path) as clinic, clinic.store.transaction() as db:
         for n in range(4):
             append_audit(db, actor_id=None, actor="t", action="read", resource=f"client:{n}")
-    assert _cli("audit", "verify", "--database", url).returncode == 0
+    assert _cli("audit", "verify", "--database", url, data_dir=tmp_path).returncode == 0
     with clinic_on(url, tmp_path, seeded=False) as clinic, clinic.store.transaction() as db:
         with pytest.raises(Exception, match="append-only"):
             db.execute(text("UPDATE audit_log SET actor = 'x' WHERE seq = 2"))
@@ -91,7 +97,7 @@ def test_audit_verify_names_the_first_changed_row(tmp_path: Path) -> None:
         # someone with the database file in hand drops the guard and edits a row
         db.execute(text("DROP TRIGGER audit_log_no_update"))
         db.execute(text("UPDATE audit_log SET resource = 'client:99' WHERE seq = 3"))
-    result = _cli("audit", "verify", "--database", url)
+    result = _cli("audit", "verify", "--database", url, data_dir=tmp_path)
     assert result.returncode == 1
     assert "row 3" in result.stderr
     with clinic_on(url, tmp_path, seeded=False) as clinic, clinic.store.session() as db:

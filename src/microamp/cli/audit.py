@@ -1,6 +1,9 @@
-"""`microamp audit verify`: check that the audit log's hash chain is intact."""
+"""`microamp audit verify` and `microamp audit checkpoint`: check the keyed audit chain against
+the signed checkpoints kept outside the database, and add a checkpoint."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
@@ -14,26 +17,62 @@ app = typer.Typer(
 
 @app.command()
 def verify(database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
-    """Recompute every row's hash and link: exit 0 when intact, 1 naming the first broken row."""
-    from microamp.store.access import verify_audit_chain
+    """Recompute every row's seal and link and compare the head with the latest signed
+    checkpoint: exit 0 when intact, 1 naming what is broken."""
+    from microamp.store.audit_checkpoints import verify_with_checkpoints
 
     with open_cli_store(database, recover=False) as store, store.session() as session:
-        verdict = verify_audit_chain(session)
+        report = verify_with_checkpoints(session, store.settings.audit_checkpoints_path)
+    verdict = report.chain
     if json_out:
-        print_json(
-            {
-                "intact": verdict.intact,
-                "rows": verdict.rows,
-                "broken_seq": verdict.broken_seq,
-                "reason": verdict.reason,
-            }  # fmt: skip
-        )
-    elif verdict.intact:
-        console.print(f"audit log intact: {verdict.rows} rows")
-    else:
+        document: dict[str, Any] = {
+            "intact": report.intact,
+            "rows": verdict.rows,
+            "broken_seq": verdict.broken_seq,
+            "reason": verdict.reason or report.problem,
+            "legacy_rows": verdict.legacy_rows,
+            "checkpoints": report.checkpoints,
+        }
+        print_json(document)
+    elif report.intact:
+        console.print(f"audit log intact: {verdict.rows} rows{_extra(report)}")
+    elif not verdict.intact:
         err_console.print(
             f"[bold red]audit log broken[/] at row {verdict.broken_seq}: {verdict.reason}",
             highlight=False,
         )
-    if not verdict.intact:
+    else:
+        err_console.print(f"[bold red]audit log broken[/]: {report.problem}", highlight=False)
+    if not report.intact:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _extra(report: Any) -> str:
+    notes = []
+    if report.chain.legacy_rows:
+        notes.append(f"{report.chain.legacy_rows} from before the audit key")
+    notes.append(
+        f"{report.checkpoints} checkpoints" if report.checkpoints else "no checkpoints yet"
+    )
+    return " (" + ", ".join(notes) + ")"
+
+
+@app.command()
+def checkpoint(database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
+    """Append the chain head, signed with the audit key, to the checkpoint file (exit 1 when the
+    chain is already broken: a checkpoint would vouch for it)."""
+    from microamp.store.audit_checkpoints import write_checkpoint
+
+    with open_cli_store(database, recover=False) as store, store.session() as session:
+        path = store.settings.audit_checkpoints_path
+        try:
+            point = write_checkpoint(session, path)
+        except ValueError as exc:
+            err_console.print(f"[bold red]{exc}[/]", highlight=False)
+            raise typer.Exit(EXIT_FAILED) from None
+    if json_out:
+        print_json({**point.body(), "sig": point.sig, "file": str(path)})
+        return
+    console.print(
+        f"checkpoint at row {point.seq} ({point.rows} rows) written to {path}", highlight=False
+    )

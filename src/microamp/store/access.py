@@ -1,9 +1,14 @@
 """Who may reach the records, and what they did: personal API tokens and the audit log
 (reads and writes of health data, and security events: sign-ins, sessions, staff changes).
 
-The audit log is append-only and hash-chained: row ``seq`` stores the hash of row ``seq - 1``
-and its own hash over its content and that link, so changing, removing or reordering any row
-breaks the chain from that row on. `verify_audit_chain` finds the first broken row. The database
+The audit log is append-only and chained: row ``seq`` stores the seal of row ``seq - 1`` and its
+own seal, an HMAC-SHA256 over its content and that link with a key the database does not hold
+(`microamp.store.audit_key`), so changing, removing or reordering any row breaks the chain from
+that row on, and the database login cannot compute a new valid chain. Rows sealed before the
+key existed (plain SHA-256, the earlier format) verify as a legacy prefix: they are left as they
+were rather than re-sealed, because re-sealing would vouch for rows nobody checked with the key;
+a keyed row may never be followed by a plain one, and signed checkpoints outside the database
+(`microamp.store.audit_checkpoints`) record how long that prefix was. `verify_audit_chain` finds the first broken row. The database
 refuses UPDATE and DELETE on the table (triggers, see the migration), and ``seq`` is unique, so
 two writers can never both extend the chain from the same row.
 
@@ -14,6 +19,7 @@ gives no usable token. A slow hash adds nothing for secrets of that entropy.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Iterator, Mapping
@@ -25,6 +31,7 @@ from sqlalchemy import ForeignKey, Integer, String, false, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from microamp.errors import InvalidValue
+from microamp.store.audit_key import session_audit_key
 from microamp.store.base import Base, JSONValue, UTCDateTime, utc_now
 
 __all__ = [
@@ -107,7 +114,7 @@ class ApiToken(Base):
 # -- the audit chain ---------------------------------------------------------------------------
 
 
-def _entry_hash(
+def _canonical(
     *,
     seq: int,
     at: datetime,
@@ -118,8 +125,8 @@ def _entry_hash(
     client_id: int | None,
     detail: Mapping[str, Any],
     prev_hash: str,
-) -> str:
-    canonical = json.dumps(
+) -> bytes:
+    return json.dumps(
         {
             "seq": seq,
             "at": at.isoformat(timespec="milliseconds"),
@@ -134,8 +141,17 @@ def _entry_hash(
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+
+
+def _legacy_hash(**fields: Any) -> str:
+    """The unkeyed SHA-256 of rows written before the audit key existed."""
+    return hashlib.sha256(_canonical(**fields)).hexdigest()
+
+
+def _seal(key: bytes, **fields: Any) -> str:
+    """A row's seal: HMAC-SHA256 over its canonical content, which includes the link."""
+    return hmac.new(key, _canonical(**fields), hashlib.sha256).hexdigest()
 
 
 def _clean_detail(detail: Mapping[str, Any] | None) -> dict[str, str | int | bool | None]:
@@ -193,7 +209,7 @@ def append_audit(
         "detail": _clean_detail(detail),
         "prev_hash": prev_hash,
     }
-    entry = AuditEntry(**fields, hash=_entry_hash(**fields))
+    entry = AuditEntry(**fields, hash=_seal(session_audit_key(session), **fields))
     session.add(entry)
     session.flush()
     return entry
@@ -206,6 +222,9 @@ class AuditVerdict:
     rows: int
     broken_seq: int | None = None
     reason: str = ""
+    legacy_rows: int = 0
+    head_seq: int = 0
+    head_seal: str = GENESIS_HASH
 
     @property
     def intact(self) -> bool:
@@ -230,37 +249,57 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify_audit_chain(session: Session) -> AuditVerdict:
-    """Walk the log in order, recomputing every hash and link."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+def verify_audit_chain(session: Session, *, key: bytes | None = None) -> AuditVerdict:
+    """Walk the log in order, recomputing every seal and link (with the store's key unless
+    ``key`` is given). Plain-hash rows are accepted only before the first keyed row."""
+    key = session_audit_key(session) if key is None else key
+    expected_seq, prev_hash, count, legacy = 1, GENESIS_HASH, 0, 0
     for entry in _rows(session):
         count += 1
-        problem = _check_entry(entry, expected_seq, prev_hash)
+        problem, is_legacy = _check_entry(entry, expected_seq, prev_hash, key, legacy == count - 1)
         if problem:
-            return AuditVerdict(rows=count, broken_seq=entry.seq, reason=problem)
+            return AuditVerdict(
+                rows=count, broken_seq=entry.seq, reason=problem, legacy_rows=legacy,
+                head_seq=expected_seq - 1, head_seal=prev_hash,
+            )  # fmt: skip
+        legacy += is_legacy
         expected_seq, prev_hash = entry.seq + 1, entry.hash
-    return AuditVerdict(rows=count)
-
-
-def _check_entry(entry: AuditEntry, expected_seq: int, prev_hash: str) -> str:
-    if entry.seq != expected_seq:
-        return f"row {expected_seq} is missing (the next row is {entry.seq})"
-    if entry.prev_hash != prev_hash:
-        return "its link does not match the hash of the row before"
-    recomputed = _entry_hash(
-        seq=entry.seq,
-        at=entry.at,
-        actor_id=entry.actor_id,
-        actor=entry.actor,
-        action=entry.action,
-        resource=entry.resource,
-        client_id=entry.client_id,
-        detail=entry.detail,
-        prev_hash=entry.prev_hash,
+    return AuditVerdict(
+        rows=count, legacy_rows=legacy, head_seq=expected_seq - 1, head_seal=prev_hash
     )
-    if recomputed != entry.hash:
-        return "its content does not match its hash (the row was changed)"
-    return ""
+
+
+def _check_entry(
+    entry: AuditEntry, expected_seq: int, prev_hash: str, key: bytes, legacy_allowed: bool
+) -> tuple[str, bool]:
+    if entry.seq != expected_seq:
+        return f"row {expected_seq} is missing (the next row is {entry.seq})", False
+    if entry.prev_hash != prev_hash:
+        return "its link does not match the seal of the row before", False
+    fields: dict[str, Any] = {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor_id": entry.actor_id,
+        "actor": entry.actor,
+        "action": entry.action,
+        "resource": entry.resource,
+        "client_id": entry.client_id,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+    }
+    if hmac.compare_digest(_seal(key, **fields), entry.hash):
+        return "", False
+    if legacy_allowed and _legacy_hash(**fields) == entry.hash:
+        return "", True
+    if _legacy_hash(**fields) == entry.hash:
+        return (
+            "it has a plain hash after keyed rows (the chain was recomputed without the key)",
+            False,
+        )
+    return (
+        "its content does not match its seal (the row was changed, or sealed with another key)",
+        False,
+    )
 
 
 # -- API tokens --------------------------------------------------------------------------------

@@ -44,6 +44,11 @@ class StoreSettings(BaseSettings):
     # A `running` record from another host with no write for this long counts as interrupted.
     stale_after_s: Annotated[float, Field(ge=30, le=86_400)] = 300.0
     sqlite_busy_timeout_s: Annotated[float, Field(gt=0, le=120)] = 15.0
+    # The key that seals audit rows; kept out of the database so its login cannot re-seal them.
+    # Unset: a random key is created once in ``<data_dir>/audit.key`` (0600).
+    audit_key: str | None = None
+    # Signed chain heads, appended outside the database; unset: ``<data_dir>/audit-checkpoints.jsonl``
+    audit_checkpoints: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -58,6 +63,11 @@ class StoreSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'microamp.db'}"
+
+    @property
+    def audit_checkpoints_path(self) -> Path:
+        """The append-only file of signed audit chain heads."""
+        return self.audit_checkpoints or self.data_dir / "audit-checkpoints.jsonl"
 
     @property
     def photos_dir(self) -> Path:

@@ -53,7 +53,11 @@ class Store:
     def __init__(self, engine: Engine, settings: StoreSettings) -> None:
         self.engine = engine
         self.settings = settings
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # the audit key travels with every session so `append_audit` seals rows without a
+        # parameter at each call site; it is read (or created) only when a row is first sealed
+        self._sessions = sessionmaker(
+            engine, expire_on_commit=False, info={"audit_key_source": settings}
+        )
 
     @property
     def url(self) -> str:

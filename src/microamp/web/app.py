@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from microamp.store.audit_checkpoints import CheckpointWriter
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
@@ -91,6 +92,14 @@ def open_web_store(settings: WebSettings) -> Store:
     return open_store(settings.database_url, settings=store_settings, upgrade=True)
 
 
+def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter | None:
+    if settings.audit_checkpoint_s <= 0:
+        return None
+    writer = CheckpointWriter(store, interval_s=settings.audit_checkpoint_s)
+    writer.start()
+    return writer
+
+
 def create_app(
     settings: WebSettings | None = None,
     *,
@@ -107,9 +116,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checkpoints = _checkpoint_writer(store, settings)
         try:
             yield
         finally:
+            if checkpoints is not None:
+                checkpoints.stop()
             live.shutdown()
             if owned:
                 store.close()

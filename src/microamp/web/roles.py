@@ -48,6 +48,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/account/recovery-codes"): STAFF,
     # staff administration
     ("GET", "/staff"): OWNER,
+    ("GET", "/audit"): OWNER,
+    ("GET", "/audit.csv"): OWNER,
     ("POST", "/staff"): OWNER,
     ("POST", "/staff/{user_id}/role"): OWNER,
     ("POST", "/staff/{user_id}/active"): OWNER,
@@ -96,6 +98,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", f"{API}/staff"): OWNER,
     ("PATCH", f"{API}/staff/{{user_id}}"): OWNER,
     ("DELETE", f"{API}/staff/{{user_id}}/sessions"): OWNER,
+    ("GET", f"{API}/audit"): OWNER,
+    ("GET", f"{API}/audit/verify"): OWNER,
     ("GET", f"{API}/appointments"): STAFF,
     ("GET", f"{API}/clients"): STAFF,
     ("POST", f"{API}/clients"): STAFF,

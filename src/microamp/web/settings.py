@@ -55,6 +55,9 @@ class WebSettings(BaseSettings):
     # Addresses or networks (CIDR, comma-separated) of the reverse proxies in front of the app:
     # only a request from one of them has its X-Forwarded-For believed. None by default.
     trusted_proxies: str = ""
+    # How often the server signs the audit chain's head into the checkpoint file (0: never; it
+    # also writes one at shutdown). Rows deleted after the latest checkpoint go unseen.
+    audit_checkpoint_s: Annotated[float, Field(ge=0, le=86_400)] = 300.0
 
     @field_validator("secret_key")
     @classmethod

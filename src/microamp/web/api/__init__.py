@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from microamp.web.api import (
     account,
     appointments,
+    audit,
     clients,
     plans,
     progress,
@@ -21,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     for module in (
         account,
         appointments,
+        audit,
         clients,
         progress,
         screening,

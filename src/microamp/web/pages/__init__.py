@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from microamp.web.pages import (
     account,
+    audit,
     auth,
     care,
     clients,
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         account,
         setup,
         staff,
+        audit,
     )
 )
 
