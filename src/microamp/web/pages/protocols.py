@@ -3,6 +3,8 @@ preview and steps; an owner's upload form, validated before anything is stored."
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
@@ -13,8 +15,8 @@ from sqlalchemy.orm import Session
 from microamp.devices.load import LOAD_PRESETS
 from microamp.errors import InvalidValue, NotFound
 from microamp.protocols import PlannedStep, Protocol, library_names, load_protocol, plan_protocol
-from microamp.safety.limits import BUILTIN_PROFILES, get_profile
-from microamp.session.render import PULSE_WINDOWS, render_step_pulse
+from microamp.safety.limits import BUILTIN_PROFILES, LimitProfile, get_profile
+from microamp.session.render import PULSE_WINDOWS, StepPulse, render_step_pulse
 from microamp.store.models import User
 from microamp.store.protocol_store import (
     MAX_PROTOCOL_BYTES,
@@ -189,6 +191,34 @@ def protocol(request: Request, user: PageUser, db: DbDep, name: str) -> Response
     return page(request, "protocol.html", user, title=entry.protocol.title, entry=entry)
 
 
+# A step's pulse view is a pure function of the step, the profile, the load and the window, and
+# it simulates more than a second of device time. Views are kept, keyed by the reprs of the step
+# and the profile (every field that shapes the drawing), so a new version of a stored protocol or
+# a different profile is a new key, never a stale drawing.
+PULSE_VIEWS_KEPT = 128
+_pulse_views: OrderedDict[tuple[str, str, str, str], tuple[StepPulse, str]] = OrderedDict()
+_pulse_views_lock = threading.Lock()
+
+
+def drawn_pulse(
+    step: PlannedStep, profile: LimitProfile, load: str, window: str
+) -> tuple[StepPulse, str]:
+    """The step's pulse view and its SVG, simulated once per distinct request."""
+    key = (repr(step), repr(profile), load, window)
+    with _pulse_views_lock:
+        kept = _pulse_views.get(key)
+        if kept is not None:
+            _pulse_views.move_to_end(key)
+            return kept
+    drawn = render_step_pulse(step, profile=profile, load=load, window=window)
+    made = (drawn, pulse_svg(drawn.view))
+    with _pulse_views_lock:
+        _pulse_views[key] = made
+        while len(_pulse_views) > PULSE_VIEWS_KEPT:
+            _pulse_views.popitem(last=False)
+    return made
+
+
 @router.get("/protocols/{name}/steps/{number}/pulse")
 def pulse(
     request: Request,
@@ -206,7 +236,7 @@ def pulse(
         raise NotFound(f"{name} has no step {number}")
     step = entry.steps[number - 1]
     chosen = get_profile(profile or entry.protocol.audience)
-    drawn = render_step_pulse(step, profile=chosen, load=load, window=window)
+    drawn, chart = drawn_pulse(step, chosen, load, window)
     return page(
         request,
         "pulse.html",
@@ -216,7 +246,7 @@ def pulse(
         step=step,
         number=number,
         view=drawn.view,
-        chart=pulse_svg(drawn.view),
+        chart=chart,
         limits=drawn.limits,
         per_pulse_uc=drawn.view.net_charge_per_pulse_uc(step.waveform.period_s),
         loads=list(LOAD_PRESETS),
