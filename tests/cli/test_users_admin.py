@@ -55,6 +55,8 @@ def test_users_are_administered_from_the_cli_and_each_change_audited(tmp_path: P
     assert cli(url, "disable", "nurse@clinic.example").returncode == 0
     temporary = cli(url, "reset-password", "nurse@clinic.example").stdout.strip()
     assert cli(url, "enable", "nurse@clinic.example").returncode == 0
+    made = cli(url, "token", "nurse@clinic.example", "--name", "lab script")
+    assert made.returncode == 0 and made.stdout.startswith("mat_")
     with open_store(url, settings=load_settings(data_dir=tmp_path)) as store:
         with store.session() as db:
             nurse = db.scalars(select(User).where(User.email == "nurse@clinic.example")).one()
@@ -64,7 +66,7 @@ def test_users_are_administered_from_the_cli_and_each_change_audited(tmp_path: P
             assert find_live_session(db, raw_id, rules=rules, now=later) is None
             actions = list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
     assert actions == ["staff.sessions_ended", "staff.role", "staff.disable",
-                       "staff.password_reset", "staff.enable"]  # fmt: skip
+                       "staff.password_reset", "staff.enable", "auth.token_created"]  # fmt: skip
 
 
 @pytest.mark.slow

@@ -130,9 +130,10 @@ def token(
         if user is None:
             bad_input(InvalidValue("email", email, "no user has this address"), as_option=False)
         try:
-            _, secret = create_api_token(session, user_id=user.id, name=name)
+            row, secret = create_api_token(session, user_id=user.id, name=name)
         except InvalidValue as exc:
             bad_input(exc)
+        _event(session, "auth.token_created", user.id, token_id=row.id, name=row.name)
     sys.stdout.write(secret + "\n")
 
 

@@ -20,7 +20,7 @@ from microamp.store.db import Store
 from microamp.store.models import User
 from microamp.store.staff_sessions import SIGNED_IN, STAGES
 from microamp.web.cookies import SESSION_KEY
-from microamp.web.identity import step_path
+from microamp.web.identity import security_event, step_path
 from microamp.web.roles import PUBLIC, allowed_roles
 from microamp.web.security import csrf_matches
 from microamp.web.settings import WebSettings
@@ -127,10 +127,16 @@ def cookie_user(request: Request, db: Session) -> User | None:
     return found[0]
 
 
-def _check_role(user: User, roles: frozenset[str]) -> None:
+def _check_role(request: Request, db: Session, user: User, roles: frozenset[str]) -> None:
+    """403 for a role the route does not allow, the refusal audited (committed before the
+    answer, so a refused probe of the routes leaves its trace)."""
     if PUBLIC <= roles:
         return
     if user.role not in roles:
+        security_event(db, request, "auth.refused", actor=user,
+                       resource=f"{request.method} {request.url.path}"[:200],
+                       outcome="refused", role=user.role)  # fmt: skip
+        db.commit()
         raise HTTPException(403, f"the {user.role} role may not open this")
 
 
@@ -153,7 +159,7 @@ def page_user(request: Request, db: DbDep) -> User:
     user, stage = found
     if stage != SIGNED_IN:
         raise StepRequired(step_path(stage, _asked_for(request)))
-    _check_role(user, _route_roles(request))
+    _check_role(request, db, user, _route_roles(request))
     return user
 
 
@@ -167,7 +173,7 @@ def step_user(request: Request, db: Session, stages: frozenset[str]) -> tuple[Us
     if stage not in stages:
         # another step's page is not worth coming back to: the browser goes to its own step
         raise StepRequired(step_path(stage, None))
-    _check_role(user, _route_roles(request))
+    _check_role(request, db, user, _route_roles(request))
     return user, stage
 
 
@@ -218,7 +224,7 @@ def api_user(
         raise HTTPException(
             401, "a valid API token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    _check_role(user, _route_roles(request))
+    _check_role(request, db, user, _route_roles(request))
     now = utc_now()
     if row.last_used_at is None or now - row.last_used_at > _TOKEN_TOUCH_EVERY:
         row.last_used_at = now

@@ -7,8 +7,10 @@ from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from microamp.store.crud import gate_client, get_client
+from microamp.store.models import User
 from microamp.web.api.models import LivePublic, SessionStart
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
 from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest, operator_of
@@ -36,8 +38,13 @@ def _public(live: LiveSession) -> LivePublic:
 
 
 @router.get("/sessions")
-def running(request: Request, _user: ApiUser) -> list[dict[str, object]]:
-    return list(_sessions(request).snapshot())
+def running(request: Request, user: ApiUser, db: DbDep) -> list[dict[str, object]]:
+    """The sessions under way, with their clients' names: a read of each client's record."""
+    under_way = list(_sessions(request).snapshot())
+    clients = sorted({int(s["client_id"]) for s in under_way})
+    # audit details are flat values: the clients' ids as one comma-separated string
+    audit(db, user, "read", "sessions", clients=",".join(str(c) for c in clients))
+    return under_way
 
 
 @router.post("/sessions", status_code=201)
@@ -80,17 +87,27 @@ def _live(request: Request, live_id: str) -> LiveSession:
     return live
 
 
+def _audit_session(db: Session, user: User, live: LiveSession, **detail: object) -> None:
+    """A read of the client's session, or a control (a write) with what it set."""
+    audit(db, user, "read" if not detail else "write",
+          f"client:{live.request.client_id}/session", client_id=live.request.client_id,
+          record_id=live.record_id, **detail)  # fmt: skip
+
+
 @router.get("/sessions/{live_id}")
-def session_state(request: Request, _user: ApiUser, live_id: str) -> LivePublic:
-    return _public(_live(request, live_id))
+def session_state(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+    live = _live(request, live_id)
+    _audit_session(db, user, live)
+    return _public(live)
 
 
 @router.post("/sessions/{live_id}/stop")
-def stop(request: Request, user: ApiUser, live_id: str) -> LivePublic:
+def stop(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
     """Stop the session; returns once its output is zero and its device free for the next."""
     live = _live(request, live_id)
     live.control("stop", operator_of(user, "api"))
     live.wait(_STOP_WAIT_S)
+    _audit_session(db, user, live, control="stop")
     return _public(live)
 
 
@@ -103,7 +120,9 @@ class IntensityChange(BaseModel):
 
 
 @router.post("/sessions/{live_id}/intensity")
-def intensity(request: Request, user: ApiUser, live_id: str, body: IntensityChange) -> LivePublic:
+def intensity(
+    request: Request, user: ApiUser, db: DbDep, live_id: str, body: IntensityChange
+) -> LivePublic:
     """Set the level from the runner's next tick. The state returned may still show the old
     one; ``intensity_changed`` in the record (and the live view) says what it gave and which
     limit, if any, capped it. 409 once the session has ended."""
@@ -112,4 +131,5 @@ def intensity(request: Request, user: ApiUser, live_id: str, body: IntensityChan
         live.set_intensity(body.level, operator_of(user, "api"))
     except SessionEnded as exc:
         raise HTTPException(409, str(exc)) from None
+    _audit_session(db, user, live, control="intensity", level=body.level)
     return _public(live)

@@ -88,19 +88,24 @@ def new_token(
     request: Request, user: PageUser, db: DbDep, name: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     try:
-        _, token = create_api_token(db, user_id=user.id, name=name)
+        row, token = create_api_token(db, user_id=user.id, name=name)
     except InvalidValue as exc:
         db.rollback()
         errors = field_errors(exc, {"name": "Name of a new token"}, {"name": "token-name"})
         return _account(request, user, db, errors=errors, typed_name=name, status_code=422)
+    security_event(db, request, "auth.token_created", actor=user, resource=f"token:{row.id}",
+                   name=row.name, prefix=row.prefix)  # fmt: skip
     db.commit()
     return _account(request, user, db, new_token=token)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke(user: PageUser, db: DbDep, token_id: RowId) -> Response:
-    if revoke_api_token(db, user_id=user.id, token_id=token_id) is None:
+def revoke(request: Request, user: PageUser, db: DbDep, token_id: RowId) -> Response:
+    row = revoke_api_token(db, user_id=user.id, token_id=token_id)
+    if row is None:
         raise NotFound(f"no token {token_id} of yours")
+    security_event(db, request, "auth.token_revoked", actor=user, resource=f"token:{row.id}",
+                   name=row.name, prefix=row.prefix)  # fmt: skip
     db.commit()
     return RedirectResponse("/account", status_code=303)
 

@@ -327,6 +327,8 @@ async def _stream(request: Request, live: LiveSession) -> AsyncIterator[str]:
 @router.get("/live/{live_id}/events")
 def live_events(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
     live = _live(request, live_id)
+    audit(db, user, "read", f"client:{live.request.client_id}/session",
+          client_id=live.request.client_id, record_id=live.record_id, view="live stream")  # fmt: skip
     _release(db)
     return StreamingResponse(
         _stream(request, live),
@@ -340,34 +342,45 @@ def _release(db: Session) -> None:
     db.close()
 
 
-def _control(request: Request, user: User, live_id: str, action: Action) -> Response:
+def _audit_control(db: Session, user: User, live: LiveSession, control: str, **detail: Any) -> None:
+    """A control is a write to the client's session record; audited after it took effect, so
+    Stop never waits on the audit log."""
+    audit(db, user, "write", f"client:{live.request.client_id}/session",
+          client_id=live.request.client_id, record_id=live.record_id, control=control,
+          **detail)  # fmt: skip
+
+
+def _control(request: Request, user: User, db: Session, live_id: str, action: Action) -> Response:
     live = _live(request, live_id)
     live.control(action, operator_of(user, "web"))
+    _audit_control(db, user, live, action)
     if request.headers.get("hx-request") or request.headers.get("x-csrf-token"):
         return Response(status_code=204)
     return RedirectResponse(f"/live/{live_id}", status_code=303)
 
 
 @router.post("/live/{live_id}/pause")
-def pause(request: Request, user: PageUser, live_id: str) -> Response:
-    return _control(request, user, live_id, "pause")
+def pause(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
+    return _control(request, user, db, live_id, "pause")
 
 
 @router.post("/live/{live_id}/resume")
-def resume(request: Request, user: PageUser, live_id: str) -> Response:
-    return _control(request, user, live_id, "resume")
+def resume(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
+    return _control(request, user, db, live_id, "resume")
 
 
 @router.post("/live/{live_id}/stop")
-def stop(request: Request, user: PageUser, live_id: str) -> Response:
-    return _control(request, user, live_id, "stop")
+def stop(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
+    return _control(request, user, db, live_id, "stop")
 
 
 LevelForm = Annotated[float, Form(ge=0, le=1)]
 
 
 @router.post("/live/{live_id}/intensity")
-def intensity(request: Request, user: PageUser, live_id: str, level: LevelForm) -> Response:
+def intensity(
+    request: Request, user: PageUser, db: DbDep, live_id: str, level: LevelForm
+) -> Response:
     """Set the session's level (0-1 of each step's requested current) from the next tick; the
     effect, and the limit that caps it, come back over the event stream."""
     live = _live(request, live_id)
@@ -375,6 +388,7 @@ def intensity(request: Request, user: PageUser, live_id: str, level: LevelForm) 
         live.set_intensity(level, operator_of(user, "web"))
     except SessionEnded as exc:
         raise HTTPException(409, str(exc)) from None
+    _audit_control(db, user, live, "intensity", level=level)
     if request.headers.get("hx-request") or request.headers.get("x-csrf-token"):
         return Response(status_code=204)
     return RedirectResponse(f"/live/{live_id}", status_code=303)

@@ -111,9 +111,8 @@ def intake_form(request: Request, user: PageUser, db: DbDep, client_id: RowId) -
     """A blank form for a first intake; to screen again, the previous answers to change."""
     previous = latest_form(db, client_id=client_id)
     answers = dict(previous.answers) if previous else {}
-    if previous is not None:
-        audit(db, user, "read", f"client:{client_id}/intake", client_id=client_id,
-              intake_id=previous.id)  # fmt: skip
+    audit(db, user, "read", f"client:{client_id}/intake", client_id=client_id,
+          intake_id=previous.id if previous else None)  # fmt: skip
     return _intake_page(request, user, db, client_id, answers=answers, previous=previous)
 
 
