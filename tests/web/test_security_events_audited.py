@@ -67,6 +67,20 @@ def test_a_refusal_by_role_is_audited_from_a_page_and_the_api(clinic: Clinic) ->
     assert all(r.detail["outcome"] == "refused" and r.detail["address"] for r in refused)
 
 
+def test_a_form_refused_for_its_csrf_token_is_audited(clinic: Clinic) -> None:
+    before = last_seq(clinic)
+    page = clinic.browser_client("practitioner")
+    try:
+        assert page.post("/account/tokens", data={"name": "forged"}).status_code == 403
+    finally:
+        page.close()
+    refused = rows_since(clinic, before, "auth.refused")
+    assert [(r.actor, r.resource, r.detail["reason"]) for r in refused] == [
+        (clinic.emails["practitioner"], "POST /account/tokens", "no valid CSRF token")
+    ]
+    assert rows_since(clinic, before, "auth.token_created") == []
+
+
 def test_an_api_token_made_and_revoked_is_audited(clinic: Clinic) -> None:
     before = last_seq(clinic)
     page = clinic.browser_client("practitioner")

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from microamp.store.access import append_audit, find_api_token
 from microamp.store.base import utc_now
@@ -232,6 +233,15 @@ def api_user(
     return user
 
 
+def _audit_forged_form(request: Request) -> None:
+    """A form refused for its CSRF token, audited in a transaction of its own (the request's
+    own transaction never starts)."""
+    with get_store(request).transaction() as db:
+        security_event(db, request, "auth.refused", actor=cookie_user(request, db),
+                       resource=f"{request.method} {request.url.path}"[:200],
+                       outcome="refused", reason="no valid CSRF token")  # fmt: skip
+
+
 async def csrf_checked(request: Request) -> None:
     """Refuse an unsafe request without the session's CSRF token (form field or header)."""
     if request.method in SAFE_METHODS:
@@ -244,6 +254,7 @@ async def csrf_checked(request: Request) -> None:
         field = form.get("csrf_token")
         given = field if isinstance(field, str) else None
     if not csrf_matches(web_session(request).get("csrf"), given):
+        await run_in_threadpool(_audit_forged_form, request)
         raise HTTPException(403, "the form expired or did not come from this site: reload it")
 
 
