@@ -25,6 +25,7 @@ MODULES = (
     "records",
     "web",
     "signin",
+    "audit",
     "uploads",
     "vision",
     "startup",

@@ -85,6 +85,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     )
     yield from upload_rows(doc["uploads"])
     yield from vision_rows(doc["vision"])
+    yield from audit_ratio_rows(doc)
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
@@ -163,11 +164,35 @@ def _load_row(label: str, figures: dict[str, Any] | None) -> tuple[str, ...]:
     )
 
 
+# the client page with its audit row and without, per database, beside a bare endpoint
+AUDIT_TARGETS: tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any] | None]], ...] = (
+    ("bare FastAPI endpoint (audit run)", lambda cost: cost["bare_fastapi"]),
+    ("client page audited, SQLite", lambda cost: cost["sqlite"]["audited"]),
+    ("client page unaudited, SQLite", lambda cost: cost["sqlite"]["unaudited"]),
+    ("client page audited, PostgreSQL", lambda cost: cost["postgresql"].get("audited")),
+    ("client page unaudited, PostgreSQL", lambda cost: cost["postgresql"].get("unaudited")),
+)
+
+
 def web_rows(doc: dict[str, Any]) -> Iterator[tuple[str, ...]]:
     for label, pick in WEB_TARGETS:
         yield _load_row(label, pick(doc["web"]))
     for label, key in SESSION_TARGETS:
         yield _load_row(label, doc["session_lookup"][key])
+    for label, pick in AUDIT_TARGETS:
+        yield _load_row(label, pick(doc["audit_cost"]))
+
+
+def audit_ratio_rows(doc: dict[str, Any]) -> Iterator[Row]:
+    """Audited against unaudited requests per second, per database (goal: >= 0.8x)."""
+    cost = doc["audit_cost"]
+    for database, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        ratio = cost[database].get("audited_vs_unaudited_rps")
+        if ratio is not None:
+            yield (
+                f"the client page audited against unaudited, requests per second, {name}",
+                f"{ratio:.2f} × (goal: at least {cost['goal_ratio']:g} ×)",
+            )
 
 
 REACTION_LABELS = {

@@ -45,6 +45,10 @@ if kind == "bare":
     def ping() -> dict[str, str]:
         return {"ok": "yes"}
 else:
+    if kind == "unaudited":
+        # the same app with the audit row left out of every page's transaction (bench only)
+        import microamp.web.deps as deps
+        deps.append_audit = lambda *args, **kwargs: None
     from microamp.web import WebSettings, create_app
     app = create_app(WebSettings(database_url=sys.argv[3], data_dir=sys.argv[4],
                                  secret_key="b" * 40))

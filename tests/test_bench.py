@@ -23,6 +23,7 @@ SECTIONS = {
     "records": ("records",),
     "web": ("web",),
     "signin": ("session_lookup",),
+    "audit": ("audit_cost",),
     "uploads": ("uploads",),
     "vision": ("vision",),
     "startup": ("startup",),
@@ -36,7 +37,7 @@ def quick_document() -> dict[str, object]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # a guard against a hung section, not a speed check
         env=os.environ.copy(),
     )
     assert done.returncode == 0, done.stderr[-3000:]
