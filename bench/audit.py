@@ -11,15 +11,10 @@ of its own). Goal: audited >= 0.8x unaudited.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.web import PG_ENV, QUICK, Load, _load, _seed, _server, _signed_in
-from microamp.store.scratch import scratch_schema
+from bench.web import QUICK, Load, _load, _seed, _server, _signed_in, beside_bare_endpoint
 
 GOAL_RATIO = 0.8
 
@@ -42,23 +37,8 @@ def _database(load: Load, url: str, data_dir: Path) -> dict[str, Any]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    load = QUICK if quick else Load(duration_s=10.0)
-    result: dict[str, Any] = {
-        "concurrency": load.concurrency,
-        "duration_s": load.duration_s,
-        "goal_ratio": GOAL_RATIO,
-    }
-    with _server("bare") as base:
-        result["bare_fastapi"] = asyncio.run(_load(load, base, "/ping", {}, httpx.Cookies()))
-    with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = _database(load, f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
-    pg = os.environ.get(PG_ENV)
-    if not pg:
-        result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}
-    else:
-        with tempfile.TemporaryDirectory() as tmp, scratch_schema(pg, prefix="bench") as url:
-            result["postgresql"] = _database(load, url, Path(tmp))
-    return {"audit_cost": result}
+    result = beside_bare_endpoint(QUICK if quick else Load(duration_s=10.0), _database)
+    return {"audit_cost": {**result, "goal_ratio": GOAL_RATIO}}
 
 
 if __name__ == "__main__":

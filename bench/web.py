@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -201,20 +201,27 @@ def _database(load: Load, url: str, data_dir: Path) -> dict[str, Any]:
     return {"client_page": page, "api_screening_read": api, "pulse_page": pulse}
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    load = QUICK if quick else Load()
+def beside_bare_endpoint(
+    load: Load, measure: Callable[[Load, str, Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """The bare FastAPI endpoint, then ``measure`` on SQLite and (where MICROAMP_TEST_DATABASE_URL
+    is set) on PostgreSQL in a schema of its own, each with a fresh data directory."""
     result: dict[str, Any] = {"concurrency": load.concurrency, "duration_s": load.duration_s}
     with _server("bare") as base:
         result["bare_fastapi"] = asyncio.run(_load(load, base, "/ping", {}, httpx.Cookies()))
     with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = _database(load, f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
+        result["sqlite"] = measure(load, f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
     pg = os.environ.get(PG_ENV)
     if not pg:
         result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}
     else:
         with tempfile.TemporaryDirectory() as tmp, scratch_schema(pg, prefix="bench") as url:
-            result["postgresql"] = _database(load, url, Path(tmp))
-    return {"web": result}
+            result["postgresql"] = measure(load, url, Path(tmp))
+    return result
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    return {"web": beside_bare_endpoint(QUICK if quick else Load(), _database)}
 
 
 if __name__ == "__main__":
