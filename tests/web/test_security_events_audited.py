@@ -5,16 +5,14 @@ API, each with its actor."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
-from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from microamp.store.access import AuditEntry
 from microamp.store.crud import create_client
 from web.conftest import Clinic, csrf_of
+from web.test_api_intensity import start_session, wait_done
 
 
 def last_seq(clinic: Clinic) -> int:
@@ -31,23 +29,6 @@ def rows_since(clinic: Clinic, seq: int, action: str) -> list[AuditEntry]:
                 .order_by(AuditEntry.seq)
             )
         )
-
-
-def start_session(clinic: Clinic, api: httpx.Client) -> dict[str, Any]:
-    started = api.post(
-        "/api/v1/sessions",
-        json={"client_id": clinic.clients["cleared"], "protocol": "home-express"},
-    )
-    assert started.status_code == 201, started.text
-    live: dict[str, Any] = started.json()
-    return live
-
-
-def wait_done(api: httpx.Client, live_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while not api.get(f"/api/v1/sessions/{live_id}").json()["state"]["done"]:
-        assert time.monotonic() < deadline, "the session did not end"
-        time.sleep(0.2)
 
 
 def test_a_refusal_by_role_is_audited_from_a_page_and_the_api(clinic: Clinic) -> None:
@@ -123,7 +104,7 @@ def test_opening_a_blank_intake_form_is_a_read(clinic: Clinic) -> None:
 def test_sessions_read_and_controlled_over_the_api_are_audited(clinic: Clinic) -> None:
     client_id = clinic.clients["cleared"]
     with clinic.api("practitioner") as api:
-        live = start_session(clinic, api)
+        live = start_session(api, clinic)
         before = last_seq(clinic)
         listed = api.get("/api/v1/sessions")
         assert listed.status_code == 200
@@ -141,7 +122,7 @@ def test_sessions_read_and_controlled_over_the_api_are_audited(clinic: Clinic) -
 def test_the_live_stream_and_the_pages_controls_are_audited(clinic: Clinic) -> None:
     client_id = clinic.clients["cleared"]
     with clinic.api("practitioner") as api:
-        live = start_session(clinic, api)
+        live = start_session(api, clinic)
         page = clinic.browser_client("practitioner")
         try:
             token = csrf_of(page.get(f"/live/{live['id']}").text)
