@@ -86,9 +86,20 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from upload_rows(doc["uploads"])
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
+    yield token_read_row(doc["session_lookup"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
+    )
+
+
+def token_read_row(lookup: dict[str, Any]) -> Row:
+    """An API token read on an idle server beside the cheapest endpoint, and the lookup alone."""
+    me, health = lookup["idle_bearer_me"], lookup["idle_healthz"]
+    return (
+        "`GET /api/v1/me` with a bearer token, idle, one request at a time, SQLite",
+        f"{me['p50_ms']:.1f} ms p50, {me['p95_ms']:.1f} ms p95 (`/healthz`: {health['p50_ms']:.1f}"
+        f" ms p50); the token lookup itself {lookup['token_lookup_alone_ms']:.2f} ms",
     )
 
 
