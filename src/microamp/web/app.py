@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -21,12 +21,13 @@ from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
 from microamp.web.cookies import SessionCookieMiddleware
-from microamp.web.docs import SWAGGER_ASSETS_DIR, SWAGGER_ASSETS_URL, docs_page
+from microamp.web.deps import DbDep, cookie_user
+from microamp.web.docs import api_reference
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.live import LiveSessions
-from microamp.web.render import make_templates
+from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
 from microamp.web.settings import WebSettings
 
@@ -68,22 +69,15 @@ class ClinicApp(FastAPI):
         )
 
 
-def _add_docs(app: ClinicApp, https: bool) -> None:
-    """The API docs page, its assets from the installed package, its one inline script allowed
-    by hash on that page alone."""
-    docs = docs_page(openapi_url=OPENAPI_URL, title="microamp API")
+def _add_docs(app: ClinicApp) -> None:
+    """The API reference page, rendered from the app's own OpenAPI document (no script)."""
 
     @app.get(DOCS_URL, include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        return HTMLResponse(docs.html)
-
-    app.header_policy = HeaderPolicy(
-        https=https,
-        style_hashes=(sha256_source(MAP_STYLE_RULES),),
-        page_script_hashes={DOCS_URL: (docs.script_hash,)},
-    )
-    # before the /static mount, which would otherwise answer for these paths
-    app.mount(SWAGGER_ASSETS_URL, StaticFiles(directory=SWAGGER_ASSETS_DIR), name="swagger-ui")
+    def api_docs(request: Request, db: DbDep) -> HTMLResponse:
+        openapi = app.openapi()
+        return page(request, "api_docs.html", cookie_user(request, db), title="API reference",
+                    info=openapi["info"], sections=api_reference(openapi),
+                    openapi_url=OPENAPI_URL)  # fmt: skip
 
 
 def open_web_store(settings: WebSettings) -> Store:
@@ -148,7 +142,10 @@ def create_app(
     app.add_middleware(
         SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve
     )
-    _add_docs(app, settings.https)
+    app.header_policy = HeaderPolicy(
+        https=settings.https, style_hashes=(sha256_source(MAP_STYLE_RULES),)
+    )
+    _add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in pages.ROUTERS:
         app.include_router(router, include_in_schema=False)
