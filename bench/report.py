@@ -87,9 +87,19 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
     yield token_read_row(doc["session_lookup"])
+    yield chain_check_row(doc["audit_chain_check"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
+    )
+
+
+def chain_check_row(chain: dict[str, Any]) -> Row:
+    """The audit page's check from the latest checkpoint against a walk of the whole chain."""
+    return (
+        "the audit chain checked from its latest checkpoint (every view of /audit) / whole, SQLite",
+        f"{chain['since_checkpoint_ms']:,.0f} ms / {chain['whole_ms']:,.0f} ms for"
+        f" {chain['rows']:,} rows, {chain['rows_after_checkpoint']:,} after the checkpoint",
     )
 
 

@@ -23,7 +23,7 @@ SECTIONS = {
     "records": ("records",),
     "web": ("web",),
     "signin": ("session_lookup",),
-    "audit": ("audit_cost",),
+    "audit": ("audit_cost", "audit_chain_check"),
     "uploads": ("uploads",),
     "vision": ("vision",),
     "startup": ("startup",),
