@@ -367,6 +367,12 @@ def characterize(
     scheme = urlsplit(device_url).scheme
     if scheme == "audio":
         raise InvalidValue("device_url", device_url, NO_TELEMETRY)
+    if scheme == "sim" and watch_s:
+        raise InvalidValue(
+            "watch_s",
+            watch_s,
+            "is for a device other than sim://, whose faults are injected in turn",
+        )
     if scheme != "sim":
         return _characterize_other(
             device_url, profile, load, electrode_area_cm2, step_ua, watch_s, progress
