@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from microamp.clock import SimulatedClock
 from microamp.devices.base import Command
+from microamp.devices.enforce import LOWEST_SETTING_MAX_FRACTION
 from microamp.devices.injection import FAULT_KINDS
 from microamp.devices.load import LOAD_PRESETS, LoadResult
 from microamp.devices.sim import SimDevice, SimSettings
@@ -50,7 +51,7 @@ FloatArray = npt.NDArray[np.float64]
 
 CHARACTERIZE_LOADS: tuple[str, ...] = ("r500", "r2k", "r10k", "gel", "dry")
 # IEC 60601-2-10: the lowest output setting is at most 2 % of the highest
-LOWEST_SETTING_LIMIT_PCT = 2.0
+LOWEST_SETTING_LIMIT_PCT = 100.0 * LOWEST_SETTING_MAX_FRACTION
 # This tool's criterion: output reaches zero within a second of a fault it can notice.
 FAULT_REACTION_LIMIT_S = 1.0
 # A measured current within 1 % of the command (and 0.5 µA for rounding) counts as delivered.
@@ -254,9 +255,11 @@ def _lowest_setting(
     )
     highest = Waveform("square", profile.max_amplitude_ua.value, FREQUENCY_HZ, 0.5, "alternating")
     ceiling_ua = probe.ceiling_ua(Command(highest))
+    # the lowest non-zero setting is one step of the output stage, if that is coarser
+    lowest_ua = max(step_ua, probe.capabilities.current_step_ua)
     probe.close()
     peaks: list[float] = []
-    for amplitude_ua in (step_ua, ceiling_ua):
+    for amplitude_ua in (lowest_ua, ceiling_ua):
         waveform = Waveform(
             "square", amplitude_ua, FREQUENCY_HZ, 0.5, "alternating", reversal_s=0.1
         )

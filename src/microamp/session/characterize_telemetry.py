@@ -140,8 +140,9 @@ def _row(
 def _lowest(device: Device, profile: LimitProfile, step_ua: float) -> LowestSetting:
     """The peak delivered at the smallest and the largest setting, from telemetry."""
     highest_ua = min(profile.max_amplitude_ua.value, device.capabilities.max_current_ua)
+    lowest_ua = max(step_ua, device.capabilities.current_step_ua)
     peaks: list[float] = []
-    for amplitude_ua in (step_ua, highest_ua):
+    for amplitude_ua in (lowest_ua, highest_ua):
         waveform = Waveform(
             "square", amplitude_ua, FREQUENCY_HZ, 0.5, "alternating", reversal_s=0.1
         )
