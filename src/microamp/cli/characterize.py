@@ -140,7 +140,8 @@ def _svg(row: WaveformRow) -> str:
         f"{_PLOT_H / 2 - v / scale * (_PLOT_H / 2 - 4):.1f}"
         for i, v in list(enumerate(values))[::step]
     )
-    label = f"{row.waveform} into {row.load}: one cycle, peak {row.peak_ua:.1f} µA"
+    drawn = "the peak of each telemetry frame over one cycle" if row.not_measured else "one cycle"
+    label = f"{row.waveform} into {row.load}: {drawn}, peak {row.peak_ua:.1f} µA"
     return (
         f'<svg role="img" aria-label="{html.escape(label)}" viewBox="0 0 {_PLOT_W} {_PLOT_H}" '
         f'width="{_PLOT_W}" height="{_PLOT_H}"><line x1="0" y1="{_PLOT_H / 2}" x2="{_PLOT_W}" '

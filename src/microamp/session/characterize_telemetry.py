@@ -169,32 +169,48 @@ def _listen(device: Device, seconds: float) -> list[TelemetryFrame]:
     return frames
 
 
+def _listen_for_fault(device: Device, limit_s: float) -> tuple[list[TelemetryFrame], list[Fault]]:
+    """Frames, sending nothing, until the device reports a fault (or ``limit_s``), and a little
+    after it to see that output stayed at zero."""
+    frames: list[TelemetryFrame] = []
+    faults: list[Fault] = []
+    clock = device.clock
+    end_s = clock.now() + limit_s
+    while clock.now() < end_s:
+        clock.sleep(TICK_S)
+        frames += device.poll()
+        if not faults and (faults := device.drain_faults()):
+            end_s = min(end_s, clock.now() + SETTLE_S)
+    return frames, faults
+
+
 def _silent_host(device: Device, profile: LimitProfile) -> FaultReaction:
-    """Output on, then the host says nothing: the time from its last message to zero output."""
+    """Output on, then the host says nothing: the time from its last message to zero output.
+
+    The command is given 2 s to expire, so what zeroes it first is the device's own watch on
+    the host (the firmware's watchdog), if it has one.
+    """
     waveform = waveform_families()["alternating"]
+    command = Command(waveform, expires_after_s=2.0)
     supervisor = _supervisor(device, profile)
     clock = device.clock
-    supervisor.apply(Command(waveform, expires_after_s=2.0))
+    supervisor.apply(command)
     end_s = clock.now() + run_s_for(waveform, profile)
-    frames: list[TelemetryFrame] = []
     while supervisor.running and clock.now() < end_s:
         clock.sleep(TICK_S)
-        frames += supervisor.service().frames
+        supervisor.service()
     # the last message: a renewal, timed from just before it was sent
     silent_from_s = clock.now()
     device.heartbeat()
-    frames += _listen(device, getattr(device, "watchdog_s", 0.25) + SETTLE_S)
-    faults = [str(f.code) for f in device.drain_faults()]
+    frames, faults = _listen_for_fault(device, command.expires_after_s + SETTLE_S)
     zero_s = _zero_at_s(frames, silent_from_s)
+    stopped = device.command is None and bool(frames) and frames[-1].t_s > (zero_s or 0.0)
     supervisor.stop()
-    reaction_s = (
-        None if zero_s is None or device.command is not None else max(0.0, zero_s - silent_from_s)
-    )
     return FaultReaction(
         kind=SILENT_HOST,
-        reaction_s=reaction_s,
+        reaction_s=max(0.0, (zero_s or silent_from_s) - silent_from_s) if stopped else None,
         delivered_after=False,
-        faults=faults,
+        faults=[str(f.code) for f in faults],
         measured_from="telemetry",
     )
 
