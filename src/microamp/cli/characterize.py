@@ -28,7 +28,7 @@ from microamp.cli.common import (
     print_json,
 )
 from microamp.errors import BackendUnavailable, DeviceError, InvalidValue
-from microamp.session.characterize import Characterization, WaveformRow
+from microamp.session.characterize_report import Characterization, WaveformRow
 
 
 def characterize(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -23,7 +23,6 @@ import numpy.typing as npt
 
 from microamp.clock import SimulatedClock
 from microamp.devices.base import Command
-from microamp.devices.enforce import LOWEST_SETTING_MAX_FRACTION
 from microamp.devices.injection import FAULT_KINDS
 from microamp.devices.load import LOAD_PRESETS, LoadResult
 from microamp.devices.sim import SimDevice, SimSettings
@@ -31,6 +30,14 @@ from microamp.devices.supervisor import Supervisor
 from microamp.devices.urls import parse_device_url
 from microamp.errors import InvalidValue
 from microamp.safety.limits import LimitProfile
+from microamp.session.characterize_report import (
+    FAULT_REACTION_LIMIT_S,
+    LOWEST_SETTING_LIMIT_PCT,
+    Characterization,
+    FaultReaction,
+    LowestSetting,
+    WaveformRow,
+)
 from microamp.stimulus.metrics import measure, phase_charges_uc
 from microamp.stimulus.waveform import Waveform
 
@@ -50,10 +57,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 CHARACTERIZE_LOADS: tuple[str, ...] = ("r500", "r2k", "r10k", "gel", "dry")
-# IEC 60601-2-10: the lowest output setting is at most 2 % of the highest
-LOWEST_SETTING_LIMIT_PCT = 100.0 * LOWEST_SETTING_MAX_FRACTION
-# This tool's criterion: output reaches zero within a second of a fault it can notice.
-FAULT_REACTION_LIMIT_S = 1.0
 # A measured current within 1 % of the command (and 0.5 µA for rounding) counts as delivered.
 DELIVERY_TOLERANCE = 0.01
 TICK_S = 0.01
@@ -162,38 +165,6 @@ def _drive(
     return _Run(commanded, delivered, voltage, settings.rate_hz, settings.compliance_v, faults)
 
 
-@dataclass
-class WaveformRow:
-    """One waveform into one load: the figures over its last whole cycle."""
-
-    waveform: str
-    load: str
-    peak_ua: float
-    mean_abs_ua: float
-    # None where the device cannot measure it (see ``not_measured``)
-    rms_ua: float | None
-    dc_ua: float | None
-    net_charge_per_pulse_uc: float | None
-    max_phase_charge_uc: float | None
-    density_ua_cm2: float | None
-    headroom_v: float
-    delivered: bool
-    faults: list[str]
-    plot_ua: list[float] = field(repr=False)
-    plot_rate_hz: float = 0.0
-    not_measured: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.delivered and not self.faults and self.headroom_v > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        document = asdict(self)
-        del document["plot_ua"], document["plot_rate_hz"]
-        document["passed"] = self.passed
-        return document
-
-
 def _waveform_row(
     name: str, waveform: Waveform, load: str, run: _Run, area_cm2: float
 ) -> WaveformRow:
@@ -232,20 +203,6 @@ def run_s_for(waveform: Waveform, profile: LimitProfile, start_ramp_s: float = 0
     return math.ceil((ramp_s + 2.0 * cycle_s(waveform)) * FREQUENCY_HZ) / FREQUENCY_HZ
 
 
-@dataclass
-class LowestSetting:
-    lowest_ua: float
-    highest_ua: float
-    share_pct: float
-
-    @property
-    def passed(self) -> bool:
-        return self.share_pct <= LOWEST_SETTING_LIMIT_PCT
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "limit_pct": LOWEST_SETTING_LIMIT_PCT, "passed": self.passed}
-
-
 def _lowest_setting(
     url: str, profile: LimitProfile, step_ua: float, start_ramp_s: float
 ) -> LowestSetting:
@@ -269,25 +226,6 @@ def _lowest_setting(
     return LowestSetting(peaks[0], peaks[1], lowest_setting_pct(peaks[0], peaks[1]))
 
 
-@dataclass
-class FaultReaction:
-    kind: str
-    reaction_s: float | None
-    delivered_after: bool
-    faults: list[str]
-    measured_from: str = "probes"
-
-    @property
-    def passed(self) -> bool:
-        if self.reaction_s is not None:
-            return self.reaction_s <= FAULT_REACTION_LIMIT_S
-        # output went on: acceptable only while the load still took the current commanded
-        return self.delivered_after
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "limit_s": FAULT_REACTION_LIMIT_S, "passed": self.passed}
-
-
 def _fault_reaction(url: str, profile: LimitProfile, kind: str) -> FaultReaction:
     """Inject ``kind`` into a gelled face mid-run; the time from it to zero output."""
     waveform = waveform_families()["alternating"]
@@ -307,40 +245,6 @@ def _fault_reaction(url: str, profile: LimitProfile, kind: str) -> FaultReaction
         delivered_after=bool(shortfall.size and float(np.max(shortfall)) <= tolerance_ua),
         faults=[str(f["code"]) for f in run.faults],
     )
-
-
-@dataclass
-class Characterization:
-    """Every row, the lowest-setting rule and the fault reactions of one device."""
-
-    device_url: str
-    profile: str
-    electrode_area_cm2: float
-    rows: list[WaveformRow]
-    lowest: LowestSetting
-    reactions: list[FaultReaction]
-    measured_from: str = "probes"
-
-    @property
-    def passed(self) -> bool:
-        return (
-            all(r.passed for r in self.rows)
-            and self.lowest.passed
-            and all(r.passed for r in self.reactions)
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "device_url": self.device_url,
-            "profile": self.profile,
-            "electrode_area_cm2": self.electrode_area_cm2,
-            "measured_from": self.measured_from,
-            "loads": list(dict.fromkeys(r.load for r in self.rows)),
-            "waveforms": [r.to_dict() for r in self.rows],
-            "lowest_setting": self.lowest.to_dict(),
-            "fault_reactions": [r.to_dict() for r in self.reactions],
-            "passed": self.passed,
-        }
 
 
 def characterize(

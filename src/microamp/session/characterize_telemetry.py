@@ -33,14 +33,16 @@ from microamp.session.characterize import (
     DELIVERY_TOLERANCE,
     FREQUENCY_HZ,
     TICK_S,
-    Characterization,
-    FaultReaction,
-    LowestSetting,
-    WaveformRow,
     cycle_s,
     lowest_setting_pct,
     run_s_for,
     waveform_families,
+)
+from microamp.session.characterize_report import (
+    Characterization,
+    FaultReaction,
+    LowestSetting,
+    WaveformRow,
 )
 from microamp.stimulus.waveform import Waveform
 
