@@ -156,3 +156,16 @@ def test_a_device_other_than_sim_must_say_what_is_attached() -> None:
     with pytest.raises(InvalidValue) as caught:
         characterize("serial:///dev/null", HOME, electrode_area_cm2=1.0)
     assert caught.value.field == "load"
+
+
+def test_a_start_ramp_of_the_devices_own_is_waited_out_before_measuring() -> None:
+    # the emulator's sim ramps up over a second from every fresh start; the host cannot know it
+    with FirmwareEmulator("sim://?load=r500&noise_ua=0&noise_v=0").start() as emulator:
+        report = characterize(
+            f"serial://{emulator.path}", HOME, electrode_area_cm2=1.0, load="r500"
+        )
+    square = report.rows[0]
+    assert square.peak_ua == pytest.approx(100.0, rel=CURRENT_TOLERANCE)
+    assert square.mean_abs_ua == pytest.approx(50.0, rel=CURRENT_TOLERANCE)
+    assert all(row.passed for row in report.rows)
+    assert report.lowest.highest_ua == pytest.approx(HOME.max_amplitude_ua.value, rel=0.01)

@@ -55,6 +55,10 @@ SETTLE_S = 0.3
 # On the wall clock a loaded machine can pause a thread for tens of ms: silence is judged over
 # half a second so that only a real fault is found (the firmware's watchdog is the backstop).
 SILENCE_S = 0.5
+# A device's own start ramp is waited out for at most this long past the host's run.
+MAX_SETTLE_S = 10.0
+# Two cycles agree within this (and 1 %): a frame's measurement noise, averaged over a cycle.
+STEADY_UA = 1.0
 
 
 @dataclass
@@ -75,14 +79,26 @@ def _supervisor(device: Device, profile: LimitProfile) -> Supervisor:
     return Supervisor(device, profile, monitor=monitor, adapt=False)
 
 
-def _drive(device: Device, profile: LimitProfile, command: Command, duration_s: float) -> _Frames:
-    """Drive ``command`` under a `Supervisor` for ``duration_s`` on the device's clock."""
+def _drive(
+    device: Device,
+    profile: LimitProfile,
+    command: Command,
+    duration_s: float,
+    *,
+    settle: bool = False,
+) -> _Frames:
+    """Drive ``command`` under a `Supervisor` for ``duration_s`` on the device's clock; with
+    ``settle``, on past it (up to `MAX_SETTLE_S`) until the last two cycles agree, so that a
+    start ramp of the device's own, which the host cannot know, is waited out."""
     got = _Frames()
     supervisor = _supervisor(device, profile)
     clock = device.clock
     supervisor.apply(command)
     end_s = clock.now() + duration_s
-    while supervisor.running and clock.now() < end_s:
+    give_up_s = end_s + (MAX_SETTLE_S if settle else 0.0)
+    while supervisor.running and clock.now() < give_up_s:
+        if clock.now() >= end_s and (not settle or _steady(got.frames, cycle_s(command.waveform))):
+            break
         clock.sleep(TICK_S)
         update = supervisor.service()
         got.frames += update.frames
@@ -91,6 +107,23 @@ def _drive(device: Device, profile: LimitProfile, command: Command, duration_s: 
     if not device.closed:
         got.after += device.poll()
     return got
+
+
+def _steady(frames: list[TelemetryFrame], cycle_length_s: float) -> bool:
+    """Whether the last two whole cycles delivered the same mean and peak current."""
+    last = _last_cycle(frames, cycle_length_s)
+    before = _last_cycle(frames[: len(frames) - len(last)], cycle_length_s) if last else []
+    if not before:
+        return False
+
+    def figures(cycle: list[TelemetryFrame]) -> tuple[float, float]:
+        return sum(f.delivered_ua for f in cycle) / len(cycle), max(f.peak_ua for f in cycle)
+
+    (mean_ua, peak_ua), (mean_before_ua, peak_before_ua) = figures(last), figures(before)
+    return (
+        abs(mean_ua - mean_before_ua) <= STEADY_UA + DELIVERY_TOLERANCE * mean_before_ua
+        and abs(peak_ua - peak_before_ua) <= STEADY_UA + DELIVERY_TOLERANCE * peak_before_ua
+    )
 
 
 def _last_cycle(frames: list[TelemetryFrame], cycle_length_s: float) -> list[TelemetryFrame]:
@@ -148,7 +181,8 @@ def _lowest(device: Device, profile: LimitProfile, step_ua: float) -> LowestSett
         waveform = Waveform(
             "square", amplitude_ua, FREQUENCY_HZ, 0.5, "alternating", reversal_s=0.1
         )
-        run = _drive(device, profile, Command(waveform), run_s_for(waveform, profile))
+        command = Command(waveform)
+        run = _drive(device, profile, command, run_s_for(waveform, profile), settle=True)
         cycle = _last_cycle(run.frames, cycle_s(waveform))
         peaks.append(max((f.peak_ua for f in cycle), default=0.0))
     return LowestSetting(peaks[0], peaks[1], lowest_setting_pct(peaks[0], peaks[1]))
@@ -290,7 +324,8 @@ def characterize_telemetry(
         rows: list[WaveformRow] = []
         for name, waveform in waveform_families().items():
             say(f"{name} into {load}")
-            run = _drive(device, profile, Command(waveform), run_s_for(waveform, profile))
+            command = Command(waveform)
+            run = _drive(device, profile, command, run_s_for(waveform, profile), settle=True)
             rows.append(_row(name, waveform, load, run, compliance_v))
         say(f"lowest setting into {load}")
         lowest = _lowest(device, profile, step_ua)
