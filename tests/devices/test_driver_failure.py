@@ -4,7 +4,8 @@ On each backend where the failure can happen: the sim's output stage failing mid
 serial host's request going unanswered (a failing driver) and its cable pulled from a real
 firmware emulator, and the sound card's stream failing as the device closes. Each case checks
 the output itself (the sim's stage, the emulator's stage, the sound card's renderer), not only
-what the host believes, and that the fault names the time output reached zero.
+what the host believes, and that the fault names the time output reached zero. The device's
+own fault crossing a heartbeat on the wire is that fault, not a driver error.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 import pytest
 import serial
 
-from devices.links import close_both, linked_host
+from devices.links import PHYSICS, FirmwareLink, close_both, linked_host
 from microamp.clock import RealClock, SimulatedClock
-from microamp.devices import Command, Supervisor
+from microamp.devices import Command, Supervisor, open_device
 from microamp.devices.audio import AudioDevice
 from microamp.devices.emulator import FirmwareEmulator
+from microamp.devices.firmware import Firmware
 from microamp.devices.load import LoadResult
 from microamp.devices.serial_device import SerialDevice
 from microamp.devices.sim import SimDevice, SimSettings
@@ -192,3 +194,38 @@ def test_a_sound_card_that_fails_as_it_closes_has_its_output_zeroed_first() -> N
     assert device.closed and device.command is None
     # the renderer was dropped before the stream was touched: any block still pulled is silent
     assert not abs(streams[0].pull(3)).any()
+
+
+class LatentLink(FirmwareLink):
+    """A link on which the host's frames take ``latency_s`` to reach the firmware."""
+
+    def __init__(self, firmware: Firmware, clock: SimulatedClock, latency_s: float) -> None:
+        super().__init__(firmware)
+        self.clock = clock
+        self.latency_s = latency_s
+
+    def write(self, data: bytes) -> int:
+        self.clock.advance(self.latency_s)
+        self.firmware.tick()
+        return super().write(data)
+
+
+def test_a_heartbeat_crossing_the_devices_own_fault_is_no_driver_error() -> None:
+    clock = SimulatedClock()
+    sim = open_device(PHYSICS + "&fault=contact-loss@0.205", clock=clock, profile=PROFILE)
+    assert isinstance(sim, SimDevice)
+    link = LatentLink(Firmware(sim, clock), clock, 0.0)
+    host = SerialDevice(clock, get_profile("home"), link, reply_timeout_s=0.05)
+    try:
+        host.apply(Command(STEADY, expires_after_s=1.0))
+        clock.advance(0.2)
+        host.poll()
+        # the probe lifts while the next heartbeat is on the wire: the firmware trips and
+        # reports, then refuses the heartbeat for a command no longer in force
+        link.latency_s = 0.01
+        host.heartbeat()
+        assert [f.code for f in host.drain_faults()] == [FaultCode.CONTACT_LOST]
+        assert host.command is None and not sim.output_on
+    finally:
+        host.close()
+        sim.close()

@@ -49,13 +49,15 @@ def _characterize_cli(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def over_serial() -> dict[str, Any]:
+def over_serial(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    page = tmp_path_factory.mktemp("serial") / "report.html"
     with FirmwareEmulator(f"sim://?load=r500&{QUIET}").start() as emulator:
         code, stdout, stderr = _characterize_cli(
-            f"serial://{emulator.path}", "--load", "r500", "--json"
+            f"serial://{emulator.path}", "--load", "r500", "--json", "--out", str(page)
         )
     assert code == 0, stderr
     document: dict[str, Any] = json.loads(stdout)
+    document["page"] = page.read_text(encoding="utf-8")
     return document
 
 
@@ -102,6 +104,9 @@ def test_what_telemetry_cannot_carry_is_reported_not_measurable(
             assert row[name] is None, (row["waveform"], name)
         assert row["density_ua_cm2"] is None
         assert row["not_measured"] == NOT_MEASURABLE
+    page = over_serial["page"]
+    assert "measured from the device's telemetry" in page
+    assert f"n/m: {NOT_MEASURABLE}" in page and "<td>n/m</td>" in page
 
 
 @pytest.mark.requirement("SAF-DEV-02", "SAF-CHAR-02")
