@@ -174,3 +174,26 @@ def test_a_start_ramp_of_the_devices_own_is_waited_out_before_measuring() -> Non
     assert square.mean_abs_ua == pytest.approx(50.0, rel=CURRENT_TOLERANCE)
     assert all(row.passed for row in report.rows)
     assert report.lowest.highest_ua == pytest.approx(HOME.max_amplitude_ua.value, rel=0.01)
+
+
+@pytest.mark.requirement("SAF-CHAR-02")
+def test_a_probe_lifted_during_the_run_is_a_finding_and_its_reaction_is_timed_by_watching() -> None:
+    # the probe lifts a second after the emulator's power-on, early in the waveform table
+    url = f"sim://?load=gel&{QUIET}&fault=contact-loss@1.0"
+    with FirmwareEmulator(url).start() as emulator:
+        code, stdout, stderr = _characterize_cli(
+            f"serial://{emulator.path}", "--load", "gel", "--watch-s", "2", "--json"
+        )
+    assert code == 0, stderr
+    document = json.loads(stdout)
+    assert document["passed"] is False
+    assert not document["waveforms"][-1]["passed"]
+    assert document["waveforms"][-1]["faults"] == ["contact_lost"]
+    # no current reached the load at the highest setting: nothing to compare, and no pass
+    assert document["lowest_setting"]["share_pct"] is None
+    assert document["lowest_setting"]["passed"] is False
+    silent, lifted = document["fault_reactions"]
+    assert silent["kind"] == SILENT_HOST and silent["reaction_s"] is None
+    assert silent["faults"] == ["contact_lost"] and silent["passed"] is False
+    assert lifted["kind"] == "contact_lost" and lifted["measured_from"] == "telemetry"
+    assert lifted["reaction_s"] <= FRAME_S + 0.005 and lifted["passed"] is True

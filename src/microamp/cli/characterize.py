@@ -28,7 +28,7 @@ from microamp.cli.common import (
     print_json,
 )
 from microamp.errors import BackendUnavailable, DeviceError, InvalidValue
-from microamp.session.characterize_report import Characterization, WaveformRow
+from microamp.session.characterize_report import Characterization, FaultReaction, WaveformRow
 
 
 def characterize(
@@ -91,6 +91,18 @@ def _verdict(passed: bool) -> str:
     return "pass" if passed else "FAIL"
 
 
+def _reaction(reaction: FaultReaction) -> str:
+    if reaction.reaction_s is not None:
+        return f"zero after {reaction.reaction_s:.4f} s"
+    if reaction.faults:
+        return f"not measured: output had stopped first ({', '.join(reaction.faults)})"
+    return "output went on"
+
+
+def _share(share_pct: float | None) -> str:
+    return "n/m (no current at the highest setting)" if share_pct is None else f"{share_pct:.2f} %"
+
+
 def _fig(value: float | None, digits: int) -> str:
     """A figure, or "n/m" where the device cannot measure it."""
     return "n/m" if value is None else f"{value:.{digits}f}"
@@ -117,11 +129,11 @@ def _print_table(report: Characterization) -> None:
     low = report.lowest
     console.print(
         f"lowest setting {low.lowest_ua:.2f} µA of {low.highest_ua:.1f} µA = "
-        f"{low.share_pct:.2f} % (at most 2 %): {_verdict(low.passed)}",
+        f"{_share(low.share_pct)} (at most 2 %): {_verdict(low.passed)}",
         highlight=False,
     )
     for f in report.reactions:
-        reaction = "output went on" if f.reaction_s is None else f"zero after {f.reaction_s:.4f} s"
+        reaction = _reaction(f)
         source = "" if f.measured_from == "probes" else f" ({f.measured_from})"
         console.print(f"fault {f.kind}: {reaction}{source}: {_verdict(f.passed)}", highlight=False)
 
@@ -163,9 +175,7 @@ def report_html(report: Characterization) -> str:
         for r in report.rows
     )
     faults = "".join(
-        f"<tr><td>{e(f.kind)}</td><td>"
-        f"{'output went on' if f.reaction_s is None else f'{f.reaction_s:.4f} s'}</td>"
-        f"<td>{_verdict(f.passed)}</td></tr>"
+        f"<tr><td>{e(f.kind)}</td><td>{e(_reaction(f))}</td><td>{_verdict(f.passed)}</td></tr>"
         for f in report.reactions
     )
     low = report.lowest
@@ -189,7 +199,7 @@ Overall: {_verdict(report.passed)}.</p>{notes}
 <th>net µC per pulse</th><th>max phase µC</th><th>µA/cm²</th><th>headroom V</th>
 <th>result</th><th>one cycle delivered</th></tr>{rows}</table></div>
 <h2>Lowest setting</h2><p>{low.lowest_ua:.2f} µA of {low.highest_ua:.1f} µA =
-{low.share_pct:.2f} % (IEC 60601-2-10: at most 2 %): {_verdict(low.passed)}</p>
+{_share(low.share_pct)} (IEC 60601-2-10: at most 2 %): {_verdict(low.passed)}</p>
 <h2>Fault reaction</h2><table><tr><th>fault</th><th>to zero output</th><th>result</th></tr>
 {faults}</table></body></html>
 """

@@ -60,13 +60,16 @@ class WaveformRow:
 
 @dataclass
 class LowestSetting:
+    """The delivered peaks at the lowest and highest settings; ``share_pct`` is None when no
+    current reached the load at the highest (a lifted probe): nothing to compare, no pass."""
+
     lowest_ua: float
     highest_ua: float
-    share_pct: float
+    share_pct: float | None
 
     @property
     def passed(self) -> bool:
-        return self.share_pct <= LOWEST_SETTING_LIMIT_PCT
+        return self.share_pct is not None and self.share_pct <= LOWEST_SETTING_LIMIT_PCT
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "limit_pct": LOWEST_SETTING_LIMIT_PCT, "passed": self.passed}

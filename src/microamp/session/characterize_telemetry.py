@@ -25,7 +25,7 @@ from microamp.devices.base import Command, Device, TelemetryFrame
 from microamp.devices.load import LOAD_PRESETS
 from microamp.devices.registry import open_device
 from microamp.devices.supervisor import Supervisor
-from microamp.errors import InvalidValue
+from microamp.errors import DeviceError, InvalidValue
 from microamp.safety.faults import Fault
 from microamp.safety.limits import LimitProfile
 from microamp.safety.monitor import MonitorLimits, TelemetryMonitor
@@ -185,7 +185,8 @@ def _lowest(device: Device, profile: LimitProfile, step_ua: float) -> LowestSett
         run = _drive(device, profile, command, run_s_for(waveform, profile), settle=True)
         cycle = _last_cycle(run.frames, cycle_s(waveform))
         peaks.append(max((f.peak_ua for f in cycle), default=0.0))
-    return LowestSetting(peaks[0], peaks[1], lowest_setting_pct(peaks[0], peaks[1]))
+    share_pct = lowest_setting_pct(peaks[0], peaks[1]) if peaks[1] > 0 else None
+    return LowestSetting(peaks[0], peaks[1], share_pct)
 
 
 def _zero_at_s(frames: list[TelemetryFrame], after_s: float) -> float | None:
@@ -232,9 +233,14 @@ def _silent_host(device: Device, profile: LimitProfile) -> FaultReaction:
     clock = device.clock
     supervisor.apply(command)
     end_s = clock.now() + run_s_for(waveform, profile)
+    earlier: list[Fault] = []
     while supervisor.running and clock.now() < end_s:
         clock.sleep(TICK_S)
-        supervisor.service()
+        earlier += supervisor.service().faults
+    if not supervisor.running:
+        # output stopped for a fault of its own before the host fell silent: nothing to time
+        codes = [str(f.code) for f in earlier]
+        return FaultReaction(SILENT_HOST, None, False, codes, measured_from="telemetry")
     # the last message: a renewal, timed from just before it was sent
     silent_from_s = clock.now()
     device.heartbeat()
@@ -260,21 +266,27 @@ def watch_faults(
     if the fault came first) to the end of the last telemetry frame that carried current. When
     the link itself is lost there are no more frames: the time is then the device's own account
     of when output reached zero (``measured_from`` says which). After each fault output is
-    started again, until ``watch_s`` has passed or ``stop_after`` faults have been timed.
+    started again, until ``watch_s`` has passed, the link is gone or ``stop_after`` faults
+    have been timed; each kind is timed once, at its first.
     """
     waveform = waveform_families()["alternating"]
     reactions: list[FaultReaction] = []
+    timed: set[str] = set()
     clock = device.clock
     end_s = clock.now() + watch_s
     while clock.now() < end_s and not device.closed:
         started_s = clock.now()
-        run = _drive(device, profile, Command(waveform), end_s - started_s)
+        try:
+            run = _drive(device, profile, Command(waveform), end_s - started_s)
+        except DeviceError:
+            break  # the link is gone: nothing more can be driven, and its fault was timed
         if not run.faults:
             break
-        if not device.closed:
-            run.after += _listen(device, SETTLE_S)
+        run.after += _listen(device, SETTLE_S)
         for fault in run.faults:
-            reactions.append(_reaction(fault, run.every, started_s))
+            if str(fault.code) not in timed:  # the first of each kind: a lifted probe repeats
+                timed.add(str(fault.code))
+                reactions.append(_reaction(fault, run.every, started_s))
         if stop_after is not None and len(reactions) >= stop_after:
             break
     return reactions
