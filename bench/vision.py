@@ -155,7 +155,7 @@ def _seed_photos(url: str, data_dir: Path, client_id: int, photos: int) -> None:
                 )
                 add_progress_entry(
                     db, client_id=client_id, taken_on=first_day + timedelta(days=n // 2 * 2),
-                    today=date.today(), photos_dir=store.settings.photos_dir, photo=photo,
+                    today=date.today(), photo=photo,
                     view="front", photo_use_consent=True,
                 )  # fmt: skip
     finally:

@@ -2,17 +2,25 @@
 
 The Alembic environment and the revisions ship inside the package
 (``microamp/store/migrations``), so an installed microamp can migrate its own database.
+
+Several workers started at once on an empty database would each find it empty and each create
+the same tables. So the whole upgrade runs under a lock that serialises processes: on
+PostgreSQL a transaction-level advisory lock (``pg_advisory_xact_lock``, per schema, released
+at commit or when the connection drops), on SQLite the database's own write lock, taken first
+with ``BEGIN IMMEDIATE``. The first process migrates; the others wait, then find the database
+at head and do nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from microamp.errors import StoreError
 
@@ -44,10 +52,29 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade_to_head(engine: Engine) -> str:
-    """Bring the database up to the newest revision; returns it. Safe to run again."""
-    with engine.begin() as connection:
+    """Bring the database up to the newest revision; returns it. Safe to run again, and from
+    any number of processes at once: they take turns (see the module's docstring)."""
+    with engine.connect() as connection:
+        _lock_for_migrations(connection)
         command.upgrade(_config(connection), "head")
+        connection.commit()
     return head_revision()
+
+
+def _lock_for_migrations(connection: Connection) -> None:
+    """Wait for the database's migration lock; it is held until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
+    else:
+        # waits up to the busy timeout (MICROAMP_SQLITE_BUSY_TIMEOUT_S) for another migration
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lock_key(schema: str) -> int:
+    """A signed 64-bit advisory lock key of this schema's migrations (other schemas migrate on)."""
+    digest = hashlib.sha256(f"microamp-migrations:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def require_current(engine: Engine) -> None:
