@@ -25,6 +25,7 @@ SECTIONS = {
     "signin": ("session_lookup",),
     "audit": ("audit_cost",),
     "uploads": ("uploads",),
+    "photos": ("photo_storage",),
     "vision": ("vision",),
     "startup": ("startup",),
 }

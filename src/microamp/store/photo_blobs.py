@@ -16,6 +16,7 @@ could not (written on another host).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,7 +68,7 @@ def photo_data(
     session: Session, *, sha256: str | None, legacy_path: str | None
 ) -> StoredPhoto | None:
     """The photo stored under ``sha256``; else the file an older microamp wrote at
-    ``legacy_path``, if this host has it; else None."""
+    ``legacy_path``, if this host has it and its bytes still match ``sha256``; else None."""
     if sha256 is not None:
         found = session.execute(
             select(PhotoBlob.data, PhotoBlob.media_type).where(PhotoBlob.sha256 == sha256)
@@ -77,11 +78,12 @@ def photo_data(
     if legacy_path is None:
         return None
     path = Path(legacy_path)
-    if not path.is_file():
+    if sha256 is None or not path.is_file():
         return None
-    return StoredPhoto(
-        data=path.read_bytes(), media_type=MEDIA_TYPES.get(path.suffix, "image/jpeg")
-    )
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:  # changed on disk since: not the photo kept
+        return None
+    return StoredPhoto(data=data, media_type=MEDIA_TYPES.get(path.suffix, "image/jpeg"))
 
 
 def entry_photo(session: Session, entry: ProgressEntry) -> StoredPhoto | None:
