@@ -134,7 +134,7 @@ def _seed_photos(url: str, data_dir: Path, client_id: int, photos: int) -> None:
     document, landmarks_px = _stored_measurement()
     wobble = random.Random(15)
     first_day = date.today() - timedelta(days=photos)
-    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
+    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir, secret_key="b" * 40))
     try:
         with store.transaction() as db:
             for n in range(PAGE_SESSIONS):

@@ -96,7 +96,8 @@ def _seed(url: str, data_dir: Path) -> tuple[int, str]:
     from microamp.web.app import open_web_store
     from microamp.web.security import hash_password
 
-    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
+    # the servers sign with this key too: a worker with another is refused
+    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir, secret_key="b" * 40))
     try:
         with store.transaction() as db:
             user = create_user(

@@ -21,10 +21,11 @@ WORKERS = 4
 
 
 def _start_together(
-    database_url: str, tmp_path: Path, keys: list[str | None]
+    database_url: str, tmp_path: Path, keys: list[str | None], audit_keys: list[str] | None = None
 ) -> list[tuple[int, dict[str, str]]]:
     """Start one worker per key (None: no MICROAMP_SECRET_KEY), each with a data directory of
-    its own as on separate hosts, release them at once; (exit code, what each printed)."""
+    its own as on separate hosts (so given the clinic's MICROAMP_AUDIT_KEY, unless
+    ``audit_keys`` says otherwise), release them at once; (exit code, what each printed)."""
     gate = tmp_path / "gate"
     gate.mkdir()
     workers = []
@@ -32,6 +33,7 @@ def _start_together(
         env = {k: v for k, v in os.environ.items() if not k.startswith("MICROAMP_")}
         if key is not None:
             env["MICROAMP_SECRET_KEY"] = key
+        env["MICROAMP_AUDIT_KEY"] = audit_keys[n] if audit_keys else "the clinic's audit key"
         command = [sys.executable, str(CHILD), database_url, str(tmp_path / f"host{n}"), str(gate),
                    str(n)]  # fmt: skip
         workers.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -97,3 +99,16 @@ def test_a_worker_with_another_key_is_refused_naming_the_setting(
             assert printed["refused"].startswith("MICROAMP_SECRET_KEY:")
             assert "give every worker the same one" in printed["refused"]
     assert _versions(database_url, tmp_path) == [head_revision()]
+
+
+@pytest.mark.slow
+def test_a_worker_on_another_host_with_another_audit_key_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Rows sealed with two keys would break the chain where they meet: such a worker must not
+    start."""
+    results = _start_together(database_url, tmp_path, [None, None], ["one key", "another key"])
+    assert sorted(code for code, _ in results) == [0, 2], results
+    refused = next(printed["refused"] for code, printed in results if code == 2)
+    assert refused.startswith("MICROAMP_AUDIT_KEY:")
+    assert "give every host the same MICROAMP_AUDIT_KEY" in refused

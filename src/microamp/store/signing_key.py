@@ -26,10 +26,12 @@ from microamp.errors import StoreError
 from microamp.store.base import Base, UTCDateTime, utc_now
 
 __all__ = [
-    "KEY_ROW",
+    "AUDIT_FINGERPRINT_ROW",
     "FINGERPRINT_ROW",
+    "KEY_ROW",
     "KeyMismatch",
     "StoredKey",
+    "agree_fingerprint",
     "agree_signing_key",
     "forget_signing_key",
     "key_fingerprint",
@@ -37,6 +39,7 @@ __all__ = [
 
 KEY_ROW = "web-secret-key"
 FINGERPRINT_ROW = "web-secret-key-fingerprint"
+AUDIT_FINGERPRINT_ROW = "audit-key-fingerprint"
 _FINGERPRINT_MESSAGE = b"microamp: fingerprint of the web signing key"
 
 
@@ -63,10 +66,11 @@ class KeyMismatch(StoreError):
         )
 
 
-def key_fingerprint(key: str) -> str:
+def key_fingerprint(key: str | bytes) -> str:
     """HMAC-SHA256 of a fixed message under ``key``: equal keys, equal fingerprints, and the
     fingerprint cannot be turned back into the key nor checked against a guess without it."""
-    return hmac.new(key.encode("utf-8"), _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
+    raw = key.encode("utf-8") if isinstance(key, str) else key
+    return hmac.new(raw, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
 
 
 def _put_if_absent(session: Session, name: str, value: str) -> str:
@@ -86,13 +90,22 @@ def agree_signing_key(session: Session, *, configured: str | None, offer: Callab
     the database keeps, ``offer()`` stored as that key when it keeps none yet. Raises
     `KeyMismatch` when the key differs from the one whose fingerprint the database holds."""
     key = configured if configured is not None else _put_if_absent(session, KEY_ROW, offer())
-    ours = key_fingerprint(key)
-    theirs = _put_if_absent(session, FINGERPRINT_ROW, ours)
-    if not hmac.compare_digest(ours, theirs):
+    try:
+        agree_fingerprint(session, FINGERPRINT_ROW, key)
+    except KeyMismatch as exc:
         # without a configured key the kept one was just offered: the others use a configured one
         kept = configured is not None and session.get(StoredKey, KEY_ROW) is not None
-        raise KeyMismatch(ours=ours, theirs=theirs, kept_in_database=kept)
+        raise KeyMismatch(ours=exc.ours, theirs=exc.theirs, kept_in_database=kept) from None
     return key
+
+
+def agree_fingerprint(session: Session, name: str, key: str | bytes) -> None:
+    """Record ``key``'s fingerprint under ``name`` if none is yet; `KeyMismatch` when the one
+    recorded is another key's."""
+    ours = key_fingerprint(key)
+    theirs = _put_if_absent(session, name, ours)
+    if not hmac.compare_digest(ours, theirs):
+        raise KeyMismatch(ours=ours, theirs=theirs, kept_in_database=False)
 
 
 def forget_signing_key(session: Session) -> bool:

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from microamp.store.audit_checkpoints import CheckpointWriter
+from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
@@ -88,12 +89,14 @@ def _add_docs(app: ClinicApp, https: bool) -> None:
 
 def open_web_store(settings: WebSettings) -> Store:
     """The record store the app serves, migrated to the newest revision; `InvalidValue` naming
-    ``MICROAMP_SECRET_KEY`` when this worker's key is not the other workers' (checked here, so
-    such a worker stops before it listens)."""
+    ``MICROAMP_SECRET_KEY`` or ``MICROAMP_AUDIT_KEY`` when this worker's key is not the other
+    workers' (checked here, so such a worker stops before it listens)."""
     store_settings = load_settings(data_dir=settings.data_dir)
     store = open_store(settings.database_url, settings=store_settings, upgrade=True)
     try:
         shared_secret_key(settings, store)
+        with store.transaction() as session:
+            require_shared_audit_key(session, store.settings)
     except BaseException:
         store.close()
         raise
