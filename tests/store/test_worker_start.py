@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from microamp.store import StoreSettings, head_revision
+from microamp.store import StoreSettings, current_revision, head_revision, open_store
 from microamp.store.db import make_engine
 
 CHILD = Path(__file__).with_name("worker_child.py")
@@ -112,3 +114,22 @@ def test_a_worker_on_another_host_with_another_audit_key_is_refused(
     refused = next(printed["refused"] for code, printed in results if code == 2)
     assert refused.startswith("MICROAMP_AUDIT_KEY:")
     assert "give every host the same MICROAMP_AUDIT_KEY" in refused
+
+
+def test_a_migration_waits_out_a_lock_held_longer_than_the_busy_timeout(tmp_path: Path) -> None:
+    """Another process migrating (copying photos in, say) may hold SQLite's write lock for
+    longer than one busy timeout: the next one waits for it instead of failing."""
+    database = tmp_path / "held.db"
+    settings = StoreSettings(data_dir=tmp_path, sqlite_busy_timeout_s=0.2)
+    holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")  # as every microamp process leaves it
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(1.5, holder.commit)
+    released.start()
+    try:
+        with open_store(f"sqlite:///{database}", settings=settings, upgrade=True) as store:
+            assert current_revision(store.engine) == head_revision()
+        assert not released.is_alive()  # it came up only once the lock was let go
+    finally:
+        released.join()
+        holder.close()

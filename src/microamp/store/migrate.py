@@ -14,6 +14,7 @@ at head and do nothing.
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 from alembic import command
@@ -21,12 +22,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from microamp.errors import StoreError
 
 __all__ = ["current_revision", "head_revision", "require_current", "upgrade_to_head"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# how long a process waits for another's migration to finish before giving up (SQLite)
+MIGRATION_WAIT_S = 600.0
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -67,8 +71,26 @@ def _lock_for_migrations(connection: Connection) -> None:
         schema = connection.execute(text("SELECT current_schema()")).scalar_one()
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
     else:
-        # waits up to the busy timeout (MICROAMP_SQLITE_BUSY_TIMEOUT_S) for another migration
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """SQLite's write lock, waited for as long as another process's migration may take (each
+    try waits the busy timeout): copying photos in can take longer than one timeout."""
+    deadline = time.monotonic() + MIGRATION_WAIT_S
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            connection.rollback()
+            if "locked" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise StoreError(
+                    f"the database stayed locked for {MIGRATION_WAIT_S:g} s while another "
+                    "process migrated it: is one stuck? try `microamp db upgrade` again"
+                ) from None
 
 
 def _lock_key(schema: str) -> int:
