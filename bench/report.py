@@ -90,6 +90,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         " rows/s, compressed)",
     )
     yield from upload_rows(doc["uploads"])
+    yield from photo_storage_rows(doc["photo_storage"])
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
     yield token_read_row(doc["session_lookup"])
@@ -137,6 +138,32 @@ def upload_rows(uploads: dict[str, Any]) -> Iterator[Row]:
         + (f"{slowest:,.0f} ms" if slowest is not None else "none asked")
         + f" of {uploads['requests_beside']} (the image work runs in the thread pool)",
     )
+
+
+PHOTO_STORES = (
+    ("sqlite", "in the database, SQLite"),
+    ("postgresql", "in the database, PostgreSQL"),
+    ("directory", "in a content-addressed directory"),
+)
+
+
+def photo_storage_rows(storage: dict[str, Any]) -> Iterator[Row]:
+    """A kept 12 MP photo written and read each way, and its size there."""
+    yield (
+        "a 12 MP JPEG as uploaded / as kept (2,048 px)",
+        f"{storage['upload_bytes'] / 1e6:.1f} MB / {storage['kept_bytes'] / 1000:,.0f} kB",
+    )
+    for key, where in PHOTO_STORES:
+        figures = storage[key]
+        label = f"a kept 12 MP photo written / read {where}"
+        if "skipped" in figures:
+            yield (label, f"not measured: {figures['skipped']}")
+            continue
+        yield (
+            label,
+            f"{figures['write']['median_ms']:.2g} ms / {figures['read']['median_ms']:.2g} ms"
+            f" median, {figures['bytes_per_photo'] / 1000:,.0f} kB on disk",
+        )
 
 
 def vision_rows(vision: dict[str, Any]) -> Iterator[Row]:

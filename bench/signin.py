@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.web import QUICK, Load, _load, _seed, _server, _signed_in
+from bench.web import QUICK, SECRET_KEY, Load, _load, _seed, _server, _signed_in
 
 IDLE_REQUESTS = 300
 
@@ -47,7 +47,7 @@ def _lookup_alone_ms(url: str, data_dir: Path, token: str, n: int) -> float:
     from microamp.web import WebSettings
     from microamp.web.app import open_web_store
 
-    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
+    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir, secret_key=SECRET_KEY))
     try:
         started = time.perf_counter()
         for _ in range(n):

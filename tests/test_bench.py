@@ -25,6 +25,7 @@ SECTIONS = {
     "signin": ("session_lookup",),
     "audit": ("audit_cost", "audit_chain_check"),
     "uploads": ("uploads",),
+    "photos": ("photo_storage",),
     "vision": ("vision",),
     "startup": ("startup",),
 }

@@ -10,6 +10,8 @@ import hmac
 import json
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from microamp.store.scratch import scratch_schema
 from support.databases import PG_ENV
 
 pytestmark = pytest.mark.usefixtures("store")
+WRITERS = 6
 
 
 def _append(store: Store, count: int, start: int = 0) -> None:
@@ -364,3 +367,21 @@ def test_a_forged_latest_checkpoint_line_means_the_whole_chain_is_walked(store: 
     report = _since_checkpoint(store)
     assert report.verified_from_seq == 0 and not report.intact
     assert "not signed" in report.problem
+
+
+def test_workers_checkpointing_at_once_into_one_file_keep_it_one_chain(store: Store) -> None:
+    """Workers sharing a data directory all write a checkpoint at shutdown, at once."""
+    _append(store, 3)
+    at_once = threading.Barrier(WRITERS)
+
+    def writer(n: int) -> None:
+        at_once.wait()
+        for more in range(3):
+            _append(store, 1, start=100 * n + more)
+            _checkpoint(store)
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(writer, range(WRITERS)))
+    report = _report(store)
+    assert report.intact, report.problem
+    assert report.checkpoints == 3 * WRITERS

@@ -6,6 +6,7 @@ passwords zxcvbn judges guessable refused."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
@@ -21,6 +22,7 @@ from microamp.store.access import AuditEntry
 from microamp.store.base import utc_now
 from microamp.store.clinic_setup import issue_setup_token
 from microamp.store.models import ProgressEntry, User
+from microamp.store.photo_blobs import PhotoBlob, entry_photo
 from microamp.store.photos import MAX_PHOTO_PIXELS, MAX_STORED_EDGE_PX
 from microamp.web import WebSettings, create_app
 from microamp.web.app import declared_routes, open_web_store
@@ -269,9 +271,10 @@ def _entry_ids(clinic: Clinic) -> list[int]:
     return [e.id for e in _entries(clinic)]
 
 
-def _photo_files(clinic: Clinic) -> list[Path]:
-    photos = clinic.store.settings.photos_dir
-    return sorted(p for p in photos.rglob("*") if p.is_file()) if photos.exists() else []
+def _photo_files(clinic: Clinic) -> list[str]:
+    """The photos kept (in the database: a refused upload must leave none)."""
+    with clinic.store.session() as db:
+        return sorted(db.scalars(select(PhotoBlob.sha256)))
 
 
 def test_a_decompression_bomb_is_refused_through_the_api_naming_photo_pixels_and_rule(
@@ -433,13 +436,12 @@ def test_a_photo_is_kept_scaled_down_private_and_without_its_metadata(
     response = upload(sqlite_clinic, "practitioner", big, "face.jpg")
     assert response.status_code == (303 if way == "page" else 201), response.text
     entry = _entries(sqlite_clinic)[-1]
-    assert entry.photo_path is not None
-    stored = Path(entry.photo_path)
-    with Image.open(stored) as kept:
+    with sqlite_clinic.store.session() as db:
+        stored = entry_photo(db, entry)
+    assert stored is not None and entry.photo_path is None  # in the database (a 0600 file)
+    with Image.open(io.BytesIO(stored.data)) as kept:
         assert kept.size == (MAX_STORED_EDGE_PX, MAX_STORED_EDGE_PX // 2)
         assert dict(kept.getexif()) == {}
-    assert stored.stat().st_mode & 0o777 == 0o600
-    assert stored.parent.stat().st_mode & 0o777 == 0o700
     if way == "api":
         body = response.json()
         assert (body["width_px"], body["height_px"]) == kept.size

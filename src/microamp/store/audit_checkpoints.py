@@ -13,16 +13,24 @@ that its head row still carries the signed seal, that no row before it is gone, 
 the rows after it, so its cost grows with the rows since the checkpoint, not with the log. What
 it cannot see is a row before the checkpoint edited in place with its old seal left on; the full
 `verify_with_checkpoints` (``microamp audit verify``, and every checkpoint written) does.
+
+Several workers sharing a data directory each write checkpoints (every few minutes, and at
+shutdown, often at the same moment). Each checks the chain, reads the last line and appends one
+that follows it while holding an exclusive lock (``flock`` on ``<file>.lock`` beside it), so two
+never follow the same line and the file stays one chain.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -112,26 +120,32 @@ def write_checkpoint(session: Session, path: Path, *, key: bytes | None = None) 
     """Append the current head of an intact chain to ``path`` (created 0600). A broken chain is
     refused: signing it would vouch for the damage."""
     key = session_audit_key(session) if key is None else key
-    report = verify_with_checkpoints(session, path, key=key)
-    if not report.intact:
-        raise ValueError(f"the audit log is broken, no checkpoint written: {_describe(report)}")
-    lines = read_checkpoints(path)
-    prev_sig = str(lines[-1].get("sig", _GENESIS_SIG)) if lines else _GENESIS_SIG
-    verdict = report.chain
-    point = _signed(key, verdict, prev_sig)
-    _append_line(path, json.dumps({**point.body(), "sig": point.sig}, sort_keys=True))
+    with _exclusive(path):
+        report = verify_with_checkpoints(session, path, key=key)
+        if not report.intact:
+            raise ValueError(f"the audit log is broken, no checkpoint written: {_describe(report)}")
+        lines = read_checkpoints(path)
+        prev_sig = str(lines[-1].get("sig", _GENESIS_SIG)) if lines else _GENESIS_SIG
+        point = _signed(key, report.chain, prev_sig)
+        _append_line(path, json.dumps({**point.body(), "sig": point.sig}, sort_keys=True))
     return point
 
 
-def _signed(key: bytes, verdict: AuditVerdict, prev_sig: str) -> Checkpoint:
-    at = utc_now().isoformat(timespec="seconds")
-    unsigned = Checkpoint(seq=verdict.head_seq, seal=verdict.head_seal, rows=verdict.rows,
-                          legacy_rows=verdict.legacy_rows, at=at, prev_sig=prev_sig, sig="")  # fmt: skip
-    return Checkpoint(**{**unsigned.body(), "sig": _sign(key, unsigned.body())})
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Every other writer of ``path`` on this host kept out until the block ends."""
+    private_dir(path.parent)
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _append_line(path: Path, line: str) -> None:
-    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
@@ -139,6 +153,13 @@ def _append_line(path: Path, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _signed(key: bytes, verdict: AuditVerdict, prev_sig: str) -> Checkpoint:
+    at = utc_now().isoformat(timespec="seconds")
+    unsigned = Checkpoint(seq=verdict.head_seq, seal=verdict.head_seal, rows=verdict.rows,
+                          legacy_rows=verdict.legacy_rows, at=at, prev_sig=prev_sig, sig="")  # fmt: skip
+    return Checkpoint(**{**unsigned.body(), "sig": _sign(key, unsigned.body())})
 
 
 def verify_with_checkpoints(

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from microamp.store.audit_checkpoints import CheckpointWriter
+from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
@@ -29,7 +30,7 @@ from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.live import LiveSessions
 from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
-from microamp.web.settings import WebSettings
+from microamp.web.settings import WebSettings, shared_secret_key
 
 __all__ = ["create_app", "declared_routes"]
 
@@ -81,9 +82,19 @@ def _add_docs(app: ClinicApp) -> None:
 
 
 def open_web_store(settings: WebSettings) -> Store:
-    """The record store the app serves, migrated to the newest revision."""
+    """The record store the app serves, migrated to the newest revision; `InvalidValue` naming
+    ``MICROAMP_SECRET_KEY`` or ``MICROAMP_AUDIT_KEY`` when this worker's key is not the other
+    workers' (checked here, so such a worker stops before it listens)."""
     store_settings = load_settings(data_dir=settings.data_dir)
-    return open_store(settings.database_url, settings=store_settings, upgrade=True)
+    store = open_store(settings.database_url, settings=store_settings, upgrade=True)
+    try:
+        shared_secret_key(settings, store)
+        with store.transaction() as session:
+            require_shared_audit_key(session, store.settings)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter | None:
@@ -135,7 +146,7 @@ def create_app(
     app.state.live = live
     app.state.templates = make_templates()
     app.state.wall_clock = wall_clock
-    signer = SessionSigner(settings.resolved_secret_key(), max_age_s=settings.session_max_age_s)
+    signer = SessionSigner(shared_secret_key(settings, store), max_age_s=settings.session_max_age_s)
     book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)

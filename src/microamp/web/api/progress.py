@@ -13,7 +13,7 @@ from microamp.store.outcomes import client_outcomes, client_photos
 from microamp.store.photos import MAX_PHOTO_PIXELS, MAX_STORED_EDGE_PX
 from microamp.web.api.models import ProgressPublic
 from microamp.web.api.responses import invalid
-from microamp.web.deps import ApiUser, DbDep, RowId, StoreDep, audit
+from microamp.web.deps import ApiUser, DbDep, RowId, audit
 from microamp.web.uploads import read_photo, save_progress
 
 _ID = invalid("The id in the path is not a whole number from 1 to 2147483647")
@@ -37,7 +37,6 @@ _PHOTO_HELP = (
 async def add_photo(
     user: ApiUser,
     db: DbDep,
-    store: StoreDep,
     client_id: RowId,
     photo: Annotated[UploadFile, File(description=_PHOTO_HELP)],
     taken_on: Annotated[
@@ -57,7 +56,7 @@ async def add_photo(
     if prepared is None:
         raise InvalidValue("photo", "an empty file", "must be a JPEG or PNG image")
     entry = save_progress(
-        db, store, user, client_id=client_id, taken_on=taken_on or date.today(),
+        db, user, client_id=client_id, taken_on=taken_on or date.today(),
         photo=prepared, notes=notes, view=view, lighting_notes=lighting_notes,
         photo_use_consent=photo_use_consent,
     )  # fmt: skip
