@@ -94,9 +94,9 @@ class FirmwareLink:
         self.closed = True
 
 
-def firmware_on(clock: SimulatedClock, *, first_seq: int = 0) -> Firmware:
-    """A firmware rendering the sim physics on ``clock``."""
-    sim = open_device(PHYSICS, clock=clock, profile=get_profile("professional"))
+def firmware_on(clock: SimulatedClock, *, first_seq: int = 0, physics: str = PHYSICS) -> Firmware:
+    """A firmware rendering the sim physics (a ``sim://`` URL) on ``clock``."""
+    sim = open_device(physics, clock=clock, profile=get_profile("professional"))
     assert isinstance(sim, SimDevice)
     return Firmware(sim, clock, first_seq=first_seq)
 
@@ -107,9 +107,10 @@ def linked_host(
     profile: str = "home",
     first_seq: int = 0,
     reply_timeout_s: float = 0.05,
+    physics: str = PHYSICS,
 ) -> tuple[SerialDevice, FirmwareLink]:
     """A serial host connected (over a clean link) to a fresh firmware on ``clock``."""
-    link = FirmwareLink(firmware_on(clock, first_seq=first_seq))
+    link = FirmwareLink(firmware_on(clock, first_seq=first_seq, physics=physics))
     host = SerialDevice(
         clock,
         get_profile(profile),

@@ -137,3 +137,38 @@ def test_stimulate_on_serial_above_the_zone_cap_exits_2_naming_field_value_and_r
     assert "--amplitude-ua" in lines[0] and "900" in lines[0]
     assert "zone limit of 200 µA" in lines[0] and "eyes" in lines[0]
     assert delivered == 0.0
+
+
+@pytest.mark.requirement("SAF-CHAR-01")
+def test_a_coarse_sim_step_is_refused_naming_the_url_parameter_the_user_wrote() -> None:
+    result = runner.invoke(
+        app,
+        ["stimulate", "sim://?step_ua=10", "--duration-s", "1", "--speed", "max"],
+        env={"COLUMNS": "400"},
+    )
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: step_ua: 10 is not allowed:"), line
+    assert "2 %" in line and "IEC 60601-2-10" in line
+
+
+@pytest.mark.requirement("SAF-CHAR-01")
+def test_a_coarse_serial_device_refuses_every_command_naming_its_own_step() -> None:
+    from microamp.devices.emulator import FirmwareEmulator
+
+    # 25 µA is 2.5 % of the emulator's 1000 µA, and 6.25 % of the home profile's 400 µA
+    with FirmwareEmulator("sim://?ramp_s=0&step_ua=25").start() as emulator:
+        result = runner.invoke(
+            app,
+            [
+                "stimulate", f"serial://{emulator.path}", "--profile", "home",
+                "--amplitude-ua", "100", "--duration-s", "1",
+            ],
+            env={"COLUMNS": "400"},
+        )  # fmt: skip
+        delivered = emulator.sim.delivered_uc
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: current_step_ua: 25 is not allowed:"), line
+    assert "400 µA under the home profile" in line
+    assert delivered == 0.0

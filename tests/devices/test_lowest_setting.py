@@ -3,31 +3,35 @@
 `check_command` refuses every command on a device whose output stage steps more coarsely than
 2 % of its highest setting (the profile's maximum, or the hardware's if lower), whatever the
 backend; below that step every non-zero amplitude is accepted. The sim's ``step_ua`` models such
-a stage (each sample rounded toward zero to a whole step), the sound card declares its 16-bit
-step, and the level controls move in 1 % steps.
+a stage (each sample rounded toward zero to a whole step), a serial device declares its step in
+CAPS (the emulator its sim's), the sound card declares its 16-bit step, and the level controls
+move in 1 % steps.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devices.links import PHYSICS, FirmwareLink, firmware_on
 from microamp.clock import SimulatedClock
-from microamp.devices import Capabilities, Command, open_device
+from microamp.devices import Capabilities, Command, Device, open_device
 from microamp.devices.audio import PCM16_FULL_SCALE, AudioDevice
 from microamp.devices.enforce import (
     LOWEST_SETTING_MAX_FRACTION,
     check_command,
     highest_setting_ua,
 )
+from microamp.devices.serial_device import SerialDevice
 from microamp.devices.sim import SimDevice, SimSettings
 from microamp.devices.urls import parse_device_url
-from microamp.errors import InvalidValue
+from microamp.errors import DeviceURLError, InvalidValue
 from microamp.safety import get_profile
 from microamp.session.characterize import characterize
 from microamp.session.level import LEVEL_STEP, checked_level
@@ -81,6 +85,71 @@ def test_a_device_steps_no_coarser_than_two_percent_of_its_highest_or_refuses_ev
             assert refused.field != "current_step_ua"  # another rule (density) may refuse it
 
 
+def _opened(backend: str, physics: str, profile_name: str, clock: SimulatedClock) -> Device:
+    """The device under test: the sim itself, or a serial host on a firmware of that physics."""
+    if backend == "sim":
+        return open_device(physics, clock=clock, profile=get_profile(profile_name))
+    link = FirmwareLink(firmware_on(clock, physics=physics))
+    try:
+        return SerialDevice(clock, get_profile(profile_name), link, reply_timeout_s=0.05)
+    except BaseException:
+        link.firmware.sim.close()
+        raise
+
+
+def _close(device: Device) -> None:
+    device.close()
+    if isinstance(device, SerialDevice):
+        cast(FirmwareLink, device._port).firmware.sim.close()
+
+
+@pytest.mark.requirement("SAF-CHAR-01")
+@settings(max_examples=60)
+@given(
+    backend=st.sampled_from(("sim", "serial")),
+    profile_name=st.sampled_from(PROFILES),
+    # whole microamperes: the maximum crosses the wire as a float32 and comes back as the limit
+    max_current_ua=st.integers(10, 1000).map(float),
+    step_share=st.floats(0.0, 0.1),
+    amplitude_share=st.floats(1e-6, 1.0),
+)
+def test_a_sim_or_a_serial_device_on_its_emulator_steps_finely_enough_or_refuses_every_command(
+    backend: str,
+    profile_name: str,
+    max_current_ua: float,
+    step_share: float,
+    amplitude_share: float,
+) -> None:
+    highest_ua = min(get_profile(profile_name).max_amplitude_ua.value, max_current_ua)
+    step_ua = step_share * highest_ua
+    # the serial step crosses the wire as the emulator's sim declares it in CAPS
+    physics = f"{PHYSICS}&max_ua={max_current_ua!r}&step_ua={step_ua!r}"
+    clock = SimulatedClock()
+    device = _opened(backend, physics, profile_name, clock)
+    try:
+        assert device.capabilities.current_step_ua == pytest.approx(step_ua, rel=1e-6, abs=1e-12)
+        command = Command(_square(amplitude_share * highest_ua))
+        # the sim names the parameter the user wrote; a serial device's step is its own
+        field = "step_ua" if backend == "sim" else "current_step_ua"
+        if step_share > LOWEST_SETTING_MAX_FRACTION * (1 + 1e-6):
+            with pytest.raises(InvalidValue) as refused:
+                device.apply(command)
+            assert refused.value.field == field and "IEC 60601-2-10" in refused.value.rule
+            assert device.command is None
+            if isinstance(device, SerialDevice):
+                # refused by the host before a COMMAND went out: the firmware runs nothing
+                assert cast(FirmwareLink, device._port).firmware.sim.command is None
+        elif step_share <= LOWEST_SETTING_MAX_FRACTION * (1 - 1e-6):
+            try:
+                device.apply(command)
+            except InvalidValue as refused:
+                assert refused.field != field  # another rule (density) may refuse it
+            else:
+                assert device.command is not None
+    finally:
+        _close(device)
+
+
 @pytest.mark.requirement("SAF-CHAR-01")
 def test_a_coarse_sim_stage_is_refused_and_a_fine_one_delivers_whole_steps_never_more() -> None:
     home = get_profile("home")  # highest 400 µA: 2 % is 8 µA
@@ -88,7 +157,8 @@ def test_a_coarse_sim_stage_is_refused_and_a_fine_one_delivers_whole_steps_never
     with open_device("sim://?step_ua=10&ramp_s=0", clock=clock, profile=home) as coarse:
         with pytest.raises(InvalidValue) as refused:
             coarse.apply(Command(_square(100.0)))
-        assert refused.value.field == "current_step_ua"
+        assert refused.value.field == "step_ua"  # the URL's parameter, as the user wrote it
+        assert isinstance(refused.value, DeviceURLError)
         assert coarse.command is None
     delivered: list[np.ndarray] = []
     settings = SimSettings.from_url(parse_device_url("sim://?step_ua=5&ramp_s=0&load=r500"), home)

@@ -44,8 +44,16 @@ def test_clean_run_on_gel_delivers_the_charge_the_waveform_says() -> None:
     assert run.delivered_uc == pytest.approx(expected_uc, rel=1e-9)
 
 
-@pytest.mark.requirement("SAF-DEV-05")
-@pytest.mark.parametrize("kind", sorted(FAULT_CODES))
+# SAF-DEV-05 is about a pulled cable (and a failing driver): only the disconnect case verifies it
+KINDS = [
+    pytest.param(kind, marks=pytest.mark.requirement("SAF-DEV-05"))
+    if kind == "disconnect"
+    else kind
+    for kind in sorted(FAULT_CODES)
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_each_injected_fault_ends_in_zero_output_and_a_fault_event(kind: str) -> None:
     run = supervised_sim_run(f"sim://?load=gel&fault={kind}@1.503", duration_s=3.0)
     assert [f.code for f in run.faults] == [FAULT_CODES[kind]]

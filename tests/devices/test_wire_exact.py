@@ -7,6 +7,8 @@ near the wrap, so every case crosses it.
 
 from __future__ import annotations
 
+import math
+import struct
 from typing import cast
 
 import pytest
@@ -239,8 +241,11 @@ class EchoingPort:
     as a stale heartbeat's ACK would after the numbers wrapped.
     """
 
-    def __init__(self, clock: SimulatedClock) -> None:
+    def __init__(self, clock: SimulatedClock, caps: bytes | None = None) -> None:
         self.clock = clock
+        self.caps = caps or CAPS_BODY.pack(
+            PROTOCOL_VERSION, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0, 0
+        )
         self.reader = FrameReader()
         self.inbox = bytearray()
         self.seq = 0
@@ -258,8 +263,7 @@ class EchoingPort:
         for request in self.reader.feed(data):
             self.seq += 1
             if request.type == MsgType.HELLO:
-                caps = CAPS_BODY.pack(PROTOCOL_VERSION, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0)
-                self.inbox += encode(Message(MsgType.CAPS, request.seq, caps))
+                self.inbox += encode(Message(MsgType.CAPS, request.seq, self.caps))
             elif request.type == MsgType.COMMAND:
                 other = Message(MsgType.HEARTBEAT, request.seq, HEARTBEAT_BODY.pack(1))
                 self.inbox += encode(Message(MsgType.ACK, self.seq, ack_body(other)))
@@ -279,3 +283,34 @@ def test_a_reply_with_the_right_number_but_for_another_message_is_not_an_acknowl
             host.apply(Command(STEADY, expires_after_s=1.0))
         assert host.command is None
         assert host.dropped_replies >= 1
+
+
+# version 2's CAPS: the same fields up to the device time, no step, then the model name
+VERSION_2_CAPS = struct.pack("<BffBffffHQ", 2, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0) + b"v2 fw"
+
+
+@pytest.mark.parametrize(
+    ("caps", "refusal"),
+    [
+        (VERSION_2_CAPS, "speaks protocol 2, this host 3"),
+        (VERSION_2_CAPS[:1], "speaks protocol 2, this host 3"),
+        (CAPS_BODY.pack(3, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0, math.nan), "step of nan"),
+        (CAPS_BODY.pack(3, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0, -1.0), "step of -1"),
+        (CAPS_BODY.pack(3, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0, math.inf), "step of inf"),
+        (CAPS_BODY.pack(3, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0, 0)[:-1], "capabilities"),
+    ],
+)
+def test_a_device_whose_caps_cannot_say_its_output_step_is_refused_at_connect(
+    caps: bytes, refusal: str
+) -> None:
+    port = EchoingPort(SimulatedClock(), caps)
+    with pytest.raises(DeviceError, match=refusal):
+        SerialDevice(port.clock, get_profile("home"), port, reply_timeout_s=0.05)
+
+
+def test_the_host_takes_the_output_step_the_device_declares() -> None:
+    caps = CAPS_BODY.pack(PROTOCOL_VERSION, 1000, 40, 1, 1, 0.1, 2000, 1000, 250, 0, 0.1)
+    port = EchoingPort(SimulatedClock(), caps + b"fw")
+    with SerialDevice(port.clock, get_profile("home"), port, reply_timeout_s=0.05) as host:
+        assert host.capabilities.current_step_ua == 0.1  # as sent, not float32's 0.100000001
+        assert host.capabilities.model == "fw"

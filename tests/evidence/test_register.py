@@ -90,3 +90,17 @@ def test_a_failing_marked_test_is_reported(tmp_path: Path) -> None:
 def test_every_requirement_in_the_register_has_a_marked_test() -> None:
     trace = collect_tests(Path(__file__).resolve().parents[1], run=False)
     assert trace.untested() == []
+
+
+@pytest.mark.slow
+def test_of_the_sim_fault_cases_only_the_pulled_cable_verifies_driver_failure_zeroing() -> None:
+    # SAF-DEV-05 is a failing driver or a pulled cable; a lost contact or a stall is another rule
+    trace = collect_tests(Path(__file__).resolve().parents[1] / "devices", run=False)
+    sim_cases = [
+        t.node_id.split("::")[1]
+        for t in trace.tests_of("SAF-DEV-05")
+        if t.node_id.startswith("tests/devices/test_sim.py::")
+    ]
+    assert sim_cases == [
+        "test_each_injected_fault_ends_in_zero_output_and_a_fault_event[disconnect]"
+    ]

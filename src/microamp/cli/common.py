@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from microamp.errors import InvalidValue, format_value
+from microamp.errors import DeviceURLError, InvalidValue, format_value
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -44,6 +44,8 @@ err_console = Console(stderr=True)
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
+# Capabilities a device declares of itself that no option sets (electrode_area_cm2, say, is both).
+_DEVICE_DECLARED = frozenset({"current_step_ua"})
 # Waveform fields whose option name differs from "--" + field with dashes.
 _OPTION_NAMES: dict[str, str] = {"issued_on": "--issued"}
 
@@ -75,7 +77,7 @@ def bad_input(exc: InvalidValue, *, as_option: bool = True) -> NoReturn:
 
     errors = getattr(exc, "errors", [exc])
     for error in errors:
-        name = option_name(error.field) if as_option else error.field
+        name = option_name(error.field) if as_option and _is_option(error) else error.field
         # what a person typed is text, never markup: "[red]" must print as typed
         text = f"{name}: {format_value(error.value)} is not allowed: {error.rule}"
         err_console.print(
@@ -85,6 +87,12 @@ def bad_input(exc: InvalidValue, *, as_option: bool = True) -> NoReturn:
             soft_wrap=True,
         )
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _is_option(error: InvalidValue) -> bool:
+    """False where the value came from elsewhere than an option: a device URL's parameter, or a
+    capability the device declared itself (a serial device's output step)."""
+    return not isinstance(error, DeviceURLError) and error.field not in _DEVICE_DECLARED
 
 
 def os_actor() -> str:

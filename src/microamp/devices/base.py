@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Literal, NoReturn
 
 from microamp.clock import Clock
 from microamp.devices.enforce import check_command
-from microamp.errors import DeviceError, InvalidValue
+from microamp.errors import DeviceError, DeviceURLError, InvalidValue
 from microamp.safety.commanded import CommandedCharge
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
@@ -157,6 +158,9 @@ class Device(ABC):
     """A stimulator. Use as a context manager; `close` is idempotent and zeroes output first."""
 
     backend: ClassVar[str] = ""
+    # The URL parameter a driver sets each capability from, where the user sets it (the sim's
+    # ``step_ua``): a refusal over that capability names what the user wrote, as a URL error.
+    url_parameters: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, clock: Clock, profile: LimitProfile) -> None:
         self.clock = clock
@@ -225,7 +229,10 @@ class Device(ABC):
         refused whole and changes nothing: the command in force stays in force.
         """
         self._check_open()
-        check_command(command, self.profile, self.capabilities)
+        try:
+            check_command(command, self.profile, self.capabilities)
+        except InvalidValue as refused:
+            raise self._as_given(refused) from None
         self._guarded(self._advance)
         shadow = self._charge_check(command)
         try:
@@ -239,6 +246,13 @@ class Device(ABC):
         self._expires_at_s = self.clock.now() + command.expires_after_s
         if shadow is not None and self.commanded_charge is not None:
             self.commanded_charge.start(shadow, self._expires_at_s)
+
+    def _as_given(self, refused: InvalidValue) -> InvalidValue:
+        """``refused`` named as the user gave it: a capability set in the URL, by its parameter."""
+        parameter = self.url_parameters.get(refused.field)
+        if parameter is None:
+            return refused
+        return DeviceURLError(parameter, refused.value, refused.rule)
 
     def heartbeat(self) -> None:
         """Renew the present command for another ``expires_after_s`` (nothing if none in force)."""

@@ -155,6 +155,7 @@ class Firmware:
             self.soft_limit_ua,
             round(self.watchdog_s * 1000),
             round(self.clock.now() * 1e6),
+            caps.current_step_ua,
         )
         self.log("hello", seq=message.seq)
         self._send(MsgType.CAPS, body + b"microamp firmware emulator", seq=message.seq)

@@ -24,6 +24,7 @@ message it heard, and the fault's ``zero_t_s`` says so.
 from __future__ import annotations
 
 import importlib.util
+import math
 from typing import Any, ClassVar, Protocol
 
 from microamp.clock import Clock
@@ -179,12 +180,20 @@ class SerialDevice(Device):
 
     def _hello(self) -> tuple[Capabilities, float, float, float]:
         reply = self._exchange(MsgType.HELLO)
-        if reply.type != MsgType.CAPS or len(reply.body) < CAPS_BODY.size:
+        if reply.type != MsgType.CAPS or not reply.body:
             raise DeviceError("the device did not answer HELLO with its capabilities")
-        (version, max_ua, compliance_v, channels, area_cm2, min_hz, max_hz, soft_ua, watchdog_ms,
-         t_us) = CAPS_BODY.unpack_from(reply.body)  # fmt: skip
-        if version != PROTOCOL_VERSION:
-            raise DeviceError(f"the device speaks protocol {version}, this host {PROTOCOL_VERSION}")
+        # the version first: an older body is laid out differently (version 2 has no step)
+        if reply.body[0] != PROTOCOL_VERSION:
+            raise DeviceError(
+                f"the device speaks protocol {reply.body[0]}, this host {PROTOCOL_VERSION}"
+            )
+        if len(reply.body) < CAPS_BODY.size:
+            raise DeviceError("the device did not answer HELLO with its capabilities")
+        (_version, max_ua, compliance_v, channels, area_cm2, min_hz, max_hz, soft_ua, watchdog_ms,
+         t_us, step_ua) = CAPS_BODY.unpack_from(reply.body)  # fmt: skip
+        if not (math.isfinite(step_ua) and step_ua >= 0.0):
+            # a step the host cannot read is never taken as a fine one
+            raise DeviceError(f"the device declares an output step of {step_ua} µA")
         caps = Capabilities(
             backend="serial",
             max_current_ua=_f32(max_ua),
@@ -194,6 +203,7 @@ class SerialDevice(Device):
             min_frequency_hz=_f32(min_hz),
             max_frequency_hz=_f32(max_hz),
             model=reply.body[CAPS_BODY.size :].decode("utf-8", "replace"),
+            current_step_ua=_f32(step_ua),
         )
         return caps, _f32(soft_ua), watchdog_ms / 1000, self.clock.now() - t_us / 1e6
 

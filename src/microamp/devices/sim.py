@@ -36,7 +36,7 @@ URL parameters (all optional):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import ClassVar
 
@@ -175,6 +175,7 @@ class SimDevice(Device):
     """A simulated constant-current stimulator (see the module docstring)."""
 
     backend: ClassVar[str] = "sim"
+    url_parameters: ClassVar[Mapping[str, str]] = {"current_step_ua": "step_ua"}
 
     def __init__(
         self,

@@ -35,7 +35,8 @@ __all__ = [
     "seq_ahead",
 ]
 
-PROTOCOL_VERSION = 2
+# 3: CAPS carries the output stage's current step; a device of an older version is refused
+PROTOCOL_VERSION = 3
 MAX_FRAME_BYTES = 256
 
 # Fault codes by wire number: append only, never reorder (the firmware has the same table).
@@ -79,7 +80,7 @@ class NackReason(IntEnum):
 
 
 COMMAND_BODY = struct.Struct("<BBfffffffffH")
-CAPS_BODY = struct.Struct("<BffBffffHQ")
+CAPS_BODY = struct.Struct("<BffBffffHQf")
 TELEMETRY_BODY = struct.Struct("<QfffffIB")
 FAULT_BODY = struct.Struct("<BQQQ")
 LIMIT_BODY = struct.Struct("<f")
