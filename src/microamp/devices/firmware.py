@@ -20,6 +20,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from microamp.clock import Clock
 from microamp.devices.base import Command
 from microamp.devices.sim import SimDevice
@@ -161,8 +163,7 @@ class Firmware:
         self._send(MsgType.CAPS, body + b"microamp firmware emulator", seq=message.seq)
 
     def _on_limit(self, message: Message) -> None:
-        caps = self.sim.capabilities
-        full_range_hz = (caps.min_frequency_hz, caps.max_frequency_hz)
+        max_ua, full_range_hz = self._declared_bounds()
         if len(message.body) == LIMIT_BODY.size:
             (limit_ua,), range_hz = LIMIT_BODY.unpack(message.body), full_range_hz
         elif len(message.body) == LIMITS_BODY.size:
@@ -171,7 +172,7 @@ class Firmware:
         else:
             self._nack(message, NackReason.BAD_FRAME, "body", str(len(message.body)), "size")
             return
-        refusal = _limits_refusal(limit_ua, range_hz, caps.max_current_ua, full_range_hz)
+        refusal = _limits_refusal(limit_ua, range_hz, max_ua, full_range_hz)
         if refusal is not None:
             self._nack(message, NackReason.OUT_OF_RANGE, *refusal)
             return
@@ -287,12 +288,21 @@ class Firmware:
         if was_on:
             self.log("output_zero", reason=reason, **extra)
 
+    def _declared_bounds(self) -> tuple[float, tuple[float, float]]:
+        """The maximum current and frequency range as CAPS declares them: float32, as a real
+        firmware holds them. The host writes back what it read, so a bound kept in float64
+        could sit a hair below its own float32 and refuse the device's own maximum."""
+        caps = self.sim.capabilities
+        return _as_sent(caps.max_current_ua), (
+            _as_sent(caps.min_frequency_hz),
+            _as_sent(caps.max_frequency_hz),
+        )
+
     # -- persistence and log -------------------------------------------------------------------
 
     def _load_limits(self) -> tuple[float, tuple[float, float]]:
         """The stored soft limits; any that is missing or unreadable is the hardware's own."""
-        caps = self.sim.capabilities
-        max_ua, full_range_hz = caps.max_current_ua, (caps.min_frequency_hz, caps.max_frequency_hz)
+        max_ua, full_range_hz = self._declared_bounds()
         if self.state_path is None or not self.state_path.exists():
             return max_ua, full_range_hz
         try:
@@ -321,6 +331,11 @@ class Firmware:
         record = {"t_s": round(self.clock.now(), 6), "event": event, **fields}
         self._log.write(json.dumps(record, default=str) + "\n")
         self._log.flush()
+
+
+def _as_sent(value: float) -> float:
+    """``value`` as the float32 it crosses the wire as."""
+    return float(np.float32(value))
 
 
 def _limits_refusal(

@@ -27,6 +27,8 @@ import importlib.util
 import math
 from typing import Any, ClassVar, Protocol
 
+import numpy as np
+
 from microamp.clock import Clock
 from microamp.devices.base import Capabilities, Command, Device, TelemetryFrame
 from microamp.devices.urls import DeviceURL
@@ -388,8 +390,10 @@ class SerialDevice(Device):
 
 
 def _f32(value: float) -> float:
-    """A float32 off the wire as the decimal it was sent as (0.1, not 0.10000000149)."""
-    return float(f"{value:.7g}")
+    """A float32 off the wire as the shortest decimal that is that float32 (0.1, not
+    0.10000000149). Fixed digits would not do: 7 of them can name a neighbouring float32, and a
+    maximum written back that way lands one step above the device's own, which it refuses."""
+    return float(str(np.float32(value)))
 
 
 def _number(text: str) -> float | str:
