@@ -14,6 +14,7 @@ from microamp.store import (  # noqa: F401  (registers every table)
     shared_models,
     staff,
     staff_sessions,
+    station_models,
     throttle,
 )
 from microamp.store.base import Base

@@ -9,11 +9,12 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from microamp.station import RemoteSession, SessionEnded, StartRequest, StoreSessions
 from microamp.store.crud import gate_client, get_client
 from microamp.store.models import User
 from microamp.web.api.models import LivePublic, SessionStart
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
-from microamp.web.live import LiveSession, LiveSessions, SessionEnded, StartRequest, operator_of
+from microamp.web.live import live_sessions, operator_of
 from microamp.web.pages.console_choice import device_choices
 
 router = APIRouter(tags=["sessions"])
@@ -22,18 +23,19 @@ router = APIRouter(tags=["sessions"])
 _STOP_WAIT_S = 10.0
 
 
-def _sessions(request: Request) -> LiveSessions:
-    sessions: LiveSessions = request.app.state.live
-    return sessions
+def _sessions(request: Request) -> StoreSessions:
+    return live_sessions(request)
 
 
-def _public(live: LiveSession) -> LivePublic:
+def _public(live: RemoteSession) -> LivePublic:
+    state = live.state()
     return LivePublic(
         id=live.id,
         client_id=live.request.client_id,
         protocol=live.request.protocol,
         record_id=live.record_id,
-        state=live.state(),
+        station=live.station,
+        state=state,
     )
 
 
@@ -51,12 +53,16 @@ def running(request: Request, user: ApiUser, db: DbDep) -> list[dict[str, object
 def start(
     request: Request, user: ApiUser, db: DbDep, settings: SettingsDep, body: SessionStart
 ) -> LivePublic:
-    """Start a session. Refused with 409 and the reasons when the client may not be treated,
-    or naming the device and the session that holds it when the device is in use; the runner
-    checks screening and consent again before any current."""
+    """Start a session on the station of ``device`` (a station's name) or of ``device_url``
+    (by default the clinic's device). Refused with 409 and the reasons when the client may
+    not be treated, or naming the device and the session that holds it when the device is in
+    use; 503 when its station is offline. The runner checks screening and consent again
+    before any current."""
     client = get_client(db, client_id=body.client_id)
-    url = body.device_url or settings.device_url
-    if url not in device_choices(settings):
+    stations = _sessions(request).stations()
+    named = next((s for s in stations if s.name == body.device), None)
+    url = body.device_url or (named.device_url if named else settings.device_url)
+    if url not in device_choices(settings, stations):
         raise HTTPException(422, [{"loc": ["body", "device_url"], "msg": "not a listed device",
                                    "type": "invalid_value", "input": url}])  # fmt: skip
     decision = gate_client(db, client_id=client.id, on=date.today())
@@ -74,20 +80,22 @@ def start(
             body.practitioner_max_ua,
         ),  # fmt: skip
         on=date.today(),
+        operator=operator_of(user, "api"),
+        station=body.device,
     )
     audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
           record_id=live.record_id, protocol=body.protocol)  # fmt: skip
     return _public(live)
 
 
-def _live(request: Request, live_id: str) -> LiveSession:
+def _live(request: Request, live_id: str) -> RemoteSession:
     live = _sessions(request).get(live_id)
     if live is None:
         raise HTTPException(404, f"no session {live_id} under way")
     return live
 
 
-def _audit_session(db: Session, user: User, live: LiveSession, **detail: object) -> None:
+def _audit_session(db: Session, user: User, live: RemoteSession, **detail: object) -> None:
     """A read of the client's session, or a control (a write) with what it set."""
     audit(db, user, "read" if not detail else "write",
           f"client:{live.request.client_id}/session", client_id=live.request.client_id,
