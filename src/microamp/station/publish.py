@@ -47,6 +47,7 @@ class Publisher:
         self._wall = wall
         self._on_done = on_done
         self._cursor = 0
+        self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=f"publish-{live.id}", daemon=True)
 
     def start(self) -> None:
@@ -54,6 +55,10 @@ class Publisher:
 
     def publish_once(self) -> bool:
         """One write of what is new; whether the session's live view is complete (ended)."""
+        with self._lock:
+            return self._publish()
+
+    def _publish(self) -> bool:
         live = self.live
         done = live.done  # read first: once set, every message, the end too, is already pushed
         fresh = live.messages_since(self._cursor)

@@ -49,6 +49,8 @@ __all__ = ["BEAT_S", "POLL_S", "Station", "refusal"]
 # Wall seconds between heartbeats, and between polls for controls when nothing woke us.
 BEAT_S = 1.0
 POLL_S = 0.25
+# A control is answered once the runner shows it, or after this (wall seconds) at the latest.
+_TAKE_S = 2.0
 _log = logging.getLogger(__name__)
 
 
@@ -260,3 +262,25 @@ class Station:
             live.control(control.action, operator)  # type: ignore[arg-type]
         else:
             raise InvalidValue("action", control.action, "start, pause, resume, stop or level")
+        self._until_taken(live, control)
+
+    def _until_taken(self, live: LiveSession, control: StationControl) -> None:
+        """Wait (bounded) until the runner shows the control in force, and publish that: an
+        answered control is one the console already sees."""
+        runner, action = live.runner, control.action
+        # the snapshot, not the runner's own status: the console reads the snapshot
+        taken: dict[str, Callable[[], bool]] = {
+            "pause": lambda: str(runner.snapshot().status) == "paused",
+            "resume": lambda: str(runner.snapshot().status) != "paused",
+            "stop": lambda: runner.snapshot().status.final,
+            "level": lambda: runner.snapshot().intensity == control.value.get("level"),
+        }
+        deadline = time.monotonic() + _TAKE_S
+        while not (taken[action]() or runner.status.final or live.done):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+        with self._lock:
+            publisher = self._publishers.get(live.id)
+        if publisher is not None:
+            publisher.publish_once()

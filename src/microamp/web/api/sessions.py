@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from microamp.session.controls import Action
 from microamp.station import RemoteSession, SessionEnded, StartRequest, StoreSessions
 from microamp.store.crud import gate_client, get_client
 from microamp.store.models import User
@@ -107,6 +108,32 @@ def session_state(request: Request, user: ApiUser, db: DbDep, live_id: str) -> L
     live = _live(request, live_id)
     _audit_session(db, user, live)
     return _public(live)
+
+
+@router.get("/stations")
+def stations(request: Request, user: ApiUser) -> list[dict[str, object]]:
+    """The registered stations (one per device): online while their heartbeat is fresh, busy
+    while they run a session."""
+    return [s.to_dict() for s in _sessions(request).stations()]
+
+
+def _steer(request: Request, user: User, db: Session, live_id: str, action: Action) -> LivePublic:
+    live = _live(request, live_id)
+    live.control(action, operator_of(user, "api"))
+    _audit_session(db, user, live, control=action)
+    return _public(live)
+
+
+@router.post("/sessions/{live_id}/pause")
+def pause(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+    """Pause: output ramps to zero and stays there until resumed; returns once the station
+    has done it."""
+    return _steer(request, user, db, live_id, "pause")
+
+
+@router.post("/sessions/{live_id}/resume")
+def resume(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+    return _steer(request, user, db, live_id, "resume")
 
 
 @router.post("/sessions/{live_id}/stop")
