@@ -178,3 +178,21 @@ def test_a_station_killed_mid_session_leaves_its_record_interrupted_and_shows_of
     assert state["delivered_ua"] is None
     assert ending[0][0] == "end" and "stopped answering" in ending[0][1]["error"]
     assert refused.status_code in (409, 503), refused.text
+
+
+def test_a_station_for_a_malformed_device_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "microamp", "station", "--device", "nope://x", "--name", ROOM,
+         "--database", f"sqlite:///{tmp_path / 'c.db'}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "nope" in done.stdout + done.stderr
+
+
+def test_a_start_with_no_station_online_is_503_in_words(tmp_path: Path) -> None:
+    with clinic_without_station("sqlite", tmp_path) as (clinic, _url), clinic.api("owner") as api:
+        body = {"client_id": clinic.clients["cleared"], "protocol": "home-express"}
+        answer = api.post("/api/v1/sessions", json=body)
+    assert answer.status_code == 503, answer.text
+    assert "microamp station" in answer.json()["detail"]

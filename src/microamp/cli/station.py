@@ -15,7 +15,7 @@ import typer
 
 from microamp.cli.common import EXIT_FAILED, bad_input, console, print_error
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
-from microamp.errors import InvalidValue, StoreError
+from microamp.errors import DeviceError, InvalidValue, StoreError
 
 # Wall seconds between checks that the station still runs, while waiting for a signal.
 _CHECK_S = 0.5
@@ -50,6 +50,9 @@ def station(
             owner.start()
         except InvalidValue as exc:
             bad_input(exc, as_option=False)
+        except DeviceError as exc:
+            print_error(f"--device: {exc}")
+            raise typer.Exit(EXIT_FAILED) from None
         except StoreError as exc:
             store_failed(exc)
         console.print(f"station [bold]{name}[/]: {device}  (database {store.url})", soft_wrap=True)

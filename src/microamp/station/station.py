@@ -22,13 +22,18 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from microamp.errors import DeviceError, InvalidValue, InvalidValues, StoreError
+from microamp.clock import RealClock
+from microamp.devices import open_device
+from microamp.devices.registry import BACKENDS
+from microamp.devices.urls import parse_device_url
+from microamp.errors import DeviceError, DeviceURLError, InvalidValue, InvalidValues, StoreError
 from microamp.session import Operator
 from microamp.station.live import LiveSession, LiveSessions, SessionEnded, StartRequest
 from microamp.station.publish import Publisher
 from microamp.station.wake import Listener
 from microamp.store.base import utc_now
 from microamp.store.db import Store
+from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import DeviceBusy, device_identity, holder_token
 from microamp.store.station_models import LiveState, StationControl
 from microamp.store.stations import (
@@ -91,6 +96,10 @@ class Station:
         self.name = name
         self.device_url = device_url
         self.device = device_identity(device_url)
+        backend = parse_device_url(device_url).backend
+        if backend not in BACKENDS:
+            raise DeviceURLError("device", device_url, f"unknown backend; known: "
+                                 f"{', '.join(BACKENDS)}")  # fmt: skip
         self.sessions = LiveSessions(store=store, speed=speed)
         self.holder = holder_token()
         self.poll_s = poll_s
@@ -99,7 +108,6 @@ class Station:
         self._stopped = threading.Event()
         self._publishers: dict[str, Publisher] = {}
         self._lock = threading.Lock()
-        self._capabilities: dict[str, Any] = {}
         self._beat_at = self._sweep_at = 0.0
         self._thread = threading.Thread(target=self._loop, name=f"station-{name}", daemon=True)
         self._listener: Listener | None = None
@@ -107,16 +115,33 @@ class Station:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Register (raises `InvalidValue` if another station is online by that name or for
-        that device) and take controls in a thread."""
+    def start(self, *, check_device: bool = True) -> None:
+        """Open the device once (``check_device``: its capabilities, and proof that it
+        answers), register
+        (raises `InvalidValue` if another station is online by that name or for that device)
+        and take controls in a thread. Raises `DeviceError` when the device cannot be opened."""
+        capabilities = self._capabilities_now() if check_device else {}
         with self.store.transaction() as db:
             register_station(db, name=self.name, device_url=self.device_url, device=self.device,
-                             capabilities={}, holder=self.holder, now=self._wall())  # fmt: skip
+                             capabilities=capabilities, holder=self.holder,
+                             now=self._wall())  # fmt: skip
         if self.store.dialect == "postgresql":
             self._listener = Listener(self.store.engine.url, self.name, self.bell)
             self._listener.start()
         self._thread.start()
+
+    def _capabilities_now(self) -> dict[str, Any]:
+        """The device's capabilities, opened under its lease (a device another process drives
+        now is left alone: its capabilities come with the first session)."""
+        try:
+            hold = LeaseKeeper.acquire(self.store, self.device_url)
+        except DeviceBusy:
+            return {}
+        try:
+            with open_device(self.device_url, clock=RealClock()) as device:
+                return device.capabilities.to_dict()
+        finally:
+            hold.release()
 
     def ring(self, name: str | None = None) -> None:
         """Wake the station now (a control was written for ``name``, if given)."""

@@ -129,7 +129,8 @@ def create_app(
         checkpoints = _checkpoint_writer(store, settings)
         sweeper.start()
         if station is not None:
-            station.start()
+            # a device that does not answer now must not keep the clinic's pages down
+            station.start(check_device=False)
         try:
             yield
         finally:
