@@ -56,6 +56,7 @@ BEAT_S = 1.0
 POLL_S = 0.25
 # A control is answered once the runner shows it, or after this (wall seconds) at the latest.
 _TAKE_S = 2.0
+_STORE_LOST = Operator("the station, which lost its link to the store", None, "station")
 _log = logging.getLogger(__name__)
 
 
@@ -165,6 +166,14 @@ class Station:
         except SQLAlchemyError as exc:
             _log.warning("station %s could not say it went offline: %s", self.name, exc)
 
+    def stop_sessions(self, operator: Operator) -> None:
+        """Stop every session this station runs, in ``operator``'s name (the runner zeroes
+        the output at its next tick)."""
+        for snapshot in self.sessions.snapshot():
+            live = self.sessions.get(str(snapshot["id"]))
+            if live is not None and not live.done:
+                live.control("stop", operator)
+
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until the station stops (or ``timeout_s``); whether it stopped."""
         return self._stopped.wait(timeout_s)
@@ -179,8 +188,10 @@ class Station:
                 return
             try:
                 self.step()
-            except SQLAlchemyError as exc:  # the store is out of reach: try again next time
-                _log.warning("station %s cannot reach the store: %s", self.name, exc)
+            except SQLAlchemyError as exc:
+                # it can no longer hear Stop: output to zero first, then keep trying the store
+                _log.error("station %s cannot reach the store, stopping output: %s", self.name, exc)
+                self.stop_sessions(_STORE_LOST)
 
     def step(self) -> None:
         """One turn: the pending controls, then the heartbeat and the sweep when they are due."""
@@ -232,6 +243,8 @@ class Station:
             return True, "", {}
         except (InvalidValue, DeviceBusy, DeviceError, SessionEnded, StoreError) as exc:
             return False, str(exc), refusal(exc)
+        except SQLAlchemyError as exc:  # the store refused what the control needed written
+            return False, f"the store refused it: {type(exc).__name__}", {"error": "refused"}
 
     def _start(self, control: StationControl) -> dict[str, Any]:
         request = StartRequest.from_dict(control.value)
