@@ -29,6 +29,7 @@ MODULES = (
     "uploads",
     "vision",
     "startup",
+    "stations",
 )
 
 

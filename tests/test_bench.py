@@ -27,6 +27,7 @@ SECTIONS = {
     "uploads": ("uploads",),
     "vision": ("vision",),
     "startup": ("startup",),
+    "stations": ("stations",),
 }
 
 
