@@ -196,3 +196,25 @@ def test_a_start_with_no_station_online_is_503_in_words(tmp_path: Path) -> None:
         answer = api.post("/api/v1/sessions", json=body)
     assert answer.status_code == 503, answer.text
     assert "microamp station" in answer.json()["detail"]
+
+
+def test_the_consoles_device_checks_run_on_the_station_and_its_device_list_shows_it(
+    tmp_path: Path,
+) -> None:
+    with clinic_without_station("sqlite", tmp_path) as (clinic, url), clinic.api("owner") as api:
+        browser = clinic.browser_client("practitioner")
+        try:
+            offline = browser.get("/console").text
+            with station_process(url, tmp_path):
+                until("the station online", lambda: (room(api) or {}).get("online"))
+                page = browser.get("/console").text
+                choice = {"client_id": str(clinic.clients["cleared"]), "protocol": "home-express",
+                          "device_url": "sim://?load=gel", "intensity": "100",
+                          "csrf_token": csrf_of(page)}  # fmt: skip
+                checks = browser.post("/console/prechecks", data=choice)
+        finally:
+            browser.close()
+    assert "no station" in offline
+    assert f"{ROOM}, online" in page
+    assert checks.status_code == 200
+    assert "Skin contact" in checks.text and 'data-testid="not-ready"' not in checks.text

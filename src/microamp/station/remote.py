@@ -240,6 +240,19 @@ class StoreSessions:
             raise StoreError(f"the station {chosen.name} started {live_id} but wrote no state")
         return started
 
+    def precheck(
+        self,
+        device_url: str,
+        value: dict[str, Any],
+        operator: Operator,
+    ) -> dict[str, Any]:
+        """The device checks of the console (``checks``, ``capped``), run by the station of
+        ``device_url``: only it opens the device. Raises `DeviceBusy` while a session drives
+        it, `StationUnavailable`, `InvalidValue`, `DeviceError`."""
+        chosen = self.station_for(device_url)
+        return self.send(chosen.name, "", "precheck", value | {"device_url": device_url},
+                         operator)  # fmt: skip
+
     def send(
         self, station: str, live_id: str, action: str, value: dict[str, Any], operator: Operator
     ) -> dict[str, Any]:

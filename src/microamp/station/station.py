@@ -29,12 +29,14 @@ from microamp.devices.urls import parse_device_url
 from microamp.errors import DeviceError, DeviceURLError, InvalidValue, InvalidValues, StoreError
 from microamp.session import Operator
 from microamp.station.live import LiveSession, LiveSessions, SessionEnded, StartRequest
+from microamp.station.prechecks import leased_checks
 from microamp.station.publish import Publisher
 from microamp.station.wake import Listener
 from microamp.store.base import utc_now
 from microamp.store.db import Store
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import DeviceBusy, device_identity, holder_token
+from microamp.store.protocol_store import load_named_protocol
 from microamp.store.station_models import LiveState, StationControl
 from microamp.store.stations import (
     SWEEP_S,
@@ -239,6 +241,8 @@ class Station:
         try:
             if control.action == "start":
                 return True, "", self._start(control)
+            if control.action == "precheck":
+                return True, "", self._precheck(control)
             self._steer(control, operator)
             return True, "", {}
         except (InvalidValue, DeviceBusy, DeviceError, SessionEnded, StoreError) as exc:
@@ -262,6 +266,22 @@ class Station:
         self._beat_at = 0.0  # say busy at once
         self.bell.set()
         return {"live_id": live.id, "record_id": live.record_id}
+
+    def _precheck(self, control: StationControl) -> dict[str, Any]:
+        """The console's device checks, here where the device is (`DeviceBusy` while a
+        session drives it)."""
+        value = control.value
+        if device_identity(str(value["device_url"])) != self.device:
+            raise InvalidValue("device_url", value["device_url"], f"the station {self.name} "
+                               f"drives {self.device_url}")  # fmt: skip
+        with self.store.session() as db:
+            protocol = load_named_protocol(db, str(value["protocol"]))
+        cap = value.get("practitioner_max_ua")
+        return leased_checks(
+            self.store, protocol, str(value["device_url"]), speed=self.sessions.speed,
+            cap=None if cap is None else float(cap), intensity=float(value["intensity"]),
+            avoid_zones=tuple(value.get("avoid_zones", ())),
+        )  # fmt: skip
 
     def _live_state(self, live: LiveSession) -> LiveState:
         request, state, now = live.request, live.state(), self._wall()

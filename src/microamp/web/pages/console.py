@@ -16,32 +16,23 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from microamp.devices import open_device
-from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
-from microamp.protocols import Protocol, plan_protocol
-from microamp.safety.limits import get_profile
-from microamp.session import PrecheckContext, StepLevel, check_contact, probe_device
 from microamp.session.controls import Action
-from microamp.session.schedule import Limits, build_schedule
 from microamp.station import (
     RemoteSession,
     SessionEnded,
     StartRequest,
     StationUnavailable,
-    session_clock,
 )
 from microamp.store.crud import gate_client, get_client, list_clients
-from microamp.store.db import Store
-from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import DeviceBusy
 from microamp.store.models import User
-from microamp.store.protocol_store import load_named_protocol, protocol_names
+from microamp.store.protocol_store import protocol_names
 from microamp.viz.facemap import facemap_svg
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, StoreDep, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.live import live_sessions, operator_of
-from microamp.web.pages.console_choice import LABELS, Choice, device_labels, parse_choice
+from microamp.web.pages.console_choice import LABELS, device_labels, parse_choice
 from microamp.web.render import page
 from microamp.web.settings import WebSettings
 
@@ -125,79 +116,11 @@ def _refused_choice(
     )  # fmt: skip
 
 
-def _device_checks(
-    protocol: Protocol,
-    device_url: str,
-    speed: float,
-    cap: float | None,
-    intensity: float,
-    avoid_zones: tuple[str, ...] = (),
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Probe the device and run the contact check (50 µA, 1.5 s) on the first step the session
-    will treat (never in a zone to avoid); plus each step a limit caps at the chosen level
-    (``intensity``, 0-1 of the step's requested current)."""
-    profile = get_profile(protocol.audience)
-    steps = tuple(s for s in plan_protocol(protocol, profile) if s.zone not in avoid_zones)
-    if not steps:
-        reason = f"every step is in a zone to avoid ({', '.join(sorted(avoid_zones))})"
-        return [{"name": "Zones", "ok": False, "reasons": [reason], "detail": {}}], []
-    checks: list[dict[str, Any]] = []
-    with open_device(device_url, clock=session_clock(device_url, speed), profile=profile) as device:
-        supervisor = Supervisor(device, profile)
-        context = PrecheckContext(protocol, steps, profile, device, supervisor, device.clock)
-        for name, hook in (("Device", probe_device), ("Skin contact", check_contact)):
-            result = hook(context)
-            checks.append({"name": name, "ok": result.ok, "reasons": list(result.reasons),
-                           "detail": result.detail})  # fmt: skip
-            if not result.ok:
-                break
-        limits = Limits(
-            hardware_max_ua=device.capabilities.max_current_ua,
-            protocol_max_ua=protocol.max_amplitude_ua,
-            practitioner_max_ua=cap,
-        )
-    levels = [
-        StepLevel.of(r, intensity, profile, limits)
-        for r in build_schedule(list(steps), profile, limits)
-    ]
-    capped = [
-        {
-            "step": at.run.step.index + 1,
-            "label": at.run.step.label,
-            "requested_ua": at.requested_ua,
-            "amplitude_ua": at.run.amplitude_ua,
-            "delivered_ua": at.amplitude_ua,
-            "reason": at.reason,
-        }  # fmt: skip
-        for at in levels
-        if at.capped_by is not None
-    ]
-    return checks, capped
-
-
-def _leased_checks(
-    store: Store,
-    protocol: Protocol,
-    choice: Choice,
-    speed: float,
-    avoid_zones: tuple[str, ...] = (),
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """`_device_checks` while holding the device's lease: the contact check passes current, so
-    it may not run on a device another session drives. Raises `DeviceBusy` if one does."""
-    _, _, device_url, level, cap = choice
-    hold = LeaseKeeper.acquire(store, device_url)
-    try:
-        return _device_checks(protocol, device_url, speed, cap, level, avoid_zones)
-    finally:
-        hold.release()
-
-
 @router.post("/console/prechecks")
 def prechecks(
     request: Request,
     user: PageUser,
     db: DbDep,
-    store: StoreDep,
     settings: SettingsDep,
     client_id: ChoiceForm = "",
     protocol: ChoiceForm = "",
@@ -220,13 +143,14 @@ def prechecks(
     device_error = ""
     # no test current for a client who may not be treated: the device is not even opened
     if decision.allowed:
+        _, name, url, level, cap = choice
+        value = {"protocol": name, "intensity": level, "practitioner_max_ua": cap,
+                 "avoid_zones": sorted(decision.avoid_zones)}  # fmt: skip
         try:
-            checks, capped = _leased_checks(
-                store, load_named_protocol(db, protocol), choice, settings.session_speed,
-                tuple(decision.avoid_zones),
-            )  # fmt: skip
-        except (DeviceError, InvalidValue, DeviceBusy) as exc:
-            device_error = str(exc)
+            found = live_sessions(request).precheck(url, value, operator_of(user, "web"))
+            checks, capped = found["checks"], found["capped"]
+        except (DeviceError, InvalidValue, DeviceBusy, StationUnavailable) as exc:
+            device_error = exc.busy.message if isinstance(exc, DeviceBusy) else str(exc)
     ready = decision.allowed and not device_error and all(c["ok"] for c in checks)
     return page(
         request,
