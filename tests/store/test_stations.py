@@ -111,7 +111,7 @@ def _live(record_id: int) -> LiveState:
                      message_count=0, started_at=T0, updated_at=T0)  # fmt: skip
 
 
-def test_the_sweep_ends_a_silent_stations_session_and_interrupts_its_lapsed_lease(
+def test_the_sweep_ends_an_unwritten_session_and_interrupts_its_lapsed_lease(
     store: Store,
 ) -> None:
     register(store, "Room 1", "h1")
@@ -124,7 +124,8 @@ def test_the_sweep_ends_a_silent_stations_session_and_interrupts_its_lapsed_leas
         open_live(db, _live(recorder.session_id))
     with store.transaction() as db:
         assert sweep(db, now=at(STALE_S)) == {"ended": [], "interrupted": []}
-    with store.transaction() as db:
+    with store.transaction() as db:  # a station of that name, restarted, beats again
+        assert station_beat(db, name="Room 1", holder="h1", now=at(9), live_id=None)
         swept = sweep(db, now=at(10))
     assert swept == {"ended": ["live1"], "interrupted": [recorder.session_id]}
     with store.session() as db:

@@ -351,12 +351,12 @@ def sweep(db: Session, *, now: datetime) -> dict[str, list[Any]]:
 
 
 def _end_orphaned_lives(db: Session, now: datetime) -> list[str]:
-    stations = {s.name: s for s in db.scalars(select(Station))}
+    # A running session's station writes its live state every fraction of a second; one not
+    # written for STALE_S has no station behind it, even if a station of that name (restarted)
+    # beats again.
     ended = []
     for live in running_lives(db):
-        station = stations.get(live.station)
-        silent_since = station.heartbeat_at if station is not None else live.updated_at
-        if now - max(silent_since, live.updated_at) <= timedelta(seconds=STALE_S):
+        if now - live.updated_at <= timedelta(seconds=STALE_S):
             continue
         error = _STATION_GONE.format(name=live.station)
         status = (
