@@ -27,6 +27,7 @@ MODULES = (
     "signin",
     "audit",
     "uploads",
+    "photos",
     "vision",
     "startup",
     "stations",

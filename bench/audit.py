@@ -6,17 +6,24 @@ own process under the web section's load: the client page as it ships, the same 
 audit row left out (``deps.append_audit`` made a no-op in that bench server only), and a bare
 FastAPI endpoint. On SQLite and, where MICROAMP_TEST_DATABASE_URL is set, on PostgreSQL (a schema
 of its own). Goal: audited >= 0.8x unaudited.
+
+Then what the owner's audit page pays to check the chain, in-process on SQLite: a long log with
+a signed checkpoint and some rows after it, walked whole (``microamp audit verify``, the page's
+"check the whole chain") and from the checkpoint on (every view of the page).
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from bench.web import QUICK, Load, _load, _seed, _server, _signed_in, beside_bare_endpoint
 
 GOAL_RATIO = 0.8
+CHAIN_ROWS, CHAIN_ROWS_AFTER = 20_000, 100
 
 
 def _page(load: Load, kind: str, url: str, data_dir: Path, client_id: int) -> dict[str, Any]:
@@ -36,9 +43,47 @@ def _database(load: Load, url: str, data_dir: Path) -> dict[str, Any]:
     }
 
 
+def _append(store: Any, count: int) -> None:
+    from microamp.store.access import append_audit
+
+    with store.transaction() as db:
+        for n in range(count):
+            append_audit(db, actor_id=None, actor="bench", action="read",
+                         resource=f"client:{n}", client_id=n)  # fmt: skip
+
+
+def chain_check(rows: int, rows_after: int) -> dict[str, Any]:
+    """Milliseconds to verify ``rows`` + ``rows_after`` rows whole and from a checkpoint
+    written after the first ``rows``."""
+    from microamp.store import StoreSettings, open_store
+    from microamp.store.audit_checkpoints import (
+        verify_since_checkpoint,
+        verify_with_checkpoints,
+        write_checkpoint,
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = StoreSettings(data_dir=Path(tmp), audit_key="bench audit key")
+        with open_store(f"sqlite:///{Path(tmp) / 'a.db'}", settings=settings,
+                        upgrade=True) as store:  # fmt: skip
+            _append(store, rows)
+            with store.session() as db:
+                write_checkpoint(db, settings.audit_checkpoints_path)
+            _append(store, rows_after)
+            timed: dict[str, float] = {}
+            for name, verify in (("whole_ms", verify_with_checkpoints),
+                                 ("since_checkpoint_ms", verify_since_checkpoint)):  # fmt: skip
+                with store.session() as db:
+                    started = time.perf_counter()
+                    assert verify(db, settings.audit_checkpoints_path).intact
+                    timed[name] = (time.perf_counter() - started) * 1000
+    return {"rows": rows + rows_after, "rows_after_checkpoint": rows_after, **timed}
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     result = beside_bare_endpoint(QUICK if quick else Load(duration_s=10.0), _database)
-    return {"audit_cost": {**result, "goal_ratio": GOAL_RATIO}}
+    chain = chain_check(*((1_000, 20) if quick else (CHAIN_ROWS, CHAIN_ROWS_AFTER)))
+    return {"audit_cost": {**result, "goal_ratio": GOAL_RATIO}, "audit_chain_check": chain}
 
 
 if __name__ == "__main__":

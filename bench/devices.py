@@ -22,7 +22,9 @@
   earlier symmetric RC (`bench/rc_load.py`), timed in the same run.
 - characterize: wall seconds for `microamp characterize sim://` (every waveform family into
   every test load, the lowest setting and every fault kind), median of 3 (1 when quick), and
-  the device seconds it drove.
+  the device seconds it drove; ``serial_wall_s`` the same for `microamp characterize serial://`
+  on the firmware emulator (every waveform family into its one load, the lowest setting and
+  the silent host, on the wall clock), once.
 """
 
 from __future__ import annotations
@@ -229,7 +231,23 @@ def _characterize(runs: int) -> dict[str, float]:
         report = characterize("sim://", get_profile("home"), electrode_area_cm2=1.0)
         walls.append(time.perf_counter() - started)
         rows = len(report.rows)
-    return {"wall_s": round(statistics.median(walls), 3), "waveform_load_pairs": rows}
+    serial_s, serial_rows = _characterize_serial()
+    return {
+        "wall_s": round(statistics.median(walls), 3),
+        "waveform_load_pairs": rows,
+        "serial_wall_s": round(serial_s, 3),
+        "serial_waveform_rows": serial_rows,
+    }
+
+
+def _characterize_serial() -> tuple[float, int]:
+    """Wall seconds for one characterisation over the serial path, and its rows."""
+    with FirmwareEmulator("sim://?load=r500").start() as emulator:
+        started = time.perf_counter()
+        report = characterize(
+            f"serial://{emulator.path}", get_profile("home"), electrode_area_cm2=1.0, load="r500"
+        )
+        return time.perf_counter() - started, len(report.rows)
 
 
 def run(quick: bool = False) -> dict[str, Any]:

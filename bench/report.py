@@ -69,6 +69,12 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         f"{characterized['wall_s']:.2f} s wall for {characterized['waveform_load_pairs']} pairs",
     )
     yield (
+        "`microamp characterize serial://` on the firmware emulator: 4 waveform families into "
+        "its one load, lowest setting, silent host",
+        f"{characterized['serial_wall_s']:.1f} s wall (the device runs on the wall clock and "
+        "its own 1 s start ramp is waited out)",
+    )
+    yield (
         "a 60-minute protocol in simulated time",
         f"{sessions['wall_s']:.1f} s wall, {_x(sessions['x_real_time'])} real time",
     )
@@ -84,9 +90,12 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
         " rows/s, compressed)",
     )
     yield from upload_rows(doc["uploads"])
+    yield from photo_storage_rows(doc["photo_storage"])
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
     yield from station_rows(doc["stations"])
+    yield token_read_row(doc["session_lookup"])
+    yield chain_check_row(doc["audit_chain_check"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
@@ -113,6 +122,25 @@ def station_rows(stations: dict[str, Any]) -> Iterator[Row]:
         )
 
 
+def chain_check_row(chain: dict[str, Any]) -> Row:
+    """The audit page's check from the latest checkpoint against a walk of the whole chain."""
+    return (
+        "the audit chain checked from its latest checkpoint (every view of /audit) / whole, SQLite",
+        f"{chain['since_checkpoint_ms']:,.0f} ms / {chain['whole_ms']:,.0f} ms for"
+        f" {chain['rows']:,} rows, {chain['rows_after_checkpoint']:,} after the checkpoint",
+    )
+
+
+def token_read_row(lookup: dict[str, Any]) -> Row:
+    """An API token read on an idle server beside the cheapest endpoint, and the lookup alone."""
+    me, health = lookup["idle_bearer_me"], lookup["idle_healthz"]
+    return (
+        "`GET /api/v1/me` with a bearer token, idle, one request at a time, SQLite",
+        f"{me['p50_ms']:.1f} ms p50, {me['p95_ms']:.1f} ms p95 (`/healthz`: {health['p50_ms']:.1f}"
+        f" ms p50); the token lookup itself {lookup['token_lookup_alone_ms']:.2f} ms",
+    )
+
+
 def upload_rows(uploads: dict[str, Any]) -> Iterator[Row]:
     yield (
         "a decompression bomb (13,300 × 13,300 px PNG) refused, in-process / over HTTP",
@@ -131,6 +159,32 @@ def upload_rows(uploads: dict[str, Any]) -> Iterator[Row]:
         + (f"{slowest:,.0f} ms" if slowest is not None else "none asked")
         + f" of {uploads['requests_beside']} (the image work runs in the thread pool)",
     )
+
+
+PHOTO_STORES = (
+    ("sqlite", "in the database, SQLite"),
+    ("postgresql", "in the database, PostgreSQL"),
+    ("directory", "in a content-addressed directory"),
+)
+
+
+def photo_storage_rows(storage: dict[str, Any]) -> Iterator[Row]:
+    """A kept 12 MP photo written and read each way, and its size there."""
+    yield (
+        "a 12 MP JPEG as uploaded / as kept (2,048 px)",
+        f"{storage['upload_bytes'] / 1e6:.1f} MB / {storage['kept_bytes'] / 1000:,.0f} kB",
+    )
+    for key, where in PHOTO_STORES:
+        figures = storage[key]
+        label = f"a kept 12 MP photo written / read {where}"
+        if "skipped" in figures:
+            yield (label, f"not measured: {figures['skipped']}")
+            continue
+        yield (
+            label,
+            f"{figures['write']['median_ms']:.2g} ms / {figures['read']['median_ms']:.2g} ms"
+            f" median, {figures['bytes_per_photo'] / 1000:,.0f} kB on disk",
+        )
 
 
 def vision_rows(vision: dict[str, Any]) -> Iterator[Row]:

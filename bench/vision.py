@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.web import ROOT, Load, _load, _seed, _server, _signed_in
+from bench.web import ROOT, SECRET_KEY, Load, _load, _seed, _server, _signed_in
 
 PHOTO_GOAL_S = 1.0
 PAGE_GOAL_MS = 300.0
@@ -134,7 +134,7 @@ def _seed_photos(url: str, data_dir: Path, client_id: int, photos: int) -> None:
     document, landmarks_px = _stored_measurement()
     wobble = random.Random(15)
     first_day = date.today() - timedelta(days=photos)
-    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
+    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir, secret_key=SECRET_KEY))
     try:
         with store.transaction() as db:
             for n in range(PAGE_SESSIONS):
@@ -155,7 +155,7 @@ def _seed_photos(url: str, data_dir: Path, client_id: int, photos: int) -> None:
                 )
                 add_progress_entry(
                     db, client_id=client_id, taken_on=first_day + timedelta(days=n // 2 * 2),
-                    today=date.today(), photos_dir=store.settings.photos_dir, photo=photo,
+                    today=date.today(), photo=photo,
                     view="front", photo_use_consent=True,
                 )  # fmt: skip
     finally:

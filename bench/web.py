@@ -32,6 +32,9 @@ from microamp.store.scratch import scratch_schema
 CONCURRENCY = 50
 DURATION_S = 20.0  # five measurements: about 110 s of the whole bench
 PASSWORD = "bench password 2026"
+# every bench server and every store a section opens beside one sign with this key: workers on
+# one database must agree on it
+SECRET_KEY = "b" * 40
 PG_ENV = "MICROAMP_TEST_DATABASE_URL"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +54,7 @@ else:
         deps.append_audit = lambda *args, **kwargs: None
     from microamp.web import WebSettings, create_app
     app = create_app(WebSettings(database_url=sys.argv[3], data_dir=sys.argv[4],
-                                 secret_key="b" * 40))
+                                 secret_key=sys.argv[5]))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 """
 
@@ -66,7 +69,7 @@ def _free_port() -> int:
 def _server(*args: str) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, args[0], str(port), *args[1:]],
+        [sys.executable, "-c", _SERVER, args[0], str(port), *args[1:], SECRET_KEY],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
@@ -96,7 +99,8 @@ def _seed(url: str, data_dir: Path) -> tuple[int, str]:
     from microamp.web.app import open_web_store
     from microamp.web.security import hash_password
 
-    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir))
+    # the servers sign with this key too: a worker with another is refused
+    store = open_web_store(WebSettings(database_url=url, data_dir=data_dir, secret_key=SECRET_KEY))
     try:
         with store.transaction() as db:
             user = create_user(

@@ -53,7 +53,8 @@ def test_json_is_one_document_with_every_requirement() -> None:
     ("args", "option"),
     [
         (["serial:///dev/ttyUSB0"], "--load"),
-        (["serial:///dev/ttyUSB0", "--load", "r500"], "--device-url"),
+        (["audio://default"], "--device-url"),
+        (["serial:///dev/ttyUSB0", "--watch-s", "-1", "--load", "r500"], "--watch-s"),
         (["serial:///dev/ttyUSB0", "--load", "wood"], "--load"),
         (["sim://", "--electrode-area-cm2", "0"], "--electrode-area-cm2"),
         (["sim://", "--step-ua", "0"], "--step-ua"),

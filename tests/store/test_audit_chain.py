@@ -10,6 +10,8 @@ import hmac
 import json
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from microamp.store import Store, StoreSettings, open_store
 from microamp.store.access import GENESIS_HASH, AuditEntry, append_audit, verify_audit_chain
 from microamp.store.audit_checkpoints import (
     CheckpointWriter,
+    verify_since_checkpoint,
     verify_with_checkpoints,
     write_checkpoint,
 )
@@ -34,6 +37,7 @@ from microamp.store.scratch import scratch_schema
 from support.databases import PG_ENV
 
 pytestmark = pytest.mark.usefixtures("store")
+WRITERS = 6
 
 
 def _append(store: Store, count: int, start: int = 0) -> None:
@@ -56,6 +60,11 @@ def _drop_guards(db: Session) -> None:
 def _report(store: Store) -> Any:
     with store.session() as db:
         return verify_with_checkpoints(db, store.settings.audit_checkpoints_path)
+
+
+def _since_checkpoint(store: Store) -> Any:
+    with store.session() as db:
+        return verify_since_checkpoint(db, store.settings.audit_checkpoints_path)
 
 
 def _checkpoint(store: Store) -> None:
@@ -240,19 +249,22 @@ def _fresh_url(database_url: str, data_dir: Path) -> contextlib.AbstractContextM
 
 @hyp_settings(max_examples=12, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(count=st.integers(1, 6), damage=_damage, data=st.data())
+@given(count=st.integers(1, 6), later=st.integers(0, 3), damage=_damage, data=st.data())
 def test_any_single_deletion_edit_or_truncation_fails_verify(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, count: int, damage: str,
-    data: st.DataObject,
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, count: int, later: int,
+    damage: str, data: st.DataObject,
 ) -> None:  # fmt: skip
-    """For any appended rows (checkpointed) and any one deletion, edit or truncation, verify
-    fails."""
+    """For any appended rows (checkpointed, then ``later`` more) and any one deletion, edit or
+    truncation, verify fails unless only rows after the checkpoint were cut off the end; the
+    check from the checkpoint on fails too, except for a row before the checkpoint edited in
+    place, which only the full walk reads."""
     settings = StoreSettings(data_dir=tmp_path_factory.mktemp("prop"), audit_key="property key")
     with _fresh_url(database_url, settings.data_dir) as url, \
             open_store(url, settings=settings, upgrade=True) as store:  # fmt: skip
         _append(store, count)
         _checkpoint(store)
-        seq = data.draw(st.integers(1, count), label="seq")
+        _append(store, later, start=count)
+        seq = data.draw(st.integers(1, count + later), label="seq")
         with store.transaction() as db:
             _drop_guards(db)
             if damage == "delete":
@@ -262,7 +274,14 @@ def test_any_single_deletion_edit_or_truncation_fails_verify(
                            {"s": seq})  # fmt: skip
             else:
                 db.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": seq})
-        assert not _report(store).intact
+        # rows written after the latest checkpoint and cut off the end leave no trace: the
+        # window the checkpoint interval bounds (see the module's docstring)
+        tail_after = seq > count and (
+            damage == "truncate" or (damage == "delete" and seq == count + later)
+        )
+        assert _report(store).intact is tail_after
+        edited_before = damage == "edit" and seq <= count
+        assert _since_checkpoint(store).intact is (tail_after or edited_before)
 
 
 def test_the_server_writer_checkpoints_and_stops_cleanly(store: Store) -> None:
@@ -294,3 +313,75 @@ def test_cli_checkpoint_and_verify(
     assert "row 3" in json.loads(broken.stdout)["reason"]
     refused = runner.invoke(app, ["audit", "checkpoint", "--database", database_url])
     assert refused.exit_code == 1 and "no checkpoint written" in refused.output
+
+
+def test_the_check_since_the_checkpoint_walks_only_the_rows_after_it(store: Store) -> None:
+    _append(store, 4)
+    assert _since_checkpoint(store).verified_from_seq == 0  # no checkpoint: the whole chain
+    _checkpoint(store)
+    _append(store, 3, start=4)
+    report = _since_checkpoint(store)
+    assert report.intact and report.verified_from_seq == 4 and report.chain.rows == 7
+    assert report.checkpoint_at and report.chain.head_seq == 7
+    with store.transaction() as db:
+        _drop_guards(db)
+        db.execute(text("UPDATE audit_log SET resource = 'client:99' WHERE seq = 2"))
+    # row 2 is before the checkpoint and was not read again: only the full walk sees it
+    assert _since_checkpoint(store).intact
+    assert _report(store).chain.broken_seq == 2
+
+
+@pytest.mark.parametrize(
+    ("damage", "found"),
+    [
+        ("UPDATE audit_log SET actor = 'x' WHERE seq = 6", "row 6"),
+        ("DELETE FROM audit_log WHERE seq = 6", "row 6 is missing"),
+        ("DELETE FROM audit_log WHERE seq = 2", "1 of the 4 rows"),
+        ("DELETE FROM audit_log WHERE seq >= 4", "tail"),
+        ("DELETE FROM audit_log", "empty"),
+        ("UPDATE audit_log SET hash = 'f' || substr(hash, 2) WHERE seq = 4", "seal"),
+    ],
+    ids=["edit-after", "delete-after", "delete-before", "tail", "emptied", "head-resealed"],
+)
+def test_the_check_since_the_checkpoint_finds_damage_on_either_side(
+    store: Store, damage: str, found: str
+) -> None:
+    _append(store, 4)
+    _checkpoint(store)
+    _append(store, 3, start=4)
+    with store.transaction() as db:
+        _drop_guards(db)
+        db.execute(text(damage))
+    report = _since_checkpoint(store)
+    assert not report.intact
+    assert found in f"row {report.chain.broken_seq}: {report.chain.reason} {report.problem}"
+    assert not _report(store).intact
+
+
+def test_a_forged_latest_checkpoint_line_means_the_whole_chain_is_walked(store: Store) -> None:
+    _append(store, 3)
+    _checkpoint(store)
+    path = store.settings.audit_checkpoints_path
+    line = json.loads(path.read_text().splitlines()[-1])
+    path.write_text(json.dumps({**line, "seq": 1}) + "\n")
+    report = _since_checkpoint(store)
+    assert report.verified_from_seq == 0 and not report.intact
+    assert "not signed" in report.problem
+
+
+def test_workers_checkpointing_at_once_into_one_file_keep_it_one_chain(store: Store) -> None:
+    """Workers sharing a data directory all write a checkpoint at shutdown, at once."""
+    _append(store, 3)
+    at_once = threading.Barrier(WRITERS)
+
+    def writer(n: int) -> None:
+        at_once.wait()
+        for more in range(3):
+            _append(store, 1, start=100 * n + more)
+            _checkpoint(store)
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(writer, range(WRITERS)))
+    report = _report(store)
+    assert report.intact, report.problem
+    assert report.checkpoints == 3 * WRITERS

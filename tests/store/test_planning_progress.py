@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from microamp.store import (
     set_price,
     strip_metadata,
 )
+from microamp.store.photo_blobs import entry_photo
 from microamp.store.session_models import TreatmentSession
 
 GPS_TAG = 0x8825
@@ -105,14 +107,15 @@ def test_photos_lose_their_metadata_and_are_kept_upright(store: Store, tmp_path:
             client_id=cid,
             taken_on=date(2026, 12, 7),
             today=date(2026, 12, 7),
-            photos_dir=tmp_path / "photos",
             photo=phone_photo(),
             ratings={"firmness": 6, "satisfaction": 8},
         )
-        assert entry.photo_path is not None
-    saved = Path(entry.photo_path)
-    assert saved.parent == tmp_path / "photos" / str(cid) and saved.suffix == ".jpg"
-    with Image.open(saved) as image:
+    assert entry.photo_path is None  # kept in the database, not on this host's disk
+    with store.session() as session:
+        saved = entry_photo(session, entry)
+    assert saved is not None and saved.media_type == "image/jpeg"
+    assert hashlib.sha256(saved.data).hexdigest() == entry.photo_sha256
+    with Image.open(io.BytesIO(saved.data)) as image:
         assert not image.getexif()
         assert image.size == (20, 40)  # rotated by its orientation before the tag was dropped
         assert "exif" not in image.info
@@ -134,7 +137,6 @@ def test_bad_photos_and_ratings_are_refused(store: Store, tmp_path: Path) -> Non
                 client_id=cid,
                 taken_on=date(2026, 12, 7),
                 today=date(2026, 12, 7),
-                photos_dir=tmp_path,
                 photo=b"GIF89a",
             )
         with pytest.raises(InvalidValue, match=r"ratings\.firmness"):
@@ -143,7 +145,6 @@ def test_bad_photos_and_ratings_are_refused(store: Store, tmp_path: Path) -> Non
                 client_id=cid,
                 taken_on=date(2026, 12, 7),
                 today=date(2026, 12, 7),
-                photos_dir=tmp_path,
                 ratings={"firmness": 11},
             )
 
@@ -167,7 +168,6 @@ def test_a_check_in_is_due_after_the_fifth_completed_session(store: Store, tmp_p
             client_id=cid,
             taken_on=date(2026, 12, 7),
             today=date(2026, 12, 7),
-            photos_dir=tmp_path,
             ratings={"firmness": 5},
         )
     with store.session() as session:

@@ -13,7 +13,6 @@ import pytest
 
 from microamp.store import StoreSettings, add_progress_entry, create_client, open_store
 from microamp.store.files import private_dir, write_private
-from microamp.web.settings import load_secret_key
 from support.images import photo
 
 
@@ -47,29 +46,23 @@ def test_the_database_file_and_its_directory_are_private(tmp_path: Path, umask: 
         store.close()
 
 
-def test_photos_and_their_folders_are_private(tmp_path: Path, umask: int) -> None:
+def test_a_photo_is_kept_only_inside_the_private_database_file(tmp_path: Path, umask: int) -> None:
     data_dir = tmp_path / "data"
     settings = StoreSettings(data_dir=data_dir)
-    store = open_store(f"sqlite:///{data_dir / 'clinic.db'}", settings=settings, upgrade=True)
+    database = data_dir / "clinic.db"
+    store = open_store(f"sqlite:///{database}", settings=settings, upgrade=True)
     try:
         with store.transaction() as db:
             client = create_client(db, full_name="Ana Lima", date_of_birth=date(1990, 4, 12))
             entry = add_progress_entry(db, client_id=client.id, taken_on=date(2026, 1, 5),
-                                       today=date(2026, 1, 5), photos_dir=settings.photos_dir,
-                                       photo=photo("JPEG", (64, 48)))  # fmt: skip
-        assert entry.photo_path is not None
-        kept = Path(entry.photo_path)
-        assert mode(kept) == 0o600
-        assert mode(kept.parent) == 0o700 and mode(settings.photos_dir) == 0o700
-        assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # no temporary left
+                                       today=date(2026, 1, 5), photo=photo("JPEG", (64, 48)))  # fmt: skip
+        assert entry.photo_path is None and entry.photo_sha256 is not None
+        assert not settings.photos_dir.exists()
+        assert {p.name for p in data_dir.iterdir()} <= {"clinic.db", "clinic.db-wal",
+                                                        "clinic.db-shm", "audit.key"}  # fmt: skip
+        assert all(mode(p) == 0o600 for p in data_dir.iterdir())
     finally:
         store.close()
-
-
-def test_the_secret_key_is_private(tmp_path: Path, umask: int) -> None:
-    data_dir = tmp_path / "fresh"
-    load_secret_key(data_dir)
-    assert mode(data_dir / "web-secret.key") == 0o600 and mode(data_dir) == 0o700
 
 
 def test_an_existing_directory_keeps_its_mode_and_a_rewrite_stays_private(tmp_path: Path) -> None:

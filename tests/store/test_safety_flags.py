@@ -144,7 +144,7 @@ def test_a_progress_photo_taken_tomorrow_is_refused(store: Store, tmp_path: Path
     client_id = _client(store)
     with store.transaction() as session, pytest.raises(InvalidValue) as caught:
         add_progress_entry(session, client_id=client_id, taken_on=TODAY + timedelta(days=1),
-                           today=TODAY, photos_dir=tmp_path)  # fmt: skip
+                           today=TODAY)  # fmt: skip
     assert caught.value.field == "taken_on"
 
 

@@ -154,8 +154,7 @@ def add_front_photos(clinic: Clinic) -> None:
         for days_ago, photo in ((40, image), (10, later)):
             add_progress_entry(
                 db, client_id=clinic.clients["cleared"], taken_on=date.today() - timedelta(days=days_ago),
-                today=date.today(), photos_dir=clinic.store.settings.photos_dir,
-                photo=faces.jpeg(photo), view="front", photo_use_consent=True,
+                today=date.today(), photo=faces.jpeg(photo), view="front", photo_use_consent=True,
                 lighting_notes="window light",
             )  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""The staff API (owner only): the Staff page's rules through /api/v1/staff."""
+"""The staff API (owner only): the Staff page's rules through /api/v1/staff, on SQLite and
+PostgreSQL (each test a fresh clinic: the tests add, demote and disable users)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from web.conftest import Clinic, clinic_on, sign_in
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Clinic]:
-    with clinic_on(f"sqlite:///{tmp_path / 'c.db'}", tmp_path) as clinic:
+def served(database_url: str, tmp_path: Path) -> Iterator[Clinic]:
+    with clinic_on(database_url, tmp_path) as clinic:
         yield clinic
 
 

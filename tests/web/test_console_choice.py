@@ -1,5 +1,5 @@
 """The console's choices as posted: whatever is typed, a choice that passes holds a level of
-5-100 % and a cap of 10-1000 µA (or none), and anything else is refused naming its field."""
+1-100 % and a cap of 10-1000 µA (or none), and anything else is refused naming its field."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_a_console_choice_that_passes_never_holds_a_level_or_cap_out_of_range(
         fields = {e.field for e in getattr(exc, "errors", [exc])}
         assert fields <= {"intensity", "practitioner_max_ua"} and fields
         return
-    assert 0.05 <= level <= 1.0
+    assert 0.01 <= level <= 1.0
     assert cap_ua is None or (math.isfinite(cap_ua) and 10 <= cap_ua <= 1000)
 
 

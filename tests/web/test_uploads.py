@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from microamp.store.access import AuditEntry
 from microamp.store.models import ProgressEntry
+from microamp.store.photo_blobs import PhotoBlob
 from microamp.store.photos import MAX_PHOTO_BYTES
 from microamp.web.limits import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
 from web.conftest import Clinic, csrf_of
@@ -52,8 +52,8 @@ def _post_photo(
     )
 
 
-def _left_behind(clinic: Clinic) -> tuple[int, int, list[Path]]:
-    """(progress entries, audited progress writes, files in the photos directory)."""
+def _left_behind(clinic: Clinic) -> tuple[int, int, list[str]]:
+    """(progress entries, audited progress writes, photos kept, and no file on disk)."""
     with clinic.store.session() as db:
         entries = db.scalar(select(func.count()).select_from(ProgressEntry)) or 0
         writes = db.scalar(
@@ -61,9 +61,9 @@ def _left_behind(clinic: Clinic) -> tuple[int, int, list[Path]]:
             .select_from(AuditEntry)
             .where(AuditEntry.action == "write", AuditEntry.resource.like("%/progress"))
         )  # fmt: skip
-    photos = clinic.store.settings.photos_dir
-    files = sorted(p for p in photos.rglob("*") if p.is_file()) if photos.exists() else []
-    return entries, writes or 0, files
+        kept = sorted(db.scalars(select(PhotoBlob.sha256)))
+    assert not clinic.store.settings.photos_dir.exists()
+    return entries, writes or 0, kept
 
 
 def test_a_photo_over_the_limit_is_refused_before_it_is_read(

@@ -16,10 +16,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from microamp.cli.common import JsonOpt, ProfileOpt, bad_input, console, err_console, print_json
-from microamp.devices.load import LOAD_PRESETS
-from microamp.errors import InvalidValue
-from microamp.session.characterize import Characterization, WaveformRow
+from microamp.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    JsonOpt,
+    ProfileOpt,
+    bad_input,
+    console,
+    err_console,
+    print_error,
+    print_json,
+)
+from microamp.errors import BackendUnavailable, DeviceError, InvalidValue
+from microamp.session.characterize_report import Characterization, FaultReaction, WaveformRow
 
 
 def characterize(
@@ -34,6 +43,10 @@ def characterize(
     step_ua: Annotated[
         float, typer.Option("--step-ua", help="The smallest non-zero amplitude setting, µA.")
     ] = 1.0,
+    watch_s: Annotated[
+        float,
+        typer.Option("--watch-s", help="Then keep output on this long and time each fault seen."),
+    ] = 0.0,
     profile: ProfileOpt = "home",
     json_out: JsonOpt = False,
 ) -> None:
@@ -41,22 +54,6 @@ def characterize(
     from microamp.safety import get_profile
     from microamp.session.characterize import characterize as run
 
-    if not device_url.startswith("sim:"):
-        if load is None:
-            bad_input(
-                InvalidValue("load", None, "is required for a non-sim device: what is attached")
-            )
-        if load not in LOAD_PRESETS:
-            bad_input(InvalidValue("load", load, f"must be one of {', '.join(LOAD_PRESETS)}"))
-        # charge per pulse and per phase need every signed sample, which only the sim's probes
-        # carry; a device's telemetry frames hold mean absolute currents
-        bad_input(
-            InvalidValue(
-                "device_url",
-                device_url,
-                "must be a sim:// device: only the simulator's probes carry every signed sample",
-            )
-        )
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         bad_input(InvalidValue("out", str(out), "must end in .html"))
     if out is not None and not out.parent.exists():
@@ -67,10 +64,19 @@ def characterize(
             get_profile(profile),
             electrode_area_cm2=electrode_area_cm2,
             step_ua=step_ua,
+            load=load,
+            watch_s=watch_s,
             progress=lambda message: err_console.print(f"measuring {message}", highlight=False),
         )
     except InvalidValue as exc:
         bad_input(exc)
+    except BackendUnavailable as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except DeviceError as exc:
+        # the work began and the device failed it (a port gone, a link lost mid-run)
+        print_error(exc)
+        raise typer.Exit(EXIT_FAILED) from None
     if out is not None:
         out.write_text(report_html(report), encoding="utf-8")
     if json_out:
@@ -85,6 +91,23 @@ def _verdict(passed: bool) -> str:
     return "pass" if passed else "FAIL"
 
 
+def _reaction(reaction: FaultReaction) -> str:
+    if reaction.reaction_s is not None:
+        return f"zero after {reaction.reaction_s:.4f} s"
+    if reaction.faults:
+        return f"not measured: output had stopped first ({', '.join(reaction.faults)})"
+    return "output went on"
+
+
+def _share(share_pct: float | None) -> str:
+    return "n/m (no current at the highest setting)" if share_pct is None else f"{share_pct:.2f} %"
+
+
+def _fig(value: float | None, digits: int) -> str:
+    """A figure, or "n/m" where the device cannot measure it."""
+    return "n/m" if value is None else f"{value:.{digits}f}"
+
+
 def _print_table(report: Characterization) -> None:
     table = Table(title=f"{report.device_url} ({report.profile} profile)")
     for name in (
@@ -94,21 +117,25 @@ def _print_table(report: Characterization) -> None:
         table.add_column(name)
     for r in report.rows:
         table.add_row(
-            r.waveform, r.load, f"{r.peak_ua:.1f}", f"{r.rms_ua:.1f}", f"{r.dc_ua:.2f}",
-            f"{r.net_charge_per_pulse_uc:.3f}", f"{r.max_phase_charge_uc:.3f}",
-            f"{r.density_ua_cm2:.1f}", f"{r.headroom_v:.2f}",
+            r.waveform, r.load, f"{r.peak_ua:.1f}", _fig(r.rms_ua, 1), _fig(r.dc_ua, 2),
+            _fig(r.net_charge_per_pulse_uc, 3), _fig(r.max_phase_charge_uc, 3),
+            _fig(r.density_ua_cm2, 1), f"{r.headroom_v:.2f}",
             _verdict(r.passed) + (f" ({', '.join(r.faults)})" if r.faults else ""),
         )  # fmt: skip
     console.print(table)
+    unmeasured = {r.not_measured for r in report.rows if r.not_measured}
+    for reason in sorted(unmeasured):
+        console.print(f"n/m: {reason}", highlight=False)
     low = report.lowest
     console.print(
         f"lowest setting {low.lowest_ua:.2f} µA of {low.highest_ua:.1f} µA = "
-        f"{low.share_pct:.2f} % (at most 2 %): {_verdict(low.passed)}",
+        f"{_share(low.share_pct)} (at most 2 %): {_verdict(low.passed)}",
         highlight=False,
     )
     for f in report.reactions:
-        reaction = "output went on" if f.reaction_s is None else f"zero after {f.reaction_s:.4f} s"
-        console.print(f"fault {f.kind}: {reaction}: {_verdict(f.passed)}", highlight=False)
+        reaction = _reaction(f)
+        source = "" if f.measured_from == "probes" else f" ({f.measured_from})"
+        console.print(f"fault {f.kind}: {reaction}{source}: {_verdict(f.passed)}", highlight=False)
 
 
 _PLOT_W = 240
@@ -125,7 +152,8 @@ def _svg(row: WaveformRow) -> str:
         f"{_PLOT_H / 2 - v / scale * (_PLOT_H / 2 - 4):.1f}"
         for i, v in list(enumerate(values))[::step]
     )
-    label = f"{row.waveform} into {row.load}: one cycle, peak {row.peak_ua:.1f} µA"
+    drawn = "the peak of each telemetry frame over one cycle" if row.not_measured else "one cycle"
+    label = f"{row.waveform} into {row.load}: {drawn}, peak {row.peak_ua:.1f} µA"
     return (
         f'<svg role="img" aria-label="{html.escape(label)}" viewBox="0 0 {_PLOT_W} {_PLOT_H}" '
         f'width="{_PLOT_W}" height="{_PLOT_H}"><line x1="0" y1="{_PLOT_H / 2}" x2="{_PLOT_W}" '
@@ -139,19 +167,22 @@ def report_html(report: Characterization) -> str:
     e = html.escape
     rows = "".join(
         f"<tr><td>{e(r.waveform)}</td><td>{e(r.load)}</td><td>{r.peak_ua:.1f}</td>"
-        f"<td>{r.rms_ua:.1f}</td><td>{r.dc_ua:.2f}</td><td>{r.net_charge_per_pulse_uc:.3f}</td>"
-        f"<td>{r.max_phase_charge_uc:.3f}</td><td>{r.density_ua_cm2:.1f}</td>"
+        f"<td>{_fig(r.rms_ua, 1)}</td><td>{_fig(r.dc_ua, 2)}</td>"
+        f"<td>{_fig(r.net_charge_per_pulse_uc, 3)}</td>"
+        f"<td>{_fig(r.max_phase_charge_uc, 3)}</td><td>{_fig(r.density_ua_cm2, 1)}</td>"
         f"<td>{r.headroom_v:.2f}</td><td>{_verdict(r.passed)} {e(', '.join(r.faults))}</td>"
         f"<td>{_svg(r)}</td></tr>"
         for r in report.rows
     )
     faults = "".join(
-        f"<tr><td>{e(f.kind)}</td><td>"
-        f"{'output went on' if f.reaction_s is None else f'{f.reaction_s:.4f} s'}</td>"
-        f"<td>{_verdict(f.passed)}</td></tr>"
+        f"<tr><td>{e(f.kind)}</td><td>{e(_reaction(f))}</td><td>{_verdict(f.passed)}</td></tr>"
         for f in report.reactions
     )
     low = report.lowest
+    notes = "".join(
+        f"<p>n/m: {e(reason)}</p>"
+        for reason in sorted({r.not_measured for r in report.rows} - {""})
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -161,13 +192,14 @@ td,th{{border:1px solid #bbb;padding:.2rem .4rem;text-align:right}}
 .scroll{{overflow-x:auto}}</style></head><body>
 <h1>Output characterisation</h1>
 <p>{e(report.device_url)}, {e(report.profile)} profile, electrode area
-{report.electrode_area_cm2:g} cm². Overall: {_verdict(report.passed)}.</p>
+{report.electrode_area_cm2:g} cm², measured from the device's {e(report.measured_from)}.
+Overall: {_verdict(report.passed)}.</p>{notes}
 <h2>Waveforms into each load</h2><div class="scroll"><table>
 <tr><th>waveform</th><th>load</th><th>peak µA</th><th>rms µA</th><th>DC µA</th>
 <th>net µC per pulse</th><th>max phase µC</th><th>µA/cm²</th><th>headroom V</th>
 <th>result</th><th>one cycle delivered</th></tr>{rows}</table></div>
 <h2>Lowest setting</h2><p>{low.lowest_ua:.2f} µA of {low.highest_ua:.1f} µA =
-{low.share_pct:.2f} % (IEC 60601-2-10: at most 2 %): {_verdict(low.passed)}</p>
+{_share(low.share_pct)} (IEC 60601-2-10: at most 2 %): {_verdict(low.passed)}</p>
 <h2>Fault reaction</h2><table><tr><th>fault</th><th>to zero output</th><th>result</th></tr>
 {faults}</table></body></html>
 """

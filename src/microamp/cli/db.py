@@ -69,3 +69,22 @@ def upgrade(database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
     if recovered:
         ids = ", ".join(str(i) for i in recovered)
         console.print(f"Marked interrupted (their recording process had ended): {ids}.")
+
+
+@app.command("forget-secret-key")
+def forget_secret_key(database: DatabaseOpt = None, json_out: JsonOpt = False) -> None:
+    """Forget the web workers' signing key (kept in the database, or its fingerprint), so the
+    next worker to start sets a new one. Stop every worker first; everybody is signed out."""
+    from microamp.store.signing_key import forget_signing_key
+
+    with open_cli_store(database, recover=False) as store:
+        with store.transaction() as session:
+            forgotten = forget_signing_key(session)
+        document = {"database": store.url, "forgotten": forgotten}
+    if json_out:
+        print_json(document)
+        return
+    if forgotten:
+        console.print("Forgotten: the next web worker to start sets the key.", highlight=False)
+    else:
+        console.print("No key was kept: nothing to forget.", highlight=False)

@@ -142,7 +142,7 @@ def _creatable(directory: Path) -> bool:
 
 
 def check_data_dir() -> Check:
-    """Where the secret key, demo credentials and photos live: writable, and private."""
+    """Where the audit key, demo credentials and the default database live: writable, private."""
     from microamp.store.config import load_settings
 
     data_dir = load_settings().data_dir
@@ -160,7 +160,7 @@ def check_data_dir() -> Check:
                      "chown it to yourself or set MICROAMP_DATA_DIR", facts)  # fmt: skip
     if mode & 0o077:
         return Check("data directory", "warn", f"{data_dir} (mode {mode:04o}) is readable by others",
-                     f"it holds the secret key and photos: chmod 700 {data_dir}", facts)  # fmt: skip
+                     f"it holds the audit key and the records: chmod 700 {data_dir}", facts)  # fmt: skip
     return Check("data directory", "ok", f"{data_dir} (mode {mode:04o})", facts=facts)
 
 

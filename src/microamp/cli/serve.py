@@ -122,13 +122,12 @@ def _worker_environment(settings: object) -> dict[str, str]:
     from microamp.web import WebSettings
 
     assert isinstance(settings, WebSettings)
+    # the secret key is not passed: every worker reads the same one (settings or the database)
     env = {
         "MICROAMP_DATA_DIR": str(settings.data_dir),
         "MICROAMP_DEVICE_URL": settings.device_url,
         "MICROAMP_SESSION_SPEED": repr(settings.session_speed),
         "MICROAMP_EMBEDDED_STATION": "false",
-        # every worker signs cookies with the same key, so any worker reads any cookie
-        "MICROAMP_SECRET_KEY": settings.resolved_secret_key(),
     }
     if settings.database_url is not None:
         env["MICROAMP_DATABASE_URL"] = settings.database_url

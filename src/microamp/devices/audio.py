@@ -59,6 +59,10 @@ class StreamLike(Protocol):
 StreamFactory = Callable[..., StreamLike]
 
 
+# The largest sample of signed 16-bit PCM, the coarsest converter a sound card has.
+PCM16_FULL_SCALE = 32767
+
+
 class AudioDevice(Device):
     """A sound-card stimulator (see the module docstring)."""
 
@@ -89,6 +93,8 @@ class AudioDevice(Device):
             coupling=coupling,
             max_frequency_hz=min(2000.0, sample_rate_hz / 8),
             model=f"sound card {output if output is not None else 'default'}",
+            # a float32 stream into at least a 16-bit converter: full scale is 32767 steps
+            current_step_ua=full_scale_ua / PCM16_FULL_SCALE,
         )
         self._lock = threading.Lock()
         self._renderer: Renderer | None = None

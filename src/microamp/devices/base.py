@@ -47,7 +47,11 @@ MAX_EXPIRY_S = 2.0
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a device can do. ``sample_rate_hz`` is set where the host renders samples."""
+    """What a device can do. ``sample_rate_hz`` is set where the host renders samples.
+
+    ``current_step_ua`` is the smallest change of output current the stage can make (its DAC's
+    step), 0 where it is as fine as a float: the lowest non-zero setting is one step.
+    """
 
     backend: str
     max_current_ua: float
@@ -59,6 +63,7 @@ class Capabilities:
     min_frequency_hz: float = 0.1
     max_frequency_hz: float = 2000.0
     model: str = ""
+    current_step_ua: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,8 +4,10 @@
 layered `amplitude_constraint` (hardware, profile, zone, and the client and practitioner
 ceilings a command carries), so a refusal names the layer that refused it and that layer's
 source. The frequency must lie within both the device's range and the profile's, and the
-r.m.s. current density under the electrode within the profile's bound. A command past any of
-them is refused whole with `InvalidValue`: nothing changes.
+r.m.s. current density under the electrode within the profile's bound. A device whose lowest
+non-zero setting (one step of its output stage) is above 2 % of its highest (IEC 60601-2-10)
+refuses every command: its output cannot be started low enough. A command past any of them is
+refused whole with `InvalidValue`: nothing changes.
 """
 
 from __future__ import annotations
@@ -22,10 +24,19 @@ from microamp.stimulus.waveform import Waveform
 if TYPE_CHECKING:
     from microamp.devices.base import Capabilities, Command
 
-__all__ = ["ceiling_ua", "check_command", "command_constraint", "rms_bound_ua"]
+__all__ = [
+    "LOWEST_SETTING_MAX_FRACTION",
+    "ceiling_ua",
+    "check_command",
+    "command_constraint",
+    "highest_setting_ua",
+    "rms_bound_ua",
+]
 
 # A request this close above a limit is floating-point rounding (a float32 on a wire), not a breach.
 TOLERANCE = 1e-9
+# IEC 60601-2-10: the output at the lowest setting is at most 2 % of that at the highest.
+LOWEST_SETTING_MAX_FRACTION = 0.02
 
 
 def command_constraint(command: Command, profile: LimitProfile, caps: Capabilities) -> Constraint:
@@ -47,11 +58,17 @@ def ceiling_ua(constraint: Constraint) -> float:
 
 def check_command(command: Command, profile: LimitProfile, caps: Capabilities) -> float:
     """Refuse a command past any limit; return the ceiling (µA) it runs under."""
+    _check_lowest_setting(profile, caps)
     constraint = command_constraint(command, profile, caps)
     _check_amplitude(constraint)
     _check_frequency(command.waveform, profile, caps)
     _check_density(command, profile, caps)
     return ceiling_ua(constraint)
+
+
+def highest_setting_ua(profile: LimitProfile, caps: Capabilities) -> float:
+    """The highest output setting: the profile's maximum, or the hardware's if that is lower."""
+    return min(profile.max_amplitude_ua.value, caps.max_current_ua)
 
 
 def rms_bound_ua(waveform: Waveform, intensity: float = 1.0) -> float:
@@ -81,6 +98,18 @@ def _check_amplitude(constraint: Constraint) -> None:
             constraint.requested,
             f"above the {clamp.layer} limit of {clamp.limit:g} µA: {clamp.reason} "
             f"[source: {clamp.source}]",
+        )
+
+
+def _check_lowest_setting(profile: LimitProfile, caps: Capabilities) -> None:
+    highest_ua = highest_setting_ua(profile, caps)
+    if caps.current_step_ua > LOWEST_SETTING_MAX_FRACTION * highest_ua * (1 + TOLERANCE):
+        raise InvalidValue(
+            "current_step_ua",
+            caps.current_step_ua,
+            f"the lowest setting, one step of the output stage, is above "
+            f"{LOWEST_SETTING_MAX_FRACTION * 100:g} % of the highest ({highest_ua:g} µA under the "
+            f"{profile.name} profile) [source: IEC 60601-2-10]",
         )
 
 

@@ -207,7 +207,15 @@ class SerialDevice(Device):
     def _heartbeat(self) -> None:
         if self._command_crc is None:
             return
-        self._exchange(MsgType.HEARTBEAT, HEARTBEAT_BODY.pack(self._command_crc))
+        try:
+            self._exchange(MsgType.HEARTBEAT, HEARTBEAT_BODY.pack(self._command_crc))
+        except DeviceError:
+            if self._command_crc is None:
+                # the device's own FAULT crossed this heartbeat on the wire: the command ended
+                # there, output is zero and the fault recorded; the refusal that follows it is
+                # no driver error
+                return
+            raise
         self._renewed_s = self._sent_s
 
     def _stop(self) -> None:

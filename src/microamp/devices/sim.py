@@ -24,6 +24,7 @@ URL parameters (all optional):
     contact1=, contact2=wet|dry|lifted   one electrode's contact (dry: the dry interface)
     compliance_v=40           the source's compliance (at most the profile's max_compliance_v)
     max_ua=1000               the device's maximum current
+    step_ua=0                 the output stage's step (a coarse DAC); 0: continuous
     rate_hz=20000             samples per second;  telemetry_hz=100  frames per second
     noise_ua=0.5, noise_v=0.01   measurement noise (standard deviation per frame)
     seed=0                    noise seed;  ramp_s=1  full-scale ramp up on a fresh start
@@ -97,6 +98,7 @@ class SimSettings:
         trip_ms: float = 0.5,
         faults: list[InjectedFault] | None = None,
         load_name: str = "gel",
+        step_ua: float = 0.0,
     ) -> None:
         self.load = load or LOAD_PRESETS["gel"]
         self.load_name = load_name
@@ -110,6 +112,7 @@ class SimSettings:
         self.ramp_s = ramp_s
         self.trip_samples = max(1, round(trip_ms * 1e-3 * rate_hz))
         self.faults = sorted(faults or [])
+        self.step_ua = step_ua
 
     @classmethod
     def from_url(cls, url: DeviceURL, profile: LimitProfile) -> SimSettings:
@@ -130,6 +133,7 @@ class SimSettings:
             trip_ms=url.number("trip_ms", 0.5, low=0.0, high=1000.0, low_open=True),
             faults=parse_injected_faults(url.every("fault")),
             load_name=name,
+            step_ua=url.number("step_ua", 0.0, low=0.0, high=1000.0),
         )
         if url.location not in ("", "/"):
             raise DeviceURLError("url", url.url, "sim:// takes no location: write sim://?load=gel")
@@ -191,6 +195,7 @@ class SimDevice(Device):
             compliance_v=s.compliance_v,
             sample_rate_hz=s.rate_hz,
             model=f"microamp simulator ({s.load_name} load)",
+            current_step_ua=s.step_ua,
         )
         self.load = LoadModel(s.load, s.rate_hz, s.compliance_v)
         self._index = math.floor(clock.now() * s.rate_hz + 1e-6)
@@ -216,6 +221,15 @@ class SimDevice(Device):
     @classmethod
     def availability(cls) -> str | None:
         return None
+
+    def _step(self, guarded_ua: FloatArray) -> FloatArray:
+        """The guarded samples as the output stage can make them: each rounded toward zero to
+        a whole step, so no sample grows past what the guard passed."""
+        step_ua = self.settings.step_ua
+        if step_ua <= 0.0:
+            return guarded_ua.copy()
+        # a hair over one so that a whole number of steps is not lost to float rounding
+        return np.trunc(guarded_ua / step_ua * (1.0 + 1e-12)) * step_ua
 
     @property
     def capabilities(self) -> Capabilities:
@@ -340,7 +354,7 @@ class SimDevice(Device):
         fault_offset = n
         if self._renderer is not None and self._guard is not None:
             block = self._renderer.render(n)
-            commanded = self._guard.process(block.samples_ua, block.envelope_ua).copy()
+            commanded = self._step(self._guard.process(block.samples_ua, block.envelope_ua))
             if self._guard.fault is not None:
                 index = self._guard_origin + int(self._guard.fault.detail.get("sample_index", 0))
                 fault = Fault.of(

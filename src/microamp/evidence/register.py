@@ -29,6 +29,7 @@ from microamp.safety.guard import CLAMP_TOLERANCE
 from microamp.safety.limits import ABSOLUTE_CEILINGS, HOME, IEC, PROFESSIONAL, LimitProfile
 from microamp.safety.monitor import MonitorLimits
 from microamp.session.characterize import FAULT_REACTION_LIMIT_S, LOWEST_SETTING_LIMIT_PCT
+from microamp.session.level import LEVEL_STEP
 from microamp.session.prechecks import COMPLIANCE_MARGIN, CONTACT_TEST_S, CONTACT_TEST_UA
 
 __all__ = [
@@ -528,9 +529,17 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "SAF-CHAR-01",
         "Lowest setting",
-        f"The lowest output setting is at most {LOWEST_SETTING_LIMIT_PCT:g} % of the highest.",
+        f"The lowest non-zero output setting is at most {LOWEST_SETTING_LIMIT_PCT:g} % of the "
+        "highest (the profile's maximum, or the hardware's if lower): a device whose output "
+        "stage steps more coarsely refuses every command, on every backend; the session level "
+        f"and the console's level controls step by {LEVEL_STEP * 100:g} %; the characterisation "
+        "measures the delivered lowest setting against the rule.",
         f"{IEC} (the lowest setting must not exceed 2 % of the maximum)",
-        ("microamp.session.characterize:lowest_setting_pct",),
+        (
+            "microamp.devices.enforce:check_command",
+            "microamp.session.level:checked_level",
+            "microamp.session.characterize:lowest_setting_pct",
+        ),
     ),
     Requirement(
         "SAF-CHAR-02",

@@ -6,14 +6,15 @@ device's own trip and the telemetry monitor) into each load, on simulated time, 
 that flowed into the load is measured over the last whole cycle of the run (after the intensity
 ramp). Beside the waveform table come the lowest setting as a share of the highest (IEC
 60601-2-10: at most 2 %) and the reaction to each injected fault (time from the fault to zero
-output).
+output). A device that renders its own output is measured from its telemetry instead
+(`microamp.session.characterize_telemetry`); a sound card, which has none, is refused.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -29,6 +30,14 @@ from microamp.devices.supervisor import Supervisor
 from microamp.devices.urls import parse_device_url
 from microamp.errors import InvalidValue
 from microamp.safety.limits import LimitProfile
+from microamp.session.characterize_report import (
+    FAULT_REACTION_LIMIT_S,
+    LOWEST_SETTING_LIMIT_PCT,
+    Characterization,
+    FaultReaction,
+    LowestSetting,
+    WaveformRow,
+)
 from microamp.stimulus.metrics import measure, phase_charges_uc
 from microamp.stimulus.waveform import Waveform
 
@@ -36,9 +45,11 @@ __all__ = [
     "CHARACTERIZE_LOADS",
     "FAULT_REACTION_LIMIT_S",
     "LOWEST_SETTING_LIMIT_PCT",
+    "NO_TELEMETRY",
     "Characterization",
     "characterize",
     "lowest_setting_pct",
+    "run_s_for",
     "sim_url_for",
     "waveform_families",
 ]
@@ -46,10 +57,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 CHARACTERIZE_LOADS: tuple[str, ...] = ("r500", "r2k", "r10k", "gel", "dry")
-# IEC 60601-2-10: the lowest output setting is at most 2 % of the highest
-LOWEST_SETTING_LIMIT_PCT = 2.0
-# This tool's criterion: output reaches zero within a second of a fault it can notice.
-FAULT_REACTION_LIMIT_S = 1.0
 # A measured current within 1 % of the command (and 0.5 µA for rounding) counts as delivered.
 DELIVERY_TOLERANCE = 0.01
 TICK_S = 0.01
@@ -57,6 +64,10 @@ AMPLITUDE_UA = 100.0
 FREQUENCY_HZ = 10.0
 FAULT_AT_S = 0.6
 FAULT_RUN_S = 1.8
+NO_TELEMETRY = (
+    "has no telemetry: a sound card cannot measure what it delivers, so nothing can be "
+    "characterised (render the output with `microamp render` and measure the chain instead)"
+)
 
 
 def waveform_families(amplitude_ua: float = AMPLITUDE_UA) -> dict[str, Waveform]:
@@ -154,35 +165,6 @@ def _drive(
     return _Run(commanded, delivered, voltage, settings.rate_hz, settings.compliance_v, faults)
 
 
-@dataclass
-class WaveformRow:
-    """One waveform into one load: the figures over its last whole cycle."""
-
-    waveform: str
-    load: str
-    peak_ua: float
-    rms_ua: float
-    dc_ua: float
-    net_charge_per_pulse_uc: float
-    max_phase_charge_uc: float
-    density_ua_cm2: float
-    headroom_v: float
-    delivered: bool
-    faults: list[str]
-    plot_ua: list[float] = field(repr=False)
-    plot_rate_hz: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.delivered and not self.faults and self.headroom_v > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        document = asdict(self)
-        del document["plot_ua"], document["plot_rate_hz"]
-        document["passed"] = self.passed
-        return document
-
-
 def _waveform_row(
     name: str, waveform: Waveform, load: str, run: _Run, area_cm2: float
 ) -> WaveformRow:
@@ -201,6 +183,7 @@ def _waveform_row(
         waveform=name,
         load=load,
         peak_ua=metrics.peak_ua,
+        mean_abs_ua=float(np.mean(np.abs(delivered))) if window else 0.0,
         rms_ua=metrics.rms_ua,
         dc_ua=metrics.mean_ua,
         net_charge_per_pulse_uc=per_pulse,
@@ -214,24 +197,10 @@ def _waveform_row(
     )
 
 
-def _run_s(waveform: Waveform, profile: LimitProfile, start_ramp_s: float = 0.0) -> float:
+def run_s_for(waveform: Waveform, profile: LimitProfile, start_ramp_s: float = 0.0) -> float:
     """Long enough for the device's start ramp and the slew-limited rise, then two cycles."""
     ramp_s = start_ramp_s + waveform.amplitude_ua / profile.max_slew_ua_s.value
     return math.ceil((ramp_s + 2.0 * cycle_s(waveform)) * FREQUENCY_HZ) / FREQUENCY_HZ
-
-
-@dataclass
-class LowestSetting:
-    lowest_ua: float
-    highest_ua: float
-    share_pct: float
-
-    @property
-    def passed(self) -> bool:
-        return self.share_pct <= LOWEST_SETTING_LIMIT_PCT
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "limit_pct": LOWEST_SETTING_LIMIT_PCT, "passed": self.passed}
 
 
 def _lowest_setting(
@@ -243,34 +212,18 @@ def _lowest_setting(
     )
     highest = Waveform("square", profile.max_amplitude_ua.value, FREQUENCY_HZ, 0.5, "alternating")
     ceiling_ua = probe.ceiling_ua(Command(highest))
+    # the lowest non-zero setting is one step of the output stage, if that is coarser
+    lowest_ua = max(step_ua, probe.capabilities.current_step_ua)
     probe.close()
     peaks: list[float] = []
-    for amplitude_ua in (step_ua, ceiling_ua):
+    for amplitude_ua in (lowest_ua, ceiling_ua):
         waveform = Waveform(
             "square", amplitude_ua, FREQUENCY_HZ, 0.5, "alternating", reversal_s=0.1
         )
-        run = _drive(url, profile, Command(waveform), _run_s(waveform, profile, start_ramp_s))
+        run = _drive(url, profile, Command(waveform), run_s_for(waveform, profile, start_ramp_s))
         window = round(cycle_s(waveform) * run.rate_hz)
         peaks.append(float(np.max(np.abs(run.delivered_ua[-window:]))))
     return LowestSetting(peaks[0], peaks[1], lowest_setting_pct(peaks[0], peaks[1]))
-
-
-@dataclass
-class FaultReaction:
-    kind: str
-    reaction_s: float | None
-    delivered_after: bool
-    faults: list[str]
-
-    @property
-    def passed(self) -> bool:
-        if self.reaction_s is not None:
-            return self.reaction_s <= FAULT_REACTION_LIMIT_S
-        # output went on: acceptable only while the load still took the current commanded
-        return self.delivered_after
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "limit_s": FAULT_REACTION_LIMIT_S, "passed": self.passed}
 
 
 def _fault_reaction(url: str, profile: LimitProfile, kind: str) -> FaultReaction:
@@ -294,38 +247,6 @@ def _fault_reaction(url: str, profile: LimitProfile, kind: str) -> FaultReaction
     )
 
 
-@dataclass
-class Characterization:
-    """Every row, the lowest-setting rule and the fault reactions of one device."""
-
-    device_url: str
-    profile: str
-    electrode_area_cm2: float
-    rows: list[WaveformRow]
-    lowest: LowestSetting
-    reactions: list[FaultReaction]
-
-    @property
-    def passed(self) -> bool:
-        return (
-            all(r.passed for r in self.rows)
-            and self.lowest.passed
-            and all(r.passed for r in self.reactions)
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "device_url": self.device_url,
-            "profile": self.profile,
-            "electrode_area_cm2": self.electrode_area_cm2,
-            "loads": list(dict.fromkeys(r.load for r in self.rows)),
-            "waveforms": [r.to_dict() for r in self.rows],
-            "lowest_setting": self.lowest.to_dict(),
-            "fault_reactions": [r.to_dict() for r in self.reactions],
-            "passed": self.passed,
-        }
-
-
 def characterize(
     device_url: str,
     profile: LimitProfile,
@@ -333,32 +254,51 @@ def characterize(
     electrode_area_cm2: float,
     step_ua: float = 1.0,
     loads: tuple[str, ...] = CHARACTERIZE_LOADS,
+    load: str | None = None,
+    watch_s: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> Characterization:
-    """Characterise the sim device ``device_url`` (see the module docstring)."""
-    if not device_url.startswith("sim:"):
-        raise InvalidValue("device_url", device_url, "only a sim:// device can be characterised")
-    # every parameter checked once as given; the load in it is then replaced by each test load
-    given = SimSettings.from_url(parse_device_url(device_url), profile)
-    if given.faults:
-        raise InvalidValue(
-            "device_url", device_url, "must not inject faults: each kind is injected in turn"
-        )
+    """Characterise the device ``device_url`` (see the module docstring).
+
+    A sim device is driven into each of ``loads``; any other device that reports telemetry
+    (``serial://``) into the one ``load`` attached to it, measured from its frames
+    (`microamp.session.characterize_telemetry`, with ``watch_s`` to time the faults it reports);
+    an ``audio://`` device, which has no telemetry, is refused. Raises `InvalidValue`.
+    """
     if not (math.isfinite(electrode_area_cm2) and electrode_area_cm2 > 0):
         raise InvalidValue("electrode_area_cm2", electrode_area_cm2, "must be greater than 0 cm²")
     if not (math.isfinite(step_ua) and 0 < step_ua <= profile.max_amplitude_ua.value):
         raise InvalidValue(
             "step_ua", step_ua, f"must be above 0 and at most {profile.max_amplitude_ua.value:g} µA"
         )
+    scheme = urlsplit(device_url).scheme
+    if scheme == "audio":
+        raise InvalidValue("device_url", device_url, NO_TELEMETRY)
+    if scheme == "sim" and watch_s:
+        raise InvalidValue(
+            "watch_s",
+            watch_s,
+            "is for a device other than sim://, whose faults are injected in turn",
+        )
+    if scheme != "sim":
+        return _characterize_other(
+            device_url, profile, load, electrode_area_cm2, step_ua, watch_s, progress
+        )
+    # every parameter checked once as given; the load in it is then replaced by each test load
+    given = SimSettings.from_url(parse_device_url(device_url), profile)
+    if given.faults:
+        raise InvalidValue(
+            "device_url", device_url, "must not inject faults: each kind is injected in turn"
+        )
     say = progress or (lambda _message: None)
     rows: list[WaveformRow] = []
-    for load in loads:
-        url = sim_url_for(device_url, load)
+    for test_load in loads:
+        url = sim_url_for(device_url, test_load)
         for name, waveform in waveform_families().items():
-            say(f"{name} into {load}")
-            run_s = _run_s(waveform, profile, given.ramp_s)
+            say(f"{name} into {test_load}")
+            run_s = run_s_for(waveform, profile, given.ramp_s)
             run = _drive(url, profile, Command(waveform), run_s)
-            rows.append(_waveform_row(name, waveform, load, run, electrode_area_cm2))
+            rows.append(_waveform_row(name, waveform, test_load, run, electrode_area_cm2))
     say("lowest setting into r500")
     lowest = _lowest_setting(sim_url_for(device_url, "r500"), profile, step_ua, given.ramp_s)
     reactions: list[FaultReaction] = []
@@ -366,3 +306,29 @@ def characterize(
         say(f"fault reaction: {kind}")
         reactions.append(_fault_reaction(sim_url_for(device_url, "gel"), profile, kind))
     return Characterization(device_url, profile.name, electrode_area_cm2, rows, lowest, reactions)
+
+
+def _characterize_other(
+    device_url: str,
+    profile: LimitProfile,
+    load: str | None,
+    electrode_area_cm2: float,
+    step_ua: float,
+    watch_s: float,
+    progress: Callable[[str], None] | None,
+) -> Characterization:
+    from microamp.session.characterize_telemetry import characterize_telemetry
+
+    if load is None:
+        raise InvalidValue(
+            "load", None, "is required for a device other than sim://: what is attached"
+        )
+    return characterize_telemetry(
+        device_url,
+        profile,
+        load=load,
+        electrode_area_cm2=electrode_area_cm2,
+        step_ua=step_ua,
+        watch_s=watch_s,
+        progress=progress,
+    )

@@ -18,11 +18,17 @@ from microamp.safety.limits import LimitProfile
 from microamp.session.events import IntensityChanged
 from microamp.session.schedule import Limits, StepRun, step_constraint
 
-__all__ = ["StepLevel", "cap_reason", "checked_level"]
+__all__ = ["LEVEL_STEP", "StepLevel", "cap_reason", "checked_level"]
+
+# The level controls (the console's starting level, the live slider) move in steps of 1 %, so
+# the lowest non-zero level is below the 2 % of the highest that IEC 60601-2-10 allows.
+LEVEL_STEP = 0.01
 
 
 def checked_level(level: float) -> float:
-    """``level`` as a float if it is a finite number from 0 to 1; else `InvalidValue`."""
+    """``level`` as a float if it is a finite number from 0 to 1; else `InvalidValue`.
+
+    Any level above 0 is accepted however small: no lowest setting is imposed from here."""
     if isinstance(level, bool) or not isinstance(level, int | float):
         raise InvalidValue("level", level, "must be a number from 0 to 1")
     if not (math.isfinite(level) and 0.0 <= level <= 1.0):

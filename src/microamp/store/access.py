@@ -40,6 +40,7 @@ __all__ = [
     "GENESIS_HASH",
     "TOKEN_PREFIX",
     "ApiToken",
+    "ChainStart",
     "AuditEntry",
     "AuditVerdict",
     "append_audit",
@@ -234,8 +235,18 @@ class AuditVerdict:
         return self.broken_seq is None
 
 
-def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
-    last_seq = 0
+@dataclass(frozen=True, slots=True)
+class ChainStart:
+    """Where a walk of the chain begins: after row ``seq``, whose seal is ``seal``, with
+    ``legacy_rows`` plain-hash rows up to it (the genesis: no rows)."""
+
+    seq: int = 0
+    seal: str = GENESIS_HASH
+    legacy_rows: int = 0
+
+
+def _rows(session: Session, after_seq: int = 0, batch: int = 1000) -> Iterator[AuditEntry]:
+    last_seq = after_seq
     while True:
         chunk = list(
             session.scalars(
@@ -252,12 +263,17 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify_audit_chain(session: Session, *, key: bytes | None = None) -> AuditVerdict:
-    """Walk the log in order, recomputing every seal and link (with the store's key unless
-    ``key`` is given). Plain-hash rows are accepted only before the first keyed row."""
+def verify_audit_chain(
+    session: Session, *, key: bytes | None = None, start: ChainStart = ChainStart()
+) -> AuditVerdict:
+    """Walk the log in order from ``start`` (the whole log by default), recomputing every seal
+    and link (with the store's key unless ``key`` is given). Plain-hash rows are accepted only
+    before the first keyed row. Rows up to ``start.seq`` are taken as given: the caller vouches
+    for them (a signed checkpoint does) and counts them into ``rows``."""
     key = session_audit_key(session) if key is None else key
-    expected_seq, prev_hash, count, legacy = 1, GENESIS_HASH, 0, 0
-    for entry in _rows(session):
+    expected_seq, prev_hash = start.seq + 1, start.seal
+    count, legacy = start.seq, start.legacy_rows
+    for entry in _rows(session, after_seq=start.seq):
         count += 1
         problem, is_legacy = _check_entry(entry, expected_seq, prev_hash, key, legacy == count - 1)
         if problem:

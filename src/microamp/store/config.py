@@ -71,7 +71,8 @@ class StoreSettings(BaseSettings):
 
     @property
     def photos_dir(self) -> Path:
-        """Where progress photos are written (EXIF stripped)."""
+        """Where an older microamp wrote progress photos; they are kept in the database now
+        (`microamp.store.photo_blobs`), and ``microamp doctor`` still checks this folder."""
         return self.data_dir / "photos"
 
 

@@ -2,23 +2,35 @@
 
 The Alembic environment and the revisions ship inside the package
 (``microamp/store/migrations``), so an installed microamp can migrate its own database.
+
+Several workers started at once on an empty database would each find it empty and each create
+the same tables. So the whole upgrade runs under a lock that serialises processes: on
+PostgreSQL a transaction-level advisory lock (``pg_advisory_xact_lock``, per schema, released
+at commit or when the connection drops), on SQLite the database's own write lock, taken first
+with ``BEGIN IMMEDIATE``. The first process migrates; the others wait, then find the database
+at head and do nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from microamp.errors import StoreError
 
 __all__ = ["current_revision", "head_revision", "require_current", "upgrade_to_head"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# how long a process waits for another's migration to finish before giving up (SQLite)
+MIGRATION_WAIT_S = 600.0
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -44,10 +56,47 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade_to_head(engine: Engine) -> str:
-    """Bring the database up to the newest revision; returns it. Safe to run again."""
-    with engine.begin() as connection:
+    """Bring the database up to the newest revision; returns it. Safe to run again, and from
+    any number of processes at once: they take turns (see the module's docstring)."""
+    with engine.connect() as connection:
+        _lock_for_migrations(connection)
         command.upgrade(_config(connection), "head")
+        connection.commit()
     return head_revision()
+
+
+def _lock_for_migrations(connection: Connection) -> None:
+    """Wait for the database's migration lock; it is held until the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
+    else:
+        _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """SQLite's write lock, waited for as long as another process's migration may take (each
+    try waits the busy timeout): copying photos in can take longer than one timeout."""
+    deadline = time.monotonic() + MIGRATION_WAIT_S
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            connection.rollback()
+            if "locked" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise StoreError(
+                    f"the database stayed locked for {MIGRATION_WAIT_S:g} s while another "
+                    "process migrated it: is one stuck? try `microamp db upgrade` again"
+                ) from None
+
+
+def _lock_key(schema: str) -> int:
+    """A signed 64-bit advisory lock key of this schema's migrations (other schemas migrate on)."""
+    digest = hashlib.sha256(f"microamp-migrations:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def require_current(engine: Engine) -> None:

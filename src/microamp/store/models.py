@@ -227,7 +227,9 @@ class Appointment(Base):
 
 
 class ProgressEntry(Base):
-    """A progress check: a photo on disk (EXIF stripped) and ratings 0-10 by name. A photo
+    """A progress check: a photo (EXIF stripped, its bytes in `PhotoBlob` under
+    ``photo_sha256``; ``photo_path`` only for a photo an older microamp kept on disk) and
+    ratings 0-10 by name. A photo
     taken for comparison has a ``view`` (front, left45, right45), the ``photo_use_consent`` the
     client gave for it, its ``measurement`` (`microamp.vision.measures.Measurement.as_dict`)
     and ``landmarks_px`` (478 x 2), computed once at upload; ``unmeasured`` says why there is
@@ -254,6 +256,11 @@ class ProgressEntry(Base):
     measurement: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
     unmeasured: Mapped[str | None] = mapped_column(Text)
     landmarks_px: Mapped[list[list[float]] | None] = mapped_column(JSONValue, deferred=True)
+
+    @property
+    def has_photo(self) -> bool:
+        """Whether a photo was kept with this entry."""
+        return self.photo_sha256 is not None
 
 
 class Price(Base):

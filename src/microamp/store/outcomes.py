@@ -138,7 +138,7 @@ def client_photos(session: Session, *, client_id: int) -> list[ProgressEntry]:
     get_client(session, client_id=client_id)
     rows = session.scalars(
         select(ProgressEntry)
-        .where(ProgressEntry.client_id == client_id, ProgressEntry.photo_path.is_not(None))
+        .where(ProgressEntry.client_id == client_id, ProgressEntry.photo_sha256.is_not(None))
         .order_by(ProgressEntry.taken_on, ProgressEntry.id)
     )
     return list(rows)

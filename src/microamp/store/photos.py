@@ -1,8 +1,9 @@
-"""Progress entries: photos kept on disk with their metadata stripped, and ratings.
+"""Progress entries: photos kept with their metadata stripped, and ratings.
 
 A phone photo carries EXIF: GPS position, device, time. Only the pixels are kept (turned
-upright first, since the orientation lives in EXIF too), saved under the photos directory by
-their SHA-256, so the same photo twice is stored once.
+upright first, since the orientation lives in EXIF too), stored in the database by their SHA-256
+(`microamp.store.photo_blobs`), so the same photo twice is stored once and every web worker on
+every host finds it.
 
 A photo is judged by its header before any pixel is decoded: a file of a few hundred kilobytes
 can declare 13,300 x 13,300 pixels and cost gigabytes to open (a decompression bomb). More than
@@ -20,7 +21,6 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from microamp.clinic.dates import not_in_future
 from microamp.errors import InvalidValue, NoFace, VisionUnavailable
 from microamp.store.crud import get_client
-from microamp.store.files import write_private
 from microamp.store.models import ProgressEntry
+from microamp.store.photo_blobs import keep_photo
 from microamp.vision.landmarks import ENABLE_HINT
 from microamp.vision.measures import check_view
 
@@ -250,7 +250,6 @@ def add_progress_entry(
     client_id: int,
     taken_on: date,
     today: date,
-    photos_dir: Path,
     photo: PreparedPhoto | bytes | None = None,
     ratings: Mapping[str, int] | None = None,
     notes: str = "",
@@ -261,7 +260,7 @@ def add_progress_entry(
     photo_use_consent: bool = False,
 ) -> ProgressEntry:
     """A progress entry; ``photo`` (JPEG or PNG bytes, or already a `PreparedPhoto`) is
-    stripped of metadata and written, mode 0600, under ``photos_dir/<client id>/`` (0700).
+    stripped of metadata and stored in the database with it (`keep_photo`).
     With a ``view`` the photo is measured (once: a `PreparedPhoto` measured for that view keeps
     its measures). ``taken_on`` after ``today`` is refused."""
     not_in_future("taken_on", taken_on, today=today)
@@ -275,7 +274,6 @@ def add_progress_entry(
             f"must be at most {_LIGHTING_NOTES_MAX} characters",
         )  # fmt: skip
     client = get_client(session, client_id=client_id)
-    path: Path | None = None
     digest: str | None = None
     measurement: dict[str, Any] | None = None
     unmeasured: str | None = None
@@ -287,14 +285,11 @@ def add_progress_entry(
         measurement, unmeasured = prepared.measurement, prepared.unmeasured
         landmarks_px = prepared.landmarks_px
         digest = prepared.sha256
-        path = photos_dir / str(client.id) / f"{digest}{prepared.suffix}"
-        if not path.exists():
-            write_private(path, prepared.data)
+        keep_photo(session, sha256=digest, data=prepared.data, suffix=prepared.suffix)
     entry = ProgressEntry(
         client_id=client.id,
         treatment_session_id=treatment_session_id,
         taken_on=taken_on,
-        photo_path=str(path) if path else None,
         photo_sha256=digest,
         ratings=_ratings(ratings or {}),
         notes=notes,

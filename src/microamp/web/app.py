@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from microamp.station import Station, StoreSessions, Sweeper
 from microamp.store.audit_checkpoints import CheckpointWriter
+from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
@@ -22,13 +23,14 @@ from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
 from microamp.web.cookies import SessionCookieMiddleware
-from microamp.web.docs import SWAGGER_ASSETS_DIR, SWAGGER_ASSETS_URL, docs_page
+from microamp.web.deps import DbDep, cookie_user
+from microamp.web.docs import api_reference
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
-from microamp.web.render import make_templates
+from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
-from microamp.web.settings import WebSettings
+from microamp.web.settings import WebSettings, shared_secret_key
 
 __all__ = ["create_app", "declared_routes"]
 
@@ -68,28 +70,31 @@ class ClinicApp(FastAPI):
         )
 
 
-def _add_docs(app: ClinicApp, https: bool) -> None:
-    """The API docs page, its assets from the installed package, its one inline script allowed
-    by hash on that page alone."""
-    docs = docs_page(openapi_url=OPENAPI_URL, title="microamp API")
+def _add_docs(app: ClinicApp) -> None:
+    """The API reference page, rendered from the app's own OpenAPI document (no script)."""
 
     @app.get(DOCS_URL, include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        return HTMLResponse(docs.html)
-
-    app.header_policy = HeaderPolicy(
-        https=https,
-        style_hashes=(sha256_source(MAP_STYLE_RULES),),
-        page_script_hashes={DOCS_URL: (docs.script_hash,)},
-    )
-    # before the /static mount, which would otherwise answer for these paths
-    app.mount(SWAGGER_ASSETS_URL, StaticFiles(directory=SWAGGER_ASSETS_DIR), name="swagger-ui")
+    def api_docs(request: Request, db: DbDep) -> HTMLResponse:
+        openapi = app.openapi()
+        return page(request, "api_docs.html", cookie_user(request, db), title="API reference",
+                    info=openapi["info"], sections=api_reference(openapi),
+                    openapi_url=OPENAPI_URL)  # fmt: skip
 
 
 def open_web_store(settings: WebSettings) -> Store:
-    """The record store the app serves, migrated to the newest revision."""
+    """The record store the app serves, migrated to the newest revision; `InvalidValue` naming
+    ``MICROAMP_SECRET_KEY`` or ``MICROAMP_AUDIT_KEY`` when this worker's key is not the other
+    workers' (checked here, so such a worker stops before it listens)."""
     store_settings = load_settings(data_dir=settings.data_dir)
-    return open_store(settings.database_url, settings=store_settings, upgrade=True)
+    store = open_store(settings.database_url, settings=store_settings, upgrade=True)
+    try:
+        shared_secret_key(settings, store)
+        with store.transaction() as session:
+            require_shared_audit_key(session, store.settings)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter | None:
@@ -158,14 +163,17 @@ def create_app(
     app.state.station = station
     app.state.templates = make_templates()
     app.state.wall_clock = wall_clock
-    signer = SessionSigner(settings.resolved_secret_key(), max_age_s=settings.session_max_age_s)
+    signer = SessionSigner(shared_secret_key(settings, store), max_age_s=settings.session_max_age_s)
     book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve
     )
-    _add_docs(app, settings.https)
+    app.header_policy = HeaderPolicy(
+        https=settings.https, style_hashes=(sha256_source(MAP_STYLE_RULES),)
+    )
+    _add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in pages.ROUTERS:
         app.include_router(router, include_in_schema=False)

@@ -1,10 +1,10 @@
 """Security headers on every response, set by one ASGI middleware around the whole app.
 
 - ``Content-Security-Policy``: scripts and styles from the app's own origin only. No inline
-  script anywhere (``script-src 'self'``); the one page that needs an inline block, the API
-  docs, names that block by its SHA-256 (`PageHashes`). Styles are ``'self'`` plus the hash of
+  script anywhere (``script-src 'self'``); a page that ever needs an inline block names it by
+  its SHA-256 (`HeaderPolicy.page_script_hashes`), and none does today. Styles are ``'self'`` plus the hash of
   the face map's own ``<style>`` rules, which travel inside its SVG so that the same drawing
-  works as a file from the CLI. Images may also be ``data:`` URIs (Swagger UI's icons).
+  works as a file from the CLI. Images may also be ``data:`` URIs.
   ``frame-ancestors 'none'``, ``form-action 'self'``, ``base-uri 'none'``, no plugins.
 - ``X-Frame-Options: DENY`` (browsers that predate frame-ancestors), ``X-Content-Type-Options:
   nosniff``, ``Referrer-Policy: same-origin``, ``Cross-Origin-Opener-Policy: same-origin``, and

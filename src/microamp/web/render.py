@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from microamp.store.models import User
 from microamp.web.cookies import SESSION_KEY
@@ -44,11 +46,20 @@ def _number(value: float | int | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _code_spans(text: str) -> Markup:
+    """Text with its Markdown-style `code` spans as <code>, everything else escaped."""
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.filters["day"] = _day
     env.filters["num"] = _number
+    env.filters["code_spans"] = _code_spans
     env.globals["NOTICE"] = NOTICE
     env.globals["OUTCOME_LABELS"] = OUTCOME_LABELS
     return templates

@@ -2,8 +2,10 @@
 
 Read from the environment (``MICROAMP_DATABASE_URL``, ``MICROAMP_DEVICE_URL``,
 ``MICROAMP_SECRET_KEY``, ``MICROAMP_SESSION_SPEED``, ...) or passed in. Without a secret key in
-the environment, one is generated once and kept in ``<data_dir>/web-secret.key`` (mode 0600), so
-a restart does not sign everybody out.
+the environment, the database keeps one, made by the first worker to start, so every worker
+signs alike and a restart does not sign everybody out (`microamp.store.signing_key`). A key
+file an older microamp left in ``<data_dir>/web-secret.key`` is what that first worker offers,
+so upgrading signs nobody out either.
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from microamp.store.files import write_private
+from microamp.errors import InvalidValue
+from microamp.store.db import Store
+from microamp.store.signing_key import KeyMismatch, agree_signing_key
 
-__all__ = ["WebSettings", "load_secret_key"]
+__all__ = ["SECRET_KEY_SETTING", "WebSettings", "legacy_secret_key", "shared_secret_key"]
+
+SECRET_KEY_SETTING = "MICROAMP_SECRET_KEY"
+LEGACY_KEY_FILE = "web-secret.key"
 
 _MIN_SECRET_CHARS = 32
 
@@ -87,18 +94,44 @@ class WebSettings(BaseSettings):
         parse_networks(value)
         return value
 
-    def resolved_secret_key(self) -> str:
-        """The key that signs cookies: the configured one, else the one kept in the data dir."""
-        return self.secret_key or load_secret_key(self.data_dir)
+
+def legacy_secret_key(data_dir: Path) -> str | None:
+    """The key an older microamp kept in ``data_dir`` (read, never made), if any."""
+    path = data_dir / LEGACY_KEY_FILE
+    if not path.is_file():
+        return None
+    stored = path.read_text(encoding="utf-8").strip()
+    return stored if len(stored) >= _MIN_SECRET_CHARS else None
 
 
-def load_secret_key(data_dir: Path) -> str:
-    """The secret key stored in ``data_dir``, created (0600) on first use."""
-    path = data_dir / "web-secret.key"
-    if path.is_file():
-        stored = path.read_text(encoding="utf-8").strip()
-        if len(stored) >= _MIN_SECRET_CHARS:
-            return stored
-    key = secrets.token_urlsafe(48)
-    write_private(path, (key + "\n").encode("utf-8"))
-    return key
+def _offer(data_dir: Path) -> str:
+    return legacy_secret_key(data_dir) or secrets.token_urlsafe(48)
+
+
+def shared_secret_key(settings: WebSettings, store: Store) -> str:
+    """The key that signs cookies, the same for every worker on ``store``: ``MICROAMP_SECRET_KEY``
+    or the one the database keeps. `InvalidValue` naming ``MICROAMP_SECRET_KEY`` when this
+    worker's key is not the one the others sign with: such a worker must not start."""
+    try:
+        with store.transaction() as session:
+            return agree_signing_key(
+                session, configured=settings.secret_key, offer=lambda: _offer(settings.data_dir)
+            )
+    except KeyMismatch as exc:
+        raise InvalidValue(SECRET_KEY_SETTING, _shown_key(settings), _mismatch_rule(exc)) from None
+
+
+def _shown_key(settings: WebSettings) -> str:
+    return "a key" if settings.secret_key is not None else "unset"
+
+
+def _mismatch_rule(exc: KeyMismatch) -> str:
+    theirs = f"(fingerprint {exc.theirs[:12]})"
+    if exc.kept_in_database:
+        clash = f"the other workers on this database sign with the key it keeps {theirs}: unset it"
+    else:
+        clash = (
+            f"the other workers on this database sign with another {SECRET_KEY_SETTING} {theirs}:"
+            " give every worker the same one"
+        )
+    return f"{clash}; to change the key, stop every worker and run `microamp db forget-secret-key`"

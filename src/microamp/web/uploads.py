@@ -18,7 +18,6 @@ from fastapi import UploadFile
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from microamp.store.db import Store
 from microamp.store.models import ProgressEntry, User
 from microamp.store.photos import (
     PreparedPhoto,
@@ -54,7 +53,6 @@ async def read_photo(upload: UploadFile | None, *, view: str | None = None) -> P
 
 def save_progress(
     db: Session,
-    store: Store,
     user: User,
     *,
     client_id: int,
@@ -66,14 +64,12 @@ def save_progress(
     lighting_notes: str = "",
     photo_use_consent: bool = False,
 ) -> ProgressEntry:
-    """A progress entry with its photo written to the photos directory, and its audit row, in
-    one transaction."""
+    """A progress entry with its photo, and its audit row, in one transaction."""
     entry = add_progress_entry(
         db,
         client_id=client_id,
         taken_on=taken_on,
         today=date.today(),
-        photos_dir=store.settings.photos_dir,
         photo=photo,
         ratings=ratings,
         notes=notes,

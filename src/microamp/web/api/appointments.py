@@ -8,13 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from microamp.web.api.models import AppointmentPublic
+from microamp.web.api.responses import invalid
 from microamp.web.deps import ApiUser, DbDep
 from microamp.web.pages.dashboard import appointments_between
 
 router = APIRouter(tags=["schedule"])
 
 
-@router.get("/appointments")
+@router.get(
+    "/appointments", responses=invalid("`on` is not a date (YYYY-MM-DD), or `days` is not 1-62")
+)
 def appointments(
     _user: ApiUser,
     db: DbDep,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from microamp.store.audit_checkpoints import search_audit, verify_with_checkpoints
+from microamp.web.api.responses import invalid
 from microamp.web.deps import MAX_ROW_ID, ApiUser, DbDep, RowIdQuery, StoreDep, audit
 
 router = APIRouter(tags=["audit"])
@@ -41,7 +42,12 @@ class AuditVerify(BaseModel):
     checkpoints: int
 
 
-@router.get("/audit")
+@router.get(
+    "/audit",
+    responses=invalid(
+        "`client` or `offset` is out of range, `limit` is not 1-500, `since` or `until` is not a date, or `since` is after `until`"
+    ),
+)
 def audit_rows(
     user: ApiUser,
     db: DbDep,

@@ -9,12 +9,19 @@ from fastapi import APIRouter, Query
 
 from microamp.store.crud import create_client, get_client, list_clients
 from microamp.web.api.models import ClientCreate, ClientPublic
+from microamp.web.api.responses import invalid
 from microamp.web.deps import MAX_ROW_ID, ApiUser, DbDep, RowId, audit
 
+_ID = invalid("The id in the path is not a whole number from 1 to 2147483647")
 router = APIRouter(tags=["clients"])
 
 
-@router.get("/clients")
+@router.get(
+    "/clients",
+    responses=invalid(
+        "`q` is over 200 characters, `limit` is not 1-500 or `offset` is out of range"
+    ),
+)
 def clients(
     _user: ApiUser,
     db: DbDep,
@@ -25,7 +32,13 @@ def clients(
     return [ClientPublic.of(c) for c in list_clients(db, search=q, limit=limit, offset=offset)]
 
 
-@router.post("/clients", status_code=201)
+@router.post(
+    "/clients",
+    status_code=201,
+    responses=invalid(
+        "A field breaks its rule, each named: `full_name` 1-200 characters, `date_of_birth` not in the future, `email` an address, `preferred_weekdays` day names"
+    ),
+)
 def add_client(user: ApiUser, db: DbDep, body: ClientCreate) -> ClientPublic:
     client = create_client(
         db,
@@ -40,6 +53,6 @@ def add_client(user: ApiUser, db: DbDep, body: ClientCreate) -> ClientPublic:
     return ClientPublic.of(client)
 
 
-@router.get("/clients/{client_id}")
+@router.get("/clients/{client_id}", responses=_ID)
 def client(_user: ApiUser, db: DbDep, client_id: RowId) -> ClientPublic:
     return ClientPublic.of(get_client(db, client_id=client_id))

@@ -13,8 +13,10 @@ from microamp.store.crud import get_client
 from microamp.store.models import CoursePlan
 from microamp.store.planning import get_plan, save_plan
 from microamp.web.api.models import PlanCreate, PlanPublic, PlanSession
+from microamp.web.api.responses import invalid
 from microamp.web.deps import ApiUser, DbDep, RowId, audit
 
+_ID = invalid("The id in the path is not a whole number from 1 to 2147483647")
 router = APIRouter(tags=["plans"])
 
 
@@ -37,7 +39,7 @@ def _public(row: CoursePlan) -> PlanPublic:
     )
 
 
-@router.get("/clients/{client_id}/plans")
+@router.get("/clients/{client_id}/plans", responses=_ID)
 def client_plans(user: ApiUser, db: DbDep, client_id: RowId) -> list[PlanPublic]:
     get_client(db, client_id=client_id)
     rows = db.scalars(
@@ -48,7 +50,13 @@ def client_plans(user: ApiUser, db: DbDep, client_id: RowId) -> list[PlanPublic]
     return plans
 
 
-@router.post("/clients/{client_id}/plans", status_code=201)
+@router.post(
+    "/clients/{client_id}/plans",
+    status_code=201,
+    responses=invalid(
+        "`template` is not a known course, `weekdays` are not day names, `months` is not 1-36, or `price_per_session` is below 0"
+    ),
+)
 def create(user: ApiUser, db: DbDep, client_id: RowId, body: PlanCreate) -> PlanPublic:
     days = clinic_plans.parse_weekdays(",".join(body.weekdays)) if body.weekdays else ()
     plan = clinic_plans.plan_course(
@@ -68,7 +76,7 @@ def create(user: ApiUser, db: DbDep, client_id: RowId, body: PlanCreate) -> Plan
     return _public(row)
 
 
-@router.get("/plans/{plan_id}")
+@router.get("/plans/{plan_id}", responses=_ID)
 def plan(user: ApiUser, db: DbDep, plan_id: RowId) -> PlanPublic:
     row = get_plan(db, plan_id=plan_id)
     if row is None:

@@ -13,6 +13,7 @@ from microamp.protocols import library_names, load_protocol
 from microamp.store.protocol_store import latest_stored, protocol_names, store_protocol
 from microamp.store.shared_models import StoredProtocol
 from microamp.web.api.models import ProtocolPublic, ProtocolUpload
+from microamp.web.api.responses import conflict, invalid
 from microamp.web.deps import ApiUser, DbDep, audit
 from microamp.web.errors import field_prefix
 
@@ -53,7 +54,18 @@ def protocols(_user: ApiUser, db: DbDep) -> list[ProtocolPublic]:
     return out
 
 
-@router.post("/protocols", status_code=201)
+@router.post(
+    "/protocols",
+    status_code=201,
+    responses={
+        **invalid(
+            "The TOML does not parse, or a field of the protocol breaks a rule; each named under `toml_text`"
+        ),
+        **conflict(
+            "The name is a library protocol's, or this version of the stored protocol is already kept"
+        ),
+    },
+)
 def upload(user: ApiUser, db: DbDep, body: ProtocolUpload) -> ProtocolPublic:
     """Store a new protocol, or a new version of a stored one (owner only)."""
     with field_prefix("toml_text"):

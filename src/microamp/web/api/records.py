@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query
 
 from microamp.store.records import list_session_records, session_record_dict, set_feedback
 from microamp.web.api.models import Feedback, RecordSummary
+from microamp.web.api.responses import invalid
 from microamp.web.deps import ApiUser, DbDep, RowId, RowIdQuery, audit
 
 router = APIRouter(tags=["records"])
 
 
-@router.get("/records")
+@router.get("/records", responses=invalid("`client_id` is out of range, or `limit` is not 1-500"))
 def records(
     user: ApiUser,
     db: DbDep,
@@ -39,7 +40,10 @@ def records(
     return out
 
 
-@router.get("/records/{record_id}")
+@router.get(
+    "/records/{record_id}",
+    responses=invalid("`record_id` is out of range, or `telemetry` is not true or false"),
+)
 def record(user: ApiUser, db: DbDep, record_id: RowId, telemetry: bool = False) -> dict[str, Any]:
     """The record as `microamp records show --json` prints it."""
     document = session_record_dict(db, session_id=record_id, include_telemetry=telemetry)
@@ -47,7 +51,12 @@ def record(user: ApiUser, db: DbDep, record_id: RowId, telemetry: bool = False) 
     return document
 
 
-@router.post("/records/{record_id}/feedback")
+@router.post(
+    "/records/{record_id}/feedback",
+    responses=invalid(
+        "`record_id` is out of range, `comfort` is not 0-10, or a note is over its length"
+    ),
+)
 def feedback(user: ApiUser, db: DbDep, record_id: RowId, body: Feedback) -> dict[str, Any]:
     row = set_feedback(db, session_id=record_id, **body.model_dump())
     audit(db, user, "write", f"record:{record_id}/feedback", client_id=row.client_id)

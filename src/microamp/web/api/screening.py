@@ -27,9 +27,11 @@ from microamp.web.api.models import (
     ScreeningPublic,
     ScreeningRequest,
 )
+from microamp.web.api.responses import invalid
 from microamp.web.deps import ApiUser, DbDep, RowId, audit
 from microamp.web.errors import field_prefix
 
+_ID = invalid("The id in the path is not a whole number from 1 to 2147483647")
 router = APIRouter(tags=["screening"])
 
 
@@ -38,7 +40,12 @@ def _public(result: ScreeningResult) -> ScreeningPublic:
     return ScreeningPublic(**{k: data[k] for k in ScreeningPublic.model_fields})
 
 
-@router.post("/screening")
+@router.post(
+    "/screening",
+    responses=invalid(
+        "An answer is missing or not a valid value (named under `answers`), or `on` is after today"
+    ),
+)
 def preview(_user: ApiUser, body: ScreeningRequest) -> ScreeningPublic:
     """Screen answers without keeping them (what `microamp screen` prints)."""
     today = date.today()
@@ -47,7 +54,7 @@ def preview(_user: ApiUser, body: ScreeningRequest) -> ScreeningPublic:
         return _public(screen(body.answers, on=day))
 
 
-@router.get("/clients/{client_id}/screening")
+@router.get("/clients/{client_id}/screening", responses=_ID)
 def latest(user: ApiUser, db: DbDep, client_id: RowId) -> ScreeningPublic:
     get_client(db, client_id=client_id)
     result = latest_screening(db, client_id=client_id)
@@ -57,7 +64,13 @@ def latest(user: ApiUser, db: DbDep, client_id: RowId) -> ScreeningPublic:
     return _public(result)
 
 
-@router.post("/clients/{client_id}/screening", status_code=201)
+@router.post(
+    "/clients/{client_id}/screening",
+    status_code=201,
+    responses=invalid(
+        "An answer is missing or not a valid value (named under `answers`), or `on` is after today; nothing is kept"
+    ),
+)
 def record(user: ApiUser, db: DbDep, client_id: RowId, body: ScreeningRequest) -> ScreeningPublic:
     """Keep the client's intake answers (a new version) and the screening they produce; a
     screening dated after today is refused (422 naming ``on``)."""
@@ -74,7 +87,10 @@ def record(user: ApiUser, db: DbDep, client_id: RowId, body: ScreeningRequest) -
     return _public(result)
 
 
-@router.get("/clients/{client_id}/gate")
+@router.get(
+    "/clients/{client_id}/gate",
+    responses=invalid("`client_id` is out of range, or `on` is not a date"),
+)
 def client_gate(user: ApiUser, db: DbDep, client_id: RowId, on: date | None = None) -> GatePublic:
     """Whether a session may start for the client on ``on`` (today), and why not."""
     decision = gate_client(db, client_id=client_id, on=on or date.today())
@@ -82,7 +98,7 @@ def client_gate(user: ApiUser, db: DbDep, client_id: RowId, on: date | None = No
     return GatePublic(**decision.to_dict())
 
 
-@router.get("/clients/{client_id}/history")
+@router.get("/clients/{client_id}/history", responses=_ID)
 def history(user: ApiUser, db: DbDep, client_id: RowId) -> HistoryPublic:
     """Every screening with its changes, every flag raised and lifted, consents, clearances."""
     document = client_history(db, client_id=client_id)
@@ -90,7 +106,12 @@ def history(user: ApiUser, db: DbDep, client_id: RowId) -> HistoryPublic:
     return HistoryPublic(**document)
 
 
-@router.post("/clients/{client_id}/flags/lift")
+@router.post(
+    "/clients/{client_id}/flags/lift",
+    responses=invalid(
+        "No flag of `rule_id` is up on the client, or `reason` is empty or over 2,000 characters"
+    ),
+)
 def lift(user: ApiUser, db: DbDep, client_id: RowId, body: LiftRequest) -> list[FlagPublic]:
     """Lift the client's flag of ``rule_id``: a recorded decision with a reason (422 naming
     ``rule`` when no such flag is up)."""

@@ -4,8 +4,10 @@ level, stop it."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as FastAPIPath
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -14,11 +16,16 @@ from microamp.station import RemoteSession, SessionEnded, StartRequest, StoreSes
 from microamp.store.crud import gate_client, get_client
 from microamp.store.models import User
 from microamp.web.api.models import LivePublic, SessionStart
+from microamp.web.api.responses import conflict, invalid
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
 from microamp.web.live import live_sessions, operator_of
 from microamp.web.pages.console_choice import device_choices
 
 router = APIRouter(tags=["sessions"])
+
+# a session's id is 16 hex digits; anything much longer names none and is refused unread
+LiveId = Annotated[str, FastAPIPath(min_length=1, max_length=64)]
+_LIVE_ID = invalid("`live_id` is over 64 characters")
 
 # A stop returns once output is zero and the device free; a ramp-down takes well under this.
 _STOP_WAIT_S = 10.0
@@ -50,7 +57,19 @@ def running(request: Request, user: ApiUser, db: DbDep) -> list[dict[str, object
     return under_way
 
 
-@router.post("/sessions", status_code=201)
+@router.post(
+    "/sessions",
+    status_code=201,
+    responses={
+        **invalid(
+            "`device_url` is not a listed device, `protocol` is not a protocol name, `intensity` is not above 0 and at most 1, or `practitioner_max_ua` is not 10-1000"
+        ),
+        **conflict(
+            "The client may not be treated now (screening, consent or clearance), with every reason; or the device is in use, naming the session that holds it",
+            reasons=True,
+        ),
+    },
+)
 def start(
     request: Request, user: ApiUser, db: DbDep, settings: SettingsDep, body: SessionStart
 ) -> LivePublic:
@@ -103,8 +122,8 @@ def _audit_session(db: Session, user: User, live: RemoteSession, **detail: objec
           record_id=live.record_id, **detail)  # fmt: skip
 
 
-@router.get("/sessions/{live_id}")
-def session_state(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+@router.get("/sessions/{live_id}", responses=_LIVE_ID)
+def session_state(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     live = _live(request, live_id)
     _audit_session(db, user, live)
     return _public(live)
@@ -124,20 +143,20 @@ def _steer(request: Request, user: User, db: Session, live_id: str, action: Acti
     return _public(live)
 
 
-@router.post("/sessions/{live_id}/pause")
-def pause(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+@router.post("/sessions/{live_id}/pause", responses=_LIVE_ID)
+def pause(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     """Pause: output ramps to zero and stays there until resumed; returns once the station
     has done it."""
     return _steer(request, user, db, live_id, "pause")
 
 
-@router.post("/sessions/{live_id}/resume")
-def resume(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+@router.post("/sessions/{live_id}/resume", responses=_LIVE_ID)
+def resume(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     return _steer(request, user, db, live_id, "resume")
 
 
-@router.post("/sessions/{live_id}/stop")
-def stop(request: Request, user: ApiUser, db: DbDep, live_id: str) -> LivePublic:
+@router.post("/sessions/{live_id}/stop", responses=_LIVE_ID)
+def stop(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     """Stop the session; returns once its output is zero and its device free for the next."""
     live = _live(request, live_id)
     live.control("stop", operator_of(user, "api"))
@@ -154,9 +173,15 @@ class IntensityChange(BaseModel):
     level: float = Field(ge=0, le=1, allow_inf_nan=False)
 
 
-@router.post("/sessions/{live_id}/intensity")
+@router.post(
+    "/sessions/{live_id}/intensity",
+    responses={
+        **invalid("`level` is not 0-1, or `live_id` is over 64 characters"),
+        **conflict("The session has already ended: its level can no longer change"),
+    },
+)
 def intensity(
-    request: Request, user: ApiUser, db: DbDep, live_id: str, body: IntensityChange
+    request: Request, user: ApiUser, db: DbDep, live_id: LiveId, body: IntensityChange
 ) -> LivePublic:
     """Set the level from the runner's next tick. The state returned may still show the old
     one; ``intensity_changed`` in the record (and the live view) says what it gave and which

@@ -5,8 +5,6 @@ a role outside the three is a 422 naming ``role``. Every change is a security ev
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from microamp.errors import NotFound
@@ -20,19 +18,13 @@ from microamp.web.api.models import (
     StaffCreated,
     StaffPublic,
 )
-from microamp.web.api.responses import ErrorPublic
+from microamp.web.api.responses import conflict, invalid
 from microamp.web.deps import ApiUser, DbDep, RowId
 from microamp.web.identity import security_event, wall_now
 from microamp.web.security import hash_password, temporary_password
 
+_ID = invalid("The id in the path is not a whole number from 1 to 2147483647")
 router = APIRouter(tags=["staff"])
-
-_LAST_OWNER: dict[int | str, dict[str, Any]] = {
-    409: {
-        "model": ErrorPublic,
-        "description": "The change would leave the clinic without an active owner",
-    }
-}
 
 
 def _public(user: User) -> StaffPublic:
@@ -53,7 +45,13 @@ def staff(_owner: ApiUser, db: DbDep) -> list[StaffPublic]:
     return [_public(user) for user in list_staff(db)]
 
 
-@router.post("/staff", status_code=201)
+@router.post(
+    "/staff",
+    status_code=201,
+    responses=invalid(
+        "`email` is not an address or another user has it, or `role` is not owner, practitioner or reception"
+    ),
+)
 def add(request: Request, owner: ApiUser, db: DbDep, body: StaffCreate) -> StaffCreated:
     """Add a user with a temporary password, returned this once."""
     password = temporary_password()
@@ -65,7 +63,13 @@ def add(request: Request, owner: ApiUser, db: DbDep, body: StaffCreate) -> Staff
     return StaffCreated(**_public(user).model_dump(), temporary_password=password)
 
 
-@router.patch("/staff/{user_id}", responses=_LAST_OWNER)
+@router.patch(
+    "/staff/{user_id}",
+    responses={
+        **invalid("`role` is not owner, practitioner or reception, or `user_id` is out of range"),
+        **conflict("The change would leave the clinic without an active owner"),
+    },
+)
 def change(
     request: Request, owner: ApiUser, db: DbDep, user_id: RowId, body: StaffChange
 ) -> StaffPublic:
@@ -85,7 +89,7 @@ def change(
     return _public(user)
 
 
-@router.delete("/staff/{user_id}/sessions")
+@router.delete("/staff/{user_id}/sessions", responses=_ID)
 def end_sessions(request: Request, owner: ApiUser, db: DbDep, user_id: RowId) -> SessionsEnded:
     """End every session of the user: their browsers are signed out at the next request."""
     if db.get(User, user_id) is None:

@@ -101,9 +101,10 @@ def parse_choice(
         errors.append(
             InvalidValue("device_url", typed["device_url"], "choose one of the listed devices")
         )
-    level = _whole("intensity", typed["intensity"], "a level of 5-100 %", errors)
-    if level is not None and not 5 <= level <= 100:
-        errors.append(InvalidValue("intensity", typed["intensity"], "a level of 5-100 %"))
+    # whole percent from 1 %: the lowest level stays under IEC 60601-2-10's 2 % of the highest
+    level = _whole("intensity", typed["intensity"], "a level of 1-100 %", errors)
+    if level is not None and not 1 <= level <= 100:
+        errors.append(InvalidValue("intensity", typed["intensity"], "a level of 1-100 %"))
     cap = _cap_ua(typed["practitioner_max_ua"], errors)
     if errors or client_id is None or level is None:  # a None is always among the errors
         raise errors[0] if len(errors) == 1 else InvalidValues(errors)

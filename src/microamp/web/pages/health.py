@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from microamp.clinic import plans as clinic_plans
@@ -29,8 +29,9 @@ from microamp.store.crud import (
 )
 from microamp.store.flags import lift_flags
 from microamp.store.models import CoursePlan, ProgressEntry
+from microamp.store.photo_blobs import entry_photo
 from microamp.store.planning import get_plan, save_plan
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.pages.client_forms import RATINGS, refusing
 from microamp.web.pages.questions import QUESTIONS
@@ -313,7 +314,6 @@ async def add_progress(
     request: Request,
     user: PageUser,
     db: DbDep,
-    store: StoreDep,
     client_id: RowId,
     taken_on: Annotated[str, Form()],
     notes: Annotated[str, Form(max_length=2000)] = "",
@@ -326,7 +326,6 @@ async def add_progress(
     try:
         save_progress(
             db,
-            store,
             user,
             client_id=client_id,
             taken_on=_day("taken_on", taken_on),
@@ -342,10 +341,13 @@ async def add_progress(
 @router.get("/clients/{client_id}/progress/{entry_id}/photo")
 def progress_photo(user: PageUser, db: DbDep, client_id: RowId, entry_id: RowId) -> Response:
     entry = db.get(ProgressEntry, entry_id)
-    if entry is None or entry.client_id != client_id or not entry.photo_path:
+    stored = entry_photo(db, entry) if entry is not None and entry.client_id == client_id else None
+    if stored is None:
         raise NotFound(f"no photo {entry_id} for client {client_id}")
     audit(db, user, "read", f"client:{client_id}/photo", client_id=client_id, entry_id=entry_id)
-    return FileResponse(entry.photo_path, headers={"Cache-Control": "private, no-store"})
+    return Response(
+        stored.data, media_type=stored.media_type, headers={"Cache-Control": "private, no-store"}
+    )
 
 
 __all__ = ["QUESTIONS", "router", "stored_plan"]

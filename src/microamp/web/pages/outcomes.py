@@ -19,12 +19,13 @@ from microamp.errors import InvalidValue, NotFound
 from microamp.store.crud import get_client
 from microamp.store.models import ProgressEntry, User
 from microamp.store.outcomes import Outcomes, client_outcomes, client_photos, outcomes_csv
-from microamp.store.photos import PreparedPhoto
+from microamp.store.photo_blobs import entry_photo
+from microamp.store.photos import PreparedPhoto, header_size
 from microamp.vision.align import STABLE_POINTS, similarity
 from microamp.vision.landmarks import vision_available
 from microamp.vision.measures import MEASURE_NAMES, VIEWS, check_view
 from microamp.vision.sticker import STICKER_SIDE_MM, sticker_svg
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, StoreDep, audit
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import field_errors
 from microamp.web.outcome_charts import measure_svg
 from microamp.web.render import page
@@ -172,9 +173,9 @@ def compare(
     chosen = next((e for e in others if e.id == entry), others[-1] if others else None)
     overlay: list[list[float]] = []
     size = (0, 0)
-    if baseline is not None and baseline.photo_path:
-        with Image.open(baseline.photo_path) as kept:
-            size = kept.size
+    kept = _image(db, baseline) if baseline is not None else None
+    if baseline is not None and kept is not None:
+        size = kept.size
         overlay = _landmarks(baseline)
     audit(db, user, "read", f"client:{client_id}/photo", client_id=client_id, compare=view)
     return page(
@@ -189,20 +190,19 @@ def aligned_photo(user: PageUser, db: DbDep, client_id: RowId, entry_id: RowId) 
     """The photo carried into the frame of the first comparable photo of its view (a
     similarity from the landmarks that expression barely moves), as a JPEG of that size."""
     entry = db.get(ProgressEntry, entry_id)
-    if entry is None or entry.client_id != client_id or not entry.photo_path or not entry.view:
+    photo = _image(db, entry) if entry is not None and entry.client_id == client_id else None
+    if entry is None or photo is None or not entry.view:
         raise NotFound(f"no photo {entry_id} for client {client_id}")
     baseline = _baseline(_of_view(db, client_id, entry.view))
-    if baseline is None or not baseline.photo_path or not _landmarks(entry):
+    first = _image(db, baseline) if baseline is not None else None
+    if baseline is None or first is None or not _landmarks(entry):
         raise NotFound(f"photo {entry_id} has no measured first photo to be aligned to")
     onto_baseline = similarity(_stable(entry), _stable(baseline))
     # PIL maps each output pixel back to its source: the inverse transform
     inverse = onto_baseline.inverse().matrix()
-    with Image.open(baseline.photo_path) as first:
-        size = first.size
-    with Image.open(entry.photo_path) as photo:
-        moved = photo.convert("RGB").transform(
-            size, Image.Transform.AFFINE, tuple(inverse.ravel()), Image.Resampling.BICUBIC
-        )
+    moved = photo.convert("RGB").transform(
+        first.size, Image.Transform.AFFINE, tuple(inverse.ravel()), Image.Resampling.BICUBIC
+    )
     out = io.BytesIO()
     moved.save(out, format="JPEG", quality=90)
     audit(db, user, "read", f"client:{client_id}/photo", client_id=client_id, entry_id=entry_id)
@@ -245,7 +245,7 @@ def _retakes(db: Session, client_id: int, view: str, prepared: PreparedPhoto) ->
     reasons = list(prepared.measurement.get("flags", []))
     baseline = _baseline(_of_view(db, client_id, view))
     if baseline is not None and baseline.measurement is not None:
-        first = baseline.measurement["scale"]["iris_diameter_px"] / _width(baseline)
+        first = baseline.measurement["scale"]["iris_diameter_px"] / _width(db, baseline)
         now = prepared.measurement["scale"]["iris_diameter_px"] / max(1, prepared.width_px)
         ratio = now / first
         if ratio > 1 + _DISTANCE_TOLERANCE:
@@ -259,10 +259,21 @@ def _retakes(db: Session, client_id: int, view: str, prepared: PreparedPhoto) ->
     return reasons
 
 
-def _width(entry: ProgressEntry) -> int:
-    assert entry.photo_path is not None
-    with Image.open(entry.photo_path) as kept:
-        return max(1, kept.width)
+def _width(db: Session, entry: ProgressEntry) -> int:
+    """The kept photo's width in pixels, from its header (nothing decoded)."""
+    stored = entry_photo(db, entry)
+    size = header_size(stored.data) if stored is not None else None
+    return max(1, size[0]) if size is not None else 1
+
+
+def _image(db: Session, entry: ProgressEntry) -> Image.Image | None:
+    """The photo kept with ``entry``, decoded, or None when it has none (or it is lost)."""
+    stored = entry_photo(db, entry)
+    if stored is None:
+        return None
+    with Image.open(io.BytesIO(stored.data)) as kept:
+        kept.load()
+        return kept
 
 
 def _wants_json(request: Request) -> bool:
@@ -274,7 +285,6 @@ async def capture_save(
     request: Request,
     user: PageUser,
     db: DbDep,
-    store: StoreDep,
     client_id: RowId,
     view: Annotated[str, Form()] = "front",
     lighting_notes: Annotated[str, Form(max_length=500)] = "",
@@ -308,7 +318,7 @@ async def capture_save(
             request, user, db, client_id, safe_view, errors=errors, typed=typed, status_code=422
         )
     entry = save_progress(
-        db, store, user, client_id=client_id, taken_on=date.today(), photo=prepared,
+        db, user, client_id=client_id, taken_on=date.today(), photo=prepared,
         notes="standardised capture", view=checked_view, lighting_notes=lighting_notes,
         photo_use_consent=True,
     )  # fmt: skip

@@ -308,8 +308,9 @@
 
   const slider = $("intensity");
   slider.addEventListener("input", sendLevel);
-  $("intensity-down").addEventListener("click", () => nudge(-1));
-  $("intensity-up").addEventListener("click", () => nudge(1));
+  // the slider moves in 1 % steps (the lowest level stays under 2 %); the buttons by 5 %
+  $("intensity-down").addEventListener("click", () => nudge(-5));
+  $("intensity-up").addEventListener("click", () => nudge(5));
   $("intensity-form").addEventListener("submit", (ev) => { ev.preventDefault(); sendLevel(); });
 
   $("pause").addEventListener("click", () => control(paused ? "resume" : "pause"));
