@@ -16,7 +16,7 @@ from microamp.station import RemoteSession, SessionEnded, StartRequest, StoreSes
 from microamp.store.crud import gate_client, get_client
 from microamp.store.models import User
 from microamp.web.api.models import LivePublic, SessionStart
-from microamp.web.api.responses import conflict, invalid
+from microamp.web.api.responses import Responses, conflict, invalid, unavailable
 from microamp.web.deps import ApiUser, DbDep, SettingsDep, audit
 from microamp.web.live import live_sessions, operator_of
 from microamp.web.pages.console_choice import device_choices
@@ -26,6 +26,14 @@ router = APIRouter(tags=["sessions"])
 # a session's id is 16 hex digits; anything much longer names none and is refused unread
 LiveId = Annotated[str, FastAPIPath(min_length=1, max_length=64)]
 _LIVE_ID = invalid("`live_id` is over 64 characters")
+_STATION = unavailable("The session's station did not answer within 10 s (it is offline)")
+
+
+def _steered(what: str) -> Responses:
+    """A control's documented answers: its 409 in its own words, the station's 503."""
+    refused = f"The station refused the control to {what} the session, saying why"
+    return {**_LIVE_ID, **_STATION, **conflict(refused)}
+
 
 # A stop returns once output is zero and the device free; a ramp-down takes well under this.
 _STOP_WAIT_S = 10.0
@@ -68,6 +76,7 @@ def running(request: Request, user: ApiUser, db: DbDep) -> list[dict[str, object
             "The client may not be treated now (screening, consent or clearance), with every reason; or the device is in use, naming the session that holds it",
             reasons=True,
         ),
+        **unavailable("No station is online for the device, or it did not answer within 10 s"),
     },
 )
 def start(
@@ -143,19 +152,19 @@ def _steer(request: Request, user: User, db: Session, live_id: str, action: Acti
     return _public(live)
 
 
-@router.post("/sessions/{live_id}/pause", responses=_LIVE_ID)
+@router.post("/sessions/{live_id}/pause", responses=_steered("pause"))
 def pause(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     """Pause: output ramps to zero and stays there until resumed; returns once the station
     has done it."""
     return _steer(request, user, db, live_id, "pause")
 
 
-@router.post("/sessions/{live_id}/resume", responses=_LIVE_ID)
+@router.post("/sessions/{live_id}/resume", responses=_steered("resume"))
 def resume(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     return _steer(request, user, db, live_id, "resume")
 
 
-@router.post("/sessions/{live_id}/stop", responses=_LIVE_ID)
+@router.post("/sessions/{live_id}/stop", responses=_steered("stop"))
 def stop(request: Request, user: ApiUser, db: DbDep, live_id: LiveId) -> LivePublic:
     """Stop the session; returns once its output is zero and its device free for the next."""
     live = _live(request, live_id)
@@ -178,6 +187,7 @@ class IntensityChange(BaseModel):
     responses={
         **invalid("`level` is not 0-1, or `live_id` is over 64 characters"),
         **conflict("The session has already ended: its level can no longer change"),
+        **_STATION,
     },
 )
 def intensity(
