@@ -30,6 +30,7 @@ MODULES = (
     "photos",
     "vision",
     "startup",
+    "stations",
 )
 
 

@@ -93,12 +93,33 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from photo_storage_rows(doc["photo_storage"])
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
+    yield from station_rows(doc["stations"])
     yield token_read_row(doc["session_lookup"])
     yield chain_check_row(doc["audit_chain_check"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
     )
+
+
+def station_rows(stations: dict[str, Any]) -> Iterator[Row]:
+    """A control through the store to its station and back, and Stop to the session's end."""
+    for kind in ("sqlite", "postgresql"):
+        figures = stations.get(kind, {})
+        if "control_answered" not in figures:
+            continue
+        control, stop = figures["control_answered"], figures["stop_to_end"]
+        name = "SQLite" if kind == "sqlite" else "PostgreSQL"
+        yield (
+            f"pause or resume answered by the station, {name}",
+            f"p50 {control['p50_ms']:.0f} ms, p95 {control['p95_ms']:.0f} ms (written, taken,"
+            " in force in the runner's state, published)",
+        )
+        yield (
+            f"Stop to the session's end at the station, {name}",
+            f"p50 {stop['p50_ms']:.0f} ms, p95 {stop['p95_ms']:.0f} ms (output zero, device"
+            " closed, record closed, lease released)",
+        )
 
 
 def chain_check_row(chain: dict[str, Any]) -> Row:

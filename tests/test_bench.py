@@ -28,6 +28,7 @@ SECTIONS = {
     "photos": ("photo_storage",),
     "vision": ("vision",),
     "startup": ("startup",),
+    "stations": ("stations",),
 }
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from microamp.clinic.intake import nothing_to_report
 from microamp.clinic.plans import parse_weekdays, plan_course
 from microamp.clock import SimulatedClock
+from microamp.station import LiveSessions, StartRequest
 from microamp.store.access import create_api_token
 from microamp.store.base import utc_now
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
@@ -34,7 +35,6 @@ from microamp.store.planning import save_plan
 from microamp.store.scratch import scratch_schema
 from microamp.web import WebSettings, create_app
 from microamp.web.app import open_web_store
-from microamp.web.live import LiveSessions, StartRequest
 from microamp.web.security import hash_password
 from support.databases import PG_ENV, SKIP_REASON
 
@@ -133,7 +133,7 @@ def add_history(clinic: Clinic) -> int:
         practitioner = db.scalars(
             select(User).where(User.email == clinic.emails["practitioner"])
         ).one()
-    sessions = LiveSessions(store=clinic.store, settings=clinic.app.state.settings)
+    sessions = LiveSessions(store=clinic.store, speed=clinic.app.state.settings.session_speed)
     request = StartRequest(clinic.clients["cleared"], "Ana Lima", "home-express",
                            "sim://?load=gel", 0.8, practitioner.id)  # fmt: skip
     live = sessions.start(request, on=date.today(), clock=SimulatedClock())

@@ -71,10 +71,11 @@ def test_a_session_runs_and_its_record_holds_the_dose(clinic: Clinic) -> None:
 
 
 def test_the_runner_refuses_a_blocked_client_with_zero_charge(clinic: Clinic) -> None:
-    """Even when a request gets past the pages, the runner's screening hook refuses."""
-    from microamp.web.live import LiveSessions, StartRequest
+    """Even when a request gets past the pages, the runner's screening hook refuses: the
+    station's own sessions, started without the web's gate."""
+    from microamp.station import LiveSessions, StartRequest
 
-    live = clinic.app.state.live
+    live = clinic.app.state.station.sessions
     assert isinstance(live, LiveSessions)
     request = StartRequest(
         clinic.clients["blocked"], "Ben Carter", "home-express", "sim://?load=gel", 1.0, 1

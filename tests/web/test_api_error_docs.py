@@ -15,6 +15,10 @@ from microamp.web import WebSettings, create_app
 CONFLICTS = {
     ("post", "/api/v1/sessions"): ("may not be treated", "device is in use"),
     ("post", "/api/v1/sessions/{live_id}/intensity"): ("already ended",),
+    # a control the session's station refused, with its words
+    ("post", "/api/v1/sessions/{live_id}/pause"): ("refused the control",),
+    ("post", "/api/v1/sessions/{live_id}/resume"): ("refused the control",),
+    ("post", "/api/v1/sessions/{live_id}/stop"): ("refused the control",),
     ("post", "/api/v1/protocols"): ("library protocol", "version"),
     ("patch", "/api/v1/staff/{user_id}"): ("without an active owner",),
 }

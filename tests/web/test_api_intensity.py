@@ -89,7 +89,7 @@ def test_the_live_page_sets_the_level_with_its_csrf_token(sqlite_clinic: Clinic)
         assert sent.status_code == 204
         assert page.post(url, data={"level": "2", "csrf_token": token}).status_code == 422
         deadline = time.monotonic() + 10
-        runner = sqlite_clinic.app.state.live.get(live["id"]).runner
+        runner = sqlite_clinic.app.state.station.sessions.get(live["id"]).runner
         while runner.intensity != 0.5:
             assert time.monotonic() < deadline, "the level never reached the runner"
             time.sleep(0.05)

@@ -23,6 +23,7 @@ from microamp.cli import (
     waveform,
 )
 from microamp.cli import serve as serve_cli
+from microamp.cli import station as station_cli
 from microamp.cli import users as users_cli
 from microamp.cli.characterize import characterize
 from microamp.cli.common import bad_input
@@ -49,6 +50,7 @@ app.add_typer(protocols_app, name="protocols")
 app.command(name="run")(run_command)
 app.add_typer(db.app, name="db")
 app.command(name="serve")(serve_cli.serve)
+app.command(name="station")(station_cli.station)
 app.add_typer(users_cli.app, name="users")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(clients.app, name="clients")

@@ -38,9 +38,20 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="On an empty database, create demo staff and clients.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Web worker processes. With more than one, no station runs here: "
+            "start `microamp station` beside each device.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the clinic web app (pages and the JSON API under /api/v1). Migrates the database
-    to the newest revision first."""
+    to the newest revision first. One worker runs the station of --device in its process (the
+    embedded default); several share the database and run no station."""
     import uvicorn
 
     from microamp.web import WebSettings, create_app
@@ -52,6 +63,7 @@ def serve(
         ("device_url", device),
         ("session_speed", speed),
         ("data_dir", data_dir),
+        ("embedded_station", False if workers > 1 else None),
     ):
         if value is not None:
             overrides[key] = value
@@ -65,6 +77,9 @@ def serve(
     except ValueError as exc:  # pydantic's ValidationError: a setting out of range
         print_error(exc)
         raise typer.Exit(2) from None
+    if workers > 1:
+        _serve_workers(settings, store, host=host, port=port, workers=workers, demo=demo)
+        return
     try:
         listening = _listen(host, port)
         _announce(settings, store, host, port, demo)
@@ -76,6 +91,47 @@ def serve(
         uvicorn.Server(config).run(sockets=[listening])
     finally:
         store.close()
+
+
+def _serve_workers(
+    settings: object, store: object, *, host: str, port: int, workers: int, demo: bool
+) -> None:
+    """``workers`` uvicorn processes of the app on one port, its settings passed to each in the
+    environment (``MICROAMP_*``); the store migrated here, once, before any of them starts."""
+    import os
+
+    import uvicorn
+
+    from microamp.store.db import Store
+    from microamp.web import WebSettings
+
+    assert isinstance(settings, WebSettings) and isinstance(store, Store)
+    try:
+        _listen(host, port).close()  # a port in use is one line here, not a worker's traceback
+        _announce(settings, store, host, port, demo)
+        console.print(f"{workers} workers, no station here: run `microamp station --device URL "
+                      f'--name "Room 2"` beside each device, on this database.')  # fmt: skip
+    finally:
+        store.close()
+    os.environ.update(_worker_environment(settings))
+    uvicorn.run("microamp.web.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info", proxy_headers=False)  # fmt: skip
+
+
+def _worker_environment(settings: object) -> dict[str, str]:
+    from microamp.web import WebSettings
+
+    assert isinstance(settings, WebSettings)
+    # the secret key is not passed: every worker reads the same one (settings or the database)
+    env = {
+        "MICROAMP_DATA_DIR": str(settings.data_dir),
+        "MICROAMP_DEVICE_URL": settings.device_url,
+        "MICROAMP_SESSION_SPEED": repr(settings.session_speed),
+        "MICROAMP_EMBEDDED_STATION": "false",
+    }
+    if settings.database_url is not None:
+        env["MICROAMP_DATABASE_URL"] = settings.database_url
+    return env
 
 
 def _listen(host: str, port: int) -> socket.socket:

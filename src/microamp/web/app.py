@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from microamp.station import Station, StoreSessions, Sweeper
 from microamp.store.audit_checkpoints import CheckpointWriter
 from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
@@ -27,7 +28,6 @@ from microamp.web.docs import api_reference
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
-from microamp.web.live import LiveSessions
 from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
 from microamp.web.settings import WebSettings, shared_secret_key
@@ -105,6 +105,14 @@ def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter 
     return writer
 
 
+def _embedded_station(store: Store, settings: WebSettings) -> Station | None:
+    """The station of the embedded default: this process owns the clinic's device too."""
+    if not settings.embedded_station:
+        return None
+    return Station(store, name=settings.station_name, device_url=settings.device_url,
+                   speed=settings.session_speed)  # fmt: skip
+
+
 def create_app(
     settings: WebSettings | None = None,
     *,
@@ -117,17 +125,25 @@ def create_app(
     settings = settings or WebSettings()
     owned = store is None
     store = store or open_web_store(settings)
-    live = LiveSessions(store=store, settings=settings)
+    station = _embedded_station(store, settings)
+    live = StoreSessions(store, ring=station.ring if station is not None else lambda _name: None)
+    sweeper = Sweeper(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpoints = _checkpoint_writer(store, settings)
+        sweeper.start()
+        if station is not None:
+            # a device that does not answer now must not keep the clinic's pages down
+            station.start(check_device=False)
         try:
             yield
         finally:
             if checkpoints is not None:
                 checkpoints.stop()
-            live.shutdown()
+            if station is not None:
+                station.stop()
+            sweeper.stop()
             if owned:
                 store.close()
 
@@ -144,6 +160,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.live = live
+    app.state.station = station
     app.state.templates = make_templates()
     app.state.wall_clock = wall_clock
     signer = SessionSigner(shared_secret_key(settings, store), max_age_s=settings.session_max_age_s)

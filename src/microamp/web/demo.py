@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from microamp.clinic import plans as clinic_plans
 from microamp.clinic.intake import nothing_to_report
 from microamp.clock import SimulatedClock
+from microamp.station import LiveSessions, StartRequest
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
 from microamp.store.files import write_private
 from microamp.store.models import User
 from microamp.store.planning import save_plan
-from microamp.web.live import LiveSessions, StartRequest
 from microamp.web.security import hash_password
 from microamp.web.settings import WebSettings
 
@@ -133,7 +133,7 @@ def _plans(db: Any, ids: dict[str, int], by: int, today: date, day: str, other: 
 
 def _past_session(store: Store, settings: WebSettings, ids: dict[str, int], today: date) -> None:
     """One real session of the simulator for Ana, run in simulated time and recorded."""
-    sessions = LiveSessions(store=store, settings=settings)
+    sessions = LiveSessions(store=store, speed=settings.session_speed)
     request = StartRequest(
         ids["ana"], "Ana Lima", "home-express", "sim://?load=gel", 0.8, ids["practitioner"]
     )

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
+from microamp.station import ControlRefused, SessionEnded, StationUnavailable
 from microamp.store.leases import DeviceBusy
 from microamp.store.protocol_store import ProtocolConflict
 from microamp.store.staff import LastOwner, TwoFactorRequired
@@ -194,6 +195,14 @@ async def _protocol_conflict(request: Request, exc: Exception) -> Response:
     return _error_page(request, 409, str(exc))
 
 
+async def _station(request: Request, exc: Exception) -> Response:
+    """A station that refused a control (409) or that does not answer (503), in words."""
+    status = 503 if isinstance(exc, StationUnavailable) else 409
+    if _is_api(request):
+        return JSONResponse({"detail": str(exc), "reasons": [str(exc)]}, status)
+    return _error_page(request, status, str(exc))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StepRequired, _step)
@@ -206,6 +215,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SessionRefused, _refused)
     app.add_exception_handler(DeviceBusy, _busy)
     app.add_exception_handler(ProtocolConflict, _protocol_conflict)
+    for station_error in (StationUnavailable, ControlRefused, SessionEnded):
+        app.add_exception_handler(station_error, _station)
 
 
 @contextmanager

@@ -43,6 +43,11 @@ class WebSettings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     device_url: str = "sim://?load=gel"
     secret_key: str | None = None
+    # The embedded default: this process also runs the station of ``device_url`` (a thread),
+    # named ``station_name``. Off for web workers of a clinic whose stations run beside their
+    # devices (`microamp station`).
+    embedded_station: bool = True
+    station_name: Annotated[str, Field(min_length=1, max_length=120)] = "Room 1"
     # Simulated sessions run this many times faster than real time (1 = real time).
     session_speed: Annotated[float, Field(gt=0, le=1000)] = 1.0
     # Cookies carry the Secure flag: set when served over https (behind a TLS proxy too).

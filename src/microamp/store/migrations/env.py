@@ -16,6 +16,7 @@ from microamp.store import (  # noqa: F401  (registers every table)
     signing_key,
     staff,
     staff_sessions,
+    station_models,
     throttle,
 )
 from microamp.store.base import Base

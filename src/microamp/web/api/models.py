@@ -191,6 +191,9 @@ class SessionStart(BaseModel):
     # a name from the library or the store, never a path: the server reads no file a request names
     protocol: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     device_url: str | None = None
+    # the name of the station to run it on; by default the one that drives ``device_url``
+    # (the clinic's device), or the only one registered
+    device: str | None = Field(None, min_length=1, max_length=120)
     intensity: float = Field(1.0, gt=0, le=1)
     practitioner_max_ua: float | None = Field(None, ge=10, le=1000)
 
@@ -200,6 +203,7 @@ class LivePublic(BaseModel):
     client_id: int
     protocol: str
     record_id: int
+    station: str
     state: dict[str, Any]
 
 

@@ -68,6 +68,11 @@ def conflict(description: str, *, reasons: bool = False) -> Responses:
     return {409: {"model": RefusalPublic if reasons else ErrorPublic, "description": description}}
 
 
+def unavailable(description: str) -> Responses:
+    """The route's 503: ``description`` says what did not answer."""
+    return {503: {"model": ErrorPublic, "description": description}}
+
+
 def invalid(description: str) -> Responses:
     """The route's 422: ``description`` says which of its values have rules, and which."""
     return {422: {"model": InvalidPublic, "description": description}}

@@ -16,32 +16,23 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from microamp.devices import open_device
-from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
-from microamp.protocols import Protocol, plan_protocol
-from microamp.safety.limits import get_profile
-from microamp.session import PrecheckContext, StepLevel, check_contact, probe_device
 from microamp.session.controls import Action
-from microamp.session.schedule import Limits, build_schedule
-from microamp.store.crud import gate_client, get_client, list_clients
-from microamp.store.db import Store
-from microamp.store.lease_keeper import LeaseKeeper
-from microamp.store.leases import DeviceBusy
-from microamp.store.models import User
-from microamp.store.protocol_store import load_named_protocol, protocol_names
-from microamp.viz.facemap import facemap_svg
-from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, StoreDep, audit
-from microamp.web.errors import FieldError, field_errors
-from microamp.web.live import (
-    LiveSession,
-    LiveSessions,
+from microamp.station import (
+    RemoteSession,
     SessionEnded,
     StartRequest,
-    operator_of,
-    session_clock,
+    StationUnavailable,
 )
-from microamp.web.pages.console_choice import LABELS, Choice, device_choices, parse_choice
+from microamp.store.crud import gate_client, get_client, list_clients
+from microamp.store.leases import DeviceBusy
+from microamp.store.models import User
+from microamp.store.protocol_store import protocol_names
+from microamp.viz.facemap import facemap_svg
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
+from microamp.web.errors import FieldError, field_errors
+from microamp.web.live import live_sessions, operator_of
+from microamp.web.pages.console_choice import LABELS, device_labels, parse_choice
 from microamp.web.render import page
 from microamp.web.settings import WebSettings
 
@@ -101,7 +92,7 @@ def _console_page(
         client_id=client_id,
         protocols=names,
         protocol=protocol if protocol in names else "pro-express",
-        devices=device_choices(settings),
+        devices=device_labels(settings, live_sessions(request).stations()),
         device_url=device_url or settings.device_url,
         start_error=start_error,
         errors=errors or [],
@@ -125,79 +116,11 @@ def _refused_choice(
     )  # fmt: skip
 
 
-def _device_checks(
-    protocol: Protocol,
-    device_url: str,
-    speed: float,
-    cap: float | None,
-    intensity: float,
-    avoid_zones: tuple[str, ...] = (),
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Probe the device and run the contact check (50 µA, 1.5 s) on the first step the session
-    will treat (never in a zone to avoid); plus each step a limit caps at the chosen level
-    (``intensity``, 0-1 of the step's requested current)."""
-    profile = get_profile(protocol.audience)
-    steps = tuple(s for s in plan_protocol(protocol, profile) if s.zone not in avoid_zones)
-    if not steps:
-        reason = f"every step is in a zone to avoid ({', '.join(sorted(avoid_zones))})"
-        return [{"name": "Zones", "ok": False, "reasons": [reason], "detail": {}}], []
-    checks: list[dict[str, Any]] = []
-    with open_device(device_url, clock=session_clock(device_url, speed), profile=profile) as device:
-        supervisor = Supervisor(device, profile)
-        context = PrecheckContext(protocol, steps, profile, device, supervisor, device.clock)
-        for name, hook in (("Device", probe_device), ("Skin contact", check_contact)):
-            result = hook(context)
-            checks.append({"name": name, "ok": result.ok, "reasons": list(result.reasons),
-                           "detail": result.detail})  # fmt: skip
-            if not result.ok:
-                break
-        limits = Limits(
-            hardware_max_ua=device.capabilities.max_current_ua,
-            protocol_max_ua=protocol.max_amplitude_ua,
-            practitioner_max_ua=cap,
-        )
-    levels = [
-        StepLevel.of(r, intensity, profile, limits)
-        for r in build_schedule(list(steps), profile, limits)
-    ]
-    capped = [
-        {
-            "step": at.run.step.index + 1,
-            "label": at.run.step.label,
-            "requested_ua": at.requested_ua,
-            "amplitude_ua": at.run.amplitude_ua,
-            "delivered_ua": at.amplitude_ua,
-            "reason": at.reason,
-        }  # fmt: skip
-        for at in levels
-        if at.capped_by is not None
-    ]
-    return checks, capped
-
-
-def _leased_checks(
-    store: Store,
-    protocol: Protocol,
-    choice: Choice,
-    speed: float,
-    avoid_zones: tuple[str, ...] = (),
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """`_device_checks` while holding the device's lease: the contact check passes current, so
-    it may not run on a device another session drives. Raises `DeviceBusy` if one does."""
-    _, _, device_url, level, cap = choice
-    hold = LeaseKeeper.acquire(store, device_url)
-    try:
-        return _device_checks(protocol, device_url, speed, cap, level, avoid_zones)
-    finally:
-        hold.release()
-
-
 @router.post("/console/prechecks")
 def prechecks(
     request: Request,
     user: PageUser,
     db: DbDep,
-    store: StoreDep,
     settings: SettingsDep,
     client_id: ChoiceForm = "",
     protocol: ChoiceForm = "",
@@ -207,7 +130,8 @@ def prechecks(
 ) -> Response:
     typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua)
     try:
-        choice = parse_choice(settings, protocol_names(db), typed)
+        choice = parse_choice(settings, protocol_names(db), typed,
+                              live_sessions(request).stations())  # fmt: skip
     except InvalidValue as exc:
         return _refused_choice(request, user, db, settings, exc, typed, "console_invalid.html")
     client = get_client(db, client_id=choice[0])
@@ -219,13 +143,14 @@ def prechecks(
     device_error = ""
     # no test current for a client who may not be treated: the device is not even opened
     if decision.allowed:
+        _, name, url, level, cap = choice
+        value = {"protocol": name, "intensity": level, "practitioner_max_ua": cap,
+                 "avoid_zones": sorted(decision.avoid_zones)}  # fmt: skip
         try:
-            checks, capped = _leased_checks(
-                store, load_named_protocol(db, protocol), choice, settings.session_speed,
-                tuple(decision.avoid_zones),
-            )  # fmt: skip
-        except (DeviceError, InvalidValue, DeviceBusy) as exc:
-            device_error = str(exc)
+            found = live_sessions(request).precheck(url, value, operator_of(user, "web"))
+            checks, capped = found["checks"], found["capped"]
+        except (DeviceError, InvalidValue, DeviceBusy, StationUnavailable) as exc:
+            device_error = exc.busy.message if isinstance(exc, DeviceBusy) else str(exc)
     ready = decision.allowed and not device_error and all(c["ok"] for c in checks)
     return page(
         request,
@@ -255,27 +180,29 @@ def start(
 ) -> Response:
     typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua)
     try:
-        chosen, name, url, level, cap = parse_choice(settings, protocol_names(db), typed)
+        chosen, name, url, level, cap = parse_choice(
+            settings, protocol_names(db), typed, live_sessions(request).stations()
+        )
     except InvalidValue as exc:
         return _refused_choice(request, user, db, settings, exc, typed, "console.html")
     client = get_client(db, client_id=chosen)
-    sessions: LiveSessions = request.app.state.live
     try:
-        live = sessions.start(
+        live = live_sessions(request).start(
             StartRequest(client.id, client.full_name, name, url, level, user.id, cap),
             on=date.today(),
+            operator=operator_of(user, "web"),
         )
-    except DeviceBusy as exc:
+    except (DeviceBusy, StationUnavailable, DeviceError) as exc:
+        refused = exc.busy.message if isinstance(exc, DeviceBusy) else str(exc)
         return _console_page(request, user, db, settings, client_id=client.id, protocol=name,
-                             device_url=url, start_error=exc.busy.message)  # fmt: skip
+                             device_url=url, start_error=refused)  # fmt: skip
     audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
           record_id=live.record_id, protocol=name, device=url)  # fmt: skip
     return RedirectResponse(f"/live/{live.id}", status_code=303)
 
 
-def _live(request: Request, live_id: str) -> LiveSession:
-    sessions: LiveSessions = request.app.state.live
-    live = sessions.get(live_id)
+def _live(request: Request, live_id: str) -> RemoteSession:
+    live = live_sessions(request).get(live_id)
     if live is None:
         raise HTTPException(404, "no session under way by that id (it may have ended long ago)")
     return live
@@ -284,12 +211,12 @@ def _live(request: Request, live_id: str) -> LiveSession:
 @router.get("/live/{live_id}")
 def live_page(request: Request, user: PageUser, db: DbDep, live_id: str) -> Response:
     live = _live(request, live_id)
-    runner = live.runner
+    planned = live.planned()
     audit(db, user, "read", f"client:{live.request.client_id}/session",
           client_id=live.request.client_id, record_id=live.record_id)  # fmt: skip
     steps = [
         {"index": s.index, "label": s.label, "zone": s.zone, "side": s.side, "cue": s.cue}
-        for s in runner.planned
+        for s in planned
     ]
     return page(
         request,
@@ -297,7 +224,7 @@ def live_page(request: Request, user: PageUser, db: DbDep, live_id: str) -> Resp
         user,
         title="Session under way",
         live=live,
-        facemap=facemap_svg(runner.planned, show_muscles=False, drawing_id="live-map"),
+        facemap=facemap_svg(planned, show_muscles=False, drawing_id="live-map"),
         steps=steps,
         state=live.state(),
     )
@@ -307,17 +234,20 @@ def _sse(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-async def _stream(request: Request, live: LiveSession) -> AsyncIterator[str]:
+async def _stream(request: Request, live: RemoteSession) -> AsyncIterator[str]:
+    """The session's messages and its state, read from the store where its station writes
+    them (in a worker thread: the store is not async)."""
     cursor, last_state = 0, 0.0
     loop = asyncio.get_running_loop()
     while True:
-        for seq, name, data in live.messages_since(cursor):
+        done = (await asyncio.to_thread(live.refresh)).done  # before the read: nothing missed
+        for seq, name, data in await asyncio.to_thread(live.messages_since, cursor):
             cursor = seq + 1
             yield _sse(name, data)
-        if loop.time() - last_state >= _STATE_EVERY_S or live.done:
+        if loop.time() - last_state >= _STATE_EVERY_S or done:
             last_state = loop.time()
-            yield _sse("state", live.state())
-        if live.done and not live.messages_since(cursor):
+            yield _sse("state", await asyncio.to_thread(live.state))
+        if done and not await asyncio.to_thread(live.messages_since, cursor):
             return
         if await request.is_disconnected():
             return
@@ -342,7 +272,9 @@ def _release(db: Session) -> None:
     db.close()
 
 
-def _audit_control(db: Session, user: User, live: LiveSession, control: str, **detail: Any) -> None:
+def _audit_control(
+    db: Session, user: User, live: RemoteSession, control: str, **detail: Any
+) -> None:
     """A control is a write to the client's session record; audited after it took effect, so
     Stop never waits on the audit log."""
     audit(db, user, "write", f"client:{live.request.client_id}/session",

@@ -3,9 +3,12 @@ one is named at once, so the form comes back with each of its fields in error ma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from microamp.errors import InvalidValue, InvalidValues
+from microamp.store.leases import device_identity
+from microamp.store.stations import StationView
 from microamp.web.settings import WebSettings
 
 SIM_DEVICES = {
@@ -29,11 +32,33 @@ _CAP_MIN_UA, _CAP_MAX_UA = 10.0, 1000.0
 Choice = tuple[int, str, str, float, float | None]
 
 
-def device_choices(settings: WebSettings) -> dict[str, str]:
+def device_choices(settings: WebSettings, stations: Sequence[StationView] = ()) -> dict[str, str]:
+    """The devices a session may start on: the clinic's, each registered station's, and the
+    simulator's skins (its parameters, on the one simulator)."""
     choices = {settings.device_url: f"Clinic device ({settings.device_url})"}
+    for station in stations:
+        choices.setdefault(station.device_url, f"{station.name} ({station.device_url})")
     for url, label in SIM_DEVICES.items():
         choices.setdefault(url, label)
     return choices
+
+
+def _station_note(station: StationView) -> str:
+    if not station.online:
+        return f"{station.name}, offline"
+    return f"{station.name}, {'busy' if station.busy else 'online'}"
+
+
+def device_labels(settings: WebSettings, stations: Sequence[StationView]) -> dict[str, str]:
+    """`device_choices` labelled with the station that drives each device: online, busy or
+    offline (a device no station drives says so)."""
+    by_device = {s.device: s for s in sorted(stations, key=lambda s: not s.online)}
+    labelled = {}
+    for url, label in device_choices(settings, stations).items():
+        station = by_device.get(device_identity(url))
+        note = _station_note(station) if station is not None else "no station"
+        labelled[url] = f"{label} · {note}"
+    return labelled
 
 
 def _whole(field: str, raw: str, rule: str, errors: list[InvalidValue]) -> int | None:
@@ -58,7 +83,12 @@ def _cap_ua(raw: str, errors: list[InvalidValue]) -> float | None:
     return cap
 
 
-def parse_choice(settings: WebSettings, names: list[str], typed: dict[str, Any]) -> Choice:
+def parse_choice(
+    settings: WebSettings,
+    names: list[str],
+    typed: dict[str, Any],
+    stations: Sequence[StationView] = (),
+) -> Choice:
     """The console's choice from ``typed`` (the form's fields as posted, all strings); raises
     `InvalidValue` (`InvalidValues` for several) naming each field in error."""
     errors: list[InvalidValue] = []
@@ -67,7 +97,7 @@ def parse_choice(settings: WebSettings, names: list[str], typed: dict[str, Any])
         errors.append(
             InvalidValue("protocol", typed["protocol"], "choose a protocol from the list")
         )
-    if typed["device_url"] not in device_choices(settings):
+    if typed["device_url"] not in device_choices(settings, stations):
         errors.append(
             InvalidValue("device_url", typed["device_url"], "choose one of the listed devices")
         )

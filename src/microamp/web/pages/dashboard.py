@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from microamp.store.models import Appointment, Client, CoursePlan
 from microamp.store.records import list_session_records
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
-from microamp.web.live import LiveSessions
+from microamp.web.live import live_sessions
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -46,7 +46,7 @@ def appointments_between(db: Session, first: date, last: date) -> list[dict[str,
 @router.get("/")
 def dashboard(request: Request, user: PageUser, db: DbDep) -> Response:
     today = date.today()
-    live: LiveSessions = request.app.state.live
+    live = live_sessions(request)
     clinical = user.role in CLINICAL
     recent = list_session_records(db, limit=6) if clinical else []
     if clinical and recent:

@@ -258,6 +258,38 @@
     });
   }
 
+  const WHAT = { stop: "Stop", pause: "Pause", resume: "Resume", intensity: "The intensity change" };
+  const WHY = {
+    403: "the page's security token was refused; reload the page",
+    404: "the session is not known any more",
+    409: "the session refused it",
+    503: "the device's station did not answer",
+  };
+
+  // Every control is answered by the station that runs the session; one that fails is said
+  // at once (a Stop that did not take must never pass unnoticed), and the button stays usable.
+  function control(action, form) {
+    return post(action, form).then((r) => {
+      if (r.ok) return true;
+      failed(action, WHY[r.status] || "the server answered " + r.status);
+      return false;
+    }, () => {
+      failed(action, "the server could not be reached");
+      return false;
+    });
+  }
+
+  function failed(action, why) {
+    const text = WHAT[action] + " did not take effect: " + why + ".";
+    const urgent = action === "stop";
+    if (urgent) {
+      $("fault").hidden = false;
+      $("fault").textContent = text + " Press STOP again, or lift the probes.";
+    }
+    announce(urgent ? $("fault").textContent : text, urgent);
+    log(text, "bad");
+  }
+
   // a slider dragged across its range sends its last position, not every one it passed
   function sendLevel() {
     levelTouchedAt = Date.now();
@@ -265,9 +297,7 @@
     clearTimeout(levelTimer);
     levelTimer = setTimeout(() => {
       levelTouchedAt = Date.now();
-      post("intensity", { level: slider.value }).then((r) => {
-        if (!r.ok && r.status !== 409) log("the intensity could not be changed (" + r.status + ")", "bad");
-      });
+      if (!finished) control("intensity", { level: slider.value });
     }, 120);
   }
 
@@ -283,15 +313,15 @@
   $("intensity-up").addEventListener("click", () => nudge(5));
   $("intensity-form").addEventListener("submit", (ev) => { ev.preventDefault(); sendLevel(); });
 
-  $("pause").addEventListener("click", () => post(paused ? "resume" : "pause"));
-  $("stop").addEventListener("click", () => post("stop"));
+  $("pause").addEventListener("click", () => control(paused ? "resume" : "pause"));
+  $("stop").addEventListener("click", () => control("stop"));
   document.addEventListener("keydown", (ev) => {
     if (finished) return;
-    if (ev.key === "Escape") { ev.preventDefault(); post("stop"); }
+    if (ev.key === "Escape") { ev.preventDefault(); control("stop"); }
     const tag = (ev.target.tagName || "").toLowerCase();
     if (ev.key === " " && tag !== "button" && tag !== "a" && tag !== "input") {
       ev.preventDefault();
-      post(paused ? "resume" : "pause");
+      control(paused ? "resume" : "pause");
     }
   });
 

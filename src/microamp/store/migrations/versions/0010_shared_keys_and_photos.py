@@ -7,7 +7,7 @@ this host does not have (or that no longer matches) is left where it is, and rea
 before. The files themselves are left in place: remove them once the photos show.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 
 Types are spelled out here rather than imported from the models, so this revision stays as it
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
