@@ -339,7 +339,12 @@ def test_the_check_since_the_checkpoint_walks_only_the_rows_after_it(store: Stor
         ("DELETE FROM audit_log WHERE seq = 2", "1 of the 4 rows"),
         ("DELETE FROM audit_log WHERE seq >= 4", "tail"),
         ("DELETE FROM audit_log", "empty"),
-        ("UPDATE audit_log SET hash = 'f' || substr(hash, 2) WHERE seq = 4", "seal"),
+        # the first hex digit changed, whatever it was (a seal that began with f stayed intact)
+        (
+            "UPDATE audit_log SET hash = CASE WHEN substr(hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END"
+            " || substr(hash, 2) WHERE seq = 4",
+            "seal",
+        ),
     ],
     ids=["edit-after", "delete-after", "delete-before", "tail", "emptied", "head-resealed"],
 )
