@@ -1,0 +1,143 @@
+"""The home app over HTTP: the session log refuses bad input with 422 naming the field, a log
+posted twice (an offline queue sent again) is one record, nothing is logged without the phone's
+CSRF token or its sign-in, and the clinic side reads the record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from microamp.store.home import home_account, home_sessions
+from web.home_served import HOME_PASSWORD, Home, home_on
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Home]:
+    with home_on(tmp_path) as served:
+        yield served
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'data-csrf="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+@pytest.fixture
+def phone(home: Home) -> Iterator[tuple[httpx.Client, str]]:
+    with httpx.Client(base_url=home.url, timeout=30) as client:
+        token = _csrf(client.get("/welcome").text)
+        made = client.post("/welcome", data={
+            "csrf_token": token, "display_name": "Ines", "date_of_birth": "1979-02-03",
+            "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
+        })  # fmt: skip
+        assert made.status_code == 303
+        yield client, token
+
+
+def _log(home: Home, **changes: object) -> dict[str, object]:
+    log: dict[str, object] = {
+        "uuid": "0c5a1c1e-1111-4a4a-9a9a-000000000001", "protocol": "home-express",
+        "hash": "sha256:abc", "on_date": home.days.today.isoformat(), "seconds_done": 240.0,
+        "steps_done": [{"index": 0, "label": "platysma", "zone": "neck", "side": "both",
+                        "seconds": 30.0}],
+        "status": "completed", "cues": 6,
+    }  # fmt: skip
+    log.update(changes)
+    return log
+
+
+def test_a_log_posted_twice_is_one_record_the_clinic_side_reads(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    first = client.post("/api/sessions", json=_log(home), headers={"X-CSRF-Token": token})
+    again = client.post("/api/sessions", json=_log(home), headers={"X-CSRF-Token": token})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        (row,) = home_sessions(db, client_id=account.client_id)
+        assert row.device_connected is False and row.mode == "guided"
+        assert row.steps_done[0]["label"] == "platysma"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"seconds_done": 5000}, "seconds_done"),
+        ({"seconds_done": "long"}, "seconds_done"),
+        ({"status": "exploded"}, "status"),
+        ({"on_date": "2099-01-01"}, "on_date"),
+        ({"uuid": "x"}, "uuid"),
+        ({"steps_done": [{"label": "no index"}]}, "steps_done[0]"),
+    ],
+)
+def test_a_bad_log_is_refused_with_422_naming_the_field(
+    home: Home, phone: tuple[httpx.Client, str], changes: dict[str, object], field: str
+) -> None:
+    client, token = phone
+    answer = client.post(
+        "/api/sessions", json=_log(home, **changes), headers={"X-CSRF-Token": token}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["field"] == field
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None and home_sessions(db, client_id=account.client_id) == []
+
+
+def test_no_log_without_the_csrf_token_or_the_sign_in(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, _token = phone
+    assert client.post("/api/sessions", json=_log(home)).status_code == 403
+    with httpx.Client(base_url=home.url, timeout=30) as stranger:
+        token = _csrf(stranger.get("/signin").text)
+        refused = stranger.post("/api/sessions", json=_log(home), headers={"X-CSRF-Token": token})
+        assert refused.status_code == 401
+
+
+def test_a_wrong_password_keeps_the_page_and_says_why(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    with httpx.Client(base_url=home.url, timeout=30) as other:
+        token = _csrf(other.get("/signin").text)
+        answer = other.post("/signin", data={"csrf_token": token, "password": "wrong one"})
+        assert answer.status_code == 422
+        assert "That is not the password" in answer.text
+
+
+def test_the_welcome_form_keeps_what_was_typed_and_marks_the_field(home: Home) -> None:
+    with httpx.Client(base_url=home.url, timeout=30) as client:
+        token = _csrf(client.get("/welcome").text)
+        answer = client.post("/welcome", data={
+            "csrf_token": token, "display_name": "Rosa", "date_of_birth": "2099-01-01",
+            "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
+        })  # fmt: skip
+        assert answer.status_code == 422
+        assert 'value="Rosa"' in answer.text
+        assert 'id="date_of_birth-error"' in answer.text
+
+
+def test_the_service_worker_is_served_from_the_root_with_its_shell(home: Home) -> None:
+    with httpx.Client(base_url=home.url, timeout=30) as client:
+        worker = client.get("/sw.js")
+        assert worker.status_code == 200
+        assert worker.headers["content-type"].startswith("text/javascript")
+        assert '"/static/home.js"' in worker.text
+        manifest = client.get("/manifest.webmanifest").json()
+        assert manifest["scope"] == "/" and manifest["display"] == "standalone"
+        assert "script-src 'self'" in worker.headers["content-security-policy"]
+
+
+def test_the_plan_is_a_calendar_file(home: Home, phone: tuple[httpx.Client, str]) -> None:
+    client, _token = phone
+    ics = client.get("/plan.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert ics.text.count("BEGIN:VEVENT") > 40
