@@ -183,3 +183,22 @@ def test_a_routine_past_the_daily_time_is_refused_with_the_reason(page: Page, ho
     page.goto(f"{home.url}/guide/home-express")
     expect(page.get_by_role("alert")).to_contain_text("of today's 20 min are used")
     expect(page.get_by_role("button", name="Start")).to_be_disabled()
+
+
+def test_the_auto_off_ends_a_paused_routine_twenty_minutes_after_start(
+    page: Page, home: Home
+) -> None:
+    first_run(page, home)
+    page.clock.install()
+    page.goto(f"{home.url}/guide/home-express")
+    guide = page.locator("#guide")
+    expect(guide).to_have_attribute("data-ready", "true")
+    page.get_by_role("button", name="Start").click()
+    expect(guide).to_have_attribute("data-state", "running")
+    page.get_by_role("button", name="Pause").click()
+    page.clock.fast_forward("20:01")
+    expect(guide).to_have_attribute("data-state", "auto-off")
+    expect(guide).to_have_attribute("data-logged", "sent", timeout=10_000)
+    with home.store.transaction() as db:
+        (logged,) = db.scalars(select(HomeSession)).all()
+        assert logged.status == "auto-off" and logged.seconds_done < 60

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -102,6 +103,8 @@ def create_home_app(
                                 httponly=True, samesite="lax", secure=settings.https)  # fmt: skip
         return response
 
+    # a phone on a slow link: pages, scripts and styles go compressed
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(pages.api)

@@ -82,6 +82,7 @@ async def settings_post(request: Request, db: DbDep, account: AccountDep) -> Res
         return _settings_page(request, db, account, errors=errors, status_code=422,
                               shown=(set(skipped), levels))  # fmt: skip
     set_preferences(db, account, skipped=skipped, zone_levels=levels)
+    db.commit()  # before the redirect: the next page must see it
     return RedirectResponse("/settings?saved=1", status_code=303)
 
 
@@ -141,6 +142,7 @@ async def builder_post(request: Request, db: DbDep, account: AccountDep) -> Resp
     save_home_routine(
         db, account, name=name, data=protocol.model_dump(mode="json", exclude_none=True)
     )
+    db.commit()
     return RedirectResponse(f"/guide/{name}", status_code=303)
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from microamp.clinic.home_regimen import daily_time_refusal, home_plan, month_days, regimen
 from microamp.clinic.ics import plan_to_ics
@@ -122,6 +123,7 @@ def welcome_post(
     account = create_home_account(db, display_name=name, date_of_birth=born,
                                   password_hash=hash_password(password), plan_start=today,
                                   today=today)  # fmt: skip
+    db.commit()
     session.sign_in_as(request, account)
     return _redirect("/")
 
@@ -233,13 +235,20 @@ async def post_session(request: Request, db: DbDep, account: AccountDep) -> Resp
         raise InvalidValue("body", body, "must be a JSON object")
     today = today_of(request)
     on_date = _log_date(body.get("on_date"), today)
-    row, new = record_home_session(
-        db, account, uuid=str(body.get("uuid", "")), protocol_name=str(body.get("protocol", "")),
+    fields: dict[str, Any] = dict(
+        uuid=str(body.get("uuid", "")), protocol_name=str(body.get("protocol", "")),
         protocol_hash=str(body.get("hash", "")), on_date=on_date,
         seconds_done=_number(body, "seconds_done"), steps_done=_steps(body),
         status=str(body.get("status", "")), cues=int(_number(body, "cues")),
         max_seconds=MAX_DAILY_S,
     )  # fmt: skip
+    row, new = record_home_session(db, account, **fields)
+    try:
+        # committed before the answer: the phone drops its copy on a 2xx, so the row must be kept
+        db.commit()
+    except IntegrityError:  # the same log from the phone's other tab, a moment earlier
+        db.rollback()
+        row, new = record_home_session(db, account, **fields)
     return JSONResponse({"id": row.id, "new": new, "on_date": row.on_date.isoformat()},
                         status_code=201 if new else 200)  # fmt: skip
 

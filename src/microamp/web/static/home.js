@@ -3,8 +3,9 @@
 // Guide mode times a routine on the phone for a device microamp does not drive. Cues are Web
 // Audio beeps scheduled ahead on the audio clock (a look-ahead loop, so a busy page never makes a
 // beep late), with a vibration where the phone has one. Each cue scheduled is pushed to
-// `guide.dataset.cues` (planned seconds into the routine) and each one heard to `heard`
-// (its lateness on the audio clock, in ms), so tests and the bench can count and time them.
+// `guide.dataset.cues` (planned seconds into the routine), how far ahead it was scheduled to
+// `leads` and, when it has sounded, the lateness its end was seen with on the audio clock to
+// `heard` (ms), so tests and the bench can count and time them.
 "use strict";
 
 (function () {
@@ -95,6 +96,7 @@
     this.cues = [];      // every cue of the routine: {at, step, last}
     this.scheduled = []; // planned seconds of each cue scheduled so far
     this.heard = [];     // lateness in ms of each cue heard, on the audio clock
+    this.leads = [];     // ms each cue was scheduled ahead of its time (negative: late)
     this.next = 0;       // index of the next cue to schedule
     this.elapsed = 0;    // seconds of routine done when last paused
     this.base = null;    // clock time at which routine second 0 would have been
@@ -129,6 +131,8 @@
       gain.gain.value = 0.2;
       osc.connect(gain).connect(ctx.destination);
       const t = Math.max(when, ctx.currentTime);
+      this.leads.push((when - ctx.currentTime) * 1000);
+      this.root.dataset.leads = JSON.stringify(this.leads);
       osc.start(t);
       osc.stop(t + 0.12);
       osc.onended = () => { this.heard.push(Math.max(0, (ctx.currentTime - 0.12 - when) * 1000)); this.root.dataset.heard = JSON.stringify(this.heard); };
@@ -152,9 +156,7 @@
     }
     const pos = this.position();
     this.show(pos);
-    const wall = (performance.now() - this.started) / 1000;
     if (pos >= this.total) this.end("completed");
-    else if (wall >= this.routine.max_daily_s) this.end("auto-off");
   };
 
   Guide.prototype.stepAt = function (pos) {
@@ -201,9 +203,12 @@
     if (Ctx && !this.audio) this.audio = new Ctx();
     const go = () => {
       this.started = performance.now();
+      this.root.dataset.audio = this.audio ? this.audio.state : "none";
       this.base = this.now();
       this.setState("running");
       this.timer = setInterval(() => this.tick(), 25);
+      // the auto-off: 20 minutes after Start, paused or not, the routine ends
+      this.offTimer = setTimeout(() => this.end("auto-off"), this.routine.max_daily_s * 1000);
       this.tick();
     };
     if (this.audio && this.audio.state !== "running") this.audio.resume().then(go, go);
@@ -243,8 +248,10 @@
   };
 
   Guide.prototype.end = function (status) {
+    if (this.state === "ended") return;
     const pos = this.position();
     clearInterval(this.timer);
+    clearTimeout(this.offTimer);
     if (status !== "completed") this.cancelPending();
     this.elapsed = pos;
     this.setState("ended");
