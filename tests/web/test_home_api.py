@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -141,3 +142,27 @@ def test_the_plan_is_a_calendar_file(home: Home, phone: tuple[httpx.Client, str]
     ics = client.get("/plan.ics")
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert ics.text.count("BEGIN:VEVENT") > 40
+
+
+def test_the_clinic_reads_a_clients_home_sessions_and_reception_does_not(
+    tmp_path: Path,
+) -> None:
+    from microamp.store.home import create_home_account, record_home_session
+    from web.conftest import clinic_on
+
+    with clinic_on(f"sqlite:///{tmp_path / 'clinic.db'}", tmp_path) as clinic:
+        with clinic.store.transaction() as db:
+            account = create_home_account(db, display_name="Ines", date_of_birth=date(1979, 2, 3),
+                                          password_hash="x", plan_start=date.today(),
+                                          today=date.today())  # fmt: skip
+            record_home_session(db, account, uuid="home-log-0001", protocol_name="home-express",
+                                protocol_hash="sha256:abc", on_date=date.today(),
+                                seconds_done=240, steps_done=[{"index": 0, "seconds": 30}],
+                                status="completed", cues=6, max_seconds=1200)  # fmt: skip
+            client_id = account.client_id
+        with clinic.api("practitioner") as api:
+            (row,) = api.get(f"/api/v1/clients/{client_id}/home-sessions").json()
+            assert row["recorded_as"] == "guided, device not connected"
+            assert row["steps_done"][0]["seconds"] == 30
+        with clinic.api("reception") as api:
+            assert api.get(f"/api/v1/clients/{client_id}/home-sessions").status_code == 403
