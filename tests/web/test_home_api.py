@@ -166,3 +166,21 @@ def test_the_clinic_reads_a_clients_home_sessions_and_reception_does_not(
             assert row["steps_done"][0]["seconds"] == 30
         with clinic.api("reception") as api:
             assert api.get(f"/api/v1/clients/{client_id}/home-sessions").status_code == 403
+
+
+def test_the_guides_level_only_lowers_and_names_what_is_wrong(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    headers = {"X-CSRF-Token": token}
+    assert (
+        client.post("/api/levels", json={"zone": "eyes", "level": 0.7}, headers=headers).status_code
+        == 200
+    )
+    raised = client.post("/api/levels", json={"zone": "eyes", "level": 0.9}, headers=headers)
+    assert raised.status_code == 422 and raised.json()["detail"][0]["field"] == "level"
+    unknown = client.post("/api/levels", json={"zone": "ears", "level": 0.5}, headers=headers)
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "zone"
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None and account.zone_levels == {"eyes": 0.7}

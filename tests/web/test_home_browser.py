@@ -202,3 +202,23 @@ def test_the_auto_off_ends_a_paused_routine_twenty_minutes_after_start(
     with home.store.transaction() as db:
         (logged,) = db.scalars(select(HomeSession)).all()
         assert logged.status == "auto-off" and logged.seconds_done < 60
+
+
+def test_a_zones_level_is_lowered_during_the_routine_and_kept_for_the_next(
+    page: Page, home: Home
+) -> None:
+    first_run(page, home)
+    page.goto(f"{home.url}/guide/home-express")
+    level = page.locator("#level")
+    expect(level).to_have_text("Neck at 100 % of the routine's level")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Gentler for this zone").click()
+    page.get_by_role("button", name="Gentler for this zone").click()
+    expect(page.locator("#guide")).to_have_attribute("data-level-saved", "0.8")
+    expect(level).to_have_text("Neck at 80 % of the routine's level")
+    expect(page.locator("#level-status")).to_contain_text("neck zone now starts at 80 %")
+    page.get_by_role("button", name="End now").click()
+    with home.store.transaction() as db:
+        assert db.scalars(select(HomeAccount)).one().zone_levels == {"neck": 0.8}
+    page.goto(f"{home.url}/settings")
+    expect(page.get_by_label("Neck level")).to_have_value("0.8")

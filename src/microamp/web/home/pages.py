@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from microamp.clinic.home_regimen import daily_time_refusal, home_plan, month_days, regimen
 from microamp.clinic.ics import plan_to_ics
 from microamp.errors import InvalidValue, InvalidValues
+from microamp.protocols.home_routines import MIN_LEVEL
+from microamp.safety.limits import ZONES
 from microamp.store.base import utc_now
 from microamp.store.home import (
     create_home_account,
@@ -26,6 +28,7 @@ from microamp.store.home import (
     home_account,
     record_home_session,
     seconds_on,
+    set_preferences,
 )
 from microamp.viz.facemap import facemap_svg
 from microamp.web.errors import FieldError
@@ -203,7 +206,7 @@ def guide(request: Request, db: DbDep, account: AccountDep, name: str) -> Respon
     today = today_of(request)
     used = seconds_on(db, account, today)
     payload = guide_payload(routine, used_today_s=used, today=today.isoformat(),
-                            max_daily_s=MAX_DAILY_S)  # fmt: skip
+                            max_daily_s=MAX_DAILY_S, zone_levels=account.zone_levels)  # fmt: skip
     refusal = daily_time_refusal(used_s=used, routine_s=routine.total_s, max_daily_s=MAX_DAILY_S,
                                  source=HOME_PROFILE.max_session_s.source)  # fmt: skip
     return home_page(
@@ -251,6 +254,24 @@ async def post_session(request: Request, db: DbDep, account: AccountDep) -> Resp
         row, new = record_home_session(db, account, **fields)
     return JSONResponse({"id": row.id, "new": new, "on_date": row.on_date.isoformat()},
                         status_code=201 if new else 200)  # fmt: skip
+
+
+@api.post("/levels")
+async def lower_level(request: Request, db: DbDep, account: AccountDep) -> Response:
+    """Lower one zone's level (the guide's Gentler button); raising it is for the settings page."""
+    session.csrf_ok(request, request.headers.get("X-CSRF-Token"))
+    body = await request.json()
+    zone = str(body.get("zone", "")) if isinstance(body, dict) else ""
+    if zone not in ZONES:
+        raise InvalidValue("zone", zone, f"zones: {', '.join(ZONES)}")
+    level = _number(body, "level")
+    current = account.zone_levels.get(zone, 1.0)
+    if not MIN_LEVEL <= level <= current:
+        raise InvalidValue("level", level, f"from {MIN_LEVEL:g} up to the zone's {current:g}")
+    set_preferences(db, account, skipped=account.skipped,
+                    zone_levels={**account.zone_levels, zone: level})  # fmt: skip
+    db.commit()
+    return JSONResponse({"zone": zone, "level": level})
 
 
 def _log_date(raw: object, today: date) -> date:

@@ -95,7 +95,12 @@ def cue_times(step: PlannedStep) -> list[float]:
 
 
 def guide_payload(
-    routine: Routine, *, used_today_s: float, today: str, max_daily_s: float
+    routine: Routine,
+    *,
+    used_today_s: float,
+    today: str,
+    max_daily_s: float,
+    zone_levels: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """What the guide page runs: the steps with their cue times, the routine's hash, today's
     time left under the home profile."""
@@ -109,6 +114,7 @@ def guide_payload(
         "max_daily_s": max_daily_s,
         "limit_source": HOME_PROFILE.max_session_s.source,
         "total_s": routine.total_s,
+        "zone_levels": dict(zone_levels or {}),
         "steps": [
             {
                 "index": s.index,

@@ -179,9 +179,40 @@
       document.getElementById("step-cue").textContent = step.cue;
       document.getElementById("pass").textContent = "Step " + (i + 1) + " of " + this.routine.steps.length + ", pass " + pass + " of " + step.repetitions;
       this.root.dataset.step = String(i);
+      this.showLevel(step);
       document.querySelectorAll("#map .step").forEach((g) => g.classList.toggle("current", g.dataset.step === String(step.index)));
       document.querySelectorAll("#steps li").forEach((li) => li.classList.toggle("current", li.dataset.step === String(step.index)));
     }
+  };
+
+  Guide.prototype.levelOf = function (zone) {
+    const level = this.routine.zone_levels[zone];
+    return typeof level === "number" ? level : 1;
+  };
+
+  Guide.prototype.showLevel = function (step) {
+    document.getElementById("level").textContent = step.zone.charAt(0).toUpperCase() + step.zone.slice(1) +
+      " at " + Math.round(this.levelOf(step.zone) * 100) + " % of the routine's level";
+  };
+
+  // lower the current zone's level by a tenth (never below 10 %), kept for every routine
+  Guide.prototype.gentler = function () {
+    const step = this.routine.steps[this.stepAt(this.position())];
+    const before = this.levelOf(step.zone);
+    const level = Math.max(0.1, Math.round((before - 0.1) * 10) / 10);
+    const out = document.getElementById("level-status");
+    if (level >= before) { out.textContent = "This zone is already at its gentlest, 10 %."; return; }
+    this.routine.zone_levels[step.zone] = level;
+    this.showLevel(step);
+    fetch("/api/levels", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf },
+      body: JSON.stringify({ zone: step.zone, level: level }),
+    }).then((r) => {
+      out.textContent = r.ok ? "Kept: the " + step.zone + " zone now starts at " + Math.round(level * 100) + " % in every routine. Turn your device down too."
+        : "Not kept (" + r.status + "): lower it in My routine.";
+      this.root.dataset.levelSaved = r.ok ? String(level) : "";
+    }).catch(() => { out.textContent = "Not kept: no network. Lower it in My routine when you are back online."; });
   };
 
   Guide.prototype.setState = function (state) {
@@ -286,6 +317,8 @@
     document.getElementById("pause").addEventListener("click", () => g.pause());
     document.getElementById("resume").addEventListener("click", () => g.resume());
     document.getElementById("finish").addEventListener("click", () => g.end("stopped"));
+    document.getElementById("gentler").addEventListener("click", () => g.gentler());
+    g.showLevel(g.routine.steps[0]);
     root.dataset.ready = "true";
   }
 
