@@ -184,3 +184,36 @@ def test_the_guides_level_only_lowers_and_names_what_is_wrong(
     with home.store.transaction() as db:
         account = home_account(db)
         assert account is not None and account.zone_levels == {"eyes": 0.7}
+
+
+HOME_TEMPLATES = Path(__file__).parents[2] / "src" / "microamp" / "web" / "templates" / "home"
+
+
+def test_no_home_template_has_inline_script_style_or_handlers() -> None:
+    import re
+
+    found = []
+    for template in sorted(HOME_TEMPLATES.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        for pattern in (r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>",
+                        r"\son[a-z]+=", r"\sstyle=", r"<style"):  # fmt: skip
+            found += [f"{template.name}: {m.group(0)}" for m in re.finditer(pattern, text)]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/guide/home-express", "/settings", "/build", "/plan.ics", "/sw.js",
+             "/manifest.webmanifest", "/static/home.js"],
+)  # fmt: skip
+def test_every_home_page_carries_the_strict_policy(
+    phone: tuple[httpx.Client, str], path: str
+) -> None:
+    client, _token = phone
+    answer = client.get(path)
+    assert answer.status_code == 200, path
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    if not path.startswith("/static/"):
+        assert answer.headers["cache-control"] == "no-store"

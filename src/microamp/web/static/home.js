@@ -322,8 +322,18 @@
     root.dataset.ready = "true";
   }
 
+  // signing out takes this phone's copies of the pages with it (a queued log stays until sent)
+  function forgetPagesOnSignOut() {
+    const form = document.querySelector('form[action="/signout"]');
+    if (!form || !("caches" in window)) return;
+    form.addEventListener("submit", () => {
+      caches.keys().then((keys) => keys.forEach((k) => caches.delete(k)));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     registerWorker();
+    forgetPagesOnSignOut();
     reminders();
     guide();
     const csrf = document.body.dataset.csrf;
