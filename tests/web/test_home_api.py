@@ -217,3 +217,40 @@ def test_every_home_page_carries_the_strict_policy(
     assert answer.headers["x-content-type-options"] == "nosniff"
     if not path.startswith("/static/"):
         assert answer.headers["cache-control"] == "no-store"
+
+
+def test_skipping_every_zone_is_refused_beside_the_field_and_keeps_the_choice(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    zones = ["forehead", "brows", "eyes", "nose", "cheeks", "mouth", "jawline", "chin", "neck"]
+    answer = client.post("/settings", data={"csrf_token": token, "skip": zones})
+    assert answer.status_code == 422
+    assert "leaves no step" in answer.text and 'href="#skip-first"' in answer.text
+    assert answer.text.count("checked") >= len(zones)
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None and account.skipped == []
+
+
+def test_the_builder_keeps_what_was_typed_and_names_the_step_in_error(
+    phone: tuple[httpx.Client, str],
+) -> None:
+    client, token = phone
+    answer = client.post("/build", data={"csrf_token": token, "title": "", "cue_interval_s": "5.0",
+                                         "muscle-0": "frontalis", "reps-0": "9", "seconds-0": "5.0"})  # fmt: skip
+    assert answer.status_code == 422
+    assert "Give the routine a name" in answer.text
+    answer = client.post("/build", data={"csrf_token": token, "title": "Mine", "cue_interval_s": "5.0",
+                                         "muscle-0": "frontalis", "reps-0": "9", "seconds-0": "5.0"})  # fmt: skip
+    assert answer.status_code == 422
+    assert (
+        'id="reps-0-error"' in answer.text and "Step 1: must be one of 1, 2, 3, 4, 5" in answer.text
+    )
+    assert 'value="Mine"' in answer.text
+
+
+def test_an_unknown_routine_is_a_page_that_says_so(phone: tuple[httpx.Client, str]) -> None:
+    client, _token = phone
+    answer = client.get("/guide/no-such-routine")
+    assert answer.status_code == 422 and "no home routine by that name" in answer.text
