@@ -102,8 +102,13 @@ def test_pausing_takes_back_the_cues_not_yet_heard_and_schedules_them_again(
     page.wait_for_function(
         "() => JSON.parse(document.getElementById('guide').dataset.cues).length >= 1"
     )
+    expect(page.locator("#start")).to_be_hidden()
+    expect(page.locator("#resume")).to_be_hidden()
+    expect(page.get_by_role("button", name="End now")).to_be_visible()
     page.get_by_role("button", name="Pause").click()
     expect(guide).to_have_attribute("data-state", "paused")
+    expect(page.locator("#pause")).to_be_hidden()
+    expect(page.get_by_role("button", name="End now")).to_be_visible()
     page.wait_for_timeout(1500)
     page.get_by_role("button", name="Resume").click()
     expect(guide).to_have_attribute("data-state", "completed", timeout=30_000)
