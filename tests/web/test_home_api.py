@@ -4,6 +4,7 @@ CSRF token or its sign-in, and the clinic side reads the record."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from microamp.safety.limits import HOME
 from microamp.store.home import home_account, home_sessions
 from web.home_served import HOME_PASSWORD, Home, home_on
 
@@ -254,3 +256,17 @@ def test_an_unknown_routine_is_a_page_that_says_so(phone: tuple[httpx.Client, st
     client, _token = phone
     answer = client.get("/guide/no-such-routine")
     assert answer.status_code == 422 and "no home routine by that name" in answer.text
+
+
+def test_the_guide_caps_the_day_at_the_home_profiles_daily_time_with_its_source(
+    phone: tuple[httpx.Client, str],
+) -> None:
+    client, _token = phone
+    html = client.get("/guide/home-express").text
+    found = re.search(r'<script type="application/json" id="routine-data">(.*?)</script>', html)
+    assert found
+    payload = json.loads(found.group(1))
+
+    assert payload["max_daily_s"] == HOME.max_daily_s.value
+    assert payload["limit_source"] == HOME.max_daily_s.source
+    assert payload["limit_source"] != HOME.max_session_s.source

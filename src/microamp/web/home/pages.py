@@ -48,7 +48,7 @@ __all__ = ["api", "install_errors", "router"]
 router = APIRouter()
 api = APIRouter(prefix="/api")
 router.include_router(build.router)
-MAX_DAILY_S = HOME_PROFILE.max_session_s.value
+MAX_DAILY_S = HOME_PROFILE.max_daily_s.value
 WELCOME_LABELS = {
     "display_name": "Your name",
     "date_of_birth": "Date of birth",
@@ -208,7 +208,7 @@ def guide(request: Request, db: DbDep, account: AccountDep, name: str) -> Respon
     payload = guide_payload(routine, used_today_s=used, today=today.isoformat(),
                             max_daily_s=MAX_DAILY_S, zone_levels=account.zone_levels)  # fmt: skip
     refusal = daily_time_refusal(used_s=used, routine_s=routine.total_s, max_daily_s=MAX_DAILY_S,
-                                 source=HOME_PROFILE.max_session_s.source)  # fmt: skip
+                                 source=HOME_PROFILE.max_daily_s.source)  # fmt: skip
     return home_page(
         request, "guide.html", account, title=routine.title, routine=routine,
         payload=json.dumps(payload).replace("<", "\\u003c"), refusal=refusal,

@@ -112,7 +112,7 @@ def guide_payload(
         "today": today,
         "used_today_s": used_today_s,
         "max_daily_s": max_daily_s,
-        "limit_source": HOME_PROFILE.max_session_s.source,
+        "limit_source": HOME_PROFILE.max_daily_s.source,
         "total_s": routine.total_s,
         "zone_levels": dict(zone_levels or {}),
         "steps": [
