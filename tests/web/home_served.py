@@ -11,6 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.store.db import Store
 from microamp.web import WebSettings
 from microamp.web.app import open_web_store
@@ -63,7 +64,19 @@ def first_run(page: Page, home: Home, name: str = "Maria Silva") -> None:
     page.get_by_label("Choose a password").fill(HOME_PASSWORD)
     page.get_by_label("The password again").fill(HOME_PASSWORD)
     page.get_by_role("button", name="Start").click()
-    expect(page).to_have_url(f"{home.url}/")
+    expect(page).to_have_url(f"{home.url}/health")
+    answer_health_questions(page, home, name)
+
+
+def answer_health_questions(page: Page, home: Home, name: str = "Maria Silva", **yes: bool) -> None:
+    """Every health question answered "no" (but those in ``yes``), signed, then today."""
+    page.goto(f"{home.url}/health")
+    for key in BOOLEAN_KEYS:
+        page.locator(f"#{key}-{'yes' if yes.get(key) else 'no'}").check()
+    page.get_by_label("Type your full name to sign").fill(name)
+    page.get_by_role("button", name="Save and sign").click()
+    expect(page.locator("#health-saved")).to_be_visible()
+    page.goto(f"{home.url}/")
 
 
 def build_quick_routine(page: Page, home: Home, title: str = "Quick") -> None:

@@ -49,6 +49,12 @@ def _guide_done(page: Page, home: Home) -> None:
     run_to_the_end(page)
 
 
+def _health_refused(page: Page, home: Home) -> None:
+    page.goto(f"{home.url}/health")
+    page.get_by_role("button", name="Save and sign").click()
+    page.get_by_test_id("error-summary").wait_for()
+
+
 def _goto(path: str) -> Callable[[Page, Home], None]:
     return lambda page, home: page.goto(f"{home.url}{path}") and None
 
@@ -62,6 +68,8 @@ HOME_SCREENS: dict[str, Callable[[Page, Home], None]] = {
     "settings-saved": _settings_saved,
     "build": _goto("/build"),
     "build-errors": _builder_without_a_name,
+    "health": _goto("/health"),
+    "health-errors": _health_refused,
 }
 
 
@@ -103,7 +111,7 @@ def _violations(page: Page) -> list[str]:
 
 SMALL_TARGETS = """() => [...document.querySelectorAll('main button, main .btn, main select, main input:not([type=hidden]), nav a')]
   .filter((el) => el.offsetParent !== null)
-  .filter((el) => { const r = el.getBoundingClientRect(); return r.height < 44 && !(el.type === 'checkbox'); })
+  .filter((el) => { const r = el.getBoundingClientRect(); return r.height < 44 && !(['checkbox', 'radio'].includes(el.type) && el.closest('label') && el.closest('label').getBoundingClientRect().height >= 44); })
   .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + Math.round(el.getBoundingClientRect().height) + ' px')"""
 
 

@@ -15,9 +15,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from microamp.errors import InvalidValue
+from microamp.clinic.consent import check_signature
+from microamp.clinic.gate import GateDecision
+from microamp.errors import InvalidValue, InvalidValues
 from microamp.store.access import append_audit
-from microamp.store.crud import create_client
+from microamp.store.crud import (
+    create_client,
+    gate_client,
+    get_client,
+    latest_form,
+    record_consent,
+    record_intake,
+)
 from microamp.store.home_models import (
     HOME_MODES,
     HOME_STATUSES,
@@ -31,6 +40,9 @@ __all__ = [
     "create_home_account",
     "done_days",
     "home_account",
+    "home_gate",
+    "home_health_answers",
+    "record_home_health",
     "home_sessions",
     "home_routines",
     "record_home_session",
@@ -212,3 +224,53 @@ def done_days(session: Session, account: HomeAccount) -> set[date]:
             )
         )
     )
+
+
+# -- her own screening and consent: what the clinic's gate needs, answered by her --------------
+
+
+def home_health_answers(session: Session, account: HomeAccount) -> dict[str, Any]:
+    """The answers of her latest screening (to start a new one from), or none yet."""
+    form = latest_form(session, client_id=account.client_id)
+    return {} if form is None else dict(form.answers)
+
+
+def record_home_health(
+    session: Session,
+    account: HomeAccount,
+    *,
+    answers: Mapping[str, Any],
+    typed_signature: str,
+    today: date,
+) -> GateDecision:
+    """Her answers to the clinic's screening questions, kept as a new version of her intake
+    (screened like any other, flags raised the same way), and her consent to the current text,
+    signed by typing her name. Returns the gate's decision for ``today``.
+
+    Raises `InvalidValue` (`InvalidValues` for several) naming each question wrong and
+    ``typed_signature``; the caller then rolls back, so it is both or neither.
+    """
+    client = get_client(session, client_id=account.client_id)
+    answers = {**answers, "date_of_birth": client.date_of_birth.isoformat()}
+    problems: list[InvalidValue] = []
+    try:
+        check_signature(typed_signature, full_name=client.full_name)
+    except InvalidValue as exc:
+        problems.append(exc)
+    try:
+        form = record_intake(session, client_id=client.id, answers=answers, on=today, today=today)
+    except InvalidValue as exc:
+        problems[:0] = getattr(exc, "errors", [exc])
+    if problems:
+        raise problems[0] if len(problems) == 1 else InvalidValues(problems)
+    consent = record_consent(session, client_id=client.id, typed_signature=typed_signature)
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource=f"client:{client.id}/intake", client_id=client.id,
+                 detail={"intake_id": form.id, "outcome": form.outcome,
+                         "consent_version": consent.text_version})  # fmt: skip
+    return gate_client(session, client_id=client.id, on=today)
+
+
+def home_gate(session: Session, account: HomeAccount, *, on: date) -> GateDecision:
+    """The clinic's gate for her on day ``on``, as for any session."""
+    return gate_client(session, client_id=account.client_id, on=on)

@@ -1,6 +1,7 @@
 """The home app's pages and its one API call (the session log).
 
-First run (`/welcome`) creates the household's account; `/` is today: the routines, the
+First run (`/welcome`) creates the household's account, then asks her health questions
+(`/health`, see `health`); `/` is today: the routines, the
 streak, adherence and the month's calendar; `/guide/{name}` runs a routine in guide mode;
 `/settings` keeps what she skips and her zone levels; `/build` makes a routine of her own;
 `/plan.ics` is the regimen as a calendar file (reminders where notifications are not granted).
@@ -26,13 +27,14 @@ from microamp.store.home import (
     create_home_account,
     done_days,
     home_account,
+    home_gate,
     record_home_session,
     seconds_on,
     set_preferences,
 )
 from microamp.viz.facemap import facemap_svg
 from microamp.web.errors import FieldError
-from microamp.web.home import build, session
+from microamp.web.home import build, health, session
 from microamp.web.home.routines import HOME_PROFILE, available_routines, guide_payload, routine_for
 from microamp.web.home.session import AccountDep, DbDep, NeedsSignIn, home_page, today_of
 from microamp.web.home.statics import manifest, service_worker
@@ -48,6 +50,7 @@ __all__ = ["api", "install_errors", "router"]
 router = APIRouter()
 api = APIRouter(prefix="/api")
 router.include_router(build.router)
+router.include_router(health.router)
 MAX_DAILY_S = HOME_PROFILE.max_daily_s.value
 WELCOME_LABELS = {
     "display_name": "Your name",
@@ -128,7 +131,7 @@ def welcome_post(
                                   today=today)  # fmt: skip
     db.commit()
     session.sign_in_as(request, account)
-    return _redirect("/")
+    return _redirect("/health")
 
 
 @router.get("/signin")
@@ -194,7 +197,7 @@ def today_page(request: Request, db: DbDep) -> Response:
     return home_page(
         request, "today.html", account, title="Today", today=today, regimen=status,
         routines=available_routines(db, account), used_s=used, max_daily_s=MAX_DAILY_S,
-        weeks=_calendar(today, status),
+        weeks=_calendar(today, status), decision=home_gate(db, account, on=today),
     )  # fmt: skip
 
 
@@ -212,6 +215,7 @@ def guide(request: Request, db: DbDep, account: AccountDep, name: str) -> Respon
     return home_page(
         request, "guide.html", account, title=routine.title, routine=routine,
         payload=json.dumps(payload).replace("<", "\\u003c"), refusal=refusal,
+        decision=home_gate(db, account, on=today),
         facemap=facemap_svg(routine.steps, drawing_id="guide-map", title=""),
     )  # fmt: skip
 
