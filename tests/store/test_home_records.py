@@ -9,14 +9,18 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from microamp.errors import InvalidValue
+from microamp.clinic.intake import nothing_to_report
+from microamp.errors import InvalidValue, InvalidValues
 from microamp.store.access import AuditEntry
 from microamp.store.db import Store
 from microamp.store.home import (
     create_home_account,
     done_days,
     home_account,
+    home_gate,
+    home_health_answers,
     home_sessions,
+    record_home_health,
     record_home_session,
     seconds_on,
     set_preferences,
@@ -100,3 +104,30 @@ def test_preferences_are_kept_sorted_and_audited(store: Store) -> None:
         assert account is not None
         assert account.skipped == ["eyes", "masseter"]
         assert account.zone_levels == {"cheeks": 0.5}
+
+
+def test_her_health_answers_are_screened_signed_and_gated_like_any_clients(store: Store) -> None:
+    _account(store)
+    with store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        assert home_gate(db, account, on=DAY).allowed is False
+        answers = nothing_to_report(date(1979, 2, 3), epilepsy_or_seizures=True)
+        decision = record_home_health(db, account, answers=answers, typed_signature=" ines ",
+                                      today=DAY)  # fmt: skip
+        assert not decision.allowed
+        codes = [r.code for r in decision.refusals]
+        assert codes and "no_consent" not in codes  # signed: only the epilepsy refuses
+        assert home_health_answers(db, account)["epilepsy_or_seizures"] is True
+
+
+def test_a_wrong_signature_and_an_unanswered_question_are_both_named(store: Store) -> None:
+    _account(store)
+    with store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        answers = nothing_to_report(date(1979, 2, 3))
+        del answers["diabetes"]
+        with pytest.raises(InvalidValues) as raised:
+            record_home_health(db, account, answers=answers, typed_signature="Maria", today=DAY)
+        assert [e.field for e in raised.value.errors] == ["diabetes", "typed_signature"]
