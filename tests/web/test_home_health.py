@@ -1,11 +1,13 @@
 """Her own health questions and consent on the home app, over HTTP: each answer is a new
 version of her intake screened like any other, signed by typing her name (both or neither),
-and the clinic's gate decides what guide mode warns of, as it would for any session."""
+and the clinic's gate decides what guide mode warns of, as it would for any session; her
+measured photos chart beside her adherence on Today."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.store.access import AuditEntry
 from microamp.store.home import home_account
-from microamp.store.models import Consent, IntakeForm, SafetyFlag
+from microamp.store.models import Consent, IntakeForm, ProgressEntry, SafetyFlag
 from web.home_served import HOME_PASSWORD, Home, home_on
 
 NAME = "Ines Duarte"
@@ -143,3 +145,35 @@ def test_the_health_form_needs_the_phones_csrf_token(
     client, token = phone
     assert client.post("/health", data=_answers("not-the-token")).status_code == 403
     assert _rows(home, IntakeForm) == []
+
+
+def _photo(home: Home, client_id: int, on: date, brow_mm: float) -> None:
+    with home.store.transaction() as db:
+        db.add(ProgressEntry(
+            client_id=client_id, taken_on=on, photo_path=f"p-{on}.jpg", photo_sha256="a" * 64,
+            view="front", measurement={"comparable": True, "quality": 0.9,
+                                       "measures": {"brow_height_left_mm": brow_mm}},
+        ))  # fmt: skip
+
+
+def test_her_measured_photos_chart_beside_adherence_and_the_read_is_audited(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, _token = phone
+    assert "No measured photos yet" in client.get("/").text
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        client_id, actor = account.client_id, f"home:{account.id}:{NAME}"
+    _photo(home, client_id, date(2030, 1, 6), 20.0)
+    _photo(home, client_id, date(2030, 3, 1), 21.5)
+
+    html = client.get("/").text
+    results = html[html.index('data-testid="results"') :]
+    assert "Brow height, left (mm)" in results and "<svg" in results
+    assert html.index('data-testid="adherence"') < html.index('data-testid="results"')
+    with home.store.transaction() as db:
+        reads = db.scalars(
+            select(AuditEntry).where(AuditEntry.resource == f"client:{client_id}/outcomes")
+        ).all()
+        assert reads and {r.actor for r in reads} == {actor}

@@ -34,6 +34,7 @@ from microamp.store.home_models import (
     HomeRoutine,
     HomeSession,
 )
+from microamp.store.outcomes import Outcomes, client_outcomes
 
 __all__ = [
     "actor_of",
@@ -41,6 +42,7 @@ __all__ = [
     "done_days",
     "home_account",
     "home_gate",
+    "home_outcomes",
     "home_health_answers",
     "record_home_health",
     "home_sessions",
@@ -274,3 +276,12 @@ def record_home_health(
 def home_gate(session: Session, account: HomeAccount, *, on: date) -> GateDecision:
     """The clinic's gate for her on day ``on``, as for any session."""
     return gate_client(session, client_id=account.client_id, on=on)
+
+
+def home_outcomes(session: Session, account: HomeAccount) -> Outcomes:
+    """Her measured photos (front view) as the clinic's outcome page reads them; the read is
+    audited with the home account as the actor."""
+    found = client_outcomes(session, client_id=account.client_id, view="front")
+    append_audit(session, actor_id=None, actor=actor_of(account), action="read",
+                 resource=f"client:{account.client_id}/outcomes", client_id=account.client_id)  # fmt: skip
+    return found

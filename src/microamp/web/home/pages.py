@@ -28,6 +28,7 @@ from microamp.store.home import (
     done_days,
     home_account,
     home_gate,
+    home_outcomes,
     record_home_session,
     seconds_on,
     set_preferences,
@@ -38,6 +39,7 @@ from microamp.web.home import build, health, session
 from microamp.web.home.routines import HOME_PROFILE, available_routines, guide_payload, routine_for
 from microamp.web.home.session import AccountDep, DbDep, NeedsSignIn, home_page, today_of
 from microamp.web.home.statics import manifest, service_worker
+from microamp.web.pages.outcomes import measure_charts
 from microamp.web.security import (
     MIN_PASSWORD_CHARS,
     check_password_rules,
@@ -198,6 +200,8 @@ def today_page(request: Request, db: DbDep) -> Response:
         request, "today.html", account, title="Today", today=today, regimen=status,
         routines=available_routines(db, account), used_s=used, max_daily_s=MAX_DAILY_S,
         weeks=_calendar(today, status), decision=home_gate(db, account, on=today),
+        charts=[c for c in measure_charts(home_outcomes(db, account)) if c["trend"].baseline
+                is not None],
     )  # fmt: skip
 
 
