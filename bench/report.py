@@ -94,6 +94,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
     yield from station_rows(doc["stations"])
+    yield from home_rows(doc["home"])
     yield token_read_row(doc["session_lookup"])
     yield chain_check_row(doc["audit_chain_check"])
     yield (
@@ -120,6 +121,28 @@ def station_rows(stations: dict[str, Any]) -> Iterator[Row]:
             f"p50 {stop['p50_ms']:.0f} ms, p95 {stop['p95_ms']:.0f} ms (output zero, device"
             " closed, record closed, lease released)",
         )
+
+
+def home_rows(home: dict[str, Any]) -> Iterator[Row]:
+    """The home app's first load on a phone, and guide mode's cue timing in chromium."""
+    for name, label in (("today", "today page"), ("guide", "guide page")):
+        load = home["first_load"][name]
+        yield (
+            f"home app first load, {label} (HTML + CSS + JS, gzip), local server",
+            f"{load['compressed_kb']:.1f} kB ({load['uncompressed_kb']:.0f} kB uncompressed),"
+            f" p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms",
+        )
+    cues = home["cue_timing"]
+    if "seen_late_p99_ms" in cues:
+        value = (
+            f"p50 {cues['seen_late_p50_ms']:.1f} ms, p99 {cues['seen_late_p99_ms']:.1f} ms,"
+            f" max {cues['seen_late_max_ms']:.1f} ms over {cues['heard']} cues of"
+            f" {cues['routine']} ({cues['wall_s'] / 60:.1f} min); each scheduled at least"
+            f" {cues['lead_min_ms']:.0f} ms ahead (goal: p99 under 50 ms)"
+        )
+    else:
+        value = f"not measured ({cues.get('skipped') or 'audio ' + str(cues.get('audio'))})"
+    yield ("guide mode's cues, lateness seen from the page on the audio clock, chromium", value)
 
 
 def chain_check_row(chain: dict[str, Any]) -> Row:

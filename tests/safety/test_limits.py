@@ -6,6 +6,7 @@ import pytest
 
 from microamp.errors import InvalidValue, InvalidValues
 from microamp.safety import BUILTIN_PROFILES, get_profile, load_profile
+from microamp.safety.limits import profile_from_dict
 
 
 def test_builtin_profiles_carry_a_source_for_every_number() -> None:
@@ -91,3 +92,32 @@ def test_a_custom_profile_always_shows_as_custom_with_its_file_hash(tmp_path: Pa
     assert profile.content_hash.startswith("sha256:")
     assert profile.to_dict()["content_hash"] == profile.content_hash
     assert get_profile("home").content_hash == ""
+
+
+def test_the_home_day_is_one_auto_off_span_and_a_professional_day_one_facial() -> None:
+    home, professional = get_profile("home"), get_profile("professional")
+
+    assert home.max_daily_s.value == 20 * 60
+    assert "auto-off" in home.max_daily_s.source
+    assert professional.max_daily_s.value == 90 * 60
+    for profile in (home, professional):
+        assert profile.max_session_s.value <= profile.max_daily_s.value
+
+
+def test_a_custom_day_shorter_than_its_session_is_refused_naming_both() -> None:
+    with pytest.raises(InvalidValues) as caught:
+        profile_from_dict({"name": "short-day", "limits": {"max_daily_s": 600}})
+
+    assert [(e.field, e.value, e.rule) for e in caught.value.errors] == [
+        ("limits.max_session_s", 1200.0, "must not exceed max_daily_s")
+    ]
+    longer = profile_from_dict({"name": "two", "limits": {"max_daily_s": 40 * 60}})
+    assert longer.max_daily_s.value == 40 * 60
+    assert longer.max_daily_s.source == "custom profile two"
+
+
+def test_a_day_past_the_absolute_ceiling_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        profile_from_dict({"name": "long", "limits": {"max_daily_s": 241 * 60}})
+
+    assert "absolute ceiling" in str(caught.value)

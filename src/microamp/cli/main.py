@@ -14,6 +14,7 @@ from microamp.cli import (
     db,
     demo,
     doctor,
+    home,
     limits,
     outcomes,
     photos,
@@ -51,6 +52,7 @@ app.command(name="run")(run_command)
 app.add_typer(db.app, name="db")
 app.command(name="serve")(serve_cli.serve)
 app.command(name="station")(station_cli.station)
+app.command(name="home")(home.home)
 app.add_typer(users_cli.app, name="users")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(clients.app, name="clients")

@@ -67,6 +67,11 @@ _SRC_DC = "microamp: bounds the mean (DC) current over any 10 s window"
 _SRC_SLEW = "microamp: intensity ramps, as restim ramps on start; no sudden steps"
 _SRC_HOME_TIME = "home devices: 5-20 min routines, NuFACE Mini Plus auto-off after 20 min"
 _SRC_PRO_TIME = "professional facials last 15-60 min; 90 min is the upper bound"
+_SRC_HOME_DAY = (
+    "home devices: one 5-20 min routine a day (NuFACE: 5 days a week for 60 days), "
+    "never past the 20-minute auto-off in a day"
+)
+_SRC_PRO_DAY = "microamp: one professional facial a day, at most 90 min"
 _SRC_COMPLIANCE = "constant-current microcurrent sources: +-60 V (Wing), +-70 V (Pantheon)"
 
 
@@ -87,6 +92,8 @@ class LimitProfile(BaseModel):
     dc_window_s: Limit
     max_slew_ua_s: Limit
     max_session_s: Limit
+    # the time one person may have in a day, all sessions together (never below one session)
+    max_daily_s: Limit
     min_compliance_v: Limit
     max_compliance_v: Limit
     # custom profiles only: the built-in one they start from, and ``sha256:<hex>`` of their file
@@ -136,6 +143,7 @@ HOME = LimitProfile(
     dc_window_s=_l(10, _SRC_DC),
     max_slew_ua_s=_l(400, _SRC_SLEW),
     max_session_s=_l(20 * 60, _SRC_HOME_TIME),
+    max_daily_s=_l(20 * 60, _SRC_HOME_DAY),
     min_compliance_v=_l(5, _SRC_COMPLIANCE),
     max_compliance_v=_l(40, "microamp: home devices run on batteries below 40 V compliance"),
 )
@@ -153,6 +161,7 @@ PROFESSIONAL = LimitProfile(
     dc_window_s=_l(10, _SRC_DC),
     max_slew_ua_s=_l(1000, _SRC_SLEW),
     max_session_s=_l(90 * 60, _SRC_PRO_TIME),
+    max_daily_s=_l(90 * 60, _SRC_PRO_DAY),
     min_compliance_v=_l(5, _SRC_COMPLIANCE),
     max_compliance_v=_l(70, _SRC_COMPLIANCE),
 )
@@ -169,6 +178,7 @@ ABSOLUTE_CEILINGS: dict[str, float] = {
     "max_mean_dc_ua": 1000.0,
     "max_slew_ua_s": 5000.0,
     "max_session_s": 120 * 60.0,
+    "max_daily_s": 240 * 60.0,
     "max_compliance_v": 100.0,
 }
 
@@ -283,6 +293,7 @@ def check_profile(profile: LimitProfile) -> None:
         ("min_frequency_hz", "max_frequency_hz"),
         ("warn_rms_density_ma_cm2", "max_rms_density_ma_cm2"),
         ("min_compliance_v", "max_compliance_v"),
+        ("max_session_s", "max_daily_s"),
     )
     for low, high in pairs:
         if getattr(profile, low).value > getattr(profile, high).value:

@@ -111,6 +111,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", f"{API}/clients/{{client_id}}/history"): CLINICAL,
     ("POST", f"{API}/clients/{{client_id}}/photos"): CLINICAL,
     ("GET", f"{API}/clients/{{client_id}}/photos"): CLINICAL,
+    ("GET", f"{API}/clients/{{client_id}}/home-sessions"): CLINICAL,
     ("GET", f"{API}/clients/{{client_id}}/outcomes"): CLINICAL,
     ("POST", f"{API}/clients/{{client_id}}/flags/lift"): CLINICAL,
     ("GET", f"{API}/clients/{{client_id}}/plans"): CLINICAL,

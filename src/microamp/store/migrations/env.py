@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from microamp.store import (  # noqa: F401  (registers every table)
     access,
     clinic_setup,
+    home_models,
     models,
     photo_blobs,
     session_models,

@@ -87,7 +87,7 @@ def _intake_page(
     )
 
 
-def _intake_errors(exc: InvalidValue, answers: dict[str, object]) -> list[FieldError]:
+def intake_errors(exc: InvalidValue, answers: dict[str, object]) -> list[FieldError]:
     """The form's errors: the one found, and every other question left unanswered, each
     linked to its first choice."""
     unanswered = [
@@ -137,7 +137,7 @@ async def intake_submit(request: Request, user: PageUser, db: DbDep, client_id: 
     except InvalidValue as exc:
         db.rollback()
         return _intake_page(
-            request, user, db, client_id, answers=answers, errors=_intake_errors(exc, answers),
+            request, user, db, client_id, answers=answers, errors=intake_errors(exc, answers),
             previous=latest_form(db, client_id=client_id), status_code=422,
         )  # fmt: skip
     audit(

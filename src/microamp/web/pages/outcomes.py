@@ -69,7 +69,7 @@ def _view(value: str) -> str:
     return check_view(value)
 
 
-def _charts(found: Outcomes) -> list[dict[str, Any]]:
+def measure_charts(found: Outcomes) -> list[dict[str, Any]]:
     session_days = [date.fromisoformat(s["on"]) for s in found.sessions]
     charts = []
     for trend in found.trends:
@@ -117,7 +117,7 @@ def outcomes_page(
         sessions.append(item | {"cumulative": dict(cumulative)})
     return page(
         request, "outcomes.html", user, client=client, found=found, view=found.view,
-        views=VIEWS, view_labels=VIEW_LABELS, charts=_charts(found), labels=_LABELS,
+        views=VIEWS, view_labels=VIEW_LABELS, charts=measure_charts(found), labels=_LABELS,
         sessions=sessions, measure_names=MEASURE_NAMES, vision=vision_available(),
         sticker_side_mm=STICKER_SIDE_MM,
     )  # fmt: skip

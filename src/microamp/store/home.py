@@ -1,0 +1,287 @@
+"""The home companion's records: the household account, its routines and its sessions.
+
+Plain keyword-only functions on a session; the caller commits. Every write of a home session
+and every change to what a person skips leaves an audit row, as the clinic's records do, with
+the home account as the actor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from microamp.clinic.consent import check_signature
+from microamp.clinic.gate import GateDecision
+from microamp.errors import InvalidValue, InvalidValues
+from microamp.store.access import append_audit
+from microamp.store.crud import (
+    create_client,
+    gate_client,
+    get_client,
+    latest_form,
+    record_consent,
+    record_intake,
+)
+from microamp.store.home_models import (
+    HOME_MODES,
+    HOME_STATUSES,
+    HomeAccount,
+    HomeRoutine,
+    HomeSession,
+)
+from microamp.store.outcomes import Outcomes, client_outcomes
+
+__all__ = [
+    "actor_of",
+    "create_home_account",
+    "done_days",
+    "home_account",
+    "home_gate",
+    "home_outcomes",
+    "home_health_answers",
+    "record_home_health",
+    "home_sessions",
+    "home_routines",
+    "record_home_session",
+    "save_home_routine",
+    "seconds_on",
+    "set_preferences",
+]
+
+_UUID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+MAX_STEPS_LOGGED = 200
+
+
+def actor_of(account: HomeAccount) -> str:
+    return f"home:{account.id}:{account.display_name}"
+
+
+def home_account(session: Session) -> HomeAccount | None:
+    """The household's account (one per home app), or None before the first run."""
+    return session.scalars(select(HomeAccount).order_by(HomeAccount.id).limit(1)).first()
+
+
+def create_home_account(
+    session: Session,
+    *,
+    display_name: str,
+    date_of_birth: date,
+    password_hash: str,
+    plan_start: date,
+    today: date,
+) -> HomeAccount:
+    """The first run: the person as a client of this store, and her home account."""
+    if home_account(session) is not None:
+        raise InvalidValue("account", display_name, "this home app already has its account")
+    client = create_client(
+        session, full_name=display_name, date_of_birth=date_of_birth, today=today
+    )
+    account = HomeAccount(
+        client_id=client.id, display_name=client.full_name, password_hash=password_hash,
+        skipped=[], zone_levels={}, plan_start=plan_start,
+    )  # fmt: skip
+    session.add(account)
+    session.flush()
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource="home_account", client_id=client.id)  # fmt: skip
+    return account
+
+
+def set_preferences(
+    session: Session,
+    account: HomeAccount,
+    *,
+    skipped: Sequence[str],
+    zone_levels: Mapping[str, float],
+) -> None:
+    """What the person skips and the level each zone starts from (checked by the caller)."""
+    account.skipped = sorted(set(skipped))
+    account.zone_levels = {z: float(v) for z, v in sorted(zone_levels.items())}
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource="home_preferences", client_id=account.client_id,
+                 detail={"skipped": account.skipped, "zone_levels": account.zone_levels})  # fmt: skip
+
+
+def save_home_routine(
+    session: Session, account: HomeAccount, *, name: str, data: dict[str, Any]
+) -> HomeRoutine:
+    """A built routine kept under ``name`` (replacing one of that name)."""
+    routine = session.scalars(
+        select(HomeRoutine).where(HomeRoutine.account_id == account.id, HomeRoutine.name == name)
+    ).first()
+    if routine is None:
+        routine = HomeRoutine(account_id=account.id, name=name, data=data)
+        session.add(routine)
+    else:
+        routine.data = data
+    session.flush()
+    return routine
+
+
+def home_routines(session: Session, account: HomeAccount) -> list[HomeRoutine]:
+    return list(
+        session.scalars(
+            select(HomeRoutine)
+            .where(HomeRoutine.account_id == account.id)
+            .order_by(HomeRoutine.name)
+        )
+    )
+
+
+def record_home_session(
+    session: Session,
+    account: HomeAccount,
+    *,
+    uuid: str,
+    protocol_name: str,
+    protocol_hash: str,
+    on_date: date,
+    seconds_done: float,
+    steps_done: Sequence[Mapping[str, Any]],
+    status: str,
+    cues: int,
+    mode: str = "guided",
+    max_seconds: float,
+) -> tuple[HomeSession, bool]:
+    """The session as the phone reported it, and whether it is new (a log posted again after
+    an offline queue is the row already kept). Raises `InvalidValue` naming the field."""
+    if not _UUID.fullmatch(uuid):
+        raise InvalidValue("uuid", uuid, "8-64 letters, digits or -")
+    existing = session.scalars(select(HomeSession).where(HomeSession.uuid == uuid)).first()
+    if existing is not None:
+        if existing.account_id != account.id:
+            raise InvalidValue("uuid", uuid, "belongs to another session")
+        return existing, False
+    if mode not in HOME_MODES:
+        raise InvalidValue("mode", mode, f"one of {', '.join(HOME_MODES)}")
+    if status not in HOME_STATUSES:
+        raise InvalidValue("status", status, f"one of {', '.join(HOME_STATUSES)}")
+    if not 0 <= seconds_done <= max_seconds:
+        raise InvalidValue("seconds_done", seconds_done, f"0-{max_seconds:g} s")
+    if not 0 <= cues <= 100_000:
+        raise InvalidValue("cues", cues, "0-100000")
+    if len(steps_done) > MAX_STEPS_LOGGED:
+        raise InvalidValue("steps_done", len(steps_done), f"at most {MAX_STEPS_LOGGED} steps")
+    steps = [_logged_step(i, s) for i, s in enumerate(steps_done)]
+    row = HomeSession(
+        uuid=uuid, account_id=account.id, client_id=account.client_id,
+        protocol_name=protocol_name[:64], protocol_hash=protocol_hash[:80], mode=mode,
+        device_connected=mode == "device", on_date=on_date, seconds_done=float(seconds_done),
+        steps_done=steps, status=status, cues=cues,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource=f"home_session/{row.id}", client_id=account.client_id,
+                 detail={"mode": mode, "device_connected": row.device_connected})  # fmt: skip
+    return row, True
+
+
+def _logged_step(i: int, raw: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        index = int(raw["index"])
+        seconds = float(raw["seconds"])
+        label = str(raw.get("label", ""))[:120]
+        side = str(raw.get("side", ""))[:10]
+        zone = str(raw.get("zone", ""))[:20]
+    except (KeyError, TypeError, ValueError):
+        raise InvalidValue(f"steps_done[{i}]", dict(raw), "needs index and seconds") from None
+    if index < 0 or not 0 <= seconds <= 7200:
+        raise InvalidValue(f"steps_done[{i}]", dict(raw), "index >= 0, seconds 0-7200")
+    return {"index": index, "label": label, "zone": zone, "side": side, "seconds": seconds}
+
+
+def home_sessions(session: Session, *, client_id: int) -> list[HomeSession]:
+    """A person's home sessions, newest first: what the clinic side reads."""
+    return list(
+        session.scalars(
+            select(HomeSession)
+            .where(HomeSession.client_id == client_id)
+            .order_by(HomeSession.on_date.desc(), HomeSession.id.desc())
+        )
+    )
+
+
+def seconds_on(session: Session, account: HomeAccount, day: date) -> float:
+    """Seconds of home sessions on ``day``."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(HomeSession.seconds_done), 0.0)).where(
+            HomeSession.account_id == account.id, HomeSession.on_date == day
+        )
+    )
+    return float(total or 0.0)
+
+
+def done_days(session: Session, account: HomeAccount) -> set[date]:
+    """The days with a session done to its end."""
+    return set(
+        session.scalars(
+            select(HomeSession.on_date).where(
+                HomeSession.account_id == account.id, HomeSession.status != "stopped"
+            )
+        )
+    )
+
+
+# -- her own screening and consent: what the clinic's gate needs, answered by her --------------
+
+
+def home_health_answers(session: Session, account: HomeAccount) -> dict[str, Any]:
+    """The answers of her latest screening (to start a new one from), or none yet."""
+    form = latest_form(session, client_id=account.client_id)
+    return {} if form is None else dict(form.answers)
+
+
+def record_home_health(
+    session: Session,
+    account: HomeAccount,
+    *,
+    answers: Mapping[str, Any],
+    typed_signature: str,
+    today: date,
+) -> GateDecision:
+    """Her answers to the clinic's screening questions, kept as a new version of her intake
+    (screened like any other, flags raised the same way), and her consent to the current text,
+    signed by typing her name. Returns the gate's decision for ``today``.
+
+    Raises `InvalidValue` (`InvalidValues` for several) naming each question wrong and
+    ``typed_signature``; the caller then rolls back, so it is both or neither.
+    """
+    client = get_client(session, client_id=account.client_id)
+    answers = {**answers, "date_of_birth": client.date_of_birth.isoformat()}
+    problems: list[InvalidValue] = []
+    try:
+        check_signature(typed_signature, full_name=client.full_name)
+    except InvalidValue as exc:
+        problems.append(exc)
+    try:
+        form = record_intake(session, client_id=client.id, answers=answers, on=today, today=today)
+    except InvalidValue as exc:
+        problems[:0] = getattr(exc, "errors", [exc])
+    if problems:
+        raise problems[0] if len(problems) == 1 else InvalidValues(problems)
+    consent = record_consent(session, client_id=client.id, typed_signature=typed_signature)
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource=f"client:{client.id}/intake", client_id=client.id,
+                 detail={"intake_id": form.id, "outcome": form.outcome,
+                         "consent_version": consent.text_version})  # fmt: skip
+    return gate_client(session, client_id=client.id, on=today)
+
+
+def home_gate(session: Session, account: HomeAccount, *, on: date) -> GateDecision:
+    """The clinic's gate for her on day ``on``, as for any session."""
+    return gate_client(session, client_id=account.client_id, on=on)
+
+
+def home_outcomes(session: Session, account: HomeAccount) -> Outcomes:
+    """Her measured photos (front view) as the clinic's outcome page reads them; the read is
+    audited with the home account as the actor."""
+    found = client_outcomes(session, client_id=account.client_id, view="front")
+    append_audit(session, actor_id=None, actor=actor_of(account), action="read",
+                 resource=f"client:{account.client_id}/outcomes", client_id=account.client_id)  # fmt: skip
+    return found
