@@ -5,15 +5,18 @@ commanded current."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from microamp.devices import Capabilities, Command
-from microamp.devices.enforce import TOLERANCE, check_command
+from microamp.devices.enforce import TOLERANCE, check_command, rms_bound_ua
 from microamp.errors import InvalidValue
 from microamp.safety import get_profile
 from microamp.safety.limits import Limit
 from microamp.stimulus import Waveform
-from microamp.stimulus.metrics import rms_density_ma_cm2
+from microamp.stimulus.metrics import rms_density_ma_cm2, rms_ua
+from microamp.stimulus.renderer import render_steady
 
 PROFESSIONAL = get_profile("professional")  # 0.1-1500 Hz, 1000 µA, 2 mA/cm²
 NARROW = Capabilities(
@@ -132,3 +135,49 @@ def test_the_hardware_is_a_layer_of_its_own_and_refuses_above_its_maximum() -> N
     assert refused.value.field == "amplitude_ua"
     assert refused.value.value == 350.0
     assert refused.value.rule.startswith("above the hardware limit of 300 µA")
+
+
+@pytest.mark.parametrize("step_ua", [20.0, 0.02 * 1000.0 * (1 + TOLERANCE)])
+def test_an_output_step_of_two_percent_of_the_highest_setting_is_accepted(step_ua: float) -> None:
+    stepped = Capabilities(
+        backend="test", max_current_ua=1000.0, compliance_v=40.0, current_step_ua=step_ua
+    )
+    assert check_command(Command(steady(100.0)), PROFESSIONAL, stepped) == 1000.0
+
+
+def test_an_output_step_past_two_percent_is_refused_by_field_value_and_rule() -> None:
+    stepped = Capabilities(
+        backend="test", max_current_ua=1000.0, compliance_v=40.0, current_step_ua=20.5
+    )
+    with pytest.raises(InvalidValue) as refused:
+        check_command(Command(steady(100.0)), PROFESSIONAL, stepped)
+
+    assert refused.value.as_dict() == {
+        "field": "current_step_ua",
+        "value": "20.5",
+        "rule": "the lowest setting, one step of the output stage, is above 2 % of the highest "
+        "(1000 µA under the professional profile) [source: IEC 60601-2-10]",
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected_ua"),
+    [("sine", 300.0 / math.sqrt(2.0)), ("triangle", 300.0 / math.sqrt(3.0))],
+)
+def test_the_rms_bound_of_a_sine_and_a_triangle_is_their_exact_rms(
+    shape: str, expected_ua: float
+) -> None:
+    # a bound above the true r.m.s. would refuse currents the density rule allows
+    waveform = Waveform(shape=shape, amplitude_ua=300.0, frequency_hz=10.0)  # type: ignore[arg-type]
+    rendered_ua = rms_ua(render_steady(waveform, 1.0, 200_000.0))
+
+    assert rms_bound_ua(waveform) == pytest.approx(expected_ua)
+    assert rms_bound_ua(waveform, 0.5) == pytest.approx(expected_ua / 2)
+    assert rendered_ua == pytest.approx(expected_ua, rel=1e-3)
+
+
+def test_the_rms_bound_of_a_pulse_shape_is_its_peak_over_its_on_fraction() -> None:
+    square = Waveform(shape="square", amplitude_ua=300.0, frequency_hz=10.0, duty=0.25)
+
+    assert rms_bound_ua(square) == pytest.approx(300.0 * math.sqrt(square.on_fraction))
+    assert rms_bound_ua(square, 1.0) == rms_bound_ua(square)
