@@ -57,6 +57,10 @@ def test_a_density_exactly_at_the_profile_bound_is_accepted() -> None:
     assert rms_density_ma_cm2(500.0, 0.25) == PROFESSIONAL.max_rms_density_ma_cm2.value
 
     assert check_command(Command(steady(500.0)), PROFESSIONAL, SMALL) == 1000.0
+    # and one past it by exactly the rounding allowed
+    past_ua = 500.0 * (1 + TOLERANCE)
+    assert rms_density_ma_cm2(past_ua, 0.25) == 2.0 * (1 + TOLERANCE)
+    assert check_command(Command(steady(past_ua)), PROFESSIONAL, SMALL) == 1000.0
 
 
 def test_a_density_just_past_the_profile_bound_is_refused_naming_the_commanded_current() -> None:
