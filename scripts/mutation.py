@@ -6,7 +6,7 @@ area's modules and tests), runs mutmut there with one worker, then writes the su
 `summary` reads mutmut's results in those directories, prints the score and the survivors by
 file and writes .mutation/summary.json.
 
-    python scripts/mutation.py run [AREA ...] [--keep | --retest] [--only GLOB ...]
+    python scripts/mutation.py run [AREA ...] [--keep | --retest] [--only GLOB ...] [--tests PATH ...]
     python scripts/mutation.py summary
 
 A plain `run` starts each area afresh. `--retest` keeps the last run's mutants and kills and
@@ -68,20 +68,29 @@ def areas(project: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def area_pyproject(
-    project: dict[str, Any], area: str, only: list[str] | None = None
+    project: dict[str, Any],
+    area: str,
+    only: list[str] | None = None,
+    tests: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The project's pyproject.toml with `[tool.mutmut]` narrowed to one area (or to ``only``)."""
+    """The project's pyproject.toml with `[tool.mutmut]` narrowed to one area (or to ``only``),
+    judged by the area's tests (or by ``tests``)."""
     base = {k: v for k, v in project["tool"]["mutmut"].items() if k != "areas"}
     chosen = areas(project)[area]
     base["only_mutate"] = only or chosen["only_mutate"]
-    base["pytest_add_cli_args_test_selection"] = chosen["tests"]
+    base["pytest_add_cli_args_test_selection"] = tests or chosen["tests"]
     narrowed = dict(project)
     narrowed["tool"] = {**project["tool"], "mutmut": base}
     return narrowed
 
 
 def prepare(
-    project: dict[str, Any], area: str, *, reuse: str | None, only: list[str] | None
+    project: dict[str, Any],
+    area: str,
+    *,
+    reuse: str | None,
+    only: list[str] | None,
+    tests: list[str] | None = None,
 ) -> Path:
     work = OUT / area
     if reuse is None and (work / "mutants").exists():
@@ -95,7 +104,7 @@ def prepare(
         if not link.is_symlink():
             link.symlink_to(Path("..") / ".." / name)
     (work / "pyproject.toml").write_bytes(
-        tomli_w.dumps(area_pyproject(project, area, only)).encode()
+        tomli_w.dumps(area_pyproject(project, area, only, tests)).encode()
     )
     return work
 
@@ -224,6 +233,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="GLOB",
         help="mutate only these files of the area (e.g. src/microamp/devices/supervisor.py)",
     )
+    run.add_argument(
+        "--tests",
+        action="append",
+        metavar="PATH",
+        help="judge the mutants by these tests only, instead of the area's (a module every "
+        "device test calls, such as devices/enforce.py, by the tests of that module)",
+    )
     verbs.add_parser("summary", help="summarise the last runs")
     args = parser.parse_args(argv)
     project = pyproject()
@@ -232,9 +248,8 @@ def main(argv: list[str] | None = None) -> None:
         for area in args.areas or list(known):
             if area not in known:
                 raise SystemExit(f"unknown area {area!r}: one of {', '.join(known)}")
-            run_area(
-                prepare(project, area, reuse=args.reuse, only=args.only), args.reuse or "fresh"
-            )
+            work = prepare(project, area, reuse=args.reuse, only=args.only, tests=args.tests)
+            run_area(work, args.reuse or "fresh")
     write_summary(project)
 
 

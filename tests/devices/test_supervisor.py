@@ -86,8 +86,13 @@ def test_supervisor_refuses_a_foreign_clock() -> None:
     clock = SimulatedClock()
     profile = get_profile("home")
     with open_device("sim://", clock=clock, profile=profile) as device:
-        with pytest.raises(InvalidValue, match="clock"):
+        with pytest.raises(InvalidValue) as refused:
             Supervisor(device, profile, SimulatedClock())
+    assert refused.value.as_dict() == {
+        "field": "clock",
+        "value": "'SimulatedClock'",
+        "rule": "must be the device's own clock",
+    }
 
 
 @settings(max_examples=30)

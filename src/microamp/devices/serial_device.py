@@ -222,10 +222,11 @@ class SerialDevice(Device):
         try:
             self._exchange(MsgType.HEARTBEAT, HEARTBEAT_BODY.pack(self._command_crc))
         except DeviceError:
-            if self._command_crc is None:
-                # the device's own FAULT crossed this heartbeat on the wire: the command ended
-                # there, output is zero and the fault recorded; the refusal that follows it is
-                # no driver error
+            if self._command_crc is None or not self._linked:
+                # the device's own FAULT crossed this heartbeat on the wire (the command ended
+                # there, output is zero and the fault recorded), or the link went while the
+                # heartbeat awaited its ACK (recorded as disconnected; the device's watchdog
+                # zeroes output): the unanswered heartbeat that follows either is no driver error
                 return
             raise
         self._renewed_s = self._sent_s
@@ -308,6 +309,12 @@ class SerialDevice(Device):
         deadline_s = self.clock.now() + self._timeout_s
         try:
             while self._reply is None:
+                if not self._linked:
+                    # the link went while we waited (recorded as disconnected): no reply can come
+                    raise DeviceError(
+                        f"the serial link was lost awaiting the acknowledgement of {kind.name} "
+                        f"(seq {request.seq})"
+                    )
                 if self.clock.now() > deadline_s:
                     raise DeviceError(
                         f"the device did not acknowledge {kind.name} (seq {request.seq}) "
