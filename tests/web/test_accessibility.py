@@ -195,6 +195,20 @@ def _add_staff_taken(page: Page) -> None:
     _sent_back(page)
 
 
+def _mail_settings_bad_port(page: Page) -> None:
+    page.get_by_label("SMTP server").fill("smtp.example.org")
+    page.get_by_label("Port").fill("smtp")
+    page.get_by_label("From address").fill("desk@clinic.example")
+    page.get_by_role("button", name="Save").click()
+    _sent_back(page)
+
+
+def _mail_test_queued(page: Page) -> None:
+    page.get_by_label("Send a test message to").fill("ana@example.org")
+    page.get_by_role("button", name="Queue a test message").click()
+    expect(page.get_by_test_id("mail-done")).to_be_visible()
+
+
 def _wrong_current_password(page: Page) -> None:
     page.get_by_label("Current password").fill("not the password")
     page.get_by_label("New password", exact=True).fill("a new long password")
@@ -312,6 +326,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
     Screen("staff, an error", "/staff", ("owner",), _add_staff_taken),
     Screen("audit log", "/audit", ("owner",)),
+    Screen("mail settings", "/settings/mail", ("owner",)),
+    Screen("mail settings, an error", "/settings/mail", ("owner",), _mail_settings_bad_port),
+    Screen("mail settings, a message queued", "/settings/mail", ("owner",), _mail_test_queued),
     Screen("audit log, an error", "/audit?since=2026-05-02&until=2026-05-01", ("owner",)),
     Screen("account password", "/account/password"),
     Screen(

@@ -19,6 +19,7 @@ from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
+from microamp.store.outbox import MailSender
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
@@ -105,6 +106,14 @@ def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter 
     return writer
 
 
+def _mail_sender(store: Store, settings: WebSettings) -> MailSender | None:
+    if settings.mail_send_s <= 0:
+        return None
+    sender = MailSender(store, interval_s=settings.mail_send_s)
+    sender.start()
+    return sender
+
+
 def _embedded_station(store: Store, settings: WebSettings) -> Station | None:
     """The station of the embedded default: this process owns the clinic's device too."""
     if not settings.embedded_station:
@@ -132,6 +141,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpoints = _checkpoint_writer(store, settings)
+        mail = _mail_sender(store, settings)
         sweeper.start()
         if station is not None:
             # a device that does not answer now must not keep the clinic's pages down
@@ -141,6 +151,8 @@ def create_app(
         finally:
             if checkpoints is not None:
                 checkpoints.stop()
+            if mail is not None:
+                mail.stop()
             if station is not None:
                 station.stop()
             sweeper.stop()

@@ -57,6 +57,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/staff/{user_id}/end-sessions"): OWNER,
     ("POST", "/staff/{user_id}/remove-two-factor"): OWNER,
     ("POST", "/staff/two-factor-policy"): OWNER,
+    ("GET", "/settings/mail"): OWNER,
+    ("POST", "/settings/mail"): OWNER,
+    ("POST", "/settings/mail/test"): OWNER,
     # health data
     ("GET", "/clients/{client_id}/intake"): CLINICAL,
     ("POST", "/clients/{client_id}/intake"): CLINICAL,

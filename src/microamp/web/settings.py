@@ -70,6 +70,9 @@ class WebSettings(BaseSettings):
     # How often the server signs the audit chain's head into the checkpoint file (0: never; it
     # also writes one at shutdown). Rows deleted after the latest checkpoint go unseen.
     audit_checkpoint_s: Annotated[float, Field(ge=0, le=86_400)] = 300.0
+    # How often the server hands the outbox's due mail to the SMTP server (0: never; a cluster
+    # may leave it on in every worker, each message is claimed by one, or run `mail send-due`).
+    mail_send_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
 
     @field_validator("secret_key")
     @classmethod

@@ -11,6 +11,7 @@ from microamp.web.pages import (
     console,
     dashboard,
     health,
+    mail,
     outcomes,
     protocols,
     records,
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         setup,
         staff,
         audit,
+        mail,
     )
 )
 
