@@ -196,7 +196,7 @@ def _add_staff_taken(page: Page) -> None:
 
 
 def _mail_settings_bad_port(page: Page) -> None:
-    page.get_by_label("SMTP server").fill("smtp.example.org")
+    page.get_by_role("textbox", name="SMTP server").fill("smtp.example.org")
     page.get_by_label("Port").fill("smtp")
     page.get_by_label("From address").fill("desk@clinic.example")
     page.get_by_role("button", name="Save").click()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -175,7 +177,11 @@ def create_app(
     app.state.station = station
     app.state.templates = make_templates()
     app.state.wall_clock = wall_clock
-    signer = SessionSigner(shared_secret_key(settings, store), max_age_s=settings.session_max_age_s)
+    secret_key = shared_secret_key(settings, store)
+    signer = SessionSigner(secret_key, max_age_s=settings.session_max_age_s)
+    # pre-visit links are signed with a key of their own, derived from the shared one
+    app.state.link_key = hmac.new(secret_key.encode(), b"microamp previsit links",
+                                  hashlib.sha256).digest()  # fmt: skip
     book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)

@@ -60,6 +60,13 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/settings/mail"): OWNER,
     ("POST", "/settings/mail"): OWNER,
     ("POST", "/settings/mail/test"): OWNER,
+    # forms before the visit: staff make and withdraw a client's link, the client fills it
+    ("POST", "/clients/{client_id}/previsit"): STAFF,
+    ("POST", "/clients/{client_id}/previsit/{link_id}/revoke"): STAFF,
+    ("GET", "/previsit/{token}"): PUBLIC,
+    ("POST", "/previsit/{token}"): PUBLIC,
+    ("POST", "/clients/{client_id}/previsit-forms/{submission_id}/review"): CLINICAL,
+    ("GET", "/clients/{client_id}/previsit-forms/{submission_id}.pdf"): CLINICAL,
     # health data
     ("GET", "/clients/{client_id}/intake"): CLINICAL,
     ("POST", "/clients/{client_id}/intake"): CLINICAL,

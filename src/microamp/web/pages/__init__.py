@@ -13,6 +13,7 @@ from microamp.web.pages import (
     health,
     mail,
     outcomes,
+    previsit,
     protocols,
     records,
     setup,
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         staff,
         audit,
         mail,
+        previsit,
     )
 )
 
