@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from microamp.store.mail import (
     save_mail_settings,
 )
 from microamp.store.outbox import MAX_ATTEMPTS, MailSender, backoff_s, send_due
-from support.smtp import MailCatcher, free_port
+from support.smtp import MailCatcher, free_port, self_signed
 
 
 class Clock:
@@ -230,3 +231,73 @@ def test_a_bad_recipient_is_refused_before_it_is_queued(store: Store, to: str) -
             queue_mail(session, to=to, subject="Hi", text="x", kind="test")
         assert caught.value.field == "to"
         assert outbox_counts(session)["queued"] == 0
+
+
+def test_mail_goes_over_starttls_and_signs_in_with_the_stored_password(
+    store: Store, tmp_path: Path
+) -> None:
+    server_tls, client_tls = self_signed(tmp_path)
+    server = MailCatcher(port=free_port(), tls=server_tls, tls_mode="starttls",
+                         credentials=("desk", "s3cret pass"))  # fmt: skip
+    server.start()
+    clock = Clock()
+    settings = {"host": "127.0.0.1", "port": server.port, "tls_mode": "starttls",
+                "username": "desk", "from_address": "desk@clinic.example", "by": "owner@x"}  # fmt: skip
+    try:
+        with store.session() as session:
+            save_mail_settings(session, password="wrong", **settings)  # type: ignore[arg-type]
+            session.commit()
+        first = _queue(store, clock)
+        refused = send_due(store, now=clock, context=client_tls, timeout_s=3)
+        assert refused.sent == [] and first in refused.failed + refused.retrying
+
+        with store.session() as session:
+            save_mail_settings(session, password="s3cret pass", **settings)  # type: ignore[arg-type]
+            session.commit()
+        second = _queue(store, clock, subject="Second")
+        assert send_due(store, now=clock, context=client_tls).sent == [second]
+    finally:
+        server.stop()
+    assert [m["Subject"] for m in server.received] == ["Second"]
+
+
+def test_mail_goes_over_tls_from_the_first_byte(store: Store, tmp_path: Path) -> None:
+    server_tls, client_tls = self_signed(tmp_path)
+    server = MailCatcher(port=free_port(), tls=server_tls, tls_mode="tls")
+    server.start()
+    clock = Clock()
+    try:
+        with store.session() as session:
+            save_mail_settings(session, host="127.0.0.1", port=server.port, tls_mode="tls",
+                               username="", password=None, from_address="desk@clinic.example",
+                               by="owner@x")  # fmt: skip
+            session.commit()
+        message_id = _queue(store, clock)
+        assert send_due(store, now=clock, context=client_tls).sent == [message_id]
+    finally:
+        server.stop()
+    assert [m["Subject"] for m in server.received] == ["Your visit"]
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_not_sent_to(
+    store: Store, tmp_path: Path
+) -> None:
+    server_tls, _client_tls = self_signed(tmp_path)
+    server = MailCatcher(port=free_port(), tls=server_tls, tls_mode="starttls")
+    server.start()
+    clock = Clock()
+    try:
+        with store.session() as session:
+            save_mail_settings(session, host="127.0.0.1", port=server.port, tls_mode="starttls",
+                               username="", password=None, from_address="desk@clinic.example",
+                               by="owner@x")  # fmt: skip
+            session.commit()
+        message_id = _queue(store, clock)
+        report = send_due(store, now=clock)  # the system's trust store: a self-signed cert fails
+        assert report.retrying == [message_id]
+    finally:
+        server.stop()
+    assert server.received == []
+    with store.session() as session:
+        ((attempt, _),) = mail_log(session)
+        assert "CERTIFICATE_VERIFY_FAILED" in attempt.detail

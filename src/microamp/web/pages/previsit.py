@@ -163,6 +163,7 @@ def _client_form(request: Request, link: PrevisitLink, db: Session, **extra: Any
         "previsit.html",
         None,
         title="Before your visit",
+        action=request.url.path,
         first_name=client.full_name.split()[0],
         expires_at=link.expires_at,
         consent=consent_text(),
