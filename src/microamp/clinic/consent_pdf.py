@@ -13,9 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from microamp.clinic.consent import ConsentText
 from microamp.clinic.questions import QUESTIONS
 
@@ -50,6 +47,9 @@ def signed_form_pdf(
     signed_at: datetime,
 ) -> bytes:
     """The signed form as PDF bytes."""
+    from fpdf import FPDF  # imported when a form is signed, not by every command
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_title(f"Pre-visit form: {full_name}")
     pdf.set_creator("microamp")

@@ -112,17 +112,18 @@ def _finished(raw: bytes, server: _Server, now: datetime) -> EmailMessage:
 def _hand_over(
     server: _Server, message: EmailMessage, *, timeout_s: float, context: ssl.SSLContext | None
 ) -> str:
-    """Send ``message``; the server's last word. Raises `_Temporary` or `_Permanent`."""
-    tls = context or ssl.create_default_context()
+    """Send ``message``; the server's last word. Raises `_Temporary` or `_Permanent`.
+    ``context`` is used for ``starttls`` and ``tls`` (None only with ``none``)."""
     try:
         smtp: smtplib.SMTP
         if server.tls_mode == "tls":
-            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout_s, context=tls)
+            smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout_s,
+                                    context=context or ssl.create_default_context())  # fmt: skip
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=timeout_s)
         with smtp:
             if server.tls_mode == "starttls":
-                smtp.starttls(context=tls)
+                smtp.starttls(context=context or ssl.create_default_context())
             if server.username:
                 smtp.login(server.username, server.password)
             refused = smtp.send_message(message)
@@ -185,6 +186,8 @@ def send_due(
             report.configured = False
             return report
         server = _Server.of(settings)
+        # the system's trust store, loaded once a pass (it costs tens of milliseconds)
+        tls = context or (ssl.create_default_context() if server.tls_mode != "none" else None)
         due = session.execute(
             select(OutboxMessage.id, OutboxMessage.next_attempt_at)
             .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now())
@@ -201,7 +204,7 @@ def send_due(
             error: Exception | None = None
             try:
                 message = _finished(raw or b"", server, now())
-                _hand_over(server, message, timeout_s=timeout_s, context=context)
+                _hand_over(server, message, timeout_s=timeout_s, context=tls)
             except (_Temporary, _Permanent) as exc:
                 error = exc
             _record(session, message_id, server, now(), error, report)

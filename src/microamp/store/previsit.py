@@ -21,7 +21,6 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -173,6 +172,8 @@ def revoke_link(
 
 
 def _signature_png(data: bytes) -> bytes:
+    from PIL import Image, UnidentifiedImageError  # imported when a form is signed
+
     if len(data) > _MAX_SIGNATURE_BYTES or not data.startswith(_PNG):
         raise InvalidValue(
             "signature", f"{len(data)} bytes", "must be a drawn signature (a PNG image)"
