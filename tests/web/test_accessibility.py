@@ -225,6 +225,11 @@ def _previsit_unanswered(page: Page) -> None:
     _sent_back(page)
 
 
+def _open_visit(page: Page) -> None:
+    page.goto(PREVISIT["visit"])
+    expect(page.get_by_role("button", name="Confirm my visit")).to_be_visible()
+
+
 def _previsit_link_made(page: Page) -> None:
     page.get_by_role("button", name="Make a link to copy").click()
     expect(page.get_by_test_id("previsit-done")).to_be_visible()
@@ -350,6 +355,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("pre-visit form", "/signin", (SIGNED_OUT,), _open_previsit),
     Screen("pre-visit form, an error", "/signin", (SIGNED_OUT,), _previsit_unanswered),
     Screen("pre-visit link refused", "/previsit/1.1.1.not-signed", (SIGNED_OUT,)),
+    Screen("a reminder's confirm or cancel page", "/signin", (SIGNED_OUT,), _open_visit),
     Screen("client, a pre-visit link made", "/clients/{cleared}", STAFF, _previsit_link_made),
     Screen("client, a pre-visit form awaiting review", "/clients/{previsit}", STAFF),
     Screen("mail settings", "/settings/mail", ("owner",)),
@@ -400,6 +406,25 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         yield served
 
 
+def _booked_visit(session: Any, key: bytes) -> str:
+    """The confirm / cancel token of a visit booked on the next open weekday."""
+    from datetime import date, datetime, timedelta
+
+    from microamp.store.book import book_appointment
+    from microamp.store.reminders import visit_token
+    from support.clinic_book import seed_clinic
+
+    clinic = seed_clinic(session)
+    day = date.today() + timedelta(days=2)
+    while day.weekday() >= 5 or date(day.year, 12, 24) <= day or day <= date(day.year, 1, 1):
+        day += timedelta(days=1)
+    appointment = book_appointment(
+        session, client_id=clinic.clients[0], service_id=clinic.facial, room_id=clinic.rooms[0],
+        practitioner_id=clinic.practitioners[0], start=datetime(day.year, day.month, day.day, 10),
+    )  # fmt: skip
+    return visit_token(key, appointment)
+
+
 def _previsit_client(clinic: Clinic) -> int:
     """A client whose pre-visit form awaits review; `PREVISIT` gets a good link of another."""
     from datetime import date
@@ -420,6 +445,7 @@ def _previsit_client(clinic: Clinic) -> int:
                         today=date.today())  # fmt: skip
         link = create_link(session, client_id=clinic.clients["cleared"], created_by_id=None)
         PREVISIT["url"] = f"{clinic.url}/previsit/{link_token(key, link)}"
+        PREVISIT["visit"] = f"{clinic.url}/visit/{_booked_visit(session, key)}"
         session.commit()
         return waiting.id
 

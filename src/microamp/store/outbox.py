@@ -215,9 +215,16 @@ class MailSender:
     """Runs `send_due` every ``interval_s`` in a background thread (the embedded server's)."""
 
     def __init__(
-        self, store: Store, *, interval_s: float, now: Callable[[], datetime] = utc_now
+        self,
+        store: Store,
+        *,
+        interval_s: float,
+        now: Callable[[], datetime] = utc_now,
+        before_pass: Callable[[Session, datetime], object] | None = None,
     ) -> None:
         self._store = store
+        # queues what is due before each pass (the reminders), in its own transaction
+        self._before_pass = before_pass
         self._interval_s = interval_s
         self._now = now
         self._stop = threading.Event()
@@ -238,6 +245,9 @@ class MailSender:
 
     def send_once(self) -> SendReport | None:
         try:
+            if self._before_pass is not None:
+                with self._store.transaction() as session:
+                    self._before_pass(session, self._now())
             return send_due(self._store, now=self._now)
         except Exception:  # logged: mail that cannot go out must not take the app down
             _log.exception("mail not sent")

@@ -6,12 +6,14 @@ import hashlib
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
@@ -22,6 +24,7 @@ from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
 from microamp.store.outbox import MailSender
+from microamp.store.reminders import queue_reminders
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
@@ -108,10 +111,14 @@ def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter 
     return writer
 
 
-def _mail_sender(store: Store, settings: WebSettings) -> MailSender | None:
+def _mail_sender(store: Store, settings: WebSettings, link_key: bytes) -> MailSender | None:
     if settings.mail_send_s <= 0:
         return None
-    sender = MailSender(store, interval_s=settings.mail_send_s)
+
+    def reminders(session: Session, now: datetime) -> object:
+        return queue_reminders(session, key=link_key, base_url=settings.public_url, now=now)
+
+    sender = MailSender(store, interval_s=settings.mail_send_s, before_pass=reminders)
     sender.start()
     return sender
 
@@ -143,7 +150,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpoints = _checkpoint_writer(store, settings)
-        mail = _mail_sender(store, settings)
+        mail = _mail_sender(store, settings, app.state.link_key)
         sweeper.start()
         if station is not None:
             # a device that does not answer now must not keep the clinic's pages down

@@ -73,6 +73,10 @@ class WebSettings(BaseSettings):
     # How often the server hands the outbox's due mail to the SMTP server (0: never; a cluster
     # may leave it on in every worker, each message is claimed by one, or run `mail send-due`).
     mail_send_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
+    # The address clients reach the clinic's pages at: the links in reminders start with it.
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] = (
+        "http://127.0.0.1:8000"
+    )
 
     @field_validator("secret_key")
     @classmethod

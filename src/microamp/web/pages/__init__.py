@@ -18,6 +18,7 @@ from microamp.web.pages import (
     records,
     setup,
     staff,
+    visit,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         audit,
         mail,
         previsit,
+        visit,
     )
 )
 
