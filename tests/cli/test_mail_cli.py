@@ -67,3 +67,37 @@ def test_send_due_retries_a_refused_message_once_it_is_due(
     log = json.loads(cli(url, "log", "--json").stdout)
     assert [row["ok"] for row in log] == [True, False]
     assert "451" in log[1]["detail"] and log[0]["status"] == "sent"
+
+
+def test_send_due_queues_and_sends_the_reminders_due_once(
+    tmp_path: Path, smtp_server: MailCatcher
+) -> None:
+    from datetime import date, datetime
+
+    from microamp.store.book import book_appointment
+    from microamp.store.book_setup import save_settings
+    from microamp.store.models import Client
+    from support.clinic_book import seed_clinic
+
+    url = f"sqlite:///{tmp_path / 'mail.db'}"
+    day = date.today() + timedelta(days=2)
+    while day.weekday() >= 5 or date(day.year, 12, 24) <= day or day <= date(day.year, 1, 1):
+        day += timedelta(days=1)
+    with open_store(url, upgrade=True) as store, store.transaction() as session:
+        clinic = seed_clinic(session)
+        save_settings(session, reminder_lead_hours=336)
+        client = session.get(Client, clinic.clients[0])
+        assert client is not None
+        client.email = "bea@example.org"
+        book_appointment(session, client_id=client.id, service_id=clinic.facial,
+                         room_id=clinic.rooms[0], practitioner_id=clinic.practitioners[0],
+                         start=datetime(day.year, day.month, day.day, 10, 0))  # fmt: skip
+        save_mail_settings(session, host="127.0.0.1", port=smtp_server.port, tls_mode="none",
+                           username="", password=None, from_address="desk@clinic.example",
+                           by="os:test")  # fmt: skip
+    for _ in range(2):
+        done = cli(url, "send-due", "--json")
+        assert done.returncode == 0, done.stderr
+    (mail,) = smtp_server.received
+    assert mail["To"] == "bea@example.org" and mail["Subject"].startswith("Reminder:")
+    assert "http://127.0.0.1:8000/visit/" in mail.get_body(("plain",)).get_content()

@@ -26,11 +26,18 @@ def send_due_command(
     ] = 100,
     json_out: JsonOpt = False,
 ) -> None:
-    """Hand every due message to the SMTP server once; a refused one is retried later. Exits 1
-    when there are no SMTP settings or a message failed for good."""
+    """Queue the reminders now due, then hand every due message to the SMTP server once; a
+    refused one is retried later. Exits 1 when there are no SMTP settings or a message failed
+    for good. Reminder links start with MICROAMP_PUBLIC_URL, as the server's do."""
     from microamp.store.outbox import send_due
+    from microamp.store.reminders import queue_reminders
+    from microamp.web.settings import WebSettings, client_link_key, shared_secret_key
 
     with open_cli_store(database) as store:
+        settings = WebSettings(database_url=store.url)
+        key = client_link_key(shared_secret_key(settings, store))
+        with store.transaction() as session:
+            queue_reminders(session, key=key, base_url=settings.public_url)
         report = send_due(store, limit=limit)
     if json_out:
         print_json(report.as_dict())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -36,7 +34,7 @@ from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
-from microamp.web.settings import WebSettings, shared_secret_key
+from microamp.web.settings import WebSettings, client_link_key, shared_secret_key
 
 __all__ = ["create_app", "declared_routes"]
 
@@ -187,8 +185,7 @@ def create_app(
     secret_key = shared_secret_key(settings, store)
     signer = SessionSigner(secret_key, max_age_s=settings.session_max_age_s)
     # pre-visit links are signed with a key of their own, derived from the shared one
-    app.state.link_key = hmac.new(secret_key.encode(), b"microamp previsit links",
-                                  hashlib.sha256).digest()  # fmt: skip
+    app.state.link_key = client_link_key(secret_key)
     book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)
