@@ -32,6 +32,7 @@ MODULES = (
     "startup",
     "stations",
     "home",
+    "mail",
 )
 
 

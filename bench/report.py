@@ -96,6 +96,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from station_rows(doc["stations"])
     yield from home_rows(doc["home"])
     yield token_read_row(doc["session_lookup"])
+    yield mail_row(doc["mail"])
     yield chain_check_row(doc["audit_chain_check"])
     yield (
         "`microamp --help`",
@@ -151,6 +152,15 @@ def chain_check_row(chain: dict[str, Any]) -> Row:
         "the audit chain checked from its latest checkpoint (every view of /audit) / whole, SQLite",
         f"{chain['since_checkpoint_ms']:,.0f} ms / {chain['whole_ms']:,.0f} ms for"
         f" {chain['rows']:,} rows, {chain['rows_after_checkpoint']:,} after the checkpoint",
+    )
+
+
+def mail_row(mail: dict[str, Any]) -> Row:
+    """The outbox's sender against a local SMTP server, one connection per message."""
+    return (
+        "mail handed to a local SMTP server by the outbox's sender, SQLite",
+        f"{mail['sent_per_s']:,.0f} messages/s ({mail['ms_per_message']:.1f} ms each: claimed,"
+        f" sent on its own connection, logged; {mail['messages']} messages)",
     )
 
 

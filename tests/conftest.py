@@ -7,7 +7,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 # `database_url`: a real SQLite file and, where MICROAMP_TEST_DATABASE_URL is set, PostgreSQL
-pytest_plugins = ["support.databases", "microamp.evidence.pytest_plugin"]
+pytest_plugins = ["support.databases", "support.smtp", "microamp.evidence.pytest_plugin"]
 
 settings.register_profile(
     "default",

@@ -30,6 +30,7 @@ SECTIONS = {
     "startup": ("startup",),
     "stations": ("stations",),
     "home": ("home",),
+    "mail": ("mail",),
 }
 
 

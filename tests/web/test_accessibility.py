@@ -195,6 +195,46 @@ def _add_staff_taken(page: Page) -> None:
     _sent_back(page)
 
 
+def _mail_settings_bad_port(page: Page) -> None:
+    page.get_by_role("textbox", name="SMTP server").fill("smtp.example.org")
+    page.get_by_label("Port", exact=True).fill("smtp")
+    page.get_by_label("From address").fill("desk@clinic.example")
+    page.get_by_role("button", name="Save").click()
+    _sent_back(page)
+
+
+def _mail_test_queued(page: Page) -> None:
+    page.get_by_label("Send a test message to").fill("ana@example.org")
+    page.get_by_role("button", name="Queue a test message").click()
+    expect(page.get_by_test_id("mail-done")).to_be_visible()
+
+
+# the pre-visit link of the a11y clinic's client, made by `a11y_clinic`
+PREVISIT: dict[str, str] = {}
+
+
+def _open_previsit(page: Page) -> None:
+    page.goto(PREVISIT["url"])
+    expect(page.get_by_role("heading", name="Before your visit")).to_be_visible()
+
+
+def _previsit_unanswered(page: Page) -> None:
+    _open_previsit(page)
+    page.locator("form.form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Send to the clinic").click()
+    _sent_back(page)
+
+
+def _open_visit(page: Page) -> None:
+    page.goto(PREVISIT["visit"])
+    expect(page.get_by_role("button", name="Confirm my visit")).to_be_visible()
+
+
+def _previsit_link_made(page: Page) -> None:
+    page.get_by_role("button", name="Make a link to copy").click()
+    expect(page.get_by_test_id("previsit-done")).to_be_visible()
+
+
 def _wrong_current_password(page: Page) -> None:
     page.get_by_label("Current password").fill("not the password")
     page.get_by_label("New password", exact=True).fill("a new long password")
@@ -312,6 +352,15 @@ SCREENS: tuple[Screen, ...] = (
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
     Screen("staff, an error", "/staff", ("owner",), _add_staff_taken),
     Screen("audit log", "/audit", ("owner",)),
+    Screen("pre-visit form", "/signin", (SIGNED_OUT,), _open_previsit),
+    Screen("pre-visit form, an error", "/signin", (SIGNED_OUT,), _previsit_unanswered),
+    Screen("pre-visit link refused", "/previsit/1.1.1.not-signed", (SIGNED_OUT,)),
+    Screen("a reminder's confirm or cancel page", "/signin", (SIGNED_OUT,), _open_visit),
+    Screen("client, a pre-visit link made", "/clients/{cleared}", STAFF, _previsit_link_made),
+    Screen("client, a pre-visit form awaiting review", "/clients/{previsit}", STAFF),
+    Screen("mail settings", "/settings/mail", ("owner",)),
+    Screen("mail settings, an error", "/settings/mail", ("owner",), _mail_settings_bad_port),
+    Screen("mail settings, a message queued", "/settings/mail", ("owner",), _mail_test_queued),
     Screen("audit log, an error", "/audit?since=2026-05-02&until=2026-05-01", ("owner",)),
     Screen("account password", "/account/password"),
     Screen(
@@ -353,7 +402,52 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     with clinic_on(url, data_dir, speed=4.0, device_url=FAULTY_DEVICE) as served:
         served.clients["record"] = add_history(served)
         add_front_photos(served)
+        served.clients["previsit"] = _previsit_client(served)
         yield served
+
+
+def _booked_visit(session: Any, key: bytes) -> str:
+    """The confirm / cancel token of a visit booked on the next open weekday."""
+    from datetime import date, datetime, timedelta
+
+    from microamp.store.book import book_appointment
+    from microamp.store.reminders import visit_token
+    from support.clinic_book import seed_clinic
+
+    clinic = seed_clinic(session)
+    day = date.today() + timedelta(days=2)
+    while day.weekday() >= 5 or date(day.year, 12, 24) <= day or day <= date(day.year, 1, 1):
+        day += timedelta(days=1)
+    appointment = book_appointment(
+        session, client_id=clinic.clients[0], service_id=clinic.facial, room_id=clinic.rooms[0],
+        practitioner_id=clinic.practitioners[0], start=datetime(day.year, day.month, day.day, 10),
+    )  # fmt: skip
+    return visit_token(key, appointment)
+
+
+def _previsit_client(clinic: Clinic) -> int:
+    """A client whose pre-visit form awaits review; `PREVISIT` gets a good link of another."""
+    from datetime import date
+
+    from microamp.clinic.consent import current_consent_version
+    from microamp.clinic.intake import nothing_to_report
+    from microamp.store.crud import create_client
+    from microamp.store.previsit import create_link, link_token, submit_previsit
+
+    born = date(1982, 7, 1)
+    key: bytes = clinic.app.state.link_key
+    with clinic.store.session() as session:
+        waiting = create_client(session, full_name="Ida Jones", date_of_birth=born)
+        used = create_link(session, client_id=waiting.id, created_by_id=None)
+        submit_previsit(session, used, answers=nothing_to_report(born, diabetes=True),
+                        typed_name="Ida Jones", drawn_signature=None, typed_instead=True,
+                        consent_version=current_consent_version(), photo_consent=False,
+                        today=date.today())  # fmt: skip
+        link = create_link(session, client_id=clinic.clients["cleared"], created_by_id=None)
+        PREVISIT["url"] = f"{clinic.url}/previsit/{link_token(key, link)}"
+        PREVISIT["visit"] = f"{clinic.url}/visit/{_booked_visit(session, key)}"
+        session.commit()
+        return waiting.id
 
 
 @pytest.fixture(scope="module")

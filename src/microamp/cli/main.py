@@ -23,6 +23,7 @@ from microamp.cli import (
     screen,
     waveform,
 )
+from microamp.cli import mail as mail_cli
 from microamp.cli import serve as serve_cli
 from microamp.cli import station as station_cli
 from microamp.cli import users as users_cli
@@ -62,6 +63,7 @@ app.command(name="outcomes")(outcomes.outcomes)
 app.command(name="screen")(screen.screen)
 app.command(name="plan")(plan.plan)
 app.add_typer(care.app, name="care")
+app.add_typer(mail_cli.app, name="mail")
 app.add_typer(devices_app, name="devices")
 app.command(name="stimulate")(stimulate)
 app.command(name="render")(render)

@@ -1,14 +1,15 @@
-"""Calendar export: a course plan as an iCalendar file, one all-day event per session."""
+"""Calendar export: a course plan as an iCalendar file, one all-day event per session; one
+visit as the file a reminder email carries."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
 from microamp.clinic.plans import CoursePlan
 
-__all__ = ["plan_to_ics"]
+__all__ = ["plan_to_ics", "visit_to_ics"]
 
 
 def plan_to_ics(
@@ -37,5 +38,46 @@ def plan_to_ics(
         if session.checkin:
             event.add("description", "Progress check-in after this session: photos and ratings.")
         calendar.add_component(event)
+    ics: bytes = calendar.to_ical()
+    return ics
+
+
+def visit_to_ics(
+    *,
+    uid: str,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    stamp: datetime,
+    location: str = "",
+    description: str = "",
+    sequence: int = 0,
+) -> bytes:
+    """One visit as ``text/calendar`` bytes (RFC 5545, METHOD:PUBLISH), times in UTC. ``uid``
+    names the visit for good, so a moved visit sent again with a higher ``sequence`` replaces
+    the first in the client's calendar. Raises ValueError on naive times or an end not after
+    the start."""
+    for name, moment in (("start", start), ("end", end), ("stamp", stamp)):
+        if moment.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware")
+    if end <= start:
+        raise ValueError("the visit must end after it starts")
+    calendar = Calendar()
+    calendar.add("prodid", "-//microamp//visit//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    event.add("summary", summary)
+    event.add("sequence", sequence)
+    if location:
+        event.add("location", location)
+    if description:
+        event.add("description", description)
+    calendar.add_component(event)
     ics: bytes = calendar.to_ical()
     return ics

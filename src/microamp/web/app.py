@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
@@ -19,6 +21,8 @@ from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
+from microamp.store.outbox import MailSender
+from microamp.store.reminders import queue_reminders
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web import api, errors, pages
 from microamp.web.api.responses import ERROR_RESPONSES
@@ -30,7 +34,7 @@ from microamp.web.identity import SessionBook, WallClock, session_rules
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
-from microamp.web.settings import WebSettings, shared_secret_key
+from microamp.web.settings import WebSettings, client_link_key, shared_secret_key
 
 __all__ = ["create_app", "declared_routes"]
 
@@ -105,6 +109,18 @@ def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter 
     return writer
 
 
+def _mail_sender(store: Store, settings: WebSettings, link_key: bytes) -> MailSender | None:
+    if settings.mail_send_s <= 0:
+        return None
+
+    def reminders(session: Session, now: datetime) -> object:
+        return queue_reminders(session, key=link_key, base_url=settings.public_url, now=now)
+
+    sender = MailSender(store, interval_s=settings.mail_send_s, before_pass=reminders)
+    sender.start()
+    return sender
+
+
 def _embedded_station(store: Store, settings: WebSettings) -> Station | None:
     """The station of the embedded default: this process owns the clinic's device too."""
     if not settings.embedded_station:
@@ -132,6 +148,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpoints = _checkpoint_writer(store, settings)
+        mail = _mail_sender(store, settings, app.state.link_key)
         sweeper.start()
         if station is not None:
             # a device that does not answer now must not keep the clinic's pages down
@@ -141,6 +158,8 @@ def create_app(
         finally:
             if checkpoints is not None:
                 checkpoints.stop()
+            if mail is not None:
+                mail.stop()
             if station is not None:
                 station.stop()
             sweeper.stop()
@@ -163,7 +182,10 @@ def create_app(
     app.state.station = station
     app.state.templates = make_templates()
     app.state.wall_clock = wall_clock
-    signer = SessionSigner(shared_secret_key(settings, store), max_age_s=settings.session_max_age_s)
+    secret_key = shared_secret_key(settings, store)
+    signer = SessionSigner(secret_key, max_age_s=settings.session_max_age_s)
+    # pre-visit links are signed with a key of their own, derived from the shared one
+    app.state.link_key = client_link_key(secret_key)
     book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)

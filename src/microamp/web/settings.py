@@ -10,6 +10,8 @@ so upgrading signs nobody out either.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +24,13 @@ from microamp.errors import InvalidValue
 from microamp.store.db import Store
 from microamp.store.signing_key import KeyMismatch, agree_signing_key
 
-__all__ = ["SECRET_KEY_SETTING", "WebSettings", "legacy_secret_key", "shared_secret_key"]
+__all__ = [
+    "SECRET_KEY_SETTING",
+    "WebSettings",
+    "client_link_key",
+    "legacy_secret_key",
+    "shared_secret_key",
+]
 
 SECRET_KEY_SETTING = "MICROAMP_SECRET_KEY"
 LEGACY_KEY_FILE = "web-secret.key"
@@ -70,6 +78,13 @@ class WebSettings(BaseSettings):
     # How often the server signs the audit chain's head into the checkpoint file (0: never; it
     # also writes one at shutdown). Rows deleted after the latest checkpoint go unseen.
     audit_checkpoint_s: Annotated[float, Field(ge=0, le=86_400)] = 300.0
+    # How often the server hands the outbox's due mail to the SMTP server (0: never; a cluster
+    # may leave it on in every worker, each message is claimed by one, or run `mail send-due`).
+    mail_send_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
+    # The address clients reach the clinic's pages at: the links in reminders start with it.
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] = (
+        "http://127.0.0.1:8000"
+    )
 
     @field_validator("secret_key")
     @classmethod
@@ -106,6 +121,12 @@ def legacy_secret_key(data_dir: Path) -> str | None:
 
 def _offer(data_dir: Path) -> str:
     return legacy_secret_key(data_dir) or secrets.token_urlsafe(48)
+
+
+def client_link_key(secret_key: str) -> bytes:
+    """The key of the links sent to clients (pre-visit forms, reminders), derived from the
+    signing key so that it is never the cookie key itself."""
+    return hmac.new(secret_key.encode(), b"microamp previsit links", hashlib.sha256).digest()
 
 
 def shared_secret_key(settings: WebSettings, store: Store) -> str:

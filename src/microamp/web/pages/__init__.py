@@ -11,11 +11,14 @@ from microamp.web.pages import (
     console,
     dashboard,
     health,
+    mail,
     outcomes,
+    previsit,
     protocols,
     records,
     setup,
     staff,
+    visit,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -34,6 +37,9 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         setup,
         staff,
         audit,
+        mail,
+        previsit,
+        visit,
     )
 )
 

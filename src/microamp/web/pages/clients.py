@@ -24,6 +24,7 @@ from microamp.store.records import list_session_records
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import FieldError, field_errors
+from microamp.web.pages.previsit import previsit_context
 from microamp.web.pages.questions import QUESTIONS
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
@@ -131,6 +132,7 @@ def _client_page(
     today = date.today()
     upcoming = [a for a in appointments_of(db, client.id) if a.on_date >= today][:8]
     context: dict[str, Any] = {"client": client, "today": today, "upcoming": upcoming}
+    context |= previsit_context(request, db, client, user)
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
         context["may_lift"] = user.role in LIFTING_ROLES
