@@ -87,7 +87,13 @@ class Client(Base):
     concerns: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     preferred_weekdays: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    allergies: Mapped[str] = mapped_column(Text, default="", server_default="")
+    medications: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # archived clients leave lists and search unless asked; a merged duplicate is archived and
+    # names the client it was merged into
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
 
     intake_forms: Mapped[list[IntakeForm]] = relationship(
         back_populates="client", order_by="IntakeForm.id"
