@@ -13,6 +13,7 @@ from microamp.web.api import (
     records,
     screening,
     sessions,
+    skin,
     staff,
 )
 
@@ -30,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         protocols,
         sessions,
         records,
+        skin,
         staff,
     )
 )
