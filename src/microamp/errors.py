@@ -13,7 +13,8 @@ The tree:
     ├── VisionUnavailable       photo measurement needs the optional extra microamp[vision]
     ├── NoFace                  a photo in which no face was found
     └── StoreError              the record store refused an operation
-        └── NotFound            no such record
+        ├── NotFound            no such record
+        └── Conflict            a booking that collides, or falls outside hours (API 409)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "BackendUnavailable",
+    "Conflict",
     "DeviceError",
     "DeviceURLError",
     "InvalidValue",
@@ -128,3 +130,13 @@ class StoreError(MicroampError):
 
 class NotFound(StoreError):
     """No record with that identity."""
+
+
+class Conflict(StoreError):
+    """A booking the book refuses: ``kind`` is ``room``, ``practitioner``, ``client``,
+    ``hours`` or ``closure``; ``reason`` says it in words (the API's 409 detail)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason

@@ -7,7 +7,7 @@ with open_store(url, upgrade=True) as store:          # url None: env, then the 
 """
 
 # registered with the metadata wherever the store is imported: staff identity's tables
-from microamp.store import client_models, staff, staff_sessions, station_models, throttle  # noqa: E402, F401, I001
+from microamp.store import book_models, client_models, staff, staff_sessions, station_models, throttle  # noqa: E402, F401, I001
 from microamp.store.config import StoreSettings, load_settings, normalise_url
 from microamp.store.crud import (
     create_client,

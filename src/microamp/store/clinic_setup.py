@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import CheckConstraint, String, delete, func, select, update
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from microamp.errors import InvalidValue, InvalidValues, StoreError
 from microamp.store.access import append_audit
 from microamp.store.base import Base, UTCDateTime
+from microamp.store.book_models import ClinicSettings
 from microamp.store.crud import clean_text, create_user
 from microamp.store.models import User
 
@@ -59,18 +60,6 @@ class SetupToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ClinicSettings(Base):
-    """The clinic itself: one row (id 1), its name and the time zone its days are counted in."""
-
-    __tablename__ = "clinic_settings"
-    __table_args__ = (CheckConstraint("id = 1", "single_row"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    time_zone: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SetupLinkDead(StoreError):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 ROLES = ("owner", "practitioner", "reception")
-APPOINTMENT_STATUSES = ("planned", "done", "cancelled", "missed")
 
 
 class User(Base):
@@ -212,24 +212,57 @@ class CoursePlan(Base):
 
 
 class Appointment(Base):
-    """One planned session of a course. ``checkin`` marks where progress is reviewed."""
+    """A visit in the book, or one planned session of a course (``plan_id``, ``number``,
+    ``phase``; ``checkin`` marks where progress is reviewed). A course-plan session has a day
+    (``on_date``) and no time until it is booked; a booked one has ``starts_at``/``ends_at``
+    (UTC), a room, a practitioner and a service, and holds them until ``clear_at`` (its end
+    plus the service's buffer). ``on_date`` is always the day in the clinic's zone.
+    States: `microamp.clinic.booking.STATES`; every booking goes through
+    `microamp.store.book.book_appointment`."""
 
     __tablename__ = "appointments"
     __table_args__ = (
         UniqueConstraint("plan_id", "number"),
-        CheckConstraint("phase IN ('initial', 'maintenance')", "phase"),
-        CheckConstraint("status IN ('planned', 'done', 'cancelled', 'missed')", "status"),
+        CheckConstraint("phase IS NULL OR phase IN ('initial', 'maintenance')", "phase"),
+        CheckConstraint(
+            "state IN ('booked', 'confirmed', 'checked_in', 'in_treatment', 'completed', "
+            "'cancelled', 'no_show')",
+            "state",
+        ),
+        CheckConstraint(
+            "(starts_at IS NULL AND ends_at IS NULL AND clear_at IS NULL) OR "
+            "(starts_at < ends_at AND ends_at <= clear_at)",
+            "times",
+        ),
+        Index("ix_appointments_room_starts", "room_id", "starts_at"),
+        Index("ix_appointments_practitioner_starts", "practitioner_id", "starts_at"),
+        Index("ix_appointments_client_starts", "client_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("course_plans.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("course_plans.id"), index=True)
+    number: Mapped[int | None] = mapped_column(Integer)
     on_date: Mapped[date] = mapped_column(Date, index=True)
-    phase: Mapped[str] = mapped_column(String(20))
+    phase: Mapped[str | None] = mapped_column(String(20))
     checkin: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    state: Mapped[str] = mapped_column(String(20), default="booked")
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clear_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the session run for it; `TreatmentSession.appointment_id` is the foreign key the other
+    # way, so this mirror carries none (a cycle of keys would fix the order tables are made in)
+    treatment_session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    series_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
-    plan: Mapped[CoursePlan] = relationship(back_populates="appointments")
+    plan: Mapped[CoursePlan | None] = relationship(back_populates="appointments")
 
 
 class ProgressEntry(Base):

@@ -125,7 +125,14 @@ def save_plan(
         estimated_cost_cents=None if estimated_cost is None else _cents(estimated_cost),
         created_by_id=created_by_id,
         appointments=[
-            Appointment(number=s.number, on_date=s.on_date, phase=s.phase, checkin=s.checkin)
+            Appointment(
+                client_id=client.id,
+                number=s.number,
+                on_date=s.on_date,
+                phase=s.phase,
+                checkin=s.checkin,
+                state="booked",
+            )
             for s in plan.sessions
         ],
     )

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 
 from microamp.errors import InvalidValue, StoreError
 from microamp.store.base import utc_now
+from microamp.store.book import complete_for_session, link_session
 from microamp.store.db import Store
 from microamp.store.derived import RELEVANT_KINDS, delivered_from_events, dose_from_events
 from microamp.store.session_models import (
@@ -147,6 +148,11 @@ class SessionRecorder:
             session.add(record)
             session.flush()
             session_id = record.id
+            if appointment_id is not None:
+                # the appointment is in treatment with this record, or there is no record
+                link_session(
+                    session, appointment_id=appointment_id, treatment_session_id=session_id
+                )
         return cls(store, session_id, avoid_zones)
 
     # -- subscriber ---------------------------------------------------------------------------
@@ -223,6 +229,10 @@ class SessionRecorder:
             self._touch(connection, event_count=self._seq + 1, **values)
             self._add_event(connection, json_safe(end))
         self.status = status
+        if status == "completed":
+            # the visit is over when its record is: the appointment completes with it
+            with self.store.transaction() as session:
+                complete_for_session(session, treatment_session_id=self.session_id)
 
     def close(self) -> None:
         """End a record the session never ended (the runner raised): it is ``interrupted``."""

@@ -168,11 +168,15 @@ class PlanCreate(BaseModel):
 
 
 class PlanSession(BaseModel):
-    number: int
+    number: int | None
     date: date
-    phase: str
+    phase: str | None
     checkin: bool
-    status: str
+    status: str = Field(description="planned, done, cancelled or missed (as before the book)")
+    state: str = Field(
+        description="booked, confirmed, checked_in, in_treatment, completed, cancelled, no_show"
+    )
+    appointment_id: int
 
 
 class PlanPublic(BaseModel):

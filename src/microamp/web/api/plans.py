@@ -20,6 +20,10 @@ _ID = invalid("The id in the path is not a whole number from 1 to 2147483647")
 router = APIRouter(tags=["plans"])
 
 
+# what a plan's session was called before appointments had states of their own
+_LEGACY_STATUS = {"completed": "done", "cancelled": "cancelled", "no_show": "missed"}
+
+
 def _public(row: CoursePlan) -> PlanPublic:
     return PlanPublic(
         id=row.id,
@@ -32,7 +36,13 @@ def _public(row: CoursePlan) -> PlanPublic:
         estimated_cost=None if row.estimated_cost_cents is None else row.estimated_cost_cents / 100,
         sessions=[
             PlanSession(
-                number=a.number, date=a.on_date, phase=a.phase, checkin=a.checkin, status=a.status
+                number=a.number,
+                date=a.on_date,
+                phase=a.phase,
+                checkin=a.checkin,
+                status=_LEGACY_STATUS.get(a.state, "planned"),
+                state=a.state,
+                appointment_id=a.id,
             )
             for a in row.appointments
         ],

@@ -187,7 +187,13 @@ def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
     )
     plan = plans[0] if plans else None
     months, more = months_of(
-        ((a.on_date, a.number, a.phase, a.checkin) for a in plan.appointments) if plan else (),
+        (
+            (a.on_date, a.number or 0, a.phase or "", a.checkin)
+            for a in plan.appointments
+            if a.number is not None
+        )
+        if plan
+        else (),
         today=today,
     )
     return {

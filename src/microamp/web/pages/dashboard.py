@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microamp.store.models import Appointment, Client, CoursePlan
+from microamp.store.models import Appointment, Client
 from microamp.store.records import list_session_records
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
 from microamp.web.live import live_sessions
@@ -24,10 +24,9 @@ def appointments_between(db: Session, first: date, last: date) -> list[dict[str,
     """Planned appointments from ``first`` to ``last`` with their client's contact details."""
     rows = db.execute(
         select(Appointment, Client)
-        .join(CoursePlan, Appointment.plan_id == CoursePlan.id)
-        .join(Client, CoursePlan.client_id == Client.id)
+        .join(Client, Appointment.client_id == Client.id)
         .where(Appointment.on_date >= first, Appointment.on_date <= last)
-        .where(Appointment.status == "planned")
+        .where(Appointment.state.in_(("booked", "confirmed")))
         .order_by(Appointment.on_date, Client.full_name)
     ).all()
     return [
