@@ -328,3 +328,8 @@ class Package(Base):
     sessions: Mapped[int] = mapped_column(Integer)
     discount_pct: Mapped[float] = mapped_column(Numeric(5, 2, asdecimal=False))
     protocol_name: Mapped[str | None] = mapped_column(String(200))
+    # a package sold as N sessions of a service at a price, usable for ``valid_days``
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    valid_days: Mapped[int | None] = mapped_column(Integer)
