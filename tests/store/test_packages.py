@@ -107,8 +107,8 @@ def test_takings_count_payments_by_method_on_the_clinics_day(store: Store, clini
             assert refused.value.field == next(iter(bad))
     with store.session() as session:
         day = takings(session, day=date(2026, 7, 1))
-        assert (day["count"], day["by_method"]) == (
+        assert (day.count, day.by_method) == (
             2,
             {"card": {"USD": 12000}, "cash": {"USD": 3000}},
         )
-        assert day["time_zone"] == "Europe/Lisbon"
+        assert day.time_zone == "Europe/Lisbon"

@@ -23,6 +23,7 @@ from microamp.store.package_models import PAYMENT_METHODS, ClientPackage, Credit
 
 __all__ = [
     "Balance",
+    "Takings",
     "balances",
     "create_package",
     "record_payment",
@@ -199,7 +200,21 @@ def record_payment(
     return payment
 
 
-def takings(session: Session, *, day: date) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class Takings:
+    """A day's payments: the totals in minor units by method, then currency."""
+
+    day: date
+    time_zone: str
+    by_method: dict[str, dict[str, int]]
+    payments: list[Payment]
+
+    @property
+    def count(self) -> int:
+        return len(self.payments)
+
+
+def takings(session: Session, *, day: date) -> Takings:
     """The payments taken on ``day`` in the clinic's time zone: the total by method and
     currency, the count, and the payments themselves, earliest first."""
     zone = clinic_zone(get_settings(session).time_zone)
@@ -216,5 +231,4 @@ def takings(session: Session, *, day: date) -> dict[str, object]:
     for row in rows:
         per = by_method.setdefault(row.method, {})
         per[row.currency] = per.get(row.currency, 0) + row.amount_minor
-    return {"day": day.isoformat(), "time_zone": zone.key, "count": len(rows),
-            "by_method": by_method, "payments": rows}  # fmt: skip
+    return Takings(day, zone.key, by_method, rows)
