@@ -149,3 +149,19 @@ def test_owner_templates_are_offered_on_the_record_page(sqlite_clinic: Clinic) -
     with closing(sqlite_clinic.browser_client("practitioner")) as browser:
         record = browser.get(f"/records/{record_id}").text
         assert 'data-body="Zones worked:\nReaction:"' in record and "/static/notes.js" in record
+
+
+def test_the_client_page_shows_the_balance_of_her_packages(sqlite_clinic: Clinic) -> None:
+    from datetime import date
+
+    from microamp.store.packages import create_package, sell_package
+
+    client_id = _client(sqlite_clinic, "Nia Package")
+    with sqlite_clinic.store.transaction() as db:
+        package = create_package(db, name="Four sessions", sessions=4, price_minor=40000,
+                                 valid_days=30)  # fmt: skip
+        sell_package(db, client_id=client_id, package_id=package.id, on=date.today())
+    with closing(sqlite_clinic.browser_client("reception")) as browser:
+        page = browser.get(f"/clients/{client_id}").text
+    table = page.split('data-testid="packages"')[1].split("</table>")[0]
+    assert "Four sessions" in table and "4 of 4" in table

@@ -23,6 +23,7 @@ from microamp.store.history import client_history
 from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
+from microamp.store.packages import balances
 from microamp.store.skin import skin_analyses
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
@@ -151,6 +152,7 @@ def _client_page(
     context: dict[str, Any] = {"client": client, "today": today, "upcoming": upcoming}
     merged = request.query_params.get("merged", "")
     context["merged"] = int(merged) if merged.isdigit() and len(merged) < 10 else None
+    context["packages"] = balances(db, client_id=client.id, on=today)
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
         context["may_lift"] = user.role in LIFTING_ROLES
