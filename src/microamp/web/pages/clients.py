@@ -21,9 +21,9 @@ from microamp.store.crud import create_client, gate_client, get_client, latest_f
 from microamp.store.flags import LIFTING_ROLES
 from microamp.store.history import client_history
 from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
+from microamp.store.packages import balances
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
-from microamp.store.packages import balances
 from microamp.store.skin import skin_analyses
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
