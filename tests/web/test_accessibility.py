@@ -254,6 +254,41 @@ def _capture_without_consent(page: Page) -> None:
     _sent_back(page)
 
 
+def _edit_with_a_bad_email(page: Page) -> None:
+    page.get_by_label("Email").fill("not an address")
+    _unchecked(page, "/edit")
+    page.get_by_role("button", name="Save changes").click()
+    _sent_back(page)
+
+
+def _merge_unconfirmed(page: Page) -> None:
+    page.get_by_role("radio").first.check()
+    page.get_by_role("button", name="Merge").click()
+    _sent_back(page)
+
+
+def _add_a_possible_duplicate(page: Page) -> None:
+    page.get_by_label("Full name").fill("Ana Lima")
+    page.get_by_label("Date of birth").fill("1988-04-12")
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_test_id("duplicates")).to_be_focused()
+
+
+def _skin_analysis_without_laxity(page: Page) -> None:
+    page.get_by_text("Record a skin analysis").click()
+    page.get_by_label("Skin type", exact=True).select_option("dry")
+    page.get_by_label("Fitzpatrick type").select_option("II")
+    page.get_by_role("button", name="Save the analysis").click()
+    _sent_back(page)
+
+
+def _note_template_without_text(page: Page) -> None:
+    page.get_by_label("Name").fill("Lift")
+    _unchecked(page, "/note-templates")
+    page.get_by_role("button", name="Save the template").click()
+    _sent_back(page)
+
+
 def _compare_flickering_with_landmarks(page: Page) -> None:
     page.get_by_role("button", name="Show the first photo's landmarks").click()
     page.get_by_role("button", name="Flicker between them").click()
@@ -347,6 +382,31 @@ SCREENS: tuple[Screen, ...] = (
         ("practitioner",),
         _capture_without_consent,
     ),
+    Screen("client edit", "/clients/{cleared}/edit"),
+    Screen(
+        "client edit, an error",
+        "/clients/{cleared}/edit",
+        ("practitioner",),
+        _edit_with_a_bad_email,
+    ),  # fmt: skip
+    Screen("clients, a possible duplicate", "/clients", then=_add_a_possible_duplicate),
+    Screen("client merge", "/clients/{cleared}/merge?q=Ben", CLINICAL),
+    Screen(
+        "client merge, an error",
+        "/clients/{cleared}/merge?q=Ben",
+        ("practitioner",),
+        _merge_unconfirmed,
+    ),  # fmt: skip
+    Screen(
+        "client, a skin analysis error",
+        "/clients/{cleared}",
+        ("practitioner",),
+        _skin_analysis_without_laxity,
+    ),  # fmt: skip
+    Screen("note templates", "/note-templates", ("owner",)),
+    Screen(
+        "note templates, an error", "/note-templates", ("owner",), _note_template_without_text
+    ),  # fmt: skip
     Screen("not found", "/clients/999999"),
     Screen("staff", "/staff", ("owner",)),
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),

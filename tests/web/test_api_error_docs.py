@@ -21,6 +21,7 @@ CONFLICTS = {
     ("post", "/api/v1/sessions/{live_id}/stop"): ("refused the control",),
     ("post", "/api/v1/protocols"): ("library protocol", "version"),
     ("patch", "/api/v1/staff/{user_id}"): ("without an active owner",),
+    ("post", "/api/v1/clients"): ("same name and date of birth", "allow_duplicate"),
 }
 FASTAPI_DEFAULT_422 = "Validation Error"
 

@@ -29,6 +29,7 @@ SAMPLE = {
     "name": "home-express",
     "number": "1",
     "kind": "pre",
+    "template_id": "999",
     "user_id": "999",  # nobody: the owner's own row is never reset or ended here
 }
 

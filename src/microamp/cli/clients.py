@@ -61,15 +61,23 @@ def add(
     weekdays: Annotated[
         str | None, typer.Option("--weekdays", help="Preferred days, e.g. mon,thu.")
     ] = None,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate", help="Add even when a client with the same details exists."
+        ),
+    ] = False,
     database: DatabaseOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a client."""
+    """Add a client (refused when she may be on file already, unless --allow-duplicate)."""
     from microamp.store import create_client
 
     with open_cli_store(database) as store:
         try:
             with store.transaction() as session:
+                if not allow_duplicate:
+                    _refuse_duplicates(session, name, _date(dob, "dob"), email, phone)
                 client = create_client(
                     session,
                     full_name=name,
@@ -90,6 +98,23 @@ def add(
         print_json(document)
     else:
         console.print(f"Added client {document['id']}: {document['full_name']}", highlight=False)
+
+
+def _refuse_duplicates(
+    session: Session, name: str, born: date, email: str | None, phone: str | None
+) -> None:
+    from microamp.store.client_records import possible_duplicates
+
+    found = possible_duplicates(
+        session, full_name=name, date_of_birth=born, email=email, phone=phone
+    )
+    if found:
+        who = "; ".join(f"client {c.id} {c.full_name}, born {c.date_of_birth}" for c in found)
+        raise InvalidValue(
+            "name",
+            name,
+            f"may be on file already ({who}): add with --allow-duplicate, or edit that record",
+        )
 
 
 @app.command("list")
@@ -137,6 +162,10 @@ def client_document(session: Session, client_id: int, today: date) -> dict[str, 
     return {
         **_summary(client),
         "notes": client.notes,
+        "allergies": client.allergies,
+        "medications": client.medications,
+        "archived": client.archived_at is not None,
+        "merged_into": client.merged_into_id,
         "screening": screening.to_dict() if screening else None,
         "flags": [flag_dict(f) for f in unlifted_flags(session, client_id=client_id)],
         "consents": [
@@ -309,10 +338,13 @@ def clearance(
 
 def _register_history_commands() -> None:
     from microamp.cli.client_history import answers, history, lift
+    from microamp.cli.client_records import archive, edit, merge, search
 
     app.command()(history)
     app.command()(lift)
     app.command()(answers)
+    for command in (edit, archive, merge, search):
+        app.command()(command)
 
 
 _register_history_commands()

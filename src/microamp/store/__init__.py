@@ -6,9 +6,12 @@ with open_store(url, upgrade=True) as store:          # url None: env, then the 
     recorder = SessionRecorder.start(store, protocol_name="lift", client_id=client.id)
 """
 
-# registered with the metadata wherever the store is imported: staff identity's tables
-from microamp.store import book_models, mail, previsit, staff  # noqa: E402, F401, I001
-from microamp.store import staff_sessions, station_models, throttle  # noqa: E402, F401, I001
+# registered with the metadata wherever the store is imported: staff identity's tables, the
+# book's, mail and forms before the visit, the client records' and the packages' (`packages`
+# adds the book's completion hook that uses a package credit)
+from microamp.store import book_models, client_models, mail, previsit  # noqa: E402, F401, I001
+from microamp.store import staff, staff_sessions, station_models, throttle  # noqa: E402, F401, I001
+from microamp.store import package_models, packages  # noqa: E402, F401, I001
 from microamp.store.config import StoreSettings, load_settings, normalise_url
 from microamp.store.crud import (
     create_client,

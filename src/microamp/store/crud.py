@@ -163,8 +163,15 @@ def get_client(session: Session, *, client_id: int) -> Client:
 def list_clients(
     session: Session, *, search: str | None = None, limit: int = 100, offset: int = 0
 ) -> list[Client]:
-    """Clients by name; ``search`` matches any part of the name, case aside."""
-    query = select(Client).order_by(Client.full_name, Client.id).limit(limit).offset(offset)
+    """Clients by name, archived ones aside; ``search`` matches any part of the name, case
+    aside (`microamp.store.client_records.search_clients` searches more)."""
+    query = (
+        select(Client)
+        .where(Client.archived_at.is_(None))
+        .order_by(Client.full_name, Client.id)
+        .limit(limit)
+        .offset(offset)
+    )
     if search:
         query = query.where(Client.full_name.ilike(f"%{search.strip()}%"))
     return list(session.scalars(query))

@@ -87,7 +87,13 @@ class Client(Base):
     concerns: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     preferred_weekdays: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    allergies: Mapped[str] = mapped_column(Text, default="", server_default="")
+    medications: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # archived clients leave lists and search unless asked; a merged duplicate is archived and
+    # names the client it was merged into
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
 
     intake_forms: Mapped[list[IntakeForm]] = relationship(
         back_populates="client", order_by="IntakeForm.id"
@@ -322,3 +328,8 @@ class Package(Base):
     sessions: Mapped[int] = mapped_column(Integer)
     discount_pct: Mapped[float] = mapped_column(Numeric(5, 2, asdecimal=False))
     protocol_name: Mapped[str | None] = mapped_column(String(200))
+    # a package sold as N sessions of a service at a price, usable for ``valid_days``
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    valid_days: Mapped[int | None] = mapped_column(Integer)

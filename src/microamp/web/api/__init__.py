@@ -8,12 +8,14 @@ from microamp.web.api import (
     audit,
     clients,
     home_sessions,
+    packages,
     plans,
     progress,
     protocols,
     records,
     screening,
     sessions,
+    skin,
     staff,
 )
 
@@ -25,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         appointments,
         audit,
         clients,
+        packages,
         progress,
         home_sessions,
         screening,
@@ -32,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         protocols,
         sessions,
         records,
+        skin,
         staff,
     )
 )

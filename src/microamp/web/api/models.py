@@ -27,6 +27,9 @@ class ClientCreate(BaseModel):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)
     preferred_weekdays: list[str] = Field(default_factory=list)
+    # a client who may be on file already (same name and birth date, email or phone) is
+    # answered 409 with the possible duplicates, unless this is true
+    allow_duplicate: bool = False
 
 
 class ClientPublic(BaseModel):

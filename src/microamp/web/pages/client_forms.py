@@ -56,6 +56,23 @@ FORMS = {
         {"weekdays": "plan-weekday-mon"},
         {"closures": "weekdays", "amount": "price", "currency": "price"},
     ),  # fmt: skip
+    "skin": FormNames(
+        {
+            "assessed_on": "Assessed on",
+            "skin_kind": "Skin type",
+            "fitzpatrick": "Fitzpatrick type",
+            "laxity_grade": "Laxity",
+            "skin_concerns": "Concerns",
+            "skin_notes": "Notes",
+        },
+        {"laxity_grade": "laxity-0"},
+        {
+            "skin_type": "skin_kind",
+            "fitzpatrick_type": "fitzpatrick",
+            "concerns": "skin_concerns",
+            "notes": "skin_notes",
+        },
+    ),
     "progress": FormNames(
         {"taken_on": "Taken on", "photo": "Photo", "notes": "Notes"}
         | {f"rating_{name}": name.capitalize() for name in RATINGS},

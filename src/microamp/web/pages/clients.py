@@ -15,12 +15,16 @@ from microamp.clinic.consent import consent_text
 from microamp.clinic.plans import TEMPLATES, WEEKDAYS
 from microamp.errors import InvalidValue
 from microamp.protocols.library import library_names
+from microamp.store.client_models import LAXITY_GRADES, SKIN_TYPES
+from microamp.store.client_records import possible_duplicates, search_clients
 from microamp.store.crud import create_client, gate_client, get_client, latest_form, list_clients
 from microamp.store.flags import LIFTING_ROLES
 from microamp.store.history import client_history
 from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
+from microamp.store.packages import balances
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
+from microamp.store.skin import skin_analyses
 from microamp.web.calendar_view import months_of
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import FieldError, field_errors
@@ -45,10 +49,18 @@ _CLIENT_LABELS = {
 
 
 @router.get("/clients")
-def clients(request: Request, user: PageUser, db: DbDep, q: str = "") -> Response:
-    found = list_clients(db, search=q or None, limit=200)
+def clients(
+    request: Request, user: PageUser, db: DbDep, q: str = "", archived: str = ""
+) -> Response:
+    q = q[:200]
+    clinical = user.role in CLINICAL
+    found = search_clients(db, q=q, clinical=clinical, include_archived=bool(archived), limit=200)
+    if clinical and q.strip():
+        # the allergies, medications and notes were searched
+        audit(db, user, "read", "clients:search", view="client search", results=len(found))
     name = "clients_table.html" if request.headers.get("hx-request") else "clients.html"
-    return page(request, name, user, title="Clients", clients=found, q=q, weekdays=WEEKDAYS)
+    return page(request, name, user, title="Clients", clients=found, q=q,
+                archived=bool(archived), weekdays=WEEKDAYS)  # fmt: skip
 
 
 @router.post("/clients")
@@ -63,12 +75,27 @@ def add_client(
     skin_type: Annotated[str, Form()] = "",
     concerns: Annotated[str, Form(max_length=500)] = "",
     weekdays: Annotated[list[str] | None, Form()] = None,
+    allow_duplicate: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
+    typed = dict(full_name=full_name, date_of_birth=date_of_birth, email=email, phone=phone,
+                 skin_type=skin_type, concerns=concerns, weekdays=weekdays or [])  # fmt: skip
     try:
+        born = parse_day("date_of_birth", date_of_birth)
+        duplicates = (
+            []
+            if allow_duplicate
+            else possible_duplicates(
+                db, full_name=full_name, date_of_birth=born, email=email, phone=phone
+            )
+        )
+        if duplicates:
+            return page(request, "clients.html", user, status_code=409, title="Clients",
+                        clients=list_clients(db, limit=200), q="", weekdays=WEEKDAYS,
+                        duplicates=duplicates, form=typed)  # fmt: skip
         client = create_client(
             db,
             full_name=full_name,
-            date_of_birth=_parse_day("date_of_birth", date_of_birth),
+            date_of_birth=born,
             email=email,
             phone=phone,
             fitzpatrick_type=skin_type if user.role in CLINICAL else None,
@@ -88,21 +115,13 @@ def add_client(
             q="",
             weekdays=WEEKDAYS,
             errors=field_errors(exc, _CLIENT_LABELS, {"preferred_weekdays": "weekday-mon"}),
-            form=dict(
-                full_name=full_name,
-                date_of_birth=date_of_birth,
-                email=email,
-                phone=phone,
-                skin_type=skin_type,
-                concerns=concerns,
-                weekdays=weekdays or [],
-            ),  # fmt: skip
+            form=typed,
         )
     audit(db, user, "write", f"client:{client.id}", client_id=client.id, change="created")
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
 
 
-def _parse_day(field: str, raw: str) -> date:
+def parse_day(field: str, raw: str) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
@@ -133,6 +152,9 @@ def _client_page(
     upcoming = [a for a in appointments_of(db, client.id) if a.on_date >= today][:8]
     context: dict[str, Any] = {"client": client, "today": today, "upcoming": upcoming}
     context |= previsit_context(request, db, client, user)
+    merged = request.query_params.get("merged", "")
+    context["merged"] = int(merged) if merged.isdigit() and len(merged) < 10 else None
+    context["packages"] = balances(db, client_id=client.id, on=today)
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
         context["may_lift"] = user.role in LIFTING_ROLES
@@ -200,4 +222,7 @@ def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
         "protocol_names": library_names(),
         "weekdays": WEEKDAYS,
         "users": {u.id: u.display_name for u in db.scalars(select(User))},
+        "skin_analyses": skin_analyses(db, client_id=client.id),
+        "skin_types": SKIN_TYPES,
+        "laxity_grades": LAXITY_GRADES,
     }

@@ -21,6 +21,7 @@ from microamp.store.records import (
     session_telemetry,
     set_feedback,
 )
+from microamp.store.skin import list_note_templates
 from microamp.store.telemetry import COLUMNS, Rows
 from microamp.web.charts import Series, series_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
@@ -104,6 +105,7 @@ def _record_page(
         controls=controls_of(row.events),
         level=level_in_force(row.events),
         started=next((e.data for e in row.events if e.kind == "started"), {}),
+        note_templates=list_note_templates(db),
         **extra,
     )
 

@@ -1,0 +1,280 @@
+"""Client records kept up to date, on both databases: edit, archive, search, possible
+duplicates, merge, skin analyses and note templates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from clinic.samples import cleared_answers
+from microamp.errors import InvalidValue, NotFound
+from microamp.store import (
+    Store,
+    create_client,
+    gate_client,
+    get_client,
+    list_clients,
+    record_consent,
+    record_intake,
+)
+from microamp.store.client_records import (
+    archive_client,
+    merge_clients,
+    possible_duplicates,
+    search_clients,
+    unarchive_client,
+    update_client,
+)
+from microamp.store.models import IntakeForm, SafetyFlag
+from microamp.store.skin import (
+    delete_note_template,
+    list_note_templates,
+    record_skin_analysis,
+    save_note_template,
+    skin_analyses,
+)
+
+DAY = date(2026, 11, 21)
+BORN = date(1990, 4, 12)
+
+
+def add(store: Store, name: str, **fields: object) -> int:
+    with store.transaction() as session:
+        return create_client(
+            session,
+            full_name=name,
+            date_of_birth=fields.pop("dob", BORN),
+            **fields,  # type: ignore[arg-type]
+        ).id
+
+
+def test_an_edit_checks_every_value_before_writing_any(store: Store) -> None:
+    client_id = add(store, "Ana Lima", email="ana@example.org")
+    with store.transaction() as session:
+        with pytest.raises(InvalidValue) as refused:
+            update_client(
+                session,
+                client_id=client_id,
+                changes={"phone": "0612345678", "email": "not an address"},
+                today=DAY,
+            )
+        assert refused.value.field == "email"
+    with store.session() as session:
+        assert get_client(session, client_id=client_id).phone is None
+    with store.transaction() as session:
+        client, changed = update_client(
+            session,
+            client_id=client_id,
+            changes={"phone": " 06 12 34 56 78 ", "allergies": "latex", "email": "ana@example.org"},
+            today=DAY,
+        )
+        assert changed == ["phone", "allergies"]
+    with store.session() as session:
+        client = get_client(session, client_id=client_id)
+        assert (client.phone, client.allergies) == ("06 12 34 56 78", "latex")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("date_of_birth", date(2030, 1, 1)),
+        ("full_name", "   "),
+        ("preferred_weekdays", ["someday"]),
+        ("fitzpatrick_type", "VII"),
+        ("medications", "x" * 4001),
+        ("archived_at", None),
+    ],
+)
+def test_an_edit_refuses_a_bad_value_naming_its_field(
+    store: Store, field: str, value: object
+) -> None:
+    client_id = add(store, "Ana Lima")
+    with store.transaction() as session, pytest.raises(InvalidValue) as refused:
+        update_client(session, client_id=client_id, changes={field: value}, today=DAY)
+    assert refused.value.field == field
+
+
+def test_archived_clients_leave_lists_and_search_unless_asked(store: Store) -> None:
+    ana = add(store, "Ana Lima")
+    add(store, "Ana Costa")
+    with store.transaction() as session:
+        archive_client(session, client_id=ana)
+    with store.session() as session:
+        assert [c.full_name for c in list_clients(session)] == ["Ana Costa"]
+        assert [c.full_name for c in search_clients(session, q="ana")] == ["Ana Costa"]
+        found = search_clients(session, q="ana", include_archived=True)
+        assert [c.full_name for c in found] == ["Ana Costa", "Ana Lima"]
+    with store.transaction() as session:
+        unarchive_client(session, client_id=ana)
+    with store.session() as session:
+        assert len(search_clients(session, q="ana")) == 2
+
+
+def test_search_finds_phone_and_email_and_health_fields_only_for_clinical_roles(
+    store: Store,
+) -> None:
+    ana = add(store, "Ana Lima", email="ana.lima@example.org", phone="+33 6 12-34-56-78")
+    add(store, "Bea Costa", email="bea@example.org")
+    with store.transaction() as session:
+        update_client(session, client_id=ana, changes={"allergies": "Latex gloves"}, today=DAY)
+    with store.session() as session:
+
+        def names(q: str, clinical: bool = False) -> list[str]:
+            return [c.full_name for c in search_clients(session, q=q, clinical=clinical)]
+
+        assert names("LIMA@") == ["Ana Lima"]
+        assert names("612345678") == ["Ana Lima"]
+        assert names("6 12") == ["Ana Lima"]
+        assert names("example.org") == ["Ana Lima", "Bea Costa"]
+        assert names("latex") == []
+        assert names("latex", clinical=True) == ["Ana Lima"]
+
+
+def test_possible_duplicates_by_name_and_birth_or_email_or_phone(store: Store) -> None:
+    ana = add(store, "Ana Lima", email="ana@example.org", phone="06 12 34 56 78")
+    add(store, "Ana Lima", dob=date(1970, 1, 1))
+    with store.session() as session:
+
+        def ids(**given: object) -> list[int]:
+            fields: dict[str, object] = {"full_name": "Nobody", "date_of_birth": BORN} | given
+            return [c.id for c in possible_duplicates(session, **fields)]  # type: ignore[arg-type]
+
+        assert ids(full_name="  ana   LIMA ") == [ana]
+        assert ids(email="ANA@example.org") == [ana]
+        assert ids(phone="0612345678") == [ana]
+        assert ids(phone="0612") == []
+        assert ids() == []
+        assert ids(full_name="Ana Lima", exclude_id=ana) == []
+
+
+def _contraindicated_duplicate(store: Store) -> tuple[int, int]:
+    kept = add(store, "Ana Lima", email="ana@example.org")
+    duplicate = add(store, "ana lima", phone="0612345678")
+    with store.transaction() as session:
+        record_intake(session, client_id=kept, answers=cleared_answers(), on=DAY, today=DAY)
+        record_consent(session, client_id=kept, typed_signature="Ana Lima")
+        record_intake(
+            session,
+            client_id=duplicate,
+            answers=cleared_answers(pregnant=True),
+            on=DAY,
+            today=DAY,
+        )
+        update_client(
+            session,
+            client_id=duplicate,
+            changes={"allergies": "latex", "concerns": ["jowls"]},
+            today=DAY,
+        )
+    return kept, duplicate
+
+
+def test_a_merge_moves_everything_and_the_duplicates_flags_then_hold(store: Store) -> None:
+    kept, duplicate = _contraindicated_duplicate(store)
+    with store.session() as session:
+        assert gate_client(session, client_id=kept, on=DAY).allowed
+    with store.transaction() as session:
+        moved = merge_clients(session, keep_id=kept, duplicate_id=duplicate)
+    assert moved == {"intake_forms": 1, "safety_flags": 1}
+    with store.session() as session:
+        client = get_client(session, client_id=kept)
+        assert (client.phone, client.allergies, client.concerns) == (
+            "0612345678",
+            "latex",
+            ["jowls"],
+        )
+        forms = session.scalars(select(IntakeForm.client_id)).all()
+        assert set(forms) == {kept}
+        assert set(session.scalars(select(SafetyFlag.client_id))) == {kept}
+        assert not gate_client(session, client_id=kept, on=DAY).allowed
+        gone = get_client(session, client_id=duplicate)
+        assert (gone.merged_into_id, gone.archived_at is not None) == (kept, True)
+        assert [c.id for c in list_clients(session)] == [kept]
+
+
+def test_a_merge_is_irreversible_and_refuses_itself(store: Store) -> None:
+    kept, duplicate = _contraindicated_duplicate(store)
+    with store.transaction() as session:
+        with pytest.raises(InvalidValue, match="is the client kept"):
+            merge_clients(session, keep_id=kept, duplicate_id=kept)
+        merge_clients(session, keep_id=kept, duplicate_id=duplicate)
+    with store.transaction() as session:
+        for keep_id, duplicate_id in ((kept, duplicate), (duplicate, kept)):
+            with pytest.raises(InvalidValue, match="already merged"):
+                merge_clients(session, keep_id=keep_id, duplicate_id=duplicate_id)
+        with pytest.raises(InvalidValue, match="was merged into"):
+            unarchive_client(session, client_id=duplicate)
+        with pytest.raises(InvalidValue, match="was merged into"):
+            update_client(session, client_id=duplicate, changes={"phone": "1"}, today=DAY)
+        with pytest.raises(NotFound):
+            merge_clients(session, keep_id=kept, duplicate_id=999)
+
+
+def test_skin_analyses_are_kept_as_versions_and_set_the_clients_skin(store: Store) -> None:
+    client_id = add(store, "Ana Lima")
+    with store.transaction() as session:
+        first = dict(skin_type="dry", fitzpatrick_type="II", laxity_grade="mild")
+        record_skin_analysis(
+            session, client_id=client_id, assessed_on=date(2026, 10, 1), today=DAY, **first
+        )
+        record_skin_analysis(
+            session,
+            client_id=client_id,
+            assessed_on=DAY,
+            today=DAY,
+            skin_type="Combination",
+            fitzpatrick_type=3,
+            laxity_grade=2,
+            concerns=["jowls", " "],
+        )
+    with store.session() as session:
+        history = skin_analyses(session, client_id=client_id)
+        assert [(a.version, a.skin_type, a.laxity_grade) for a in history] == [
+            (2, "combination", 2),
+            (1, "dry", 1),
+        ]
+        client = get_client(session, client_id=client_id)
+        assert (client.fitzpatrick_type, client.concerns) == (3, ["jowls"])
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("skin_type", {"skin_type": "leathery"}),
+        ("fitzpatrick_type", {"fitzpatrick_type": ""}),
+        ("laxity_grade", {"laxity_grade": 5}),
+        ("assessed_on", {"assessed_on": date(2026, 12, 1)}),
+    ],
+)
+def test_a_skin_analysis_refuses_a_bad_value(
+    store: Store, field: str, changes: dict[str, object]
+) -> None:
+    client_id = add(store, "Ana Lima")
+    given: dict[str, object] = {
+        "assessed_on": DAY,
+        "skin_type": "dry",
+        "fitzpatrick_type": 2,
+        "laxity_grade": 0,
+    } | changes
+    with store.transaction() as session, pytest.raises(InvalidValue) as refused:
+        record_skin_analysis(session, client_id=client_id, today=DAY, **given)  # type: ignore[arg-type]
+    assert refused.value.field == field
+
+
+def test_note_templates_are_named_uniquely_changed_and_removed(store: Store) -> None:
+    with store.transaction() as session:
+        first = save_note_template(session, name="Lift", body="Areas worked:")
+        save_note_template(session, name="Eyes", body="Eye area:")
+        with pytest.raises(InvalidValue, match="another template"):
+            save_note_template(session, name="Lift", body="again")
+        save_note_template(session, template_id=first.id, name="Lift", body="Zones:")
+    with store.transaction() as session:
+        assert [(t.name, t.body) for t in list_note_templates(session)] == [
+            ("Eyes", "Eye area:"),
+            ("Lift", "Zones:"),
+        ]
+        delete_note_template(session, template_id=first.id)
+    with store.session() as session:
+        assert [t.name for t in list_note_templates(session)] == ["Eyes"]
