@@ -5,7 +5,7 @@ Keyword-only functions over a session; bad values raise `InvalidValue` naming th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,9 +20,10 @@ from microamp.clinic.booking import (
     parse_hours,
     parse_steps,
 )
+from microamp.clinic.plans import parse_weekdays
 from microamp.errors import InvalidValue
 from microamp.store.book_models import ClinicSettings, ClosurePeriod, Room, Service
-from microamp.store.crud import clean_text, get_or_404
+from microamp.store.crud import clean_text, get_client, get_or_404
 from microamp.store.station_models import Station
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "list_closures",
     "list_rooms",
     "list_services",
+    "plan_closures",
+    "plan_weekdays",
     "remove_closure",
     "save_settings",
     "update_room",
@@ -148,6 +151,22 @@ def closure_days(session: Session, *, first: date, last: date) -> list[ClosureDa
         )
     )
     return [ClosureDays(r.first_day, r.last_day, r.reason) for r in rows]
+
+
+def plan_closures(session: Session, *, from_day: date) -> list[tuple[date, date]]:
+    """The closures a course plan from ``from_day`` skips, as `plan_course` takes them."""
+    return [(c.first_day, c.last_day) for c in list_closures(session, from_day=from_day)]
+
+
+def plan_weekdays(
+    session: Session, *, client_id: int, chosen: Iterable[str] = ()
+) -> tuple[int, ...]:
+    """The weekdays (0 = Monday) a course plan uses: those ``chosen`` (day names), else the
+    client's preferred days, else none (the template's own)."""
+    names = [d for d in chosen if d] or list(
+        get_client(session, client_id=client_id).preferred_weekdays
+    )
+    return parse_weekdays(",".join(names)) if names else ()
 
 
 def _station_name(session: Session, station_name: str | None) -> str | None:
