@@ -114,3 +114,18 @@ def test_a_course_plan_skips_the_clinic_closures(clinic: Clinic, book: Book) -> 
     days = [date.fromisoformat(s["date"]) for s in plan.json()["sessions"]]
     assert date(2026, 12, 25) not in days and date(2027, 1, 1) not in days
     assert all(not date(2026, 12, 24) <= d <= date(2027, 1, 2) for d in days)
+
+
+def test_the_week_on_the_dashboard_shows_a_booked_visit_by_its_time(
+    clinic: Clinic, book: Book
+) -> None:
+    with clinic.api("reception") as api:
+        made = api.post("/api/v1/appointments", json=_booking(clinic, book, "12:15", room=1))
+        assert made.status_code == 201, made.text
+    browser = clinic.browser_client("reception")
+    try:
+        html = browser.get("/").text
+    finally:
+        browser.close()
+    assert "<td>12:15</td>" in html
+    assert "#None" not in html

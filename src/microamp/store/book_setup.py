@@ -50,8 +50,8 @@ _UNSET: Any = object()
 
 
 def get_settings(session: Session) -> ClinicSettings:
-    """The clinic's one settings row, made with its defaults (UTC, no hours) if missing
-    (a clinic not set up through the setup link)."""
+    """The clinic's one settings row; its defaults (UTC, no hours), not stored, when there is
+    none yet (a clinic not set up through the setup link): `save_settings` stores them."""
     row = session.get(ClinicSettings, 1)
     if row is None:
         row = ClinicSettings(
@@ -64,8 +64,6 @@ def get_settings(session: Session) -> ClinicSettings:
             reminder_lead_hours=24,
             currency="USD",
         )
-        session.add(row)
-        session.flush()
     return row
 
 
@@ -89,6 +87,8 @@ def save_settings(
     """Change the settings given; the rest stay. ``opening_hours`` as `parse_hours` reads it;
     ``reminder_lead_hours`` 1-336 (two weeks)."""
     row = get_settings(session)
+    if row not in session:
+        session.add(row)
     if name is not _UNSET:
         row.name = clean_text("name", name)
     if address is not _UNSET:
