@@ -4,6 +4,7 @@ states by PATCH; rooms and services listed; course plans skip the clinic's closu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from microamp.store.book_setup import add_closure, add_room, add_service, save_settings
 from microamp.store.models import User
-from web.conftest import Clinic
+from web.conftest import Clinic, csrf_of
 
 HOURS = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -129,3 +130,32 @@ def test_the_week_on_the_dashboard_shows_a_booked_visit_by_its_time(
         browser.close()
     assert "<td>12:15</td>" in html
     assert "#None" not in html
+
+
+def test_reception_books_by_form_sees_a_refusal_with_what_was_typed_and_checks_in(
+    clinic: Clinic, book: Book
+) -> None:
+    browser = clinic.browser_client("reception")
+    try:
+        day = book.day + timedelta(days=1)
+        html = browser.get(f"/book?day={day.isoformat()}").text
+        token = csrf_of(html)
+        form = {"csrf_token": token, "client_id": str(clinic.clients["cleared"]),
+                "service_id": str(book.facial), "room_id": str(book.rooms[0]),
+                "practitioner_id": str(book.practitioner), "day": day.isoformat(),
+                "start": "11:00"}  # fmt: skip
+        assert browser.post("/book", data=form).status_code == 303
+        refused = browser.post("/book", data={**form, "client_id": str(clinic.clients["blocked"]),
+                                              "start": "11:30"})  # fmt: skip
+        assert refused.status_code == 409
+        assert "Room A is booked 11:00-12:00" in refused.text
+        assert 'value="11:30"' in refused.text  # what was typed is kept
+        page = browser.get(f"/book?day={day.isoformat()}").text
+        visit = re.search(r'action="/book/(\d+)/state"', page)
+        assert visit is not None and "Ana Lima" in page
+        checked = browser.post(f"/book/{visit.group(1)}/state",
+                               data={"csrf_token": token, "state": "checked_in", "day": day.isoformat()})  # fmt: skip
+        assert checked.status_code == 303
+        assert "checked in" in browser.get(f"/book?day={day.isoformat()}").text
+    finally:
+        browser.close()

@@ -32,6 +32,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/setup/{token}"): PUBLIC,
     # the schedule and contact details
     ("GET", "/"): STAFF,
+    ("GET", "/book"): STAFF,
+    ("POST", "/book"): STAFF,
+    ("POST", "/book/{appointment_id}/state"): STAFF,
     ("GET", "/clients"): STAFF,
     ("POST", "/clients"): STAFF,
     ("GET", "/clients/{client_id}"): STAFF,

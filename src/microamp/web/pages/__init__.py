@@ -6,6 +6,7 @@ from microamp.web.pages import (
     account,
     audit,
     auth,
+    book,
     care,
     clients,
     console,
@@ -23,6 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     for module in (
         auth,
         dashboard,
+        book,
         clients,
         health,
         outcomes,
