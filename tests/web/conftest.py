@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from microamp.clinic.intake import nothing_to_report
-from microamp.clinic.plans import parse_weekdays, plan_course
+from microamp.clinic.plans import WEEKDAYS, parse_weekdays, plan_course
 from microamp.clock import SimulatedClock
 from microamp.station import LiveSessions, StartRequest
 from microamp.store.access import create_api_token
@@ -140,6 +140,27 @@ def add_history(clinic: Clinic) -> int:
     if live.thread is not None:
         live.thread.join()
     return live.record_id
+
+
+def add_book(clinic: Clinic) -> int:
+    """Open every day 07:00-21:00 with two rooms, a facial, and one visit today at 10:00 in
+    Room 1 for the cleared client with the practitioner; returns its id."""
+    from microamp.store.book import book_appointment
+    from microamp.store.book_setup import add_room, add_service, save_settings
+
+    with clinic.store.transaction() as db:
+        save_settings(db, time_zone="UTC",
+                      opening_hours={d: [["07:00", "21:00"]] for d in WEEKDAYS})  # fmt: skip
+        room = add_room(db, name="Room 1").id
+        add_room(db, name="Room 2")
+        service = add_service(db, name="Lift facial", duration_min=60, buffer_min=15).id
+        practitioner = db.scalar(select(User.id).where(User.role == "practitioner"))
+        assert practitioner is not None
+        visit = book_appointment(
+            db, client_id=clinic.clients["cleared"], service_id=service, room_id=room,
+            practitioner_id=practitioner, start=datetime.combine(date.today(), datetime.min.time()).replace(hour=10),
+        )  # fmt: skip
+        return visit.id
 
 
 def add_front_photos(clinic: Clinic) -> None:

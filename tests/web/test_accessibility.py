@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from web.browsing import CHROMIUM, launch_chromium
-from web.conftest import PASSWORD, Clinic, add_front_photos, add_history, clinic_on
+from web.conftest import PASSWORD, Clinic, add_book, add_front_photos, add_history, clinic_on
 
 pytestmark = pytest.mark.browser
 
@@ -131,6 +131,18 @@ def _plan_of_no_months(page: Page) -> None:
     _unchecked(page, "/plans")
     page.get_by_role("button", name="Create plan").click()
     _sent_back(page)
+
+
+def _book_a_taken_slot(page: Page) -> None:
+    form = page.locator('form[action="/book"]')
+    form.get_by_label("Client").select_option(label="Ben Carter")
+    form.get_by_label("Service").select_option(label="Lift facial")
+    form.get_by_label("Room").select_option(label="Room 1")
+    form.get_by_label("Practitioner").select_option(index=1)
+    form.get_by_label("Start").fill("10:30")
+    form.get_by_role("button", name="Book").click()
+    _sent_back(page)
+    expect(page.get_by_test_id("error-summary")).to_contain_text("Room 1 is booked 10:00-11:00")
 
 
 def _progress_taken_later(page: Page) -> None:
@@ -314,6 +326,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("sign-in refused", "/signin", roles=(SIGNED_OUT,), then=_wrong_password),
     Screen("API reference", "/api/v1/docs", roles=(SIGNED_OUT, *STAFF)),
     Screen("today", "/"),
+    Screen("book", "/book"),
+    Screen("book, a conflict", "/book", then=_book_a_taken_slot),
     Screen("clients", "/clients"),
     Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
     Screen("client cleared", "/clients/{cleared}"),
@@ -463,6 +477,7 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         served.clients["record"] = add_history(served)
         add_front_photos(served)
         served.clients["previsit"] = _previsit_client(served)
+        add_book(served)
         yield served
 
 

@@ -22,6 +22,9 @@ CONFLICTS = {
     ("post", "/api/v1/protocols"): ("library protocol", "version"),
     ("patch", "/api/v1/staff/{user_id}"): ("without an active owner",),
     ("post", "/api/v1/clients"): ("same name and date of birth", "allow_duplicate"),
+    # the appointment book: a slot taken, outside opening hours, or on a closure
+    ("post", "/api/v1/appointments"): ("slot is taken", "opening hours", "closure"),
+    ("patch", "/api/v1/appointments/{appointment_id}"): ("new slot is taken", "stays"),
 }
 FASTAPI_DEFAULT_422 = "Validation Error"
 

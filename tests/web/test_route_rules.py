@@ -20,6 +20,7 @@ SAMPLE = {
     "client_id": "{client}",
     "record_id": "1",
     "plan_id": "1",
+    "appointment_id": "999",
     "live_id": "0",
     "token_id": "999",
     "entry_id": "999",

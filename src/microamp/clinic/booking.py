@@ -72,6 +72,9 @@ STEP_KINDS = (
     "led",
 )
 MAX_STEP_MINUTES = 240
+# a booking's year: far enough for any clinic, near enough that a day's arithmetic never
+# leaves the calendar
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 def check_transition(current: str, target: str) -> None:
@@ -203,6 +206,8 @@ def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """The instant of the clinic's wall-clock time ``local`` (naive, or aware in any zone: then
     it is that instant). A wall time the clocks skip (spring forward) is `InvalidValue`; one
     they pass twice (fall back) is the first."""
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:
+        raise InvalidValue("start", local.isoformat(), f"a time in {FIRST_YEAR}-{LAST_YEAR}")
     if local.tzinfo is not None:
         return local.astimezone(UTC)
     placed = local.replace(tzinfo=zone, fold=0)

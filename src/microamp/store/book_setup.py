@@ -5,7 +5,7 @@ Keyword-only functions over a session; bad values raise `InvalidValue` naming th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,9 +20,10 @@ from microamp.clinic.booking import (
     parse_hours,
     parse_steps,
 )
+from microamp.clinic.plans import parse_weekdays
 from microamp.errors import InvalidValue
 from microamp.store.book_models import ClinicSettings, ClosurePeriod, Room, Service
-from microamp.store.crud import clean_text, get_or_404
+from microamp.store.crud import clean_text, get_client, get_or_404
 from microamp.store.station_models import Station
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "list_closures",
     "list_rooms",
     "list_services",
+    "plan_closures",
+    "plan_weekdays",
     "remove_closure",
     "save_settings",
     "update_room",
@@ -47,8 +50,8 @@ _UNSET: Any = object()
 
 
 def get_settings(session: Session) -> ClinicSettings:
-    """The clinic's one settings row, made with its defaults (UTC, no hours) if missing
-    (a clinic not set up through the setup link)."""
+    """The clinic's one settings row; its defaults (UTC, no hours), not stored, when there is
+    none yet (a clinic not set up through the setup link): `save_settings` stores them."""
     row = session.get(ClinicSettings, 1)
     if row is None:
         row = ClinicSettings(
@@ -61,8 +64,6 @@ def get_settings(session: Session) -> ClinicSettings:
             reminder_lead_hours=24,
             currency="USD",
         )
-        session.add(row)
-        session.flush()
     return row
 
 
@@ -86,6 +87,8 @@ def save_settings(
     """Change the settings given; the rest stay. ``opening_hours`` as `parse_hours` reads it;
     ``reminder_lead_hours`` 1-336 (two weeks)."""
     row = get_settings(session)
+    if row not in session:
+        session.add(row)
     if name is not _UNSET:
         row.name = clean_text("name", name)
     if address is not _UNSET:
@@ -148,6 +151,22 @@ def closure_days(session: Session, *, first: date, last: date) -> list[ClosureDa
         )
     )
     return [ClosureDays(r.first_day, r.last_day, r.reason) for r in rows]
+
+
+def plan_closures(session: Session, *, from_day: date) -> list[tuple[date, date]]:
+    """The closures a course plan from ``from_day`` skips, as `plan_course` takes them."""
+    return [(c.first_day, c.last_day) for c in list_closures(session, from_day=from_day)]
+
+
+def plan_weekdays(
+    session: Session, *, client_id: int, chosen: Iterable[str] = ()
+) -> tuple[int, ...]:
+    """The weekdays (0 = Monday) a course plan uses: those ``chosen`` (day names), else the
+    client's preferred days, else none (the template's own)."""
+    names = [d for d in chosen if d] or list(
+        get_client(session, client_id=client_id).preferred_weekdays
+    )
+    return parse_weekdays(",".join(names)) if names else ()
 
 
 def _station_name(session: Session, station_name: str | None) -> str | None:

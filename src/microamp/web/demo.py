@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from microamp.clinic import plans as clinic_plans
 from microamp.clinic.intake import nothing_to_report
 from microamp.clock import SimulatedClock
 from microamp.station import LiveSessions, StartRequest
+from microamp.store.book import book_appointment
+from microamp.store.book_setup import add_room, add_service, save_settings
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.db import Store
 from microamp.store.files import write_private
@@ -114,7 +116,73 @@ def _people(db: Any, password: str, today: date) -> dict[str, int]:
             record_consent(db, client_id=client.id, typed_signature=name,
                            witnessed_by_id=users["practitioner"])  # fmt: skip
     _plans(db, ids, users["practitioner"], today, weekday, other)
+    _book(db, ids, users, today)
     return ids
+
+
+DEMO_HOURS = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+DEMO_STEPS = {
+    "Microcurrent facial": [
+        ("Consultation", 5, "consultation"),
+        ("Cleansing", 10, "cleansing"),
+        ("Microcurrent lift", 30, "microcurrent"),
+        ("Mask", 10, "mask"),
+        ("Home-care advice", 5, "home_care_advice"),
+    ],
+    "Express lift": [("Cleansing", 5, "cleansing"), ("Microcurrent lift", 20, "microcurrent")],
+    "Signature facial with LED": [
+        ("Consultation", 5, "consultation"),
+        ("Cleansing", 10, "cleansing"),
+        ("Skin analysis", 5, "skin_analysis"),
+        ("Steam and exfoliation", 10, "steam_exfoliation"),
+        ("Massage", 10, "massage"),
+        ("Microcurrent lift", 30, "microcurrent"),
+        ("LED", 10, "led"),
+        ("Serums", 5, "serums"),
+    ],
+}
+
+
+def _weekdays_from(today: date, count: int) -> list[date]:
+    """``count`` working days from today (today first when it is one)."""
+    days: list[date] = []
+    day = today
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _book(db: Any, ids: dict[str, int], users: dict[str, int], today: date) -> None:
+    """The clinic's book: Mon-Fri 09:00-18:00, two rooms, three services, a few visits today
+    (or on the next working day) and this week, booked through the book's own rules."""
+    save_settings(db, name="Microamp demo clinic", address="1 Main Street, Springfield",
+                  time_zone="America/New_York", opening_hours=DEMO_HOURS,
+                  care_sheet="Sunscreen, a gentle moisturiser, and plenty of water today.")  # fmt: skip
+    rooms = [add_room(db, name=name).id for name in ("Room 1", "Room 2")]
+    services = [
+        add_service(db, name=name, duration_min=minutes, buffer_min=15, price_minor=price,
+                    protocol_name="pro-express",
+                    steps=[{"name": n, "minutes": m, "kind": k} for n, m, k in DEMO_STEPS[name]])
+        .id
+        for name, minutes, price in (("Microcurrent facial", 60, 15000),
+                                     ("Express lift", 30, 8000),
+                                     ("Signature facial with LED", 90, 22000))
+    ]  # fmt: skip
+    first, second, third = _weekdays_from(today, 3)
+    practitioner, owner = users["practitioner"], users["owner"]
+    visits = (
+        (first, time(10, 0), "ana", 0, rooms[0], practitioner),
+        (first, time(11, 30), "chloe", 1, rooms[0], practitioner),
+        (first, time(14, 0), "eli", 2, rooms[1], owner),
+        (second, time(9, 30), "dana", 0, rooms[1], owner),
+        (third, time(15, 0), "eli", 1, rooms[0], practitioner),
+    )
+    for day, at, who, service, room, by in visits:
+        book_appointment(db, client_id=ids[who], service_id=services[service], room_id=room,
+                         practitioner_id=by, start=datetime.combine(day, at),
+                         booked_by_id=users["reception"])  # fmt: skip
 
 
 def _plans(db: Any, ids: dict[str, int], by: int, today: date, day: str, other: str) -> None:

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from microamp.errors import InvalidValue, InvalidValues, NotFound, SessionRefused
+from microamp.errors import Conflict, InvalidValue, InvalidValues, NotFound, SessionRefused
 from microamp.station import ControlRefused, SessionEnded, StationUnavailable
 from microamp.store.leases import DeviceBusy
 from microamp.store.protocol_store import ProtocolConflict
@@ -203,6 +203,15 @@ async def _station(request: Request, exc: Exception) -> Response:
     return _error_page(request, status, str(exc))
 
 
+async def _booking_conflict(request: Request, exc: Exception) -> Response:
+    """A booking the book refuses: the API names its kind and reason; a page says it."""
+    assert isinstance(exc, Conflict)
+    if _is_api(request):
+        body = {"detail": exc.reason, "kind": exc.kind, "reasons": [exc.reason]}
+        return JSONResponse(body, 409)
+    return _error_page(request, 409, "This booking is refused: " + exc.reason)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StepRequired, _step)
@@ -212,6 +221,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidValue, _invalid)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _booking_conflict)
     app.add_exception_handler(SessionRefused, _refused)
     app.add_exception_handler(DeviceBusy, _busy)
     app.add_exception_handler(ProtocolConflict, _protocol_conflict)

@@ -56,7 +56,7 @@ class ClientPublic(BaseModel):
 
 class AppointmentPublic(BaseModel):
     date: date
-    number: int
+    number: int | None = Field(description="the session's number in its course plan, if any")
     client_id: int
     client: str
     phone: str | None
@@ -352,3 +352,66 @@ class StaffChange(BaseModel):
 
 class SessionsEnded(BaseModel):
     ended: int
+
+
+class RoomPublic(BaseModel):
+    id: int
+    name: str
+    station_name: str | None
+    active: bool
+
+
+class ServiceStep(BaseModel):
+    name: str
+    minutes: int
+    kind: str
+
+
+class ServicePublic(BaseModel):
+    id: int
+    name: str
+    duration_min: int
+    buffer_min: int
+    price_minor: int = Field(description="in cents (minor units) of `currency`")
+    currency: str
+    protocol_name: str | None
+    steps: list[ServiceStep]
+    active: bool
+
+
+class BookingCreate(BaseModel):
+    """A booking; ``start`` is the clinic's wall-clock time (its zone), ISO 8601."""
+
+    client_id: int = Field(ge=1, le=2147483647)
+    service_id: int = Field(ge=1, le=2147483647)
+    room_id: int = Field(ge=1, le=2147483647)
+    practitioner_id: int = Field(ge=1, le=2147483647)
+    start: datetime
+    duration_min: int | None = Field(None, ge=5, le=480)
+    notes: str | None = Field(None, max_length=2000)
+
+
+class BookingChange(BaseModel):
+    """A move (``start``, ``room_id``, ``practitioner_id``), a resize (``duration_min``) or a
+    new ``state`` (confirmed, checked_in, cancelled, no_show, completed); what is left out stays."""
+
+    start: datetime | None = None
+    room_id: int | None = Field(None, ge=1, le=2147483647)
+    practitioner_id: int | None = Field(None, ge=1, le=2147483647)
+    duration_min: int | None = Field(None, ge=5, le=480)
+    state: str | None = Field(None, max_length=20)
+
+
+class BookingPublic(BaseModel):
+    id: int
+    client_id: int
+    service_id: int | None
+    room_id: int | None
+    practitioner_id: int | None
+    start: datetime | None = Field(description="in the clinic's zone, with its offset")
+    end: datetime | None
+    date: date
+    state: str
+    plan_id: int | None
+    series_id: str | None
+    treatment_session_id: int | None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from microamp.clinic import plans as clinic_plans
 from microamp.errors import NotFound
+from microamp.store.book_setup import plan_closures, plan_weekdays
 from microamp.store.crud import get_client
 from microamp.store.models import CoursePlan
 from microamp.store.planning import get_plan, save_plan
@@ -68,9 +69,13 @@ def client_plans(user: ApiUser, db: DbDep, client_id: RowId) -> list[PlanPublic]
     ),
 )
 def create(user: ApiUser, db: DbDep, client_id: RowId, body: PlanCreate) -> PlanPublic:
-    days = clinic_plans.parse_weekdays(",".join(body.weekdays)) if body.weekdays else ()
+    get_client(db, client_id=client_id)
     plan = clinic_plans.plan_course(
-        body.template, start=body.start, weekdays=days, months=body.months
+        body.template,
+        start=body.start,
+        weekdays=plan_weekdays(db, client_id=client_id, chosen=body.weekdays or ()),
+        months=body.months,
+        closures=plan_closures(db, from_day=body.start),
     )
     price = None if body.price_per_session is None else Decimal(str(body.price_per_session))
     row = save_plan(

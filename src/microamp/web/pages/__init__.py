@@ -6,6 +6,7 @@ from microamp.web.pages import (
     account,
     audit,
     auth,
+    book,
     care,
     client_records,
     clients,
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     for module in (
         auth,
         dashboard,
+        book,
         clients,
         client_records,
         health,

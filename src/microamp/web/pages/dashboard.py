@@ -10,6 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from microamp.clinic.booking import clinic_zone
+from microamp.store.book_setup import get_settings
 from microamp.store.models import Appointment, Client
 from microamp.store.records import list_session_records
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, audit
@@ -27,12 +29,19 @@ def appointments_between(db: Session, first: date, last: date) -> list[dict[str,
         .join(Client, Appointment.client_id == Client.id)
         .where(Appointment.on_date >= first, Appointment.on_date <= last)
         .where(Appointment.state.in_(("booked", "confirmed")))
-        .order_by(Appointment.on_date, Client.full_name)
+        .order_by(Appointment.on_date, Appointment.starts_at, Client.full_name)
     ).all()
+    zone = clinic_zone(get_settings(db).time_zone)
     return [
         {
             "date": appt.on_date,
             "number": appt.number,
+            # a booked visit by its time in the clinic's zone, a plan's session by its number
+            "label": (
+                f"{appt.starts_at.astimezone(zone):%H:%M}"
+                if appt.starts_at is not None
+                else f"#{appt.number}"
+            ),
             "client_id": client.id,
             "client": client.full_name,
             "phone": client.phone,

@@ -20,6 +20,7 @@ from microamp.clinic.intake import BOOLEAN_KEYS, DATE_OR_NULL_KEYS, ZONE_LIST_KE
 from microamp.clinic.pricing import parse_money
 from microamp.errors import InvalidValue, InvalidValues, NotFound
 from microamp.safety.limits import ZONES
+from microamp.store.book_setup import plan_closures, plan_weekdays
 from microamp.store.crud import (
     get_client,
     latest_form,
@@ -257,9 +258,13 @@ def create_plan(
     weekdays: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     try:
-        days = clinic_plans.parse_weekdays(",".join(weekdays)) if weekdays else ()
+        first = _day("start", start)
         plan = clinic_plans.plan_course(
-            template, start=_day("start", start), weekdays=days, months=_months(months)
+            template,
+            start=first,
+            weekdays=plan_weekdays(db, client_id=client_id, chosen=weekdays or ()),
+            months=_months(months),
+            closures=plan_closures(db, from_day=first),
         )
         per_session = parse_money(price) if price.strip() else None
         row = save_plan(

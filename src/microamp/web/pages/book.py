@@ -1,0 +1,160 @@
+"""The book's day: a 15-minute grid with a column per room, in the clinic's zone; booking by
+form (a refusal shown beside the form with its reason, what was typed kept) and a visit's next
+state (confirm, check in, no-show, cancel) by button. Reception books: no health data here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microamp.clinic.booking import GRID_MINUTES, TRANSITIONS, WEEKDAYS, clinic_zone
+from microamp.errors import Conflict, InvalidValue
+from microamp.store.book import appointments_between, book_appointment, set_state
+from microamp.store.book_setup import clinic_hours, get_settings, list_rooms, list_services
+from microamp.store.models import Client, User
+from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
+from microamp.web.render import page
+
+router = APIRouter(dependencies=[CsrfChecked])
+
+# the states a button on the book may set (in treatment and completed come from the session)
+BUTTON_STATES = ("confirmed", "checked_in", "no_show", "cancelled")
+STATE_WORDS = {"confirmed": "Confirm", "checked_in": "Check in", "no_show": "No-show",
+               "cancelled": "Cancel"}  # fmt: skip
+
+
+def _day(raw: str | None, today: date) -> date:
+    if not raw:
+        return today
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidValue("day", raw, "a date as YYYY-MM-DD") from None
+
+
+def _grid(hours: list[tuple[time, time]]) -> list[time]:
+    slots: list[time] = []
+    for opens, closes in hours:
+        at = datetime.combine(date.min, opens)
+        while at.time() < closes:
+            slots.append(at.time())
+            at += timedelta(minutes=GRID_MINUTES)
+    return slots
+
+
+def _day_context(db: Session, day: date) -> dict[str, Any]:
+    settings = get_settings(db)
+    zone = clinic_zone(settings.time_zone)
+    first = datetime.combine(day, time.min, zone).astimezone(UTC)
+    visits = appointments_between(db, first=first, last=first + timedelta(days=1))
+    names = {c.id: c.full_name for c in db.scalars(
+        select(Client).where(Client.id.in_({v.client_id for v in visits})))}  # fmt: skip
+    practitioners = list(db.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(("owner", "practitioner")))
+        .order_by(User.display_name)))  # fmt: skip
+    who = {u.id: u.display_name for u in practitioners}
+    services = list_services(db, active_only=True)
+    service_names = {s.id: s.name for s in list_services(db)}
+    cells: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for v in visits:
+        assert v.starts_at is not None and v.ends_at is not None
+        start, end = v.starts_at.astimezone(zone), v.ends_at.astimezone(zone)
+        minute = start.minute - start.minute % GRID_MINUTES
+        cells.setdefault((f"{start.hour:02d}:{minute:02d}", v.room_id or 0), []).append({
+            "id": v.id, "client": names.get(v.client_id, ""), "client_id": v.client_id,
+            "span": f"{start:%H:%M}-{end:%H:%M}", "state": v.state,
+            "service": service_names.get(v.service_id or 0, ""),
+            "practitioner": who.get(v.practitioner_id or 0, ""),
+            "next": [s for s in TRANSITIONS[v.state] if s in BUTTON_STATES],
+        })  # fmt: skip
+    periods = clinic_hours(settings)[WEEKDAYS[day.weekday()]]
+    return {
+        "day": day,
+        "previous": day - timedelta(days=1),
+        "following": day + timedelta(days=1),
+        "zone": zone.key,
+        "slots": [f"{t:%H:%M}" for t in _grid(periods)],
+        "rooms": list_rooms(db, active_only=True),
+        "cells": cells,
+        "services": services,
+        "practitioners": practitioners,
+        "clients": list(db.scalars(select(Client).order_by(Client.full_name).limit(500))),
+        "state_words": STATE_WORDS,
+    }
+
+
+@router.get("/book")
+def book_day(request: Request, user: PageUser, db: DbDep, day: str | None = None) -> Response:
+    shown = _day(day, date.today())
+    return page(request, "book.html", user, title="Book", nav="book",
+                form={}, errors=[], **_day_context(db, shown))  # fmt: skip
+
+
+@router.post("/book")
+def book_visit(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    client_id: Annotated[str, Form(max_length=12)] = "",
+    service_id: Annotated[str, Form(max_length=12)] = "",
+    room_id: Annotated[str, Form(max_length=12)] = "",
+    practitioner_id: Annotated[str, Form(max_length=12)] = "",
+    day: Annotated[str, Form(max_length=10)] = "",
+    start: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    form = {"client_id": client_id, "service_id": service_id, "room_id": room_id,
+            "practitioner_id": practitioner_id, "day": day, "start": start}  # fmt: skip
+    shown = date.today()
+    try:
+        shown = _day(day, shown)
+        ids: dict[str, int] = {}
+        for field in ("client_id", "service_id", "room_id", "practitioner_id"):
+            if not form[field].isdigit():
+                raise InvalidValue(field, form[field], "choose one")
+            ids[field] = int(form[field])
+        try:
+            at = time.fromisoformat(start)
+        except ValueError:
+            raise InvalidValue("start", start, "a time as HH:MM") from None
+        book_appointment(
+            db,
+            client_id=ids["client_id"],
+            service_id=ids["service_id"],
+            room_id=ids["room_id"],
+            practitioner_id=ids["practitioner_id"],
+            start=datetime.combine(shown, at),
+            booked_by_id=user.id,
+        )
+        db.commit()
+    except (Conflict, InvalidValue) as exc:
+        db.rollback()
+        field = "start" if isinstance(exc, Conflict) else exc.field
+        field = field if field in form else "start"
+        message = exc.reason if isinstance(exc, Conflict) else exc.rule
+        label = field.removesuffix("_id").replace("_", " ").capitalize()
+        errors = [{"field": field, "target": field, "message": f"{label}: {message}"}]
+        status = 409 if isinstance(exc, Conflict) else 422
+        return page(request, "book.html", user, title="Book", nav="book", status_code=status,
+                    form=form, errors=errors, **_day_context(db, shown))  # fmt: skip
+    return RedirectResponse(f"/book?day={shown.isoformat()}", status_code=303)
+
+
+@router.post("/book/{appointment_id}/state")
+def change_state(
+    user: PageUser,
+    db: DbDep,
+    appointment_id: RowId,
+    state: Annotated[str, Form(max_length=20)] = "",
+    day: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    if state not in BUTTON_STATES:
+        raise InvalidValue("state", state, f"one of {', '.join(BUTTON_STATES)}")
+    shown = _day(day, date.today())
+    set_state(db, appointment_id=appointment_id, state=state)
+    db.commit()
+    return RedirectResponse(f"/book?day={shown.isoformat()}", status_code=303)
