@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
@@ -34,7 +36,7 @@ from microamp.store.db import Store
 from microamp.store.gating import client_prechecks
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.protocol_store import load_named_protocol
-from microamp.store.recording import SessionRecorder, record_summary
+from microamp.store.recording import SessionRecorder
 
 __all__ = [
     "LiveSession",
@@ -213,9 +215,11 @@ class LiveSession:
             try:
                 self.recorder.close()
                 if self.summary is not None:
-                    record_summary(store, session_id=self.record_id, summary=self.summary)
+                    self.recorder.keep_summary(self.summary)
             except StoreError as exc:  # closed elsewhere: its lease was taken over, or recovery
                 self.error = self.error or str(exc)
+            except SQLAlchemyError as exc:  # the store refused the end: recovery closes it
+                self.error = self.error or f"the store refused the record's end: {exc}"
             finally:
                 # the device is free only once its output is zero and its record closed
                 if self.lease is not None:
@@ -252,6 +256,11 @@ class LiveSessions:
     def get(self, live_id: str) -> LiveSession | None:
         with self._lock:
             return self._sessions.get(live_id)
+
+    def recording(self) -> set[int]:
+        """The records of sessions still under way (their recorders may still write)."""
+        with self._lock:
+            return {s.record_id for s in self._sessions.values() if not s.done}
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Sessions still running, for the dashboard and the API."""
@@ -316,6 +325,7 @@ class LiveSessions:
                 device_capabilities=device.capabilities.to_dict(),
                 client_id=request.client_id,
                 practitioner_id=request.practitioner_id,
+                journaled=True,
             )
             lease.attach(recorder.session_id)
         except BaseException:
