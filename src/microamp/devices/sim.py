@@ -234,6 +234,13 @@ class SimDevice(Device):
     def from_url(cls, url: DeviceURL, *, clock: Clock, profile: LimitProfile) -> SimDevice:
         return cls(clock, profile, SimSettings.from_url(url, profile))
 
+    @property
+    def charge_account(self) -> ChargeAccount:
+        return self.charge
+
+    def _set_charge_account(self, account: ChargeAccount) -> None:
+        self.charge = account
+
     @classmethod
     def availability(cls) -> str | None:
         return None
