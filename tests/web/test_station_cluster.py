@@ -8,14 +8,8 @@ gaps."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,12 +19,11 @@ import pytest
 from sqlalchemy import select
 
 from microamp.clinic.intake import nothing_to_report
-from microamp.store import StoreSettings, open_store
+from microamp.store import Store
 from microamp.store.crud import create_client, record_consent, record_intake
-from microamp.store.scratch import scratch_schema
 from microamp.store.session_models import SessionEvent, TelemetryChunk, TreatmentSession
-from support.databases import PG_ENV, SKIP_REASON
-from web.conftest import Clinic, seed
+from web.cluster import fresh, served_cluster
+from web.conftest import Clinic
 from web.test_stations import until
 
 WORKERS = 4
@@ -39,85 +32,24 @@ LOADS = 12
 ROOMS = {"Room 2": "sim://?id=room-2&load=gel", "Room 3": "sim://?id=room-3&load=wet"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def second_client(store: Store, clinic: Clinic) -> None:
+    """A second cleared client, for the second room."""
+    with store.transaction() as db:
+        born = date(1990, 2, 3)
+        other = create_client(db, full_name="Cleo Diaz", date_of_birth=born)
+        record_intake(db, client_id=other.id, answers=nothing_to_report(born),
+                      on=date.today(), today=date.today())  # fmt: skip
+        record_consent(db, client_id=other.id, typed_signature="Cleo Diaz")
+        clinic.clients["second"] = other.id
 
 
-@contextmanager
-def process(
-    command: list[str], log: Path, env: dict[str, str]
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        running = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)  # fmt: skip
-        try:
-            yield running
-        finally:
-            if running.poll() is None:
-                os.killpg(running.pid, signal.SIGTERM)
-                running.wait(60)
-
-
-@contextmanager
-def cluster(tmp_path: Path) -> Iterator[Clinic]:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(SKIP_REASON)
-    with scratch_schema(base, prefix="test") as url:
-        store = open_store(url, settings=StoreSettings(data_dir=tmp_path), upgrade=True)
-        port = free_port()
-        clinic = Clinic(url=f"http://127.0.0.1:{port}", store=store, app=None)  # type: ignore[arg-type]
-        seed(store, clinic)
-        with store.transaction() as db:  # a second cleared client, for the second room
-            born = date(1990, 2, 3)
-            other = create_client(db, full_name="Cleo Diaz", date_of_birth=born)
-            record_intake(db, client_id=other.id, answers=nothing_to_report(born),
-                          on=date.today(), today=date.today())  # fmt: skip
-            record_consent(db, client_id=other.id, typed_signature="Cleo Diaz")
-            clinic.clients["second"] = other.id
-        env = os.environ | {"MICROAMP_DATA_DIR": str(tmp_path), "COLUMNS": "200",
-                            "MICROAMP_SECRET_KEY": "k" * 40}  # fmt: skip
-        me = [sys.executable, "-m", "microamp"]
-        serve = me + ["serve", "--workers", str(WORKERS), "--port", str(port), "--database", url]
-        stations = [me + ["station", "--device", device, "--name", name, "--database", url,
-                           "--session-speed", "2"] for name, device in ROOMS.items()]  # fmt: skip
-        try:
-            with (
-                process(serve, tmp_path / "serve.log", env),
-                process(stations[0], tmp_path / "station-0.log", env),
-                process(stations[1], tmp_path / "station-1.log", env),
-            ):
-                until("the workers", lambda: _answers(clinic.url), 90)
-                yield clinic
-        finally:
-            store.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/signin", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def fresh(clinic: Clinic, role: str) -> httpx.Client:
-    """A client on a new connection: the kernel hands it to any of the workers."""
-    return httpx.Client(base_url=clinic.url, timeout=30,
-                        headers={"Authorization": f"Bearer {clinic.tokens[role]}",
-                                 "Connection": "close"})  # fmt: skip
+def cluster(tmp_path: Path) -> AbstractContextManager[Clinic]:
+    return served_cluster(tmp_path, workers=WORKERS, stations=ROOMS, more=second_client)
 
 
 def call(clinic: Clinic, role: str, method: str, path: str, **kw: Any) -> httpx.Response:
     with fresh(clinic, role) as api:
         return api.request(method, path, **kw)
-
-
-def online(clinic: Clinic) -> bool:
-    listed = {s["name"]: s for s in call(clinic, "owner", "GET", "/api/v1/stations").json()}
-    return all(listed.get(name, {}).get("online") for name in ROOMS)
 
 
 def watch(clinic: Clinic, live_id: str, into: list[tuple[str, Any]]) -> None:
@@ -171,7 +103,6 @@ def test_two_stations_run_a_session_each_steered_through_any_of_four_workers(
     tmp_path: Path,
 ) -> None:
     with cluster(tmp_path) as clinic:
-        until("both stations online", lambda: online(clinic), 60)
         lives = []
         for (name, _device), client in zip(ROOMS.items(), ("cleared", "second"), strict=True):
             body = {"client_id": clinic.clients[client], "protocol": "pro-express", "device": name}
