@@ -31,6 +31,7 @@ MODULES = (
     "vision",
     "startup",
     "stations",
+    "cluster",
 )
 
 

@@ -94,6 +94,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from vision_rows(doc["vision"])
     yield from audit_ratio_rows(doc)
     yield from station_rows(doc["stations"])
+    yield from cluster_rows(doc["cluster"])
     yield token_read_row(doc["session_lookup"])
     yield chain_check_row(doc["audit_chain_check"])
     yield (
@@ -119,6 +120,36 @@ def station_rows(stations: dict[str, Any]) -> Iterator[Row]:
             f"Stop to the session's end at the station, {name}",
             f"p50 {stop['p50_ms']:.0f} ms, p95 {stop['p95_ms']:.0f} ms (output zero, device"
             " closed, record closed, lease released)",
+        )
+
+
+def cluster_rows(cluster: dict[str, Any]) -> Iterator[Row]:
+    """The clinic layout under load: Stop to zero, event to browser, real time, pages/s."""
+    if "stop_to_zero" not in cluster:
+        return
+    stop, event = cluster["stop_to_zero"], cluster["event_to_browser"]
+    under = f"{cluster['workers']} workers, {cluster['clients']} page clients, PostgreSQL"
+    yield (
+        f"Stop (POST through any worker) to zero output at the station, {under}",
+        f"p50 {stop['p50_ms']:.0f} ms, p95 {stop['p95_ms']:.0f} ms, p99 {stop['p99_ms']:.0f} ms"
+        f" ({stop['n']} stops)",
+    )
+    yield (
+        f"a device event to the browser's live stream (SSE), {under}",
+        f"p50 {event['p50_ms']:.0f} ms, p95 {event['p95_ms']:.0f} ms, p99 {event['p99_ms']:.0f}"
+        f" ms ({event['n']} events)",
+    )
+    yield (
+        f"the simulated session's real-time ratio, {under}",
+        f"{cluster['real_time_ratio_mean']:.2f}x mean, {cluster['real_time_ratio_min']:.2f}x"
+        " lowest",
+    )
+    curve = cluster["pages_per_s"]
+    if curve:
+        yield (
+            f"pages per second with 1 / 2 / 4 workers, {cluster['clients']} page clients"
+            " (their own process), PostgreSQL",
+            " / ".join(f"{curve[n]:,.0f}" for n in ("1", "2", "4")),
         )
 
 

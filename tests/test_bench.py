@@ -29,6 +29,7 @@ SECTIONS = {
     "vision": ("vision",),
     "startup": ("startup",),
     "stations": ("stations",),
+    "cluster": ("cluster",),
 }
 
 
