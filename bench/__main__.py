@@ -33,6 +33,7 @@ MODULES = (
     "stations",
     "home",
     "mail",
+    "cluster",
 )
 
 

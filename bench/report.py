@@ -95,6 +95,8 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from audit_ratio_rows(doc)
     yield from station_rows(doc["stations"])
     yield from home_rows(doc["home"])
+
+    yield from cluster_rows(doc["cluster"])
     yield token_read_row(doc["session_lookup"])
     yield mail_row(doc["mail"])
     yield chain_check_row(doc["audit_chain_check"])
@@ -144,6 +146,37 @@ def home_rows(home: dict[str, Any]) -> Iterator[Row]:
     else:
         value = f"not measured ({cues.get('skipped') or 'audio ' + str(cues.get('audio'))})"
     yield ("guide mode's cues, lateness seen from the page on the audio clock, chromium", value)
+
+def cluster_rows(cluster: dict[str, Any]) -> Iterator[Row]:
+    """The clinic layout under load: Stop to zero, event to browser, real time, pages/s."""
+    if "stop_to_zero" not in cluster:
+        return
+    stop, event = cluster["stop_to_zero"], cluster["event_to_browser"]
+    under = f"{cluster['workers']} workers, {cluster['clients']} page clients: "
+    yield (
+        "Stop (POST through any worker) to zero output at the station, under page load, PostgreSQL",
+        f"{under}p50 {stop['p50_ms']:.0f} ms, p95 {stop['p95_ms']:.0f} ms, p99 {stop['p99_ms']:.0f} ms"
+        f" ({stop['n']} stops, from the first press; {cluster['failed_stop_presses']} presses"
+        f" failed and were pressed again, {cluster['failed_controls']} pauses or resumes failed)",
+    )
+    yield (
+        "a device event to the browser's live stream (SSE), under page load, PostgreSQL",
+        f"{under}p50 {event['p50_ms']:.0f} ms, p95 {event['p95_ms']:.0f} ms, p99 {event['p99_ms']:.0f}"
+        f" ms ({event['n']} events)",
+    )
+    yield (
+        "the simulated session's real-time ratio, under page load, PostgreSQL",
+        f"{under}{cluster['real_time_ratio_mean']:.2f}x mean, {cluster['real_time_ratio_min']:.2f}x"
+        " lowest",
+    )
+    curve = cluster["pages_per_s"]
+    if curve:
+        yield (
+            "pages per second with 1 / 2 / 4 workers, the page clients in their own process,"
+            " PostgreSQL",
+            " / ".join(f"{curve[n]:,.1f}" for n in ("1", "2", "4"))
+            + f" ({cluster['clients']} clients, 5 s each)",
+        )
 
 
 def chain_check_row(chain: dict[str, Any]) -> Row:

@@ -31,6 +31,7 @@ SECTIONS = {
     "stations": ("stations",),
     "home": ("home",),
     "mail": ("mail",),
+    "cluster": ("cluster",),
 }
 
 

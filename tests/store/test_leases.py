@@ -14,6 +14,7 @@ from threading import Barrier
 
 import pytest
 
+from microamp.devices import open_device
 from microamp.errors import InvalidValue
 from microamp.store import SessionRecorder, Store, StoreSettings
 from microamp.store.lease_keeper import LeaseKeeper
@@ -123,6 +124,8 @@ def test_a_bad_ttl_or_a_naive_time_is_refused(store: Store) -> None:
     [
         ("sim://?load=gel", "sim://"),
         ("sim://?load=dry&seed=3", "sim://"),
+        ("sim://?load=dry&id=room-2", "sim://?id=room-2"),
+        ("sim://?id=room-2&seed=4", "sim://?id=room-2"),
         ("serial:///dev/ttyACM0?baud=115200", "serial:///dev/ttyACM0"),
         ("SERIAL:///dev/ttyACM0", "serial:///dev/ttyACM0"),
         ("audio://default", "audio://default"),
@@ -130,6 +133,26 @@ def test_a_bad_ttl_or_a_naive_time_is_refused(store: Store) -> None:
 )
 def test_a_device_is_leased_by_backend_and_location_not_parameters(url: str, identity: str) -> None:
     assert device_identity(url) == identity
+
+
+def test_two_simulators_with_their_own_ids_hold_leases_side_by_side(store: Store) -> None:
+    one = LeaseKeeper.acquire(store, "sim://?id=room-1&load=gel")
+    try:
+        two = LeaseKeeper.acquire(store, "sim://?id=room-2&load=gel")
+        two.release()
+        with pytest.raises(DeviceBusy):
+            LeaseKeeper.acquire(store, "sim://?load=dry&id=room-1")
+    finally:
+        one.release()
+
+
+@pytest.mark.parametrize("bad", ["", "room 2", "x" * 41, "a/b"])
+def test_a_simulator_id_outside_its_rule_is_refused_naming_id(bad: str) -> None:
+    with pytest.raises(InvalidValue, match="id") as caught:
+        device_identity(f"sim://?id={bad}")
+    assert caught.value.field == "id"
+    with pytest.raises(InvalidValue, match="id"):
+        open_device(f"sim://?id={bad}")
 
 
 def test_ten_threads_racing_for_one_device_leave_exactly_one_holder(store: Store) -> None:

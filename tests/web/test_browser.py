@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from web.browsing import CHROMIUM, launch_chromium
+from web.cluster import served_cluster
 from web.conftest import PASSWORD, Clinic, clinic_on
 
 pytestmark = pytest.mark.browser
@@ -42,10 +43,22 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture(scope="module")
-def paced_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
-    """Simulated sessions at 12x real time: quick, yet a step lasts long enough to act in it."""
+@pytest.fixture(
+    scope="module", params=["embedded", pytest.param("cluster", marks=pytest.mark.postgres)]
+)
+def paced_clinic(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Clinic]:
+    """Simulated sessions at 12x real time: quick, yet a step lasts long enough to act in it.
+    ``embedded``: one worker with its station in one process on SQLite; ``cluster``: the
+    clinic layout, `serve --workers 2` on PostgreSQL and a `microamp station` process, so
+    the console's every load, stream and control may reach another worker."""
     data_dir = tmp_path_factory.mktemp("web-paced")
+    if request.param == "cluster":
+        stations = {"Room 1": "sim://?load=gel"}
+        with served_cluster(data_dir, workers=2, stations=stations, speed=12.0) as served:
+            yield served
+        return
     with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir, speed=12.0) as served:
         yield served
 
@@ -170,6 +183,35 @@ def test_the_intensity_control_names_the_limit_that_caps_it(
     expect(page.get_by_test_id("status")).to_have_text("stopped", timeout=20_000)
     expect(slider).to_be_disabled()
     shot(page, "10c-live-intensity-stopped")
+
+
+def test_the_live_console_starts_pauses_resumes_and_stops_a_session(
+    page: Page, paced_clinic: Clinic
+) -> None:
+    sign_in(page, paced_clinic, "practitioner")
+    page.goto(f"{paced_clinic.url}/console?client_id={paced_clinic.clients['cleared']}")
+    page.get_by_label("Protocol").select_option("home-express")
+    page.get_by_role("button", name="Run prechecks").click()
+    page.get_by_test_id("start").click(timeout=20_000)
+    status = page.get_by_test_id("status")
+    expect(status).to_have_text("running", timeout=20_000)
+    pause = page.locator("#pause")
+    pause.click()
+    expect(status).to_have_text("paused", timeout=10_000)
+    expect(pause).to_have_text("Resume")
+    expect(page.get_by_test_id("announce-polite")).to_contain_text("Paused", timeout=10_000)
+    pause.click()
+    expect(status).to_have_text("running", timeout=10_000)
+    expect(pause).to_have_text("Pause")
+    page.get_by_test_id("stop").click()
+    expect(status).to_have_text("stopped", timeout=10_000)
+    expect(page.get_by_test_id("announce-urgent")).not_to_contain_text("did not take effect")
+    page.get_by_role("link", name="Open the record").click()
+    expect(page.get_by_test_id("record-status")).to_have_text("stopped")
+    controls = page.get_by_test_id("controls")
+    for done in ("paused", "resumed", "stopped"):
+        expect(controls).to_contain_text(done)
+    expect(controls).to_contain_text("Practitioner (web)")
 
 
 def test_protocols_and_care_sheets(page: Page, sqlite_clinic: Clinic) -> None:

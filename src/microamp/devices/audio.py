@@ -143,6 +143,13 @@ class AudioDevice(Device):
             raise
         return device
 
+    @property
+    def charge_account(self) -> ChargeAccount:
+        return self.charge
+
+    def _set_charge_account(self, account: ChargeAccount) -> None:
+        self.charge = account
+
     @classmethod
     def availability(cls) -> str | None:
         if importlib.util.find_spec("sounddevice") is None:

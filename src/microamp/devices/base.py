@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Literal, NoReturn
 from microamp.clock import Clock
 from microamp.devices.enforce import check_command
 from microamp.errors import DeviceError, DeviceURLError, InvalidValue
+from microamp.safety.charge import ChargeAccount
 from microamp.safety.commanded import CommandedCharge
 from microamp.safety.faults import Fault, FaultCode
 from microamp.safety.limits import LimitProfile
@@ -175,6 +176,28 @@ class Device(ABC):
         # the host's net-charge account, for a backend that renders its own output (set by
         # its driver); sample-rendering drivers account every sample in their guard instead
         self.commanded_charge: CommandedCharge | None = None
+
+    # -- the device's charge account, across openings -----------------------------------------
+
+    @property
+    def charge_account(self) -> ChargeAccount | None:
+        """The device's net-charge account (None: this backend keeps none on the host)."""
+        return self.commanded_charge.account if self.commanded_charge is not None else None
+
+    def _set_charge_account(self, account: ChargeAccount) -> None:
+        if self.commanded_charge is not None:
+            self.commanded_charge.account = account
+
+    def carry_charge(self, account: ChargeAccount) -> bool:
+        """Count on ``account`` (this device's account from its last opening, by a process
+        that owns it for longer than one session) instead of the fresh one opening gave it:
+        the charge a previous session left stays within the limits of the next. Only before
+        the first command, and only for an account on the same terms; whether it was taken."""
+        own = self.charge_account
+        if own is None or self._command is not None or not own.same_terms(account):
+            return False
+        self._set_charge_account(account)
+        return True
 
     # -- what drivers provide ---------------------------------------------------------------
 

@@ -36,6 +36,7 @@ URL parameters (all optional):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import ClassVar
@@ -64,7 +65,7 @@ from microamp.safety.guard import GuardLimits, OutputGuard
 from microamp.safety.limits import LimitProfile
 from microamp.stimulus.renderer import Envelope, Renderer
 
-__all__ = ["Probes", "SimDevice", "SimSettings"]
+__all__ = ["Probes", "SimDevice", "SimSettings", "sim_id"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -78,6 +79,7 @@ Probes = Callable[[int, npt.NDArray[np.float64], LoadResult], None]
 
 # The longest block rendered at once: bounds memory, not behaviour.
 MAX_BLOCK = 4096
+_SIM_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 
 class SimSettings:
@@ -117,6 +119,7 @@ class SimSettings:
     @classmethod
     def from_url(cls, url: DeviceURL, profile: LimitProfile) -> SimSettings:
         """Read every sim parameter; raise `DeviceURLError` naming a bad or unknown one."""
+        sim_id(url)
         name = url.text("load", "gel", choices=tuple(LOAD_PRESETS))
         load = _custom_load(url, LOAD_PRESETS[name])
         max_compliance_v = profile.max_compliance_v.value
@@ -139,6 +142,18 @@ class SimSettings:
             raise DeviceURLError("url", url.url, "sim:// takes no location: write sim://?load=gel")
         url.finish()
         return settings
+
+
+def sim_id(url: DeviceURL) -> str:
+    """The simulator's own name (``sim://?id=room-2``), empty for the default one. Simulators
+    with different ids are different devices: each has its own lease and its own station.
+    Raises `DeviceURLError` for an id that is not 1-40 letters, digits, ``.``, ``_`` or ``-``."""
+    values = url.every("id")
+    if len(values) > 1:
+        raise DeviceURLError("id", values[-1], "may be given once")
+    if values and not _SIM_ID.fullmatch(values[0]):
+        raise DeviceURLError("id", values[0], "must be 1-40 letters, digits, '.', '_' or '-'")
+    return values[0] if values else ""
 
 
 def _custom_load(url: DeviceURL, preset: LoadParams) -> LoadParams:
@@ -218,6 +233,13 @@ class SimDevice(Device):
     @classmethod
     def from_url(cls, url: DeviceURL, *, clock: Clock, profile: LimitProfile) -> SimDevice:
         return cls(clock, profile, SimSettings.from_url(url, profile))
+
+    @property
+    def charge_account(self) -> ChargeAccount:
+        return self.charge
+
+    def _set_charge_account(self, account: ChargeAccount) -> None:
+        self.charge = account
 
     @classmethod
     def availability(cls) -> str | None:

@@ -93,6 +93,13 @@ class ChargeAccount:
             dc_window_s=profile.dc_window_s.value,
         )
 
+    def same_terms(self, other: ChargeAccount) -> bool:
+        """Whether ``other`` counts at the same rate against the same limits (so one may stand
+        for the other)."""
+        return (self.sample_rate_hz, self.max_imbalance_uc, self.max_window_uc,
+                self.dc_window_s) == (other.sample_rate_hz, other.max_imbalance_uc,
+                                      other.max_window_uc, other.dc_window_s)  # fmt: skip
+
     @property
     def net_uc(self) -> float:
         """Net charge since the device was opened, µC (positive: towards the active probe)."""

@@ -13,14 +13,18 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
 from microamp.errors import InvalidValue, StoreError
+from microamp.safety.charge import MIN_REST_S, ChargeAccount
 from microamp.safety.limits import get_profile
 from microamp.session import (
     Event,
@@ -33,8 +37,9 @@ from microamp.session.controls import Action
 from microamp.store.db import Store
 from microamp.store.gating import client_prechecks
 from microamp.store.lease_keeper import LeaseKeeper
+from microamp.store.leases import device_identity
 from microamp.store.protocol_store import load_named_protocol
-from microamp.store.recording import SessionRecorder, record_summary
+from microamp.store.recording import SessionRecorder
 
 __all__ = [
     "LiveSession",
@@ -110,6 +115,7 @@ class LiveSession:
     _fresh_wall_s: float = -math.inf
     thread: threading.Thread | None = None
     lease: LeaseKeeper | None = None
+    on_closed: Callable[[], None] = lambda: None
 
     @property
     def record_id(self) -> int:
@@ -210,12 +216,15 @@ class LiveSession:
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.device.close()
+            self.on_closed()
             try:
                 self.recorder.close()
                 if self.summary is not None:
-                    record_summary(store, session_id=self.record_id, summary=self.summary)
+                    self.recorder.keep_summary(self.summary)
             except StoreError as exc:  # closed elsewhere: its lease was taken over, or recovery
                 self.error = self.error or str(exc)
+            except SQLAlchemyError as exc:  # the store refused the end: recovery closes it
+                self.error = self.error or f"the store refused the record's end: {exc}"
             finally:
                 # the device is free only once its output is zero and its record closed
                 if self.lease is not None:
@@ -243,15 +252,29 @@ class LiveSessions:
     """Every session this process runs; `shutdown` stops them all (output zero first).
     Simulated sessions run ``speed`` times faster than real time."""
 
-    def __init__(self, *, store: Store, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.speed = speed
         self._sessions: dict[str, LiveSession] = {}
         self._lock = threading.Lock()
+        self._monotonic = monotonic
+        # each device's charge account when its last session closed it, and when (monotonic)
+        self._accounts: dict[str, tuple[ChargeAccount, float]] = {}
 
     def get(self, live_id: str) -> LiveSession | None:
         with self._lock:
             return self._sessions.get(live_id)
+
+    def recording(self) -> set[int]:
+        """The records of sessions still under way (their recorders may still write)."""
+        with self._lock:
+            return {s.record_id for s in self._sessions.values() if not s.done}
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Sessions still running, for the dashboard and the API."""
@@ -300,6 +323,12 @@ class LiveSessions:
             lease.release()
             raise
         try:
+            self._continue_charge(request.device_url, device)
+        except BaseException:
+            device.close()
+            lease.release()
+            raise
+        try:
             runner = SessionRunner(
                 protocol,
                 device,
@@ -316,6 +345,7 @@ class LiveSessions:
                 device_capabilities=device.capabilities.to_dict(),
                 client_id=request.client_id,
                 practitioner_id=request.practitioner_id,
+                journaled=True,
             )
             lease.attach(recorder.session_id)
         except BaseException:
@@ -326,6 +356,7 @@ class LiveSessions:
             live_id or secrets.token_hex(8), request, runner, device, recorder, lease=lease
         )
         lease.on_lost = live.lease_lost
+        live.on_closed = lambda: self._keep_charge(request.device_url, device)
         lease.start()
         runner.subscribe(recorder.record_event)
         runner.subscribe_telemetry(recorder.record_telemetry)
@@ -339,6 +370,35 @@ class LiveSessions:
             self._sessions[live.id] = live
         live.thread.start()
         return live
+
+    def _keep_charge(self, device_url: str, device: Device) -> None:
+        account = device.charge_account
+        if account is not None:
+            with self._lock:
+                self._accounts[device_identity(device_url)] = (account, self._monotonic())
+
+    def _continue_charge(self, device_url: str, device: Device) -> None:
+        """The session rule of `ChargeAccount` on a device this process owns across sessions:
+        the account its last session left counts on, idle for the time between, and starts
+        afresh only once output has been zero for `MIN_REST_S`. Raises `InvalidValue` for a
+        session on other charge terms (another profile) before that rest."""
+        with self._lock:
+            kept = self._accounts.pop(device_identity(device_url), None)
+        if kept is None:
+            return
+        account, closed_at = kept
+        # device time: a paced simulator lives ``speed`` times faster than the wall
+        pace = self.speed if device_url.startswith("sim:") else 1.0
+        account.idle(round(max(0.0, self._monotonic() - closed_at) * pace * account.sample_rate_hz))
+        if account.rest_s >= MIN_REST_S:
+            account.start_session()
+        if device.carry_charge(account) or account.rest_s >= MIN_REST_S:
+            return
+        with self._lock:  # idle up to now: its rest counts on from here
+            self._accounts[device_identity(device_url)] = (account, self._monotonic())
+        raise InvalidValue("rest_s", round(account.rest_s, 1), f"a session under other charge "
+                           f"limits starts on this device only after {MIN_REST_S:g} s without "
+                           "output")  # fmt: skip
 
     def _forget_old(self) -> None:
         finished = [k for k, s in self._sessions.items() if s.done]

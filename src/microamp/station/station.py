@@ -34,6 +34,7 @@ from microamp.station.publish import Publisher
 from microamp.station.wake import Listener
 from microamp.store.base import utc_now
 from microamp.store.db import Store
+from microamp.store.journal import hand_over_all
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import DeviceBusy, device_identity, holder_token
 from microamp.store.protocol_store import load_named_protocol
@@ -124,6 +125,7 @@ class Station:
         (raises `InvalidValue` if another station is online by that name or for that device)
         and take controls in a thread. Raises `DeviceError` when the device cannot be opened."""
         capabilities = self._capabilities_now() if check_device else {}
+        self.hand_over()  # what a station before this one could not write
         with self.store.transaction() as db:
             register_station(db, name=self.name, device_url=self.device_url, device=self.device,
                              capabilities=capabilities, holder=self.holder,
@@ -196,8 +198,10 @@ class Station:
                 self.stop_sessions(_STORE_LOST)
 
     def step(self) -> None:
-        """One turn: the pending controls, then the heartbeat and the sweep when they are due."""
+        """One turn: the pending controls, the journals of sessions ended while the store was
+        out of reach, then the heartbeat and the sweep when they are due."""
         self.take_controls()
+        self.hand_over()
         now = time.monotonic()
         if now - self._beat_at >= BEAT_S:
             self._beat_at = now
@@ -206,6 +210,14 @@ class Station:
             self._sweep_at = now
             with self.store.transaction() as db:
                 sweep(db, now=self._wall())
+
+    def hand_over(self) -> list[int]:
+        """Write the journals of this data directory's ended sessions to the store (a station
+        that lost the store kept there what it could not write); the record ids handed over."""
+        written = hand_over_all(self.store, busy=self.sessions.recording())
+        for record_id in written:
+            _log.warning("station %s handed over the journal of record %s", self.name, record_id)
+        return written
 
     def beat(self) -> None:
         with self.store.transaction() as db:

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from microamp.devices.sim import sim_id
 from microamp.devices.urls import parse_device_url
 from microamp.errors import InvalidValue, StoreError
 from microamp.store.recovery import interrupt_record, process_alive
@@ -111,12 +112,16 @@ def device_identity(url: str) -> str:
     """The identity a device is leased under: its backend and location, without parameters.
 
     Parameters say how to talk to a device (``baud``) or, on the simulator, what skin it
-    touches (``load``); they never make it another device. Every ``sim://`` URL names the one
-    simulator of a server; ``serial:///dev/ttyACM0?baud=115200`` is ``serial:///dev/ttyACM0``.
-    Raises `DeviceURLError` (an `InvalidValue`) for a malformed URL.
+    touches (``load``); they never make it another device. Every ``sim://`` URL without an
+    ``id`` names the one default simulator; ``sim://?load=dry&id=room-2`` is ``sim://?id=room-2``,
+    another simulator; ``serial:///dev/ttyACM0?baud=115200`` is ``serial:///dev/ttyACM0``.
+    Raises `DeviceURLError` (an `InvalidValue`) for a malformed URL or simulator id.
     """
     parsed = parse_device_url(url)
     location = parsed.location.rstrip("/") if parsed.location != "/" else ""
+    if parsed.backend == "sim":
+        name = sim_id(parsed)
+        return f"sim://?id={name}" if name else "sim://"
     return f"{parsed.backend}://{location}"
 
 

@@ -24,13 +24,15 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from microamp.errors import InvalidValue, StoreError
 from microamp.store.base import utc_now
 from microamp.store.book import complete_for_session, link_session
 from microamp.store.db import Store
 from microamp.store.derived import RELEVANT_KINDS, delivered_from_events, dose_from_events
+from microamp.store.journal import Journal, journal_path
 from microamp.store.session_models import (
     TERMINAL_STATUSES,
     SessionEvent,
@@ -39,7 +41,14 @@ from microamp.store.session_models import (
 )
 from microamp.store.telemetry import CODEC, COLUMNS, TelemetryBuffer
 
-__all__ = ["END_KINDS", "SessionRecorder", "event_dict", "json_safe", "record_summary"]
+__all__ = [
+    "END_KINDS",
+    "SessionRecorder",
+    "event_dict",
+    "json_safe",
+    "record_summary",
+    "summary_values",
+]
 
 # An event of one of these kinds ends the session; its ``status`` (or its kind, when the kind is
 # itself a status such as ``completed``) is the record's final status. ``refused`` is not among
@@ -53,6 +62,9 @@ _INSERT_CHUNK = insert(cast(Table, TelemetryChunk.__table__))
 _TOUCH_RUNNING = update(_SESSIONS).where(
     _SESSIONS.c.id == bindparam("record_id"), _SESSIONS.c.status == "running"
 )
+# What a lost link to the store raises (refused, reset, terminated); not a refused row, which
+# a journal would only carry over to fail again at its hand-over.
+_LINK_LOST = (OperationalError, InterfaceError)
 _DOSE_KEYS = ("dose_by_zone", "dose")
 _DELIVERED_KEYS = ("delivered_settings", "delivered")
 
@@ -102,9 +114,17 @@ def _is_event(item: object) -> bool:
 class SessionRecorder:
     """Records one session. Create it with `start`; feed it with ``recorder(item)``."""
 
-    def __init__(self, store: Store, session_id: int, avoid_zones: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        session_id: int,
+        avoid_zones: Sequence[str] = (),
+        journal: Journal | None = None,
+    ) -> None:
         self.store = store
         self.session_id = session_id
+        # where writes the store refuses go (a station's session); None: they raise
+        self.journal = journal
         self._avoid = frozenset(avoid_zones)
         self.status = "running"
         self._seq = 0
@@ -128,8 +148,11 @@ class SessionRecorder:
         practitioner_id: int | None = None,
         appointment_id: int | None = None,
         avoid_zones: Sequence[str] = (),
+        journaled: bool = False,
     ) -> SessionRecorder:
-        """Open a ``running`` record now and return its recorder."""
+        """Open a ``running`` record now and return its recorder. ``journaled``: once the store
+        is out of reach, every write goes to the session's journal (`microamp.store.journal`)
+        until it is handed over, instead of raising."""
         record = TreatmentSession(
             protocol_name=protocol_name,
             protocol_version=protocol_version,
@@ -153,7 +176,8 @@ class SessionRecorder:
                 link_session(
                     session, appointment_id=appointment_id, treatment_session_id=session_id
                 )
-        return cls(store, session_id, avoid_zones)
+        journal = Journal(journal_path(store, session_id)) if journaled else None
+        return cls(store, session_id, avoid_zones, journal)
 
     # -- subscriber ---------------------------------------------------------------------------
 
@@ -179,9 +203,8 @@ class SessionRecorder:
             )
             return
         values = {**_row_values(data), **self._zones_left_out(data)}
-        with self.store.engine.begin() as connection:
-            self._touch(connection, event_count=self._seq + 1, **values)
-            self._add_event(connection, data)
+        touch = {"event_count": self._seq + 1, **values}
+        self._commit(events=[self._event_row(data)], touch=touch)
 
     def record_telemetry(self, frame: object) -> None:
         """Buffer one frame; flush a chunk once the buffer spans ``telemetry_flush_s``.
@@ -195,9 +218,7 @@ class SessionRecorder:
 
     def flush_telemetry(self, *, final: bool = False) -> None:
         """Write the buffered telemetry as one compressed chunk."""
-        with self.store.engine.begin() as connection:
-            self._write_chunk(connection, final=final)
-            self._touch(connection)
+        self._commit(chunks=self._chunk_rows(final=final))
 
     # -- the end ------------------------------------------------------------------------------
 
@@ -216,23 +237,47 @@ class SessionRecorder:
                 "status", status, f"must be one of {', '.join(sorted(TERMINAL_STATUSES))}"
             )
         end = dict(end_event or {"kind": status, "t_s": self._last_t_s})
-        with self.store.engine.begin() as connection:
-            self._write_chunk(connection, final=True)
-            values: dict[str, Any] = {
-                "status": status,
-                "ended_at": utc_now(),
-                "dose_by_zone": json_safe(dict(dose_by_zone or dose_from_events(self._steps))),
-                "delivered_settings": json_safe(
-                    dict(delivered_settings or delivered_from_events(self._steps))
-                ),
-            }
-            self._touch(connection, event_count=self._seq + 1, **values)
-            self._add_event(connection, json_safe(end))
+        chunks = self._chunk_rows(final=True)
+        values: dict[str, Any] = {
+            "status": status,
+            "ended_at": utc_now(),
+            "dose_by_zone": json_safe(dict(dose_by_zone or dose_from_events(self._steps))),
+            "delivered_settings": json_safe(
+                dict(delivered_settings or delivered_from_events(self._steps))
+            ),
+        }
+        touch = {"event_count": self._seq + 1, **values}
+        self._commit(chunks=chunks, touch=touch, events=[self._event_row(json_safe(end))])
         self.status = status
         if status == "completed":
-            # the visit is over when its record is: the appointment completes with it
+            self._complete_appointment()
+
+    def _complete_appointment(self) -> None:
+        """The visit is over when its record is: its appointment completes with it. While the
+        record's end waits in the journal, the hand-over completes it instead."""
+        if self.journal is not None and self.journal.pending:
+            return
+        try:
             with self.store.transaction() as session:
                 complete_for_session(session, treatment_session_id=self.session_id)
+        except _LINK_LOST:
+            if self.journal is None:
+                raise
+            # an empty unit: the hand-over finds the record completed and completes the visit
+            self.journal.append({"record_id": self.session_id})
+
+    def keep_summary(self, summary: object) -> None:
+        """`record_summary` on this closed record, or, while its writes go to the journal, in
+        the journal after them."""
+        if self.journal is not None and self.journal.pending:
+            self.journal.append({"record_id": self.session_id, "summary": summary_values(summary)})
+            return
+        try:
+            record_summary(self.store, session_id=self.session_id, summary=summary)
+        except _LINK_LOST:
+            if self.journal is None:
+                raise
+            self.journal.append({"record_id": self.session_id, "summary": summary_values(summary)})
 
     def close(self) -> None:
         """End a record the session never ended (the runner raised): it is ``interrupted``."""
@@ -279,61 +324,70 @@ class SessionRecorder:
     # Writes go through Core statements built once: the ORM's unit of work would triple the
     # cost of each per-event transaction for no gain here.
 
-    def _add_event(self, connection: Connection, data: dict[str, Any]) -> None:
+    def _event_row(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The row of the next event (its sequence number taken now, written or journaled)."""
         payload = {k: v for k, v in data.items() if k not in ("kind", "t_s")}
         t_s = float(data.get("t_s") or 0.0)
-        connection.execute(
-            _INSERT_EVENT,
-            {
-                "session_id": self.session_id,
-                "seq": self._seq,
-                "kind": str(data["kind"]),
-                "t_s": t_s,
-                "data": payload,
-                "recorded_at": utc_now(),
-            },
-        )
+        row = {"session_id": self.session_id, "seq": self._seq, "kind": str(data["kind"]),
+               "t_s": t_s, "data": payload, "recorded_at": utc_now()}  # fmt: skip
         self._seq += 1
         self._last_t_s = max(self._last_t_s, t_s)
         if data["kind"] in RELEVANT_KINDS:
             self._steps.append((str(data["kind"]), t_s, payload))
+        return row
 
-    def _write_chunk(self, connection: Connection, *, final: bool) -> None:
+    def _chunk_rows(self, *, final: bool) -> list[dict[str, Any]]:
         chunk = self._buffer.take(final=final)
         if chunk is None:
-            return
-        connection.execute(
-            _INSERT_CHUNK,
-            {
-                "session_id": self.session_id,
-                "seq": self._chunk_seq,
-                "t_start_s": chunk.t_start_s,
-                "t_end_s": chunk.t_end_s,
-                "rows": chunk.rows,
-                "source_frames": chunk.source_frames,
-                "codec": CODEC,
-                "columns": list(COLUMNS),
-                "data": chunk.data,
-                "flag_changes": json_safe(chunk.flag_changes),
-            },
-        )
+            return []
+        row = {"session_id": self.session_id, "seq": self._chunk_seq,
+               "t_start_s": chunk.t_start_s, "t_end_s": chunk.t_end_s, "rows": chunk.rows,
+               "source_frames": chunk.source_frames, "codec": CODEC, "columns": list(COLUMNS),
+               "data": chunk.data, "flag_changes": json_safe(chunk.flag_changes)}  # fmt: skip
         self._chunk_seq += 1
+        return [row]
 
-    def _touch(self, connection: Connection, **values: Any) -> None:
-        """Update the record (``values``, frame count, last write) in the same transaction as
-        the rows it accompanies, and only while it is still ``running``: compare-and-set, so a
-        record that recovery has closed is never written to again."""
-        result = connection.execute(
-            _TOUCH_RUNNING,
-            {
-                "record_id": self.session_id,
-                "telemetry_frames": self._frames,
-                "last_write_at": utc_now(),
-                **values,
-            },
-        )
-        if result.rowcount != 1:
-            raise StoreError(f"session record {self.session_id} is no longer running")
+    def _commit(
+        self,
+        *,
+        events: Sequence[dict[str, Any]] = (),
+        chunks: Sequence[dict[str, Any]] = (),
+        touch: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write the rows and update the record (``touch``, frame count, last write) in one
+        transaction, and only while it is still ``running``: compare-and-set, so a record that
+        recovery has closed is never written to again. A journaled recorder whose store is out
+        of reach appends the same write to its journal instead, and so every write after it,
+        in order, until the journal is handed over."""
+        values = {"telemetry_frames": self._frames, "last_write_at": utc_now(), **(touch or {})}
+        if self.journal is not None and self.journal.pending:
+            self._journal(events, chunks, values)
+            return
+        try:
+            with self.store.engine.begin() as connection:
+                for chunk in chunks:
+                    connection.execute(_INSERT_CHUNK, chunk)
+                result = connection.execute(
+                    _TOUCH_RUNNING, {"record_id": self.session_id, **values}
+                )
+                if result.rowcount != 1:
+                    raise StoreError(f"session record {self.session_id} is no longer running")
+                for event in events:
+                    connection.execute(_INSERT_EVENT, event)
+        except _LINK_LOST:
+            if self.journal is None:
+                raise
+            self._journal(events, chunks, values)
+
+    def _journal(
+        self,
+        events: Sequence[dict[str, Any]],
+        chunks: Sequence[dict[str, Any]],
+        touch: Mapping[str, Any],
+    ) -> None:
+        assert self.journal is not None
+        self.journal.append({"record_id": self.session_id, "events": list(events),
+                             "chunks": list(chunks), "touch": dict(touch)})  # fmt: skip
 
 
 def _row_values(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -357,19 +411,29 @@ def _row_values(data: Mapping[str, Any]) -> dict[str, Any]:
 def record_summary(store: Store, *, session_id: int, summary: object) -> None:
     """After the end, keep what the runner's summary adds (its dose by zone, step results,
     faults and prechecks) on a closed record. ``summary``: a mapping or has ``to_dict()``."""
-    data = _as_dict(summary, "summary")
+    kept = summary_values(summary)
     values: dict[str, Any] = {}
-    if isinstance(data.get("dose_by_zone"), Mapping):
-        values["dose_by_zone"] = json_safe(data["dose_by_zone"])
-    extra = {k: data[k] for k in _SUMMARY_KEYS if k in data}
+    if "dose_by_zone" in kept:
+        values["dose_by_zone"] = kept["dose_by_zone"]
+    extra = kept["extra"]
     with store.transaction() as session:
         record = session.get(TreatmentSession, session_id)
         if record is None or record.status == "running":
             raise StoreError(f"session record {session_id} is not closed")
         if extra:
-            values["delivered_settings"] = {**record.delivered_settings, **json_safe(extra)}
+            values["delivered_settings"] = {**record.delivered_settings, **extra}
         for column, value in values.items():
             setattr(record, column, value)
+
+
+def summary_values(summary: object) -> dict[str, Any]:
+    """What a summary adds to its record, JSON-safe: ``dose_by_zone`` (when it has one) and
+    ``extra`` (its step results, faults, prechecks, charge and profile)."""
+    data = _as_dict(summary, "summary")
+    kept: dict[str, Any] = {"extra": json_safe({k: data[k] for k in _SUMMARY_KEYS if k in data})}
+    if isinstance(data.get("dose_by_zone"), Mapping):
+        kept["dose_by_zone"] = json_safe(data["dose_by_zone"])
+    return kept
 
 
 _SUMMARY_KEYS = ("steps", "faults", "prechecks", "delivered_charge_uc", "stimulation_s", "profile",
