@@ -20,7 +20,8 @@ from microamp.store.client_records import possible_duplicates, search_clients
 from microamp.store.crud import create_client, gate_client, get_client, latest_form, list_clients
 from microamp.store.flags import LIFTING_ROLES
 from microamp.store.history import client_history
-from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
+from microamp.store.models import Appointment, Client, CoursePlan, Package, ProgressEntry, User
+from microamp.store.package_models import PAYMENT_METHODS, Payment
 from microamp.store.packages import balances
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
@@ -155,6 +156,18 @@ def _client_page(
     merged = request.query_params.get("merged", "")
     context["merged"] = int(merged) if merged.isdigit() and len(merged) < 10 else None
     context["packages"] = balances(db, client_id=client.id, on=today)
+    context["offered"] = list(
+        db.scalars(select(Package).where(Package.price_minor.is_not(None)).order_by(Package.name))
+    )
+    context["payments"] = list(
+        db.scalars(
+            select(Payment)
+            .where(Payment.client_id == client.id)
+            .order_by(Payment.taken_at.desc(), Payment.id.desc())
+            .limit(10)
+        )
+    )
+    context["payment_methods"] = PAYMENT_METHODS
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
         context["may_lift"] = user.role in LIFTING_ROLES
