@@ -18,18 +18,16 @@ from sqlalchemy.orm import Session
 
 from microamp.clinic.booking import clinic_zone
 from microamp.errors import InvalidValue
-from microamp.store.base import utc_now
 from microamp.store.book_models import Service
-from microamp.store.book_setup import get_settings
 from microamp.store.models import Client, Package, User
 from microamp.store.package_models import PAYMENT_METHODS, ClientPackage
 from microamp.store.packages import create_package, record_payment, sell_package, takings
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import field_errors
-from microamp.web.pages.clients import client_page_refusing
+from microamp.web.pages.clients import client_page_refusing, clinic_today
 from microamp.web.render import page
 
-__all__ = ["clinic_today", "router"]
+__all__ = ["router"]
 
 router = APIRouter(dependencies=[CsrfChecked])
 
@@ -52,11 +50,6 @@ _PAYMENT_LABELS = {
 }
 _PAYMENT_TARGETS = {"amount": "pay_amount", "method": "pay_method",
                     "reference": "pay_reference", "client_package_id": "pay_package"}  # fmt: skip
-
-
-def clinic_today(db: Session) -> date:
-    """Today in the clinic's time zone."""
-    return utc_now().astimezone(clinic_zone(get_settings(db).time_zone)).date()
 
 
 def _whole(field: str, raw: str, rule: str, *, optional: bool = False) -> int | None:
