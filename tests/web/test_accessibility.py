@@ -301,6 +301,23 @@ def _note_template_without_text(page: Page) -> None:
     _sent_back(page)
 
 
+def _package_with_a_bad_price(page: Page) -> None:
+    page.get_by_label("Name").fill("Ten lifts")
+    page.get_by_label("Sessions").fill("10")
+    page.get_by_label("Price").fill("lots")
+    page.get_by_role("button", name="Add the package").click()
+    _sent_back(page)
+
+
+def _payment_with_a_bad_amount(page: Page) -> None:
+    page.get_by_text("Record a payment").click()
+    page.get_by_label("Amount", exact=True).fill("12.345")
+    page.get_by_label("Method", exact=True).select_option("card")
+    page.get_by_label("Reference", exact=True).fill("POS 1")
+    page.get_by_role("button", name="Record the payment").click()
+    _sent_back(page)
+
+
 def _compare_flickering_with_landmarks(page: Page) -> None:
     page.get_by_role("button", name="Show the first photo's landmarks").click()
     page.get_by_role("button", name="Flicker between them").click()
@@ -421,6 +438,11 @@ SCREENS: tuple[Screen, ...] = (
     Screen(
         "note templates, an error", "/note-templates", ("owner",), _note_template_without_text
     ),  # fmt: skip
+    Screen("packages", "/packages", ("owner",)),
+    Screen("packages, an error", "/packages", ("owner",), _package_with_a_bad_price),
+    Screen("client, a payment error", "/clients/{cleared}", STAFF, _payment_with_a_bad_amount),
+    Screen("takings", "/takings"),
+    Screen("takings, an error", "/takings?day=2026-02-30"),
     Screen("not found", "/clients/999999"),
     Screen("staff", "/staff", ("owner",)),
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
@@ -476,26 +498,30 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     with clinic_on(url, data_dir, speed=4.0, device_url=FAULTY_DEVICE) as served:
         served.clients["record"] = add_history(served)
         add_front_photos(served)
-        served.clients["previsit"] = _previsit_client(served)
         add_book(served)
+        served.clients["previsit"] = _previsit_client(served)
         yield served
 
 
-def _booked_visit(session: Any, key: bytes) -> str:
-    """The confirm / cancel token of a visit booked on the next open weekday."""
+def _booked_visit(session: Any, key: bytes, client_id: int) -> str:
+    """The confirm / cancel token of a visit booked in two days at 10:00, in the room, service
+    and hours `add_book` made (every day open)."""
     from datetime import date, datetime, timedelta
 
-    from microamp.store.book import book_appointment
-    from microamp.store.reminders import visit_token
-    from support.clinic_book import seed_clinic
+    from sqlalchemy import select
 
-    clinic = seed_clinic(session)
+    from microamp.store.book import book_appointment
+    from microamp.store.book_models import Room, Service
+    from microamp.store.models import User
+    from microamp.store.reminders import visit_token
+
     day = date.today() + timedelta(days=2)
-    while day.weekday() >= 5 or date(day.year, 12, 24) <= day or day <= date(day.year, 1, 1):
-        day += timedelta(days=1)
+    room = session.scalar(select(Room.id).where(Room.name == "Room 1"))
+    service = session.scalar(select(Service.id).where(Service.name == "Lift facial"))
+    practitioner = session.scalar(select(User.id).where(User.role == "practitioner"))
     appointment = book_appointment(
-        session, client_id=clinic.clients[0], service_id=clinic.facial, room_id=clinic.rooms[0],
-        practitioner_id=clinic.practitioners[0], start=datetime(day.year, day.month, day.day, 10),
+        session, client_id=client_id, service_id=service, room_id=room,
+        practitioner_id=practitioner, start=datetime(day.year, day.month, day.day, 10),
     )  # fmt: skip
     return visit_token(key, appointment)
 
@@ -520,7 +546,7 @@ def _previsit_client(clinic: Clinic) -> int:
                         today=date.today())  # fmt: skip
         link = create_link(session, client_id=clinic.clients["cleared"], created_by_id=None)
         PREVISIT["url"] = f"{clinic.url}/previsit/{link_token(key, link)}"
-        PREVISIT["visit"] = f"{clinic.url}/visit/{_booked_visit(session, key)}"
+        PREVISIT["visit"] = f"{clinic.url}/visit/{_booked_visit(session, key, waiting.id)}"
         session.commit()
         return waiting.id
 

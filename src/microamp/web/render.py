@@ -46,6 +46,13 @@ def _number(value: float | int | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _money(minor: int | None, currency: str | None = None) -> str:
+    """``12050`` and ``"EUR"`` as ``"120.50 EUR"``."""
+    if minor is None:
+        return "—"
+    return f"{minor / 100:,.2f} {currency or ''}".strip()
+
+
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
@@ -59,6 +66,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters["day"] = _day
     env.filters["num"] = _number
+    env.filters["money"] = _money
     env.filters["code_spans"] = _code_spans
     env.globals["NOTICE"] = NOTICE
     env.globals["OUTCOME_LABELS"] = OUTCOME_LABELS

@@ -11,16 +11,20 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from microamp.clinic.booking import clinic_zone
 from microamp.clinic.consent import consent_text
 from microamp.clinic.plans import TEMPLATES, WEEKDAYS
 from microamp.errors import InvalidValue
 from microamp.protocols.library import library_names
+from microamp.store.base import utc_now
+from microamp.store.book_setup import get_settings
 from microamp.store.client_models import LAXITY_GRADES, SKIN_TYPES
 from microamp.store.client_records import possible_duplicates, search_clients
 from microamp.store.crud import create_client, gate_client, get_client, latest_form, list_clients
 from microamp.store.flags import LIFTING_ROLES
 from microamp.store.history import client_history
-from microamp.store.models import Appointment, Client, CoursePlan, ProgressEntry, User
+from microamp.store.models import Appointment, Client, CoursePlan, Package, ProgressEntry, User
+from microamp.store.package_models import PAYMENT_METHODS, Payment
 from microamp.store.packages import balances
 from microamp.store.planning import checkin_due
 from microamp.store.records import list_session_records
@@ -128,6 +132,11 @@ def parse_day(field: str, raw: str) -> date:
         raise InvalidValue(field, raw, "a date as YYYY-MM-DD") from None
 
 
+def clinic_today(db: Session) -> date:
+    """Today in the clinic's time zone."""
+    return utc_now().astimezone(clinic_zone(get_settings(db).time_zone)).date()
+
+
 def appointments_of(db: Session, client_id: int) -> list[Appointment]:
     return list(
         db.scalars(
@@ -154,7 +163,19 @@ def _client_page(
     context |= previsit_context(request, db, client, user)
     merged = request.query_params.get("merged", "")
     context["merged"] = int(merged) if merged.isdigit() and len(merged) < 10 else None
-    context["packages"] = balances(db, client_id=client.id, on=today)
+    context["packages"] = balances(db, client_id=client.id, on=clinic_today(db))
+    context["offered"] = list(
+        db.scalars(select(Package).where(Package.price_minor.is_not(None)).order_by(Package.name))
+    )
+    context["payments"] = list(
+        db.scalars(
+            select(Payment)
+            .where(Payment.client_id == client.id)
+            .order_by(Payment.taken_at.desc(), Payment.id.desc())
+            .limit(10)
+        )
+    )
+    context["payment_methods"] = PAYMENT_METHODS
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
         context["may_lift"] = user.role in LIFTING_ROLES
