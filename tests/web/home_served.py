@@ -43,12 +43,12 @@ class Home:
 
 
 @contextmanager
-def home_on(tmp_path: Path, *, device: bool = False) -> Iterator[Home]:
+def home_on(tmp_path: Path, *, device: bool = False, speed: float = 2.0) -> Iterator[Home]:
     """The home app; with ``device``, device mode on a gel-loaded simulator (a station in the
-    process, sessions paced twice as fast as the wall)."""
+    process, sessions paced ``speed`` times as fast as the wall)."""
     settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'home.db'}", data_dir=tmp_path,
                            secret_key="h" * 40, embedded_station=False,
-                           device_url="sim://?load=gel", session_speed=2.0)  # fmt: skip
+                           device_url="sim://?load=gel", session_speed=speed)  # fmt: skip
     store = open_web_store(settings)
     days = Days()
     try:
