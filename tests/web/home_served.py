@@ -43,12 +43,14 @@ class Home:
 
 
 @contextmanager
-def home_on(tmp_path: Path, *, device: bool = False, speed: float = 2.0) -> Iterator[Home]:
+def home_on(
+    tmp_path: Path, *, device: bool = False, speed: float = 2.0, device_url: str = "sim://?load=gel"
+) -> Iterator[Home]:
     """The home app; with ``device``, device mode on a gel-loaded simulator (a station in the
     process, sessions paced ``speed`` times as fast as the wall)."""
     settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'home.db'}", data_dir=tmp_path,
                            secret_key="h" * 40, embedded_station=False,
-                           device_url="sim://?load=gel", session_speed=speed)  # fmt: skip
+                           device_url=device_url, session_speed=speed)  # fmt: skip
     store = open_web_store(settings)
     days = Days()
     try:

@@ -91,3 +91,19 @@ def test_stop_is_on_screen_at_every_step_and_stop_ends_the_output(page: Page, ho
         (ended,) = [e for e in events if e.kind == "ended"]
         assert ended.data["status"] == "stopped"
         assert ended.data["steps_completed"] == ended.data["steps_total"] - 1
+
+
+def test_a_fault_ends_the_output_and_the_live_region_says_why(page: Page, tmp_path: Path) -> None:
+    with home_on(tmp_path, device=True, speed=4.0,
+                 device_url="sim://?load=gel&fault=contact-loss@4") as home:  # fmt: skip
+        first_run(page, home)
+        page.goto(f"{home.url}/device/home-express")
+        page.get_by_role("button", name="Start on the device").click()
+        announce = page.locator("#device-announce")
+        expect(announce).to_contain_text("lost contact", timeout=15_000)
+        expect(announce).to_contain_text("Output is off")
+        expect(page.locator("#device-status")).to_have_text("aborted")
+        _stop_on_screen(page)
+        with home.store.transaction() as db:
+            (record,) = db.scalars(select(TreatmentSession))
+            assert record.status == "aborted"
