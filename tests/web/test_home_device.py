@@ -25,6 +25,7 @@ from microamp.store.session_models import SessionEvent, TreatmentSession
 from web.home_served import HOME_PASSWORD, MONDAY, Home, home_on
 
 NAME = "Ines Duarte"
+MUSCLE = "procerus"
 
 
 @pytest.fixture
@@ -198,3 +199,19 @@ def test_without_a_device_the_page_says_how_to_start_one(tmp_path: Path) -> None
         assert "On the device: " not in client.get("/").text
         refused = client.post("/device/home-express/start", data={"csrf_token": token})
         assert refused.status_code == 422
+
+
+def test_a_routine_she_built_is_offered_in_guide_mode_only(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    built = client.post("/build", data={"csrf_token": token, "title": "My quick",
+                                        "muscle-0": MUSCLE, "reps-0": "2", "seconds-0": "5",
+                                        "cue_interval_s": "5"})  # fmt: skip
+    assert built.status_code == 303, built.text
+    name = built.headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/device/{name}").text
+    assert 'data-testid="guide-only"' in page and 'id="device-start"' not in page
+    refused = client.post(f"/device/{name}/start", data={"csrf_token": token})
+    assert refused.status_code == 422 and _records(home) == []
