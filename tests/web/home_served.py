@@ -43,13 +43,18 @@ class Home:
 
 
 @contextmanager
-def home_on(tmp_path: Path) -> Iterator[Home]:
+def home_on(
+    tmp_path: Path, *, device: bool = False, speed: float = 2.0, device_url: str = "sim://?load=gel"
+) -> Iterator[Home]:
+    """The home app; with ``device``, device mode on a gel-loaded simulator (a station in the
+    process, sessions paced ``speed`` times as fast as the wall)."""
     settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'home.db'}", data_dir=tmp_path,
-                           secret_key="h" * 40, embedded_station=False)  # fmt: skip
+                           secret_key="h" * 40, embedded_station=False,
+                           device_url=device_url, session_speed=speed)  # fmt: skip
     store = open_web_store(settings)
     days = Days()
     try:
-        app = create_home_app(settings, store=store, today=days)
+        app = create_home_app(settings, store=store, today=days, device=device)
         with serve(app) as url:
             yield Home(url, store, days)
     finally:

@@ -55,6 +55,14 @@ def _health_refused(page: Page, home: Home) -> None:
     page.get_by_test_id("error-summary").wait_for()
 
 
+def _device_stopped(page: Page, home: Home) -> None:
+    page.goto(f"{home.url}/device/home-express")
+    page.get_by_role("button", name="Start on the device").click()
+    page.locator("#device-step").wait_for()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_role("button", name="Stopped: no output").wait_for()
+
+
 def _goto(path: str) -> Callable[[Page, Home], None]:
     return lambda page, home: page.goto(f"{home.url}{path}") and None
 
@@ -70,6 +78,8 @@ HOME_SCREENS: dict[str, Callable[[Page, Home], None]] = {
     "build-errors": _builder_without_a_name,
     "health": _goto("/health"),
     "health-errors": _health_refused,
+    "device": _goto("/device/home-express"),
+    "device-stopped": _device_stopped,
 }
 
 
@@ -81,7 +91,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
-    with home_on(tmp_path_factory.mktemp("home-a11y")) as home:
+    with home_on(tmp_path_factory.mktemp("home-a11y"), device=True) as home:
         yield home
 
 

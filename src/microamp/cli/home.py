@@ -25,6 +25,18 @@ def home(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Where the secret key lives.")
     ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            help="Device mode: a device microamp drives (sim:// for a "
+            "demo), run by a station in this process.",
+        ),  # fmt: skip
+    ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option("--session-speed", help="Simulated sessions run this many times faster."),
+    ] = None,
 ) -> None:
     """Serve the home companion: guided routines on a phone for any device, with cues, your
     regimen and streaks. Works offline after the first visit. Migrates the database first."""
@@ -37,12 +49,14 @@ def home(
     from microamp.web.home import create_home_app
 
     overrides: dict[str, object] = {"embedded_station": False}
-    for key, value in (("database_url", database), ("data_dir", data_dir)):
+    for key, value in (("database_url", database), ("data_dir", data_dir),
+                       ("device_url", device), ("session_speed", speed)):  # fmt: skip
         if value is not None:
             overrides[key] = value
     try:
         settings = WebSettings(**overrides)  # type: ignore[arg-type]
         store = open_web_store(settings)
+        app = create_home_app(settings, store=store, device=device is not None)
     except InvalidValue as exc:
         bad_input(exc, as_option=False)
     except StoreError as exc:
@@ -57,10 +71,12 @@ def home(
                       soft_wrap=True)  # fmt: skip
         with store.transaction() as session:
             first_run = home_account(session) is None
+        if device is not None:
+            console.print(f"Device mode on {settings.device_url} (a station in this process).")
         if first_run:
             console.print("No home account yet: open the link on your phone to create it.")
         console.print("microamp is not a cleared medical device. Press Ctrl+C to stop.")
-        config = uvicorn.Config(create_home_app(settings, store=store), log_level="info",
+        config = uvicorn.Config(app, log_level="info",
                                 proxy_headers=False)  # fmt: skip
         uvicorn.Server(config).run(sockets=[listening])
     finally:

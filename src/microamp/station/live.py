@@ -36,6 +36,7 @@ from microamp.session import (
 from microamp.session.controls import Action
 from microamp.store.db import Store
 from microamp.store.gating import client_prechecks
+from microamp.store.home import check_home_operator
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import device_identity
 from microamp.store.protocol_store import load_named_protocol
@@ -308,6 +309,9 @@ class LiveSessions:
         that holds it) when another session has the device."""
         with self.store.session() as db:
             protocol = load_named_protocol(db, request.protocol)
+            # at home she operates her own record only, whoever asks the station
+            check_home_operator(db, operator_id=request.practitioner_id,
+                                client_id=request.client_id)  # fmt: skip
         profile = get_profile(protocol.audience)
         options = replace(
             SessionOptions(),

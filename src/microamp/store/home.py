@@ -34,14 +34,17 @@ from microamp.store.home_models import (
     HomeRoutine,
     HomeSession,
 )
+from microamp.store.models import HOME_ROLE, User
 from microamp.store.outcomes import Outcomes, client_outcomes
 
 __all__ = [
     "actor_of",
+    "check_home_operator",
     "create_home_account",
     "done_days",
     "home_account",
     "home_gate",
+    "home_operator",
     "home_outcomes",
     "home_health_answers",
     "record_home_health",
@@ -90,6 +93,39 @@ def create_home_account(
     append_audit(session, actor_id=None, actor=actor_of(account), action="write",
                  resource="home_account", client_id=client.id)  # fmt: skip
     return account
+
+
+def home_operator(session: Session, account: HomeAccount) -> User:
+    """The user (role `home`) who operates her device sessions, created on first need: she is
+    the operator of her own sessions only (`check_home_operator`), signs in to no clinic page
+    (no password; no clinic route admits the role)."""
+    if account.operator_id is not None:
+        user = session.get(User, account.operator_id)
+        if user is not None:
+            return user
+    user = User(email=f"home-{account.id}@home.microamp.invalid",
+                display_name=account.display_name, role=HOME_ROLE, password_hash=None,
+                active=True)  # fmt: skip
+    session.add(user)
+    session.flush()
+    account.operator_id = user.id
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource="home_operator", client_id=account.client_id)  # fmt: skip
+    return user
+
+
+def check_home_operator(session: Session, *, operator_id: int, client_id: int) -> None:
+    """Raises `InvalidValue` when ``operator_id`` is a home operator and ``client_id`` is not
+    her own record; staff are not concerned here (the clinic's own rules apply to them)."""
+    user = session.get(User, operator_id)
+    if user is None or user.role != HOME_ROLE:
+        return
+    own = session.scalars(
+        select(HomeAccount.client_id).where(HomeAccount.operator_id == user.id)
+    ).first()
+    if not user.active or own != client_id:
+        raise InvalidValue("practitioner_id", operator_id,
+                           "a home operator runs sessions for her own record only")  # fmt: skip
 
 
 def set_preferences(

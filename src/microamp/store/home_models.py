@@ -45,6 +45,8 @@ class HomeAccount(Base):
     zone_levels: Mapped[dict[str, float]] = mapped_column(JSONValue, default=dict)
     plan_start: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # the user (role `home`) who operates her device sessions: she, for her own record only
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class HomeRoutine(Base):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from microamp.store.base import Base, JSONValue, UTCDateTime, utc_now
 
 __all__ = [
+    "HOME_ROLE",
     "ROLES",
     "Appointment",
     "Client",
@@ -41,13 +42,18 @@ __all__ = [
 ]
 
 ROLES = ("owner", "practitioner", "reception")
+# the home app's operator of her own sessions only: never offered to staff, refused by every
+# clinic route (web/roles.py admits no route to it)
+HOME_ROLE = "home"
 
 
 class User(Base):
     """A person who works in the clinic. ``password_hash`` is argon2id, set by the web app."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('owner', 'practitioner', 'reception')", "role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'practitioner', 'reception', 'home')", "role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

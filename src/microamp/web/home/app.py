@@ -22,6 +22,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from microamp.station import Station, StoreSessions
 from microamp.store.base import utc_now
 from microamp.store.db import Store
 from microamp.viz.facemap import MAP_STYLE_RULES
@@ -59,20 +60,38 @@ def create_home_app(
     *,
     store: Store | None = None,
     today: Callable[[], date] = _today,
+    device: bool = False,
 ) -> FastAPI:
     """The home app. ``store`` may be passed in (tests, the bench); else it is opened from
-    ``settings`` (migrated to the newest revision) and closed at shutdown."""
+    ``settings`` (migrated to the newest revision) and closed at shutdown. With ``device`` it
+    runs the station of ``settings.device_url`` in this process, as `microamp serve` does, and
+    device mode starts her routines on it (`microamp.web.home.device`)."""
     from microamp.web.app import open_web_store
 
     settings = settings or WebSettings()
     owned = store is None
     store = store or open_web_store(settings)
+    station = (
+        Station(
+            store,
+            name=settings.station_name,
+            device_url=settings.device_url,
+            speed=settings.session_speed,
+        )  # fmt: skip
+        if device
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if station is not None:
+            # a device that does not answer now must not keep her pages down
+            station.start(check_device=False)
         try:
             yield
         finally:
+            if station is not None:
+                station.stop()
             if owned:
                 store.close()
 
@@ -81,6 +100,7 @@ def create_home_app(
     app.state.settings = settings
     app.state.store = store
     app.state.today = today
+    app.state.live = None if station is None else StoreSessions(store, ring=station.ring)
     app.state.templates = make_templates()
     signer = SessionSigner(shared_secret_key(settings, store), max_age_s=COOKIE_MAX_AGE_S)
     app.header_policy = HeaderPolicy(

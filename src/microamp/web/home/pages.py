@@ -35,7 +35,7 @@ from microamp.store.home import (
 )
 from microamp.viz.facemap import facemap_svg
 from microamp.web.errors import FieldError
-from microamp.web.home import build, health, session
+from microamp.web.home import build, device, health, session
 from microamp.web.home.routines import HOME_PROFILE, available_routines, guide_payload, routine_for
 from microamp.web.home.session import AccountDep, DbDep, NeedsSignIn, home_page, today_of
 from microamp.web.home.statics import manifest, service_worker
@@ -53,6 +53,7 @@ router = APIRouter()
 api = APIRouter(prefix="/api")
 router.include_router(build.router)
 router.include_router(health.router)
+router.include_router(device.router)
 MAX_DAILY_S = HOME_PROFILE.max_daily_s.value
 WELCOME_LABELS = {
     "display_name": "Your name",
@@ -200,6 +201,7 @@ def today_page(request: Request, db: DbDep) -> Response:
         request, "today.html", account, title="Today", today=today, regimen=status,
         routines=available_routines(db, account), used_s=used, max_daily_s=MAX_DAILY_S,
         weeks=_calendar(today, status), decision=home_gate(db, account, on=today),
+        device_mode=getattr(request.app.state, "live", None) is not None,
         charts=[c for c in measure_charts(home_outcomes(db, account)) if c["trend"].baseline
                 is not None],
     )  # fmt: skip

@@ -1,0 +1,217 @@
+"""Device mode on the home app, over HTTP, with a station on the simulator in the process: the
+clinic's gate blocks her with its reason, her session runs through the station under the home
+profile with her as its operator (a `home` user, for her own record only), and Stop ends the
+output and the record says stopped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from microamp.clinic.intake import BOOLEAN_KEYS
+from microamp.errors import InvalidValue
+from microamp.station import StoreSessions
+from microamp.station.live import StartRequest
+from microamp.store.crud import create_client
+from microamp.store.home import home_account, home_operator
+from microamp.store.models import User
+from microamp.store.session_models import SessionEvent, TreatmentSession
+from web.home_served import HOME_PASSWORD, MONDAY, Home, home_on
+
+NAME = "Ines Duarte"
+MUSCLE = "procerus"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Home]:
+    with home_on(tmp_path, device=True) as served:
+        yield served
+
+
+def _csrf(html: str) -> str:
+    marker = 'data-csrf="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def phone(home: Home) -> Iterator[tuple[httpx.Client, str]]:
+    with httpx.Client(base_url=home.url, timeout=30) as client:
+        token = _csrf(client.get("/welcome").text)
+        client.post("/welcome", data={
+            "csrf_token": token, "display_name": NAME, "date_of_birth": "1979-02-03",
+            "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
+        })  # fmt: skip
+        yield client, token
+
+
+def _answer(client: httpx.Client, token: str, **yes: str) -> None:
+    form: dict[str, Any] = {"csrf_token": token, "typed_signature": NAME}
+    form |= dict.fromkeys(BOOLEAN_KEYS, "no") | yes
+    assert client.post("/health", data=form).status_code == 303
+
+
+def _records(home: Home) -> list[TreatmentSession]:
+    with home.store.transaction() as db:
+        rows = list(db.scalars(select(TreatmentSession)))
+        db.expunge_all()
+        return rows
+
+
+def _until_done(client: httpx.Client, live_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    state: dict[str, Any] = client.get(f"/api/device/{live_id}").json()
+    while not state["done"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = client.get(f"/api/device/{live_id}").json()
+    return state
+
+
+def _started(client: httpx.Client, token: str) -> dict[str, Any]:
+    started = client.post("/device/home-express/start", data={"csrf_token": token})
+    assert started.status_code == 303
+    return _until_done(client, started.headers["location"].rsplit("/", 1)[1])
+
+
+def _charge(home: Home, record_id: int) -> float:
+    with home.store.transaction() as db:
+        events = db.scalars(select(SessionEvent).where(SessionEvent.session_id == record_id))
+        (ended,) = [e for e in events if e.kind == "ended"]
+        return float(ended.data["delivered_charge_uc"])
+
+
+def test_before_her_health_answers_device_mode_is_blocked_with_the_reason_and_nothing_runs(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    page = client.get("/device/home-express").text
+    assert "Do not use a device yet" in page and "no consent" in page.lower()
+    assert 'id="device-start"' not in page
+    assert 'id="stop"' in page
+    # the station itself refuses, whatever the page offers: the runner's gate, no current
+    state = _started(client, token)
+    assert state["status"] == "refused" and "screening" in state["reason"].lower()
+    (record,) = _records(home)
+    assert record.status == "refused"
+    assert _charge(home, record.id) == 0
+
+
+def test_a_contraindication_blocks_device_mode_naming_it(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token, pacemaker_or_implanted_device="yes")
+    page = client.get("/device/home-express").text
+    assert "pacemaker" in page.lower() and 'id="device-start"' not in page
+    state = _started(client, token)
+    assert state["status"] == "refused" and "pacemaker" in state["reason"].lower()
+    assert [r.status for r in _records(home)] == ["refused"]
+
+
+def test_she_operates_her_session_and_stop_ends_output_and_the_record_says_stopped(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    assert "On the device: " in client.get("/").text
+    started = client.post("/device/home-express/start", data={"csrf_token": token})
+    assert started.status_code == 303
+    live_id = started.headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/device/live/{live_id}").text
+    assert 'id="stop"' in page and 'role="status"' in page
+    deadline = time.monotonic() + 10
+    running = client.get(f"/api/device/{live_id}").json()
+    while running["status"] != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        running = client.get(f"/api/device/{live_id}").json()
+    assert running["done"] is False and running["status"] == "running" and running["step"]
+
+    stopped = client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token})
+    assert stopped.status_code == 303
+    state = _until_done(client, live_id)
+    assert state["done"] and state["status"] == "stopped"
+    (record,) = _records(home)
+    assert record.status == "stopped"
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        operator = db.get(User, record.practitioner_id)
+        assert operator is not None and operator.role == "home"
+        assert operator.id == account.operator_id and record.client_id == account.client_id
+    # a Stop after the end changes nothing, and the page says it is over
+    assert (
+        client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token}).status_code == 303
+    )
+    assert "Stopped: no output" in client.get(f"/device/live/{live_id}").text
+
+
+def test_her_operator_may_run_no_other_record(home: Home, phone: tuple[httpx.Client, str]) -> None:
+    client, token = phone
+    _answer(client, token)
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        operator_id = home_operator(db, account).id
+        other = create_client(db, full_name="Someone Else", date_of_birth=MONDAY.replace(year=1980),
+                              today=MONDAY).id  # fmt: skip
+    sessions = StoreSessions(home.store)
+    request = StartRequest(other, "Someone Else", "home-express", "sim://?load=gel", 1.0,
+                           operator_id)  # fmt: skip
+    with pytest.raises(InvalidValue, match="her own record only"):
+        sessions.start(request, on=MONDAY)
+    assert _records(home) == []
+
+
+def test_another_phone_cannot_read_or_stop_her_session(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    live_id = (
+        client.post("/device/home-express/start", data={"csrf_token": token})
+        .headers["location"]
+        .rsplit("/", 1)[1]
+    )
+    try:
+        with httpx.Client(base_url=home.url, timeout=30) as stranger:
+            assert stranger.get(f"/api/device/{live_id}").status_code in (303, 401, 403)
+            assert client.get("/api/device/not-a-session").status_code == 404
+    finally:
+        client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token})
+
+
+def test_without_a_device_the_page_says_how_to_start_one(tmp_path: Path) -> None:
+    with home_on(tmp_path) as served, httpx.Client(base_url=served.url, timeout=30) as client:
+        token = _csrf(client.get("/welcome").text)
+        client.post("/welcome", data={
+            "csrf_token": token, "display_name": NAME, "date_of_birth": "1979-02-03",
+            "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
+        })  # fmt: skip
+        _answer(client, token)
+        page = client.get("/device/home-express").text
+        assert 'data-testid="no-device"' in page and "microamp home --device" in page
+        assert "On the device: " not in client.get("/").text
+        refused = client.post("/device/home-express/start", data={"csrf_token": token})
+        assert refused.status_code == 422
+
+
+def test_a_routine_she_built_is_offered_in_guide_mode_only(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    built = client.post("/build", data={"csrf_token": token, "title": "My quick",
+                                        "muscle-0": MUSCLE, "reps-0": "2", "seconds-0": "5",
+                                        "cue_interval_s": "5"})  # fmt: skip
+    assert built.status_code == 303, built.text
+    name = built.headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/device/{name}").text
+    assert 'data-testid="guide-only"' in page and 'id="device-start"' not in page
+    refused = client.post(f"/device/{name}/start", data={"csrf_token": token})
+    assert refused.status_code == 422 and _records(home) == []
