@@ -221,6 +221,21 @@ def _mail_test_queued(page: Page) -> None:
     expect(page.get_by_test_id("mail-done")).to_be_visible()
 
 
+def _clinic_hours_backwards(page: Page) -> None:
+    page.get_by_label("Tuesday").fill("18:00-09:00")
+    page.get_by_role("button", name="Save the clinic").click()
+    _sent_back(page)
+    expect(page.get_by_label("Tuesday")).to_have_value("18:00-09:00")
+
+
+def _service_with_a_wrong_step(page: Page) -> None:
+    page.get_by_label("Service name").fill("Peel")
+    page.get_by_label("Duration").fill("45")
+    page.get_by_label("Steps").fill("Steam, 10, sauna")
+    page.get_by_role("button", name="Add the service").click()
+    _sent_back(page)
+
+
 # the pre-visit link of the a11y clinic's client, made by `a11y_clinic`
 PREVISIT: dict[str, str] = {}
 
@@ -433,6 +448,11 @@ SCREENS: tuple[Screen, ...] = (
     Screen("client, a pre-visit link made", "/clients/{cleared}", STAFF, _previsit_link_made),
     Screen("client, a pre-visit form awaiting review", "/clients/{previsit}", STAFF),
     Screen("mail settings", "/settings/mail", ("owner",)),
+    Screen("clinic settings", "/settings/clinic", ("owner",)),
+    Screen("clinic settings, bad hours", "/settings/clinic", ("owner",), _clinic_hours_backwards),
+    Screen(
+        "clinic settings, a bad step", "/settings/clinic", ("owner",), _service_with_a_wrong_step
+    ),
     Screen("mail settings, an error", "/settings/mail", ("owner",), _mail_settings_bad_port),
     Screen("mail settings, a message queued", "/settings/mail", ("owner",), _mail_test_queued),
     Screen("audit log, an error", "/audit?since=2026-05-02&until=2026-05-01", ("owner",)),
