@@ -221,6 +221,14 @@ def _mail_test_queued(page: Page) -> None:
     expect(page.get_by_test_id("mail-done")).to_be_visible()
 
 
+def _move_into_a_closed_hour(page: Page) -> None:
+    page.get_by_label("Start").fill("06:00")
+    page.get_by_label("End").fill("07:00")
+    page.get_by_role("button", name="Move the visit").click()
+    _sent_back(page)
+    expect(page.get_by_label("Start")).to_have_value("06:00")
+
+
 def _clinic_hours_backwards(page: Page) -> None:
     page.get_by_label("Tuesday").fill("18:00-09:00")
     page.get_by_role("button", name="Save the clinic").click()
@@ -343,6 +351,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen("today", "/"),
     Screen("book", "/book"),
     Screen("book, a conflict", "/book", then=_book_a_taken_slot),
+    Screen("book by practitioner", "/book?by=practitioner"),
+    Screen("move a visit", "/book/{visit}/move"),
+    Screen("move a visit, refused", "/book/{visit}/move", then=_move_into_a_closed_hour),
     Screen("clients", "/clients"),
     Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
     Screen("client cleared", "/clients/{cleared}"),
@@ -497,7 +508,7 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         served.clients["record"] = add_history(served)
         add_front_photos(served)
         served.clients["previsit"] = _previsit_client(served)
-        add_book(served)
+        served.clients["visit"] = add_book(served)
         yield served
 
 

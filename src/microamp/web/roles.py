@@ -35,6 +35,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/book"): STAFF,
     ("POST", "/book"): STAFF,
     ("POST", "/book/{appointment_id}/state"): STAFF,
+    ("GET", "/book/{appointment_id}/move"): STAFF,
+    ("POST", "/book/{appointment_id}/move"): STAFF,
     ("GET", "/clients"): STAFF,
     ("POST", "/clients"): STAFF,
     ("GET", "/clients/{client_id}"): STAFF,
