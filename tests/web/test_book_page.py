@@ -132,3 +132,30 @@ def test_a_visit_no_longer_booked_is_not_moved(book_clinic: Clinic) -> None:
         assert "can no longer be moved" in reception.get(f"/book/{other}/move").text
     status, text = _move(book_clinic, other, start="16:00", end="17:00")
     assert status == 422 and "only a booked appointment is moved" in text
+
+
+def test_the_console_opens_for_a_visit_and_refuses_another_clients_visit(
+    book_clinic: Clinic,
+) -> None:
+    visit = book_clinic.clients["visit"]
+    with closing(book_clinic.browser_client("practitioner")) as nurse:
+        console = nurse.get(f"/console?appointment_id={visit}").text
+        assert 'name="appointment_id" value="' + str(visit) + '"' in console
+        assert f'<option value="{book_clinic.clients["cleared"]}" selected>' in console
+        refused = nurse.post("/console/start", data={
+            "client_id": str(book_clinic.clients["blocked"]), "protocol": "home-express",
+            "device_url": "sim://?load=gel", "intensity": "100", "appointment_id": str(visit),
+            "csrf_token": csrf_of(console)})  # fmt: skip
+    assert refused.status_code == 422
+    assert "Booked visit: a booked visit of this client, not yet begun" in refused.text
+    with book_clinic.store.session() as db:
+        assert get_appointment(db, appointment_id=visit).state == "booked"
+
+
+def test_a_start_request_carries_its_visit_to_a_station() -> None:
+    from microamp.station.live import StartRequest
+
+    request = StartRequest(1, "Ana Lima", "home-express", "sim://", 0.5, 2, None, 7)
+    assert StartRequest.from_dict(request.to_dict()) == request
+    older = {k: v for k, v in request.to_dict().items() if k != "appointment_id"}
+    assert StartRequest.from_dict(older).appointment_id is None
