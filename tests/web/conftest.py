@@ -146,13 +146,16 @@ def add_book(clinic: Clinic) -> int:
     """Open every day 07:00-21:00 with two rooms, a facial, and one visit today at 10:00 in
     Room 1 for the cleared client with the practitioner; returns its id."""
     from microamp.store.book import book_appointment
-    from microamp.store.book_setup import add_room, add_service, save_settings
+    from microamp.store.book_setup import add_room, add_service, list_rooms, save_settings
 
     with clinic.store.transaction() as db:
         save_settings(db, time_zone="UTC",
                       opening_hours={d: [["07:00", "21:00"]] for d in WEEKDAYS})  # fmt: skip
-        room = add_room(db, name="Room 1").id
-        add_room(db, name="Room 2")
+        # the rooms may be there already (another helper's clinic in the same database)
+        named = {r.name: r.id for r in list_rooms(db)}
+        room = named.get("Room 1") or add_room(db, name="Room 1").id
+        if "Room 2" not in named:
+            add_room(db, name="Room 2")
         service = add_service(db, name="Lift facial", duration_min=60, buffer_min=15).id
         practitioner = db.scalar(select(User.id).where(User.role == "practitioner"))
         assert practitioner is not None

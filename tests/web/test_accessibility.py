@@ -221,6 +221,29 @@ def _mail_test_queued(page: Page) -> None:
     expect(page.get_by_test_id("mail-done")).to_be_visible()
 
 
+def _move_into_a_closed_hour(page: Page) -> None:
+    page.get_by_label("Start").fill("06:00")
+    page.get_by_label("End").fill("07:00")
+    page.get_by_role("button", name="Move the visit").click()
+    _sent_back(page)
+    expect(page.get_by_label("Start")).to_have_value("06:00")
+
+
+def _clinic_hours_backwards(page: Page) -> None:
+    page.get_by_label("Tuesday").fill("18:00-09:00")
+    page.get_by_role("button", name="Save the clinic").click()
+    _sent_back(page)
+    expect(page.get_by_label("Tuesday")).to_have_value("18:00-09:00")
+
+
+def _service_with_a_wrong_step(page: Page) -> None:
+    page.get_by_label("Service name").fill("Peel")
+    page.get_by_label("Duration").fill("45")
+    page.get_by_label("Steps").fill("Steam, 10, sauna")
+    page.get_by_role("button", name="Add the service").click()
+    _sent_back(page)
+
+
 # the pre-visit link of the a11y clinic's client, made by `a11y_clinic`
 PREVISIT: dict[str, str] = {}
 
@@ -345,6 +368,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen("today", "/"),
     Screen("book", "/book"),
     Screen("book, a conflict", "/book", then=_book_a_taken_slot),
+    Screen("book by practitioner", "/book?by=practitioner"),
+    Screen("move a visit", "/book/{visit}/move"),
+    Screen("move a visit, refused", "/book/{visit}/move", then=_move_into_a_closed_hour),
     Screen("clients", "/clients"),
     Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
     Screen("client cleared", "/clients/{cleared}"),
@@ -455,6 +481,11 @@ SCREENS: tuple[Screen, ...] = (
     Screen("client, a pre-visit link made", "/clients/{cleared}", STAFF, _previsit_link_made),
     Screen("client, a pre-visit form awaiting review", "/clients/{previsit}", STAFF),
     Screen("mail settings", "/settings/mail", ("owner",)),
+    Screen("clinic settings", "/settings/clinic", ("owner",)),
+    Screen("clinic settings, bad hours", "/settings/clinic", ("owner",), _clinic_hours_backwards),
+    Screen(
+        "clinic settings, a bad step", "/settings/clinic", ("owner",), _service_with_a_wrong_step
+    ),
     Screen("mail settings, an error", "/settings/mail", ("owner",), _mail_settings_bad_port),
     Screen("mail settings, a message queued", "/settings/mail", ("owner",), _mail_test_queued),
     Screen("audit log, an error", "/audit?since=2026-05-02&until=2026-05-01", ("owner",)),
@@ -498,7 +529,7 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     with clinic_on(url, data_dir, speed=4.0, device_url=FAULTY_DEVICE) as served:
         served.clients["record"] = add_history(served)
         add_front_photos(served)
-        add_book(served)
+        served.clients["visit"] = add_book(served)
         served.clients["previsit"] = _previsit_client(served)
         yield served
 

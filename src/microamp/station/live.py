@@ -77,6 +77,8 @@ class StartRequest:
     intensity: float
     practitioner_id: int
     practitioner_max_ua: float | None = None
+    # the booked visit the session is run for: the record is linked to it and completes it
+    appointment_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class StartRequest:
             "protocol": self.protocol, "device_url": self.device_url,
             "intensity": self.intensity, "practitioner_id": self.practitioner_id,
             "practitioner_max_ua": self.practitioner_max_ua,
+            "appointment_id": self.appointment_id,
         }  # fmt: skip
 
     @classmethod
@@ -91,9 +94,11 @@ class StartRequest:
         """The request as `to_dict` wrote it; raises `InvalidValue` for a malformed one."""
         try:
             cap = data.get("practitioner_max_ua")
+            visit = data.get("appointment_id")
             return cls(int(data["client_id"]), str(data["client_name"]), str(data["protocol"]),
                        str(data["device_url"]), float(data["intensity"]),
-                       int(data["practitioner_id"]), None if cap is None else float(cap))  # fmt: skip
+                       int(data["practitioner_id"]), None if cap is None else float(cap),
+                       None if visit is None else int(visit))  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidValue("start", data, f"a start request ({exc})") from None
 
@@ -349,6 +354,7 @@ class LiveSessions:
                 device_capabilities=device.capabilities.to_dict(),
                 client_id=request.client_id,
                 practitioner_id=request.practitioner_id,
+                appointment_id=request.appointment_id,
                 journaled=True,
             )
             lease.attach(recorder.session_id)

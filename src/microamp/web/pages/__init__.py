@@ -10,6 +10,7 @@ from microamp.web.pages import (
     care,
     client_records,
     clients,
+    clinic_settings,
     console,
     dashboard,
     health,
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         staff,
         audit,
         mail,
+        clinic_settings,
         previsit,
         visit,
     )

@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from microamp.clinic.booking import GRID_MINUTES, TRANSITIONS, WEEKDAYS, clinic_zone
 from microamp.errors import Conflict, InvalidValue
-from microamp.store.book import appointments_between, book_appointment, set_state
+from microamp.store.book import (
+    MOVABLE_STATES,
+    appointments_between,
+    book_appointment,
+    get_appointment,
+    move_appointment,
+    set_state,
+)
 from microamp.store.book_setup import clinic_hours, get_settings, list_rooms, list_services
 from microamp.store.models import Client, User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
@@ -47,7 +54,7 @@ def _grid(hours: list[tuple[time, time]]) -> list[time]:
     return slots
 
 
-def _day_context(db: Session, day: date) -> dict[str, Any]:
+def _day_context(db: Session, day: date, by: str = "room") -> dict[str, Any]:
     settings = get_settings(db)
     zone = clinic_zone(settings.time_zone)
     first = datetime.combine(day, time.min, zone).astimezone(UTC)
@@ -59,17 +66,22 @@ def _day_context(db: Session, day: date) -> dict[str, Any]:
         .order_by(User.display_name)))  # fmt: skip
     who = {u.id: u.display_name for u in practitioners}
     services = list_services(db, active_only=True)
+    rooms = list_rooms(db, active_only=True)
+    rooms_by_id = {r.id: r.name for r in list_rooms(db)}
     service_names = {s.id: s.name for s in list_services(db)}
     cells: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for v in visits:
         assert v.starts_at is not None and v.ends_at is not None
         start, end = v.starts_at.astimezone(zone), v.ends_at.astimezone(zone)
         minute = start.minute - start.minute % GRID_MINUTES
-        cells.setdefault((f"{start.hour:02d}:{minute:02d}", v.room_id or 0), []).append({
+        column = (v.practitioner_id if by == "practitioner" else v.room_id) or 0
+        cells.setdefault((f"{start.hour:02d}:{minute:02d}", column), []).append({
             "id": v.id, "client": names.get(v.client_id, ""), "client_id": v.client_id,
             "span": f"{start:%H:%M}-{end:%H:%M}", "state": v.state,
             "service": service_names.get(v.service_id or 0, ""),
             "practitioner": who.get(v.practitioner_id or 0, ""),
+            "room": rooms_by_id.get(v.room_id or 0, ""),
+            "movable": v.state in MOVABLE_STATES,
             "next": [s for s in TRANSITIONS[v.state] if s in BUTTON_STATES],
         })  # fmt: skip
     periods = clinic_hours(settings)[WEEKDAYS[day.weekday()]]
@@ -79,7 +91,11 @@ def _day_context(db: Session, day: date) -> dict[str, Any]:
         "following": day + timedelta(days=1),
         "zone": zone.key,
         "slots": [f"{t:%H:%M}" for t in _grid(periods)],
-        "rooms": list_rooms(db, active_only=True),
+        "rooms": rooms,
+        "by": by,
+        "columns": [{"id": u.id, "name": u.display_name} for u in practitioners]
+        if by == "practitioner"
+        else [{"id": r.id, "name": r.name} for r in rooms],
         "cells": cells,
         "services": services,
         "practitioners": practitioners,
@@ -88,11 +104,21 @@ def _day_context(db: Session, day: date) -> dict[str, Any]:
     }
 
 
+def _by(raw: str | None) -> str:
+    if raw in (None, "", "room"):
+        return "room"
+    if raw != "practitioner":
+        raise InvalidValue("by", raw, "room or practitioner")
+    return raw
+
+
 @router.get("/book")
-def book_day(request: Request, user: PageUser, db: DbDep, day: str | None = None) -> Response:
+def book_day(
+    request: Request, user: PageUser, db: DbDep, day: str | None = None, by: str | None = None
+) -> Response:
     shown = _day(day, date.today())
     return page(request, "book.html", user, title="Book", nav="book",
-                form={}, errors=[], **_day_context(db, shown))  # fmt: skip
+                form={}, errors=[], **_day_context(db, shown, _by(by)))  # fmt: skip
 
 
 @router.post("/book")
@@ -151,10 +177,109 @@ def change_state(
     appointment_id: RowId,
     state: Annotated[str, Form(max_length=20)] = "",
     day: Annotated[str, Form(max_length=10)] = "",
+    by: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     if state not in BUTTON_STATES:
         raise InvalidValue("state", state, f"one of {', '.join(BUTTON_STATES)}")
     shown = _day(day, date.today())
+    columns = _by(by)
     set_state(db, appointment_id=appointment_id, state=state)
     db.commit()
+    return RedirectResponse(f"/book?day={shown.isoformat()}&by={columns}", status_code=303)
+
+
+# the field a refusal is shown beside: the room's or practitioner's choice, else the time
+CONFLICT_FIELDS = {"room": "room_id", "practitioner": "practitioner_id"}
+_MOVE_LABELS = {"day": "Day", "start": "Start", "end": "End", "room_id": "Room",
+                "practitioner_id": "Practitioner"}  # fmt: skip
+
+
+def _move_page(
+    request: Request,
+    user: User,
+    db: Session,
+    appointment_id: int,
+    *,
+    form: dict[str, str] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    visit = get_appointment(db, appointment_id=appointment_id)
+    settings = get_settings(db)
+    zone = clinic_zone(settings.time_zone)
+    client = db.get(Client, visit.client_id)
+    if form is None:
+        if visit.starts_at is None or visit.ends_at is None:
+            raise InvalidValue("appointment_id", appointment_id, "an appointment with a time")
+        start, end = visit.starts_at.astimezone(zone), visit.ends_at.astimezone(zone)
+        form = {"day": start.date().isoformat(), "start": f"{start:%H:%M}",
+                "end": f"{end:%H:%M}", "room_id": str(visit.room_id or ""),
+                "practitioner_id": str(visit.practitioner_id or "")}  # fmt: skip
+    practitioners = list(db.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(("owner", "practitioner")))
+        .order_by(User.display_name)))  # fmt: skip
+    return page(request, "book_move.html", user, title="Move a visit", nav="book",
+                status_code=status_code, visit=visit, client=client, form=form,
+                errors=errors or [], zone=zone.key, movable=visit.state in MOVABLE_STATES,
+                rooms=list_rooms(db, active_only=True), practitioners=practitioners)  # fmt: skip
+
+
+@router.get("/book/{appointment_id}/move")
+def move_form(request: Request, user: PageUser, db: DbDep, appointment_id: RowId) -> Response:
+    return _move_page(request, user, db, appointment_id)
+
+
+def _clock_of(field: str, raw: str) -> time:
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise InvalidValue(field, raw, "a time as HH:MM") from None
+
+
+@router.post("/book/{appointment_id}/move")
+def move_visit(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    appointment_id: RowId,
+    day: Annotated[str, Form(max_length=10)] = "",
+    start: Annotated[str, Form(max_length=5)] = "",
+    end: Annotated[str, Form(max_length=5)] = "",
+    room_id: Annotated[str, Form(max_length=12)] = "",
+    practitioner_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Move (day, start, room, practitioner) and resize (a new end) a visit in one go."""
+    form = {"day": day, "start": start, "end": end, "room_id": room_id,
+            "practitioner_id": practitioner_id}  # fmt: skip
+    try:
+        shown = _day(day, date.today())
+        begins, ends = _clock_of("start", start), _clock_of("end", end)
+        minutes = (ends.hour * 60 + ends.minute) - (begins.hour * 60 + begins.minute)
+        if minutes <= 0:
+            raise InvalidValue("end", end, "after the start")
+        for field in ("room_id", "practitioner_id"):
+            if not form[field].isdigit():
+                raise InvalidValue(field, form[field], "choose one")
+        move_appointment(
+            db,
+            appointment_id=appointment_id,
+            start=datetime.combine(shown, begins),
+            duration_min=minutes,
+            room_id=int(room_id),
+            practitioner_id=int(practitioner_id),
+        )
+        db.commit()
+    except (Conflict, InvalidValue) as exc:
+        db.rollback()
+        if isinstance(exc, Conflict):
+            field, message = CONFLICT_FIELDS.get(exc.kind, "start"), exc.reason
+        else:
+            field = exc.field if exc.field in form else "start"
+            message = exc.rule
+            if exc.field == "duration_min":
+                field = "end"
+        errors = [{"field": field, "target": field, "message": f"{_MOVE_LABELS[field]}: {message}"}]
+        status = 409 if isinstance(exc, Conflict) else 422
+        return _move_page(request, user, db, appointment_id, form=form, errors=errors,
+                          status_code=status)  # fmt: skip
     return RedirectResponse(f"/book?day={shown.isoformat()}", status_code=303)

@@ -24,9 +24,11 @@ from microamp.station import (
     StartRequest,
     StationUnavailable,
 )
+from microamp.store.book import MOVABLE_STATES, get_appointment
+from microamp.store.book_models import Service
 from microamp.store.crud import gate_client, get_client, list_clients
 from microamp.store.leases import DeviceBusy
-from microamp.store.models import User
+from microamp.store.models import Appointment, User
 from microamp.store.protocol_store import protocol_names
 from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
@@ -46,10 +48,27 @@ ChoiceForm = Annotated[str, Form(max_length=500)]
 
 
 def _typed(
-    client_id: str, protocol: str, device_url: str, intensity: str, practitioner_max_ua: str
+    client_id: str,
+    protocol: str,
+    device_url: str,
+    intensity: str,
+    practitioner_max_ua: str,
+    appointment_id: str = "",
 ) -> dict[str, str]:
     return {"client_id": client_id, "protocol": protocol, "device_url": device_url,
-            "intensity": intensity, "practitioner_max_ua": practitioner_max_ua}  # fmt: skip
+            "intensity": intensity, "practitioner_max_ua": practitioner_max_ua,
+            "appointment_id": appointment_id}  # fmt: skip
+
+
+def _visit_for(db: Session, raw: str, client_id: int) -> int | None:
+    """The booked visit a session is started for (none when ``raw`` is empty): hers, and not
+    yet in treatment, completed, cancelled or missed."""
+    if not raw.strip():
+        return None
+    visit = db.get(Appointment, int(raw)) if raw.strip().isdigit() else None
+    if visit is None or visit.client_id != client_id or visit.state not in MOVABLE_STATES:
+        raise InvalidValue("appointment_id", raw, "a booked visit of this client, not yet begun")
+    return visit.id
 
 
 @router.get("/console")
@@ -59,9 +78,19 @@ def console(
     db: DbDep,
     settings: SettingsDep,
     client_id: int | None = None,
-    protocol: str = "pro-express",
+    protocol: str | None = None,
+    appointment_id: int | None = None,
 ) -> Response:
-    return _console_page(request, user, db, settings, client_id=client_id, protocol=protocol)
+    typed: dict[str, str] = {}
+    if appointment_id is not None:
+        visit = get_appointment(db, appointment_id=appointment_id)
+        client_id = visit.client_id
+        typed["appointment_id"] = str(visit.id)
+        service = db.get(Service, visit.service_id) if visit.service_id is not None else None
+        if protocol is None and service is not None and service.protocol_name:
+            protocol = service.protocol_name
+    return _console_page(request, user, db, settings, client_id=client_id,
+                         protocol=protocol or "pro-express", typed=typed)  # fmt: skip
 
 
 def _console_page(
@@ -127,11 +156,13 @@ def prechecks(
     device_url: ChoiceForm = "",
     intensity: ChoiceForm = "100",
     practitioner_max_ua: ChoiceForm = "",
+    appointment_id: ChoiceForm = "",
 ) -> Response:
-    typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua)
+    typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua, appointment_id)
     try:
         choice = parse_choice(settings, protocol_names(db), typed,
                               live_sessions(request).stations())  # fmt: skip
+        _visit_for(db, appointment_id, choice[0])
     except InvalidValue as exc:
         return _refused_choice(request, user, db, settings, exc, typed, "console_invalid.html")
     client = get_client(db, client_id=choice[0])
@@ -177,18 +208,20 @@ def start(
     device_url: ChoiceForm = "",
     intensity: ChoiceForm = "100",
     practitioner_max_ua: ChoiceForm = "",
+    appointment_id: ChoiceForm = "",
 ) -> Response:
-    typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua)
+    typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua, appointment_id)
     try:
         chosen, name, url, level, cap = parse_choice(
             settings, protocol_names(db), typed, live_sessions(request).stations()
         )
+        visit = _visit_for(db, appointment_id, chosen)
     except InvalidValue as exc:
         return _refused_choice(request, user, db, settings, exc, typed, "console.html")
     client = get_client(db, client_id=chosen)
     try:
         live = live_sessions(request).start(
-            StartRequest(client.id, client.full_name, name, url, level, user.id, cap),
+            StartRequest(client.id, client.full_name, name, url, level, user.id, cap, visit),
             on=date.today(),
             operator=operator_of(user, "web"),
         )
@@ -197,7 +230,7 @@ def start(
         return _console_page(request, user, db, settings, client_id=client.id, protocol=name,
                              device_url=url, start_error=refused)  # fmt: skip
     audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
-          record_id=live.record_id, protocol=name, device=url)  # fmt: skip
+          record_id=live.record_id, protocol=name, device=url, appointment_id=visit)  # fmt: skip
     return RedirectResponse(f"/live/{live.id}", status_code=303)
 
 

@@ -25,6 +25,7 @@ LABELS = {
     "device_url": "Device",
     "intensity": "Level (%)",
     "practitioner_max_ua": "Your cap (µA)",
+    "appointment_id": "Booked visit",
 }
 _CAP_MIN_UA, _CAP_MAX_UA = 10.0, 1000.0
 
