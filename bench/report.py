@@ -147,6 +147,7 @@ def home_rows(home: dict[str, Any]) -> Iterator[Row]:
         value = f"not measured ({cues.get('skipped') or 'audio ' + str(cues.get('audio'))})"
     yield ("guide mode's cues, lateness seen from the page on the audio clock, chromium", value)
 
+
 def cluster_rows(cluster: dict[str, Any]) -> Iterator[Row]:
     """The clinic layout under load: Stop to zero, event to browser, real time, pages/s."""
     if "stop_to_zero" not in cluster:

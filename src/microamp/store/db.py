@@ -21,20 +21,49 @@ from sqlalchemy.orm import Session, sessionmaker
 from microamp.store.config import StoreSettings, load_settings
 from microamp.store.files import ensure_private_file
 
-__all__ = ["Store", "make_engine", "open_store"]
+__all__ = ["Store", "make_engine", "open_store", "postgres_connect_args"]
 
 
 def make_engine(url: str, settings: StoreSettings) -> Engine:
     """An engine for a checked URL (see `normalise_url`); SQLite files get WAL and foreign keys."""
     parsed = make_url(url)
+    # one connection per request thread plus the reserve, no overflow: a pool sized to the
+    # threads never makes a request wait, and one set smaller fails fast (`PoolExhausted`)
+    pool: dict[str, Any] = {
+        "pool_size": settings.pool_size,
+        "max_overflow": 0,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, connect_args=postgres_connect_args(settings), **pool
+        )
     # made here, 0600 in a 0700 directory, before SQLite would create it under the umask; its
     # -wal and -shm files take the database file's mode
     ensure_private_file(Path(parsed.database or ""))
-    engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s})
+    engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s}, **pool)
     event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def postgres_connect_args(settings: StoreSettings) -> dict[str, Any]:
+    """libpq's bounds on a connection: a host that does not answer is given up after
+    `db_connect_timeout_s`; TCP keepalive finds a dead peer on an idle connection and
+    ``tcp_user_timeout`` one that leaves sent data unacknowledged; the server cancels a
+    statement, or a wait for a lock, that runs past its bound."""
+    options = (
+        f"-c statement_timeout={int(settings.db_statement_timeout_s * 1000)}"
+        f" -c lock_timeout={int(settings.db_lock_timeout_s * 1000)}"
+    )
+    return {
+        "connect_timeout": settings.db_connect_timeout_s,
+        "keepalives": 1,
+        "keepalives_idle": settings.db_keepalive_idle_s,
+        "keepalives_interval": settings.db_keepalive_interval_s,
+        "keepalives_count": settings.db_keepalive_count,
+        "tcp_user_timeout": settings.db_tcp_user_timeout_s * 1000,
+        "options": options,
+    }
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
@@ -78,6 +107,14 @@ class Store:
         """A session in one transaction: committed on success, rolled back on error."""
         with self._sessions.begin() as session:
             yield session
+
+    def apart(self, pool_size: int) -> Store:
+        """Another store on the same database with a pool of ``pool_size`` connections of its
+        own: what runs a device (an embedded station) never waits behind the pages' requests
+        for a connection. Close it when done."""
+        settings = self.settings.model_copy(update={"db_pool_size": pool_size})
+        url = self.engine.url.render_as_string(hide_password=False)
+        return Store(make_engine(url, settings), settings)
 
     def close(self) -> None:
         """Release every pooled connection."""

@@ -107,9 +107,7 @@ def _complete_appointments(store: Store, record_ids: Collection[int]) -> None:
     would have when it ended (`complete_for_session` acts only on one still in treatment)."""
     with store.transaction() as session:
         for record_id in sorted(record_ids):
-            status = session.scalar(
-                select(_SESSIONS.c.status).where(_SESSIONS.c.id == record_id)
-            )
+            status = session.scalar(select(_SESSIONS.c.status).where(_SESSIONS.c.id == record_id))
             if status == "completed":
                 complete_for_session(session, treatment_session_id=record_id)
 
