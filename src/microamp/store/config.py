@@ -58,7 +58,7 @@ class StoreSettings(BaseSettings):
     # goes silent (cable pulled, host gone without a reset) is found dead by TCP keepalive
     # within db_keepalive_idle_s + db_keepalive_count x db_keepalive_interval_s, and nothing
     # unacknowledged waits longer than db_tcp_user_timeout_s.
-    db_connect_timeout_s: Annotated[int, Field(ge=1, le=120)] = 5
+    db_connect_timeout_s: Annotated[int, Field(ge=2, le=120)] = 2
     db_keepalive_idle_s: Annotated[int, Field(ge=1, le=600)] = 5
     db_keepalive_interval_s: Annotated[int, Field(ge=1, le=60)] = 2
     db_keepalive_count: Annotated[int, Field(ge=1, le=20)] = 3
@@ -67,6 +67,9 @@ class StoreSettings(BaseSettings):
     # write never hangs behind a stuck lock; it fails, and the station journals it.
     db_statement_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
     db_lock_timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # PostgreSQL: a station's connection held longer than this is cut as dead (`HoldWatch`): a
+    # link gone silent is found within it, so output stops within the command expiry (2 s).
+    station_hold_s: Annotated[float, Field(ge=0.2, le=10)] = 1.0
     # The key that seals audit rows; kept out of the database so its login cannot re-seal them.
     # Unset: a random key is created once in ``<data_dir>/audit.key`` (0600).
     audit_key: str | None = None
