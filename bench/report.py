@@ -176,7 +176,7 @@ def cluster_rows(cluster: dict[str, Any]) -> Iterator[Row]:
             "pages per second with 1 / 2 / 4 workers, the page clients in their own process,"
             " PostgreSQL",
             " / ".join(f"{curve[n]:,.1f}" for n in ("1", "2", "4"))
-            + f" ({cluster['clients']} clients, 5 s each)",
+            + f" ({cluster['clients']} clients, {cluster.get('pages_window_s', 5.0):.0f} s each)",
         )
 
 

@@ -1,5 +1,7 @@
 """A TCP proxy a test can cut: a station talks to PostgreSQL through it, and `cut` closes every
-connection through it and refuses new ones (the cable pulled) until `restore`."""
+connection through it and refuses new ones (the cable pulled) until `restore`; `silence` keeps
+every connection open and new ones accepted but carries nothing either way (a peer gone quiet,
+no reset: only a timeout can tell)."""
 
 from __future__ import annotations
 
@@ -21,10 +23,18 @@ class Link:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._listener: socket.socket | None = None
+        self.quiet = threading.Event()
         self.restore()
 
+    def silence(self) -> None:
+        """From now on nothing passes, in either direction; nothing is closed."""
+        self.quiet.set()
+
     def restore(self) -> None:
-        """Take connections again."""
+        """Take connections again (and carry data again after `silence`)."""
+        self.quiet.clear()
+        if self._listener is not None:
+            return
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -65,7 +75,7 @@ class Link:
                     return
                 self._sockets += [near, far]
             for a, b in ((near, far), (far, near)):
-                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+                threading.Thread(target=_pump, args=(a, b, self.quiet), daemon=True).start()
 
     def __enter__(self) -> Link:
         return self
@@ -79,10 +89,11 @@ class Link:
         self.cut()
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def _pump(source: socket.socket, sink: socket.socket, quiet: threading.Event) -> None:
     try:
         while data := source.recv(65536):
-            sink.sendall(data)
+            if not quiet.is_set():
+                sink.sendall(data)
     except OSError:
         pass
     finally:

@@ -33,7 +33,7 @@ from microamp.station.prechecks import leased_checks
 from microamp.station.publish import Publisher
 from microamp.station.wake import Listener
 from microamp.store.base import utc_now
-from microamp.store.db import Store
+from microamp.store.db import HoldWatch, Store
 from microamp.store.journal import hand_over_all
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import DeviceBusy, device_identity, holder_token
@@ -115,6 +115,7 @@ class Station:
         self._beat_at = self._sweep_at = 0.0
         self._thread = threading.Thread(target=self._loop, name=f"station-{name}", daemon=True)
         self._listener: Listener | None = None
+        self._watch: HoldWatch | None = None
         self.lost = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -131,6 +132,8 @@ class Station:
                              capabilities=capabilities, holder=self.holder,
                              now=self._wall())  # fmt: skip
         if self.store.dialect == "postgresql":
+            self._watch = HoldWatch(self.store.engine, self.store.settings.station_hold_s,
+                                    on_cut=self._link_silent)  # fmt: skip
             self._listener = Listener(self.store.engine.url, self.name, self.bell)
             self._listener.start()
         self._thread.start()
@@ -164,11 +167,18 @@ class Station:
             publisher.thread.join(timeout_s)
         if self._listener is not None:
             self._listener.stop()
+        if self._watch is not None:
+            self._watch.stop()
         try:
             with self.store.transaction() as db:
                 station_off(db, name=self.name, holder=self.holder)
         except SQLAlchemyError as exc:
             _log.warning("station %s could not say it went offline: %s", self.name, exc)
+
+    def _link_silent(self) -> None:
+        # a connection that stopped answering: the station may not hear Stop, output to zero
+        _log.error("station %s: the store stopped answering, stopping output", self.name)
+        self.stop_sessions(_STORE_LOST)
 
     def stop_sessions(self, operator: Operator) -> None:
         """Stop every session this station runs, in ``operator``'s name (the runner zeroes

@@ -44,6 +44,32 @@ class StoreSettings(BaseSettings):
     # A `running` record from another host with no write for this long counts as interrupted.
     stale_after_s: Annotated[float, Field(ge=30, le=86_400)] = 300.0
     sqlite_busy_timeout_s: Annotated[float, Field(gt=0, le=120)] = 15.0
+    # Connections one process keeps to the store. A web worker runs at most `request_threads`
+    # requests at once (its thread pool is sized to match, see `microamp.web.app`), each holding
+    # one connection, plus `db_pool_reserve` for its own passes (mail, checkpoints, station):
+    # a page read then waits for a thread, never for a connection.
+    request_threads: Annotated[int, Field(ge=1, le=200)] = 40
+    db_pool_reserve: Annotated[int, Field(ge=0, le=50)] = 5
+    # A request that still finds no free connection (a pool set smaller than the threads) waits
+    # this long, then is answered 503 with Retry-After: a Stop is pressed again, never a 500.
+    db_pool_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    db_pool_size: Annotated[int | None, Field(ge=1, le=250)] = None
+    # PostgreSQL: a host that does not answer is given up after this long; a connection that
+    # goes silent (cable pulled, host gone without a reset) is found dead by TCP keepalive
+    # within db_keepalive_idle_s + db_keepalive_count x db_keepalive_interval_s, and nothing
+    # unacknowledged waits longer than db_tcp_user_timeout_s.
+    db_connect_timeout_s: Annotated[int, Field(ge=2, le=120)] = 2
+    db_keepalive_idle_s: Annotated[int, Field(ge=1, le=600)] = 5
+    db_keepalive_interval_s: Annotated[int, Field(ge=1, le=60)] = 2
+    db_keepalive_count: Annotated[int, Field(ge=1, le=20)] = 3
+    db_tcp_user_timeout_s: Annotated[int, Field(ge=1, le=600)] = 10
+    # PostgreSQL: one statement, or a wait for a lock, gives up after this long: a station's
+    # write never hangs behind a stuck lock; it fails, and the station journals it.
+    db_statement_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    db_lock_timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # PostgreSQL: a station's connection held longer than this is cut as dead (`HoldWatch`): a
+    # link gone silent is found within it, so output stops within the command expiry (2 s).
+    station_hold_s: Annotated[float, Field(ge=0.2, le=10)] = 1.0
     # The key that seals audit rows; kept out of the database so its login cannot re-seal them.
     # Unset: a random key is created once in ``<data_dir>/audit.key`` (0600).
     audit_key: str | None = None
@@ -63,6 +89,12 @@ class StoreSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'microamp.db'}"
+
+    @property
+    def pool_size(self) -> int:
+        """Connections kept open: `db_pool_size` if set, else one per request thread plus
+        the reserve."""
+        return self.db_pool_size or self.request_threads + self.db_pool_reserve
 
     @property
     def audit_checkpoints_path(self) -> Path:

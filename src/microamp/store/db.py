@@ -8,7 +8,13 @@ with mode 0600 (see `microamp.store.files`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -16,25 +22,142 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microamp.store.config import StoreSettings, load_settings
 from microamp.store.files import ensure_private_file
 
-__all__ = ["Store", "make_engine", "open_store"]
+__all__ = ["HoldWatch", "Store", "make_engine", "open_store", "postgres_connect_args"]
+
+_log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, settings: StoreSettings) -> Engine:
     """An engine for a checked URL (see `normalise_url`); SQLite files get WAL and foreign keys."""
     parsed = make_url(url)
+    # one connection per request thread plus the reserve, no overflow: a pool sized to the
+    # threads never makes a request wait, and one set smaller fails fast (`PoolExhausted`)
+    pool: dict[str, Any] = {
+        "pool_size": settings.pool_size,
+        "max_overflow": 0,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        connect_args = postgres_connect_args(settings)
+        # the URL's own options (a search_path, say) are kept, the bounds added to them
+        given = parsed.query.get("options")
+        if isinstance(given, str) and given:
+            connect_args["options"] = f"{given} {connect_args['options']}"
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
     # made here, 0600 in a 0700 directory, before SQLite would create it under the umask; its
     # -wal and -shm files take the database file's mode
     ensure_private_file(Path(parsed.database or ""))
-    engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s})
+    engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s}, **pool)
     event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def postgres_connect_args(settings: StoreSettings) -> dict[str, Any]:
+    """libpq's bounds on a connection: a host that does not answer is given up after
+    `db_connect_timeout_s`; TCP keepalive finds a dead peer on an idle connection and
+    ``tcp_user_timeout`` one that leaves sent data unacknowledged; the server cancels a
+    statement, or a wait for a lock, that runs past its bound."""
+    options = (
+        f"-c statement_timeout={int(settings.db_statement_timeout_s * 1000)}"
+        f" -c lock_timeout={int(settings.db_lock_timeout_s * 1000)}"
+    )
+    return {
+        "connect_timeout": settings.db_connect_timeout_s,
+        "keepalives": 1,
+        "keepalives_idle": settings.db_keepalive_idle_s,
+        "keepalives_interval": settings.db_keepalive_interval_s,
+        "keepalives_count": settings.db_keepalive_count,
+        "tcp_user_timeout": settings.db_tcp_user_timeout_s * 1000,
+        "options": options,
+    }
+
+
+class HoldWatch:
+    """Cuts a PostgreSQL connection held longer than ``bound_s`` (checked out of the pool and
+    not back), so the thread waiting on it gets an `OperationalError` instead of waiting for
+    ever. A link gone silent (a peer that stops answering without a reset, or a proxy that
+    still acknowledges every packet) is otherwise seen by nothing: TCP keepalive and
+    ``tcp_user_timeout`` need a peer that stops acknowledging, ``statement_timeout`` a server
+    that hears the statement. For a station, whose every transaction is one short write."""
+
+    def __init__(
+        self, engine: Engine, bound_s: float, on_cut: Callable[[], None] | None = None
+    ) -> None:
+        self.engine = engine
+        self.bound_s = bound_s
+        # told at once, in the watch's thread, after each cut (a station stops its output)
+        self.on_cut = on_cut
+        self.cut = 0
+        self._held: dict[int, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        # the pool's own ping runs before any checkout listener, untimed: it is done here
+        # instead, once the connection is watched (SQLAlchemy's "pessimistic" recipe: a
+        # `DisconnectionError` from a checkout makes the pool retry on a fresh connection)
+        self._ping = engine.pool._pre_ping
+        engine.pool._pre_ping = False
+        event.listen(engine, "checkout", self._checkout)
+        event.listen(engine, "checkin", self._checkin)
+        self._thread = threading.Thread(target=self._watch, name="hold-watch", daemon=True)
+        self._thread.start()
+
+    def _checkout(self, dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        with self._lock:
+            self._held[id(dbapi_connection)] = (time.monotonic(), dbapi_connection)
+        if not self._ping:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+        except Exception as exc:  # any failure of the ping: that connection is done for
+            with self._lock:
+                self._held.pop(id(dbapi_connection), None)
+            raise DisconnectionError(str(exc)) from exc
+
+    def _checkin(self, dbapi_connection: Any, _record: object) -> None:
+        with self._lock:
+            self._held.pop(id(dbapi_connection), None)
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(min(0.1, self.bound_s / 4)):
+            now = time.monotonic()
+            with self._lock:
+                stalled = [c for at, c in self._held.values() if now - at > self.bound_s]
+                for connection in stalled:
+                    self._held.pop(id(connection), None)
+            for connection in stalled:
+                self._cut(connection)
+            if stalled and self.on_cut is not None:
+                try:
+                    self.on_cut()
+                except Exception:  # the watch must go on watching
+                    _log.exception("the hold watch's callback failed")
+
+    def _cut(self, connection: Any) -> None:
+        try:
+            fd = connection.pgconn.socket
+        except Exception:  # closed meanwhile (its link reset): nothing left to cut
+            return
+        if not isinstance(fd, int) or fd < 0:
+            return
+        _log.error("a store connection was held over %.1f s: cut as dead", self.bound_s)
+        # a duplicate of its descriptor, shut down: the waiting read sees the end at once
+        with contextlib.suppress(OSError):
+            with socket.socket(fileno=os.dup(fd)) as dup:
+                dup.shutdown(socket.SHUT_RDWR)
+            self.cut += 1
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(5)
+        event.remove(self.engine, "checkout", self._checkout)
+        event.remove(self.engine, "checkin", self._checkin)
+        self.engine.pool._pre_ping = self._ping
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
@@ -78,6 +201,14 @@ class Store:
         """A session in one transaction: committed on success, rolled back on error."""
         with self._sessions.begin() as session:
             yield session
+
+    def apart(self, pool_size: int) -> Store:
+        """Another store on the same database with a pool of ``pool_size`` connections of its
+        own: what runs a device (an embedded station) never waits behind the pages' requests
+        for a connection. Close it when done."""
+        settings = self.settings.model_copy(update={"db_pool_size": pool_size})
+        url = self.engine.url.render_as_string(hide_password=False)
+        return Store(make_engine(url, settings), settings)
 
     def close(self) -> None:
         """Release every pooled connection."""

@@ -69,6 +69,10 @@ def _lock_for_migrations(connection: Connection) -> None:
     """Wait for the database's migration lock; it is held until the transaction ends."""
     if connection.dialect.name == "postgresql":
         schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        # a migration (and the wait for another worker's) may outlast the bounds every other
+        # statement runs under (`postgres_connect_args`): lifted for this transaction only
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+        connection.execute(text("SET LOCAL lock_timeout = 0"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
     else:
         _begin_immediate(connection)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -121,12 +122,18 @@ def _mail_sender(store: Store, settings: WebSettings, link_key: bytes) -> MailSe
     return sender
 
 
+# an embedded station's pool: its loop, lease heartbeat, recorder, publisher and listener
+STATION_CONNECTIONS = 8
+
+
 def _embedded_station(store: Store, settings: WebSettings) -> Station | None:
     """The station of the embedded default: this process owns the clinic's device too."""
     if not settings.embedded_station:
         return None
-    return Station(store, name=settings.station_name, device_url=settings.device_url,
-                   speed=settings.session_speed)  # fmt: skip
+    # its own connections: page reads that take every one of the web pool's never keep the
+    # station from recording, hearing a Stop or renewing its lease
+    return Station(store.apart(STATION_CONNECTIONS), name=settings.station_name,
+                   device_url=settings.device_url, speed=settings.session_speed)  # fmt: skip
 
 
 def create_app(
@@ -147,6 +154,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # as many requests run at once as the store keeps connections for (see StoreSettings)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            store.settings.request_threads
+        )
         checkpoints = _checkpoint_writer(store, settings)
         mail = _mail_sender(store, settings, app.state.link_key)
         sweeper.start()
@@ -162,6 +173,7 @@ def create_app(
                 mail.stop()
             if station is not None:
                 station.stop()
+                station.store.close()
             sweeper.stop()
             if owned:
                 store.close()

@@ -16,6 +16,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.exc import TimeoutError as PoolExhausted
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microamp.web.security import SessionSigner, new_csrf_token
@@ -81,7 +82,14 @@ class SessionCookieMiddleware:
         raw = _cookie_value(scope)
         loaded = self.signer.loads(raw) if raw else None
         before = {k: v for k, v in (loaded or {}).items() if k != "iat"}
-        scope[SESSION_KEY] = await self._session(before)
+        try:
+            scope[SESSION_KEY] = await self._session(before)
+        except PoolExhausted:
+            # no connection to look the session up with: answered 503 at once, not a 500
+            from microamp.web.errors import busy_response
+
+            await busy_response(scope.get("path", ""))(scope, receive, send)
+            return
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

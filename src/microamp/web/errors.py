@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolExhausted
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microamp.errors import Conflict, InvalidValue, InvalidValues, NotFound, SessionRefused
@@ -26,6 +27,8 @@ from microamp.web.render import page
 
 __all__ = [
     "FieldError",
+    "RETRY_AFTER_S",
+    "busy_response",
     "error_response",
     "field_errors",
     "field_prefix",
@@ -212,7 +215,31 @@ async def _booking_conflict(request: Request, exc: Exception) -> Response:
     return _error_page(request, 409, "This booking is refused: " + exc.reason)
 
 
+# A request that found every store connection taken is answered at once, to be sent again
+# after this long (the console presses a Stop again by itself; see console.js `control`).
+RETRY_AFTER_S = 1
+_BUSY = "The server is busy: every connection to the records is taken. Try again in a moment."
+
+
+def busy_response(path: str) -> Response:
+    """503 with Retry-After, made without the store (it has no connection to spare): JSON
+    under /api/, else a short page."""
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if path.startswith("/api/"):
+        return JSONResponse({"detail": _BUSY}, 503, headers=headers)
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy</title>'
+        f"</head><body><main><h1>Busy</h1><p>{_BUSY}</p></main></body></html>"
+    )
+    return HTMLResponse(body, 503, headers=headers)
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    return busy_response(request.url.path)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(PoolExhausted, _pool_exhausted)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StepRequired, _step)
     app.add_exception_handler(LastOwner, _staff_conflict)

@@ -268,9 +268,19 @@
 
   // Every control is answered by the station that runs the session; one that fails is said
   // at once (a Stop that did not take must never pass unnoticed), and the button stays usable.
-  function control(action, form) {
+  // A busy server (503 with Retry-After: every connection to the records taken) is asked
+  // again by itself, after the time it names, a few times; a Stop first says it is retrying.
+  const RETRIES = 5;
+  function control(action, form, attempt) {
+    attempt = attempt || 0;
     return post(action, form).then((r) => {
       if (r.ok) return true;
+      const wait = Number(r.headers.get("Retry-After"));
+      if (r.status === 503 && wait > 0 && attempt < RETRIES) {
+        if (attempt === 0) log(WHAT[action] + ": the server is busy, asking again", "bad");
+        return new Promise((done) => setTimeout(done, Math.min(wait, 5) * 1000))
+          .then(() => control(action, form, attempt + 1));
+      }
       failed(action, WHY[r.status] || "the server answered " + r.status);
       return false;
     }, () => {
