@@ -7,20 +7,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from alembic import command
 
 from microamp.store import StoreSettings, open_store
 from microamp.store.book_setup import get_settings
 from microamp.store.db import make_engine
-from microamp.store.migrate import _config
+from microamp.store.migrate import migrate_to
 from microamp.store.models import Appointment
 
 
 def _migrate(database_url: str, settings: StoreSettings, revision: str, *, down: bool) -> None:
     engine = make_engine(database_url, settings)
     try:
-        with engine.begin() as connection:
-            (command.downgrade if down else command.upgrade)(_config(connection), revision)
+        # as `microamp db upgrade` migrates: one transaction, under the lock, keys checked
+        migrate_to(engine, revision, down=down)
     finally:
         engine.dispose()
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from microamp.store import StoreSettings, add_progress_entry, open_store
 from microamp.store.crud import create_client
 from microamp.store.db import make_engine
-from microamp.store.migrate import _config
+from microamp.store.migrate import migrate_to
 from microamp.store.models import ProgressEntry
 from microamp.store.photo_blobs import PhotoBlob, entry_photo
 from support.images import photo
@@ -24,8 +23,8 @@ from support.images import photo
 def _migrate(database_url: str, settings: StoreSettings, revision: str, *, down: bool) -> None:
     engine = make_engine(database_url, settings)
     try:
-        with engine.begin() as connection:
-            (command.downgrade if down else command.upgrade)(_config(connection), revision)
+        # as `microamp db upgrade` migrates: one transaction, under the lock, keys checked
+        migrate_to(engine, revision, down=down)
     finally:
         engine.dispose()
 

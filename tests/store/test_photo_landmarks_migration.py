@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from alembic import command
 
 from microamp.store import StoreSettings, open_store
 from microamp.store.crud import create_client
 from microamp.store.db import make_engine
-from microamp.store.migrate import _config
+from microamp.store.migrate import migrate_to
 from microamp.store.models import ProgressEntry
 
 LANDMARKS = [[100.5, 200.25], [101.0, 201.5]]
@@ -22,8 +21,8 @@ MEASUREMENT = {"view": "front", "measures": {"lower_face_width_mm": 101.2}, "com
 def _migrate(database_url: str, settings: StoreSettings, revision: str, *, down: bool) -> None:
     engine = make_engine(database_url, settings)
     try:
-        with engine.begin() as connection:
-            (command.downgrade if down else command.upgrade)(_config(connection), revision)
+        # as `microamp db upgrade` migrates: one transaction, under the lock, keys checked
+        migrate_to(engine, revision, down=down)
     finally:
         engine.dispose()
 

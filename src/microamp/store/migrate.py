@@ -26,7 +26,13 @@ from sqlalchemy.exc import OperationalError
 
 from microamp.errors import StoreError
 
-__all__ = ["current_revision", "head_revision", "require_current", "upgrade_to_head"]
+__all__ = [
+    "current_revision",
+    "head_revision",
+    "migrate_to",
+    "require_current",
+    "upgrade_to_head",
+]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # how long a process waits for another's migration to finish before giving up (SQLite)
@@ -58,11 +64,45 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade_to_head(engine: Engine) -> str:
     """Bring the database up to the newest revision; returns it. Safe to run again, and from
     any number of processes at once: they take turns (see the module's docstring)."""
-    with engine.connect() as connection:
-        _lock_for_migrations(connection)
-        command.upgrade(_config(connection), "head")
-        connection.commit()
+    migrate_to(engine, "head")
     return head_revision()
+
+
+def migrate_to(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or with ``down``, downgrade) the database to ``revision`` in one transaction,
+    under the migration lock.
+
+    On SQLite a revision that alters a table copies it and renames the copy (Alembic's batch
+    mode). With foreign keys enforced, dropping the original counts every row that names it as
+    a violation, and the rename never takes the count back, so the commit would fail on any
+    database holding such rows. So foreign keys are off while SQLite migrates (the pragma only
+    takes effect outside a transaction), every key is checked before the commit, and they are
+    on again after it."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            _lock_for_migrations(connection)
+            (command.downgrade if down else command.upgrade)(_config(connection), revision)
+            if sqlite:
+                _check_foreign_keys(connection)
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Raise `StoreError` (the migration is rolled back) if a row names one that is not there."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise StoreError(
+            f"migrating left {len(broken)} row(s) naming a missing one: {table} row {rowid} "
+            f"names a {parent} that is not there; the database is left as it was"
+        )
 
 
 def _lock_for_migrations(connection: Connection) -> None:
