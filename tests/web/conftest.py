@@ -149,7 +149,7 @@ def add_book(clinic: Clinic) -> int:
     from microamp.store.book_setup import add_room, add_service, list_rooms, save_settings
 
     with clinic.store.transaction() as db:
-        save_settings(db, time_zone="UTC",
+        save_settings(db, name="Clinica Luz", time_zone="UTC",
                       opening_hours={d: [["07:00", "21:00"]] for d in WEEKDAYS})  # fmt: skip
         # the rooms may be there already (another helper's clinic in the same database)
         named = {r.name: r.id for r in list_rooms(db)}
