@@ -13,6 +13,7 @@ back to anyone, and an empty password field on the settings form keeps the one s
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -179,6 +180,11 @@ def _build(to: str, subject: str, text: str, attachments: Sequence[Attachment]) 
         message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    for part in message.walk():
+        if part.is_multipart():
+            # the email package would draw the boundary from the process's shared `random`
+            # (which tests and other threads seed and read); a boundary only has to be unique
+            part.set_boundary(f"=={secrets.token_hex(16)}==")
     return message.as_bytes()
 
 

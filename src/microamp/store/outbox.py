@@ -13,6 +13,7 @@ a permanent refusal (5xx) fails the message at once.
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 import ssl
 import threading
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -105,8 +106,14 @@ def _finished(raw: bytes, server: _Server, now: datetime) -> EmailMessage:
     message = message_from_bytes(raw, _class=EmailMessage, policy=SMTP_POLICY)
     message["From"] = server.from_address
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=server.from_address.rpartition("@")[2])
+    message["Message-ID"] = _message_id(server.from_address.rpartition("@")[2])
     return message
+
+
+def _message_id(domain: str) -> str:
+    """A unique Message-ID. Not `email.utils.make_msgid`: it draws from the process's shared
+    `random`, which tests and other threads seed and read."""
+    return f"<{secrets.token_hex(16)}@{domain or 'localhost'}>"
 
 
 def _hand_over(
