@@ -14,6 +14,12 @@ from sqlalchemy import text
 
 from web.conftest import Clinic, csrf_of
 
+# Two cores shared by parallel test runs can starve the host long enough for its stall check
+# (or the device's watchdog) to end a session: that is the check working, so such a run is
+# tried again; any other end, or a starved run every time, fails the test.
+STARVED_CODES = ("telemetry_silent", "watchdog")
+STARVED_ATTEMPTS = 3
+
 
 def start_session(api: httpx.Client, clinic: Clinic, **body: Any) -> dict[str, Any]:
     started = api.post(
@@ -48,15 +54,28 @@ def test_an_unknown_session_is_404(clinic: Clinic) -> None:
     assert response.status_code == 404
 
 
+def _starved(clinic: Clinic, record_id: int) -> bool:
+    """Whether the record ended on the host's own stall check (a loaded machine), not on the
+    level: its events name one of `STARVED_CODES`."""
+    with clinic.store.session() as db:
+        rows = db.execute(
+            text("SELECT data FROM session_events WHERE session_id = :id"), {"id": record_id}
+        ).all()
+    return any(code in str(data) for (data,) in rows for code in STARVED_CODES)
+
+
 def test_a_capped_level_is_named_recorded_and_refused_once_ended(clinic: Clinic) -> None:
-    with clinic.api("practitioner") as api:
-        live = start_session(api, clinic, intensity=0.3, practitioner_max_ua=100.0)
-        response = api.post(f"/api/v1/sessions/{live['id']}/intensity", json={"level": 1.0})
-        assert response.status_code == 200, response.text
-        assert response.json()["id"] == live["id"]
-        wait_done(api, live["id"])
-        ended = api.post(f"/api/v1/sessions/{live['id']}/intensity", json={"level": 0.5})
-        state = api.get(f"/api/v1/sessions/{live['id']}").json()["state"]
+    for _attempt in range(STARVED_ATTEMPTS):
+        with clinic.api("practitioner") as api:
+            live = start_session(api, clinic, intensity=0.3, practitioner_max_ua=100.0)
+            response = api.post(f"/api/v1/sessions/{live['id']}/intensity", json={"level": 1.0})
+            assert response.status_code == 200, response.text
+            assert response.json()["id"] == live["id"]
+            wait_done(api, live["id"])
+            ended = api.post(f"/api/v1/sessions/{live['id']}/intensity", json={"level": 0.5})
+            state = api.get(f"/api/v1/sessions/{live['id']}").json()["state"]
+        if state["status"] != "aborted" or not _starved(clinic, live["record_id"]):
+            break
     assert ended.status_code == 409
     assert state["status"] == "completed" and state["intensity"] == 1.0
     with clinic.store.session() as db:
