@@ -53,10 +53,6 @@ def _stop_on_screen(page: Page) -> None:
     assert box is not None and box["height"] >= 72 and box["width"] >= 300
 
 
-# A known defect, not a flaw of the test: with the embedded station writing to the same SQLite
-# file, saving the health answers sometimes answers 500 ("database is locked") on a loaded
-# machine; until web writes on SQLite take the write lock up front, this run may hit it.
-@pytest.mark.xfail(strict=False, reason="SQLite 'database is locked' beside the home station")
 def test_stop_is_on_screen_at_every_step_and_stop_ends_the_output(page: Page, home: Home) -> None:
     first_run(page, home)
     page.get_by_role("link", name="On the device: Home express").click()

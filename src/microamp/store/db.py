@@ -55,6 +55,7 @@ def make_engine(url: str, settings: StoreSettings) -> Engine:
     ensure_private_file(Path(parsed.database or ""))
     engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s}, **pool)
     event.listen(engine, "connect", _tune_sqlite)
+    event.listen(engine, "savepoint", _take_write_lock_first)
     return engine
 
 
@@ -168,6 +169,22 @@ def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _take_write_lock_first(connection: Any, _name: str | None) -> None:
+    """A savepoint that opens the transaction opens it ``BEGIN IMMEDIATE``.
+
+    Python's sqlite3 begins a transaction only before the first INSERT, UPDATE or DELETE, and
+    then takes the write lock at once (waiting out the busy timeout), so a plain read-then-write
+    never holds a read snapshot it must upgrade. A ``SAVEPOINT`` with no transaction open begins
+    a deferred one instead: its reads pin a WAL snapshot, and if another connection (a station's
+    recorder, say) commits before the first write, SQLite answers that write ``database is
+    locked`` at once, whatever the busy timeout, because the snapshot cannot be upgraded. Taking
+    the write lock before the savepoint makes that write wait its turn like any other.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 class Store:
