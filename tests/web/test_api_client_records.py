@@ -144,3 +144,44 @@ def test_skin_analyses_refuse_a_bad_value_by_name(clinic: Clinic) -> None:
         )
     with clinic.api("reception") as api:
         assert api.get(path).status_code == 403
+
+
+def _clinical_ids(clinic: Clinic) -> list[int]:
+    from microamp.store.models import User
+
+    with clinic.store.session() as db:
+        roles = ("owner", "practitioner")
+        return list(db.scalars(select(User.id).where(User.role.in_(roles)).order_by(User.id)))
+
+
+def test_a_merge_that_would_book_her_twice_at_once_is_409_naming_both_visits(
+    clinic: Clinic,
+) -> None:
+    from datetime import date, timedelta
+
+    from web.conftest import add_book
+
+    add_book(clinic)
+    kept = add(clinic, "Uma Twice", email="uma@example.org")
+    duplicate = add(clinic, "Uma Twice", phone="0633445566", allow_duplicate=True)
+    day = (date.today() + timedelta(days=4)).isoformat()
+    with clinic.api("reception") as api:
+        rooms = [r["id"] for r in api.get("/api/v1/rooms").json()][:2]
+        service = next(
+            s["id"] for s in api.get("/api/v1/services").json() if s["name"] == "Lift facial"
+        )
+        staff = [{"id": i} for i in _clinical_ids(clinic)]
+        booked = []
+        for who, room, client, start in ((staff[0], rooms[0], kept, "12:00"),
+                                         (staff[1], rooms[1], duplicate, "12:30")):  # fmt: skip
+            answer = api.post("/api/v1/appointments", json={
+                "client_id": client["id"], "service_id": service, "room_id": room,
+                "practitioner_id": who["id"], "start": f"{day}T{start}:00"})  # fmt: skip
+            assert answer.status_code == 201, answer.text
+            booked.append(answer.json()["id"])
+    with clinic.api("practitioner") as api:
+        path = f"/api/v1/clients/{kept['id']}/merge"
+        refused = api.post(path, json={"duplicate_id": duplicate["id"], "confirm": True})
+        assert refused.status_code == 409, refused.text
+        assert all(f"appointment {i}" in refused.text for i in booked)
+        assert api.get(f"/api/v1/clients/{duplicate['id']}").status_code == 200

@@ -165,3 +165,35 @@ def test_the_client_page_shows_the_balance_of_her_packages(sqlite_clinic: Clinic
         page = browser.get(f"/clients/{client_id}").text
     table = page.split('data-testid="packages"')[1].split("</table>")[0]
     assert "Four sessions" in table and "4 of 4" in table
+
+
+def test_a_merge_that_would_book_her_twice_at_once_is_refused_beside_the_choice(
+    sqlite_clinic: Clinic,
+) -> None:
+    from datetime import date, datetime, timedelta
+
+    from microamp.store.book import book_appointment
+    from microamp.store.book_models import Service
+    from microamp.store.book_setup import list_rooms
+    from microamp.store.models import User
+    from web.conftest import add_book
+
+    add_book(sqlite_clinic)
+    kept = _client(sqlite_clinic, "Lia Twice", phone="07 55 66 77 88")
+    duplicate = _client(sqlite_clinic, "Lia Twice", email="lia@example.org")
+    day = date.today() + timedelta(days=3)
+    with sqlite_clinic.store.transaction() as db:
+        rooms = [r.id for r in list_rooms(db)][:2]
+        service = db.scalar(select(Service.id).where(Service.name == "Lift facial"))
+        clinical = list(db.scalars(select(User.id).where(User.role.in_(("owner", "practitioner")))))
+        for client, room, who, minute in ((kept, rooms[0], clinical[0], 0),
+                                          (duplicate, rooms[1], clinical[1], 30)):  # fmt: skip
+            book_appointment(db, client_id=client, service_id=service, room_id=room,  # type: ignore[arg-type]
+                             practitioner_id=who, start=datetime.combine(day, datetime.min.time()).replace(hour=12, minute=minute))  # fmt: skip
+    with closing(sqlite_clinic.browser_client("practitioner")) as browser:
+        merge = f"/clients/{kept}/merge"
+        refused = _post(browser, merge, merge, duplicate_id=str(duplicate), confirm="yes")
+        assert refused.status_code == 409
+        assert "12:00-13:00" in refused.text and "12:30-13:30" in refused.text
+        assert "cancel or move one before merging" in refused.text
+        assert "This record was merged" not in browser.get(f"/clients/{duplicate}").text

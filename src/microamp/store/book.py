@@ -20,7 +20,7 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from microamp.clinic.booking import (
     ACTIVE_STATES,
@@ -43,6 +43,7 @@ __all__ = [
     "appointments_between",
     "book_appointment",
     "book_series",
+    "check_merge",
     "check_slot",
     "complete_for_session",
     "get_appointment",
@@ -164,6 +165,41 @@ def check_slot(
         other = session.scalar(query)
         if other is not None:
             raise Conflict(kind, _conflict_reason(session, settings, kind, other))
+
+
+def check_merge(session: Session, *, keep_id: int, duplicate_id: int) -> None:
+    """Raise `Conflict` if merging would leave the kept client booked twice at once: a live
+    appointment of hers and one of the duplicate's that overlap (buffers counted, as
+    `check_slot` counts them). Either must be cancelled or moved first; the book never
+    holds a client in two places. Locks both clients as a booking does, so no booking made
+    during the merge slips past this check."""
+    _lock_for_booking(session, room_ids=(), user_ids=(), client_ids=(keep_id, duplicate_id))
+    kept, other = aliased(Appointment), aliased(Appointment)
+    clash = session.execute(
+        select(kept, other)
+        .where(
+            kept.client_id == keep_id,
+            other.client_id == duplicate_id,
+            kept.state.in_(ACTIVE_STATES),
+            other.state.in_(ACTIVE_STATES),
+            kept.starts_at < other.clear_at,
+            kept.clear_at > other.starts_at,
+        )
+        .order_by(kept.starts_at)
+        .limit(1)
+    ).first()
+    if clash is None:
+        return
+    settings = get_settings(session)
+    first, second = clash
+    assert first.starts_at is not None
+    day = f"{_local(settings, first.starts_at):%Y-%m-%d}"
+    raise Conflict(
+        "client",
+        f"client {keep_id} is booked {day} {_span(settings, first)} (appointment {first.id}) "
+        f"and client {duplicate_id} {_span(settings, second)} (appointment {second.id}): "
+        "cancel or move one before merging",
+    )
 
 
 def _conflict_reason(

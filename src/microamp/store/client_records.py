@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from microamp.clinic.plans import WEEKDAYS
 from microamp.errors import InvalidValue
 from microamp.store.base import Base, utc_now
+from microamp.store.book import check_merge
 from microamp.store.crud import _email, clean_text, get_client, parse_fitzpatrick
 from microamp.store.models import Client
 
@@ -233,7 +234,7 @@ def merge_clients(
     photos, and any table that refers to a client) now names the kept client; contact details
     the kept client lacks, concerns, allergies, medications and notes are added to hers. The
     duplicate stays, archived, naming the client it was merged into. Returns the rows moved by
-    table. The audit log is append-only: its rows keep the ids they were written with."""
+    table. Raises `Conflict` if the two have live appointments that overlap. The audit log is append-only: its rows keep the ids they were written with."""
     if keep_id == duplicate_id:
         raise InvalidValue("duplicate_id", duplicate_id, "is the client kept")
     kept = get_client(session, client_id=keep_id)
@@ -243,6 +244,7 @@ def merge_clients(
             raise InvalidValue(
                 field, client.id, f"was already merged into client {client.merged_into_id}"
             )
+    check_merge(session, keep_id=kept.id, duplicate_id=duplicate.id)
     moved: dict[str, int] = {}
     for table, column in _client_references():
         result: CursorResult[Any] = session.execute(  # type: ignore[assignment]

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from microamp.clinic.plans import WEEKDAYS
-from microamp.errors import InvalidValue
+from microamp.errors import Conflict, InvalidValue
 from microamp.store.access import append_audit
 from microamp.store.client_records import (
     archive_client,
@@ -198,11 +198,18 @@ def merge(
         if confirm != "yes":
             raise InvalidValue("confirm", confirm, "tick the box: a merge cannot be undone")
         moved = merge_clients(db, keep_id=client_id, duplicate_id=duplicate)
-    except InvalidValue as exc:
+    except (InvalidValue, Conflict) as exc:
         db.rollback()
         chosen = int(duplicate_id) if duplicate_id.strip().isdigit() else None
-        return _merge_page(request, user, db, client_id, status_code=422, chosen=chosen,
-                           errors=field_errors(exc, _MERGE_LABELS, {"duplicate_id": "candidates"}))  # fmt: skip
+        # two visits at once: the reason goes beside the client chosen, as a refused value would
+        refused = (
+            exc
+            if isinstance(exc, InvalidValue)
+            else InvalidValue("duplicate_id", duplicate_id, exc.reason)
+        )
+        return _merge_page(request, user, db, client_id, chosen=chosen,
+                           status_code=422 if isinstance(exc, InvalidValue) else 409,
+                           errors=field_errors(refused, _MERGE_LABELS, {"duplicate_id": "candidates"}))  # fmt: skip
     append_audit(db, actor_id=user.id, actor=user.email, action="write",
                  resource=f"client:{duplicate}", client_id=duplicate,
                  detail={"change": "merged away", "kept_id": client_id})  # fmt: skip
