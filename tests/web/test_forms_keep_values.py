@@ -1,4 +1,4 @@
-"""Every form of the clinic's pages, sent with a bad value, plainly and as htmx sends it: the
+"""Every form of the clinic's pages and of the home app, sent with a bad value, plainly and as htmx sends it: the
 form comes back (422, or 409 for a conflict) with a summary linking to the field, the field
 marked invalid and described by its own message, which sits beside it, and every value typed
 kept (a password never)."""
@@ -8,17 +8,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.store.book_setup import add_service
 from microamp.store.models import User
 from microamp.store.packages import create_package
 from microamp.store.previsit import create_link, link_token
 from web.conftest import Clinic, add_history, csrf_of, sign_in
+from web.home_served import HOME_PASSWORD, Home, home_on
 from web.test_form_errors import _control
 
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://127.0.0.1/"}
@@ -226,6 +229,60 @@ def test_a_bad_value_sends_the_form_back_marked_beside_its_field_keeping_what_wa
     assert answer.status_code == case.status, answer.text[:500]
     html = answer.text
     assert f'action="{case.action}"' in html  # the form itself again, not an error page
+    _marked_beside(html, case)
+    for element_id, value in case.kept.items():
+        _shows_again(html, element_id, value)
+    if case.secret:
+        assert case.secret not in html
+
+
+# -- the home app's forms ------------------------------------------------------------------------
+
+_ALL_NO = {key: "no" for key in BOOLEAN_KEYS}
+
+HOME_CASES = [
+    Case("welcome", None, "/welcome", "/welcome",
+         {"display_name": "Rosa", "date_of_birth": "2099-01-01", "password": HOME_PASSWORD,
+          "password_again": HOME_PASSWORD},
+         "date_of_birth", "date_of_birth", "", {"display_name": "Rosa"}, secret=HOME_PASSWORD),
+    Case("routine settings", "home", "/settings", "/settings",
+         {"level-forehead": "7", "level-cheeks": "0.5", "skip": ["neck"]},
+         "level-forehead", "level-forehead", "level must be",
+         {"level-cheeks": "0.5"}),
+    Case("routine builder", "home", "/build", "/build",
+         {"title": "Mine", "cue_interval_s": "5.0", "muscle-0": "frontalis", "reps-0": "9",
+          "seconds-0": "5.0"},
+         "reps-0", "reps-0", "must be one of", {"title": "Mine", "muscle-0": "frontalis"}),
+    Case("health and consent", "home", "/health", "/health",
+         {**_ALL_NO, "typed_signature": "Someone Else"},
+         "typed_signature", "typed_signature", "", {"typed_signature": "Someone Else",
+                                                    "diabetes-no": "on"}),
+]  # fmt: skip
+
+
+def _home_send(home: Home, case: Case, headers: dict[str, str]) -> httpx.Response:
+    with httpx.Client(base_url=home.url, timeout=30, follow_redirects=False) as phone:
+        if case.role is not None:
+            token = csrf_of(phone.get("/welcome").text)
+            made = phone.post("/welcome", data={
+                "csrf_token": token, "display_name": "Ines", "date_of_birth": "1979-02-03",
+                "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
+            })  # fmt: skip
+            assert made.status_code == 303
+        token = csrf_of(phone.get(case.page).text)
+        return phone.post(case.action, data=case.data | {"csrf_token": token}, headers=headers)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("case", HOME_CASES, ids=[c.name for c in HOME_CASES])
+def test_a_bad_value_on_a_home_form_comes_back_marked_keeping_what_was_typed(
+    tmp_path: Path, case: Case, htmx: bool
+) -> None:
+    with home_on(tmp_path) as home:
+        answer = _home_send(home, case, HTMX if htmx else {})
+    assert answer.status_code == case.status, answer.text[:500]
+    html = answer.text
+    assert f'action="{case.action}"' in html
     _marked_beside(html, case)
     for element_id, value in case.kept.items():
         _shows_again(html, element_id, value)
