@@ -60,6 +60,13 @@ CASES = [
          "email", "email", "must be an email address",
          {"full_name": "Ana Lima", "phone": "0600000000", "allergies": "nickel",
           "weekday-wed": "on"}),
+    Case("intake", "practitioner", "/clients/{cleared}/intake", "/clients/{cleared}/intake",
+         {"date_of_birth": "1988-04-12", "pregnant": "no"},
+         "diabetes-yes", "diabetes", "answer yes or no",
+         {"date_of_birth": "1988-04-12", "pregnant-no": "on"}),
+    Case("client merge", "practitioner", "/clients/{cleared}/merge?q=Ben",
+         "/clients/{cleared}/merge", {"duplicate_id": "{blocked}"}, "confirm", "confirm", "",
+         hint="confirm-hint"),
     Case("consent", "practitioner", "/clients/{cleared}", "/clients/{cleared}/consent",
          {"typed_signature": "Someone Else"}, "typed_signature", "typed_signature",
          "Ana Lima", {"typed_signature": "Someone Else"}),
@@ -112,6 +119,12 @@ CASES = [
          "role-{staff}", "role-{staff}", "must be one of"),
     Case("last owner demoted", "owner", "/staff", "/staff/{owner}/role", {"role": "reception"},
          "role-{owner}", "role-{owner}", "owner", status=409),
+    Case("sign in", None, "/signin", "/signin",
+         {"email": "nobody@test.example", "password": "not the password"},
+         "email", "email", "do not match", {"email": "nobody@test.example"}, status=401,
+         secret="not the password"),
+    Case("two-factor setup", "practitioner", "/account/two-factor", "/account/two-factor",
+         {"code": "000000"}, "code", "code", "not right"),
     Case("api token", "practitioner", "/account", "/account/tokens", {"name": "   "},
          "token-name", "name", ""),
     Case("own password", "practitioner", "/account/password", "/account/password",
@@ -148,6 +161,7 @@ def places(sqlite_clinic: Clinic) -> Iterator[dict[str, str]]:
         link = create_link(db, client_id=sqlite_clinic.clients["cleared"], created_by_id=staff)
         token = link_token(sqlite_clinic.app.state.link_key, link)
     yield {"cleared": str(sqlite_clinic.clients["cleared"]), "record": str(record),
+           "blocked": str(sqlite_clinic.clients["blocked"]),
            "staff": str(staff), "owner": str(owner), "token": token}  # fmt: skip
 
 
@@ -155,8 +169,9 @@ def _filled(case: Case, places: dict[str, str]) -> Case:
     def fill(text: str) -> str:
         return text.format(**places)
 
+    data = {k: fill(v) if isinstance(v, str) else v for k, v in case.data.items()}
     return Case(
-        case.name, case.role, fill(case.page), fill(case.action), case.data, fill(case.target),
+        case.name, case.role, fill(case.page), fill(case.action), data, fill(case.target),
         fill(case.field), case.message, case.kept, case.status, case.hint, case.secret,
     )  # fmt: skip
 
