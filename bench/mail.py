@@ -34,7 +34,10 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     from microamp.store import open_store
     from microamp.store.mail import queue_mail, save_mail_settings
+    from microamp.store.mail_secret import mail_password_key
     from microamp.store.outbox import send_due
+
+    key = mail_password_key("bench secret key")
 
     n = QUICK_MESSAGES if quick else MESSAGES
     port = _free_port()
@@ -46,7 +49,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                 with store.session() as session:
                     save_mail_settings(session, host="127.0.0.1", port=port, tls_mode="none",
                                        username="", password=None,
-                                       from_address="desk@clinic.example", by="bench")  # fmt: skip
+                                       from_address="desk@clinic.example", by="bench",
+                                       key=key)  # fmt: skip
                     started = time.perf_counter()
                     for number in range(n):
                         queue_mail(session, to=f"client{number}@example.org", kind="bench",
@@ -54,7 +58,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                     session.commit()
                     queued_s = time.perf_counter() - started
                 started = time.perf_counter()
-                report = send_due(store, limit=n)
+                report = send_due(store, key=key, limit=n)
                 sent_s = time.perf_counter() - started
     finally:
         server.stop()

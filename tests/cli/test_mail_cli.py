@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from microamp.store import open_store
 from microamp.store.mail import OutboxMessage, save_mail_settings
-from support.smtp import MailCatcher
+from support.smtp import MailCatcher, kept_mail_key
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -44,7 +44,7 @@ def test_send_due_retries_a_refused_message_once_it_is_due(
     with open_store(url, upgrade=True) as store, store.session() as session:
         save_mail_settings(session, host="127.0.0.1", port=smtp_server.port, tls_mode="none",
                            username="", password=None, from_address="desk@clinic.example",
-                           by="os:test")  # fmt: skip
+                           by="os:test", key=kept_mail_key(store))  # fmt: skip
         session.commit()
     queued = cli(url, "test", "--to", "ana@example.org", "--json")
     assert queued.returncode == 0, queued.stderr
@@ -83,7 +83,9 @@ def test_send_due_queues_and_sends_the_reminders_due_once(
     day = date.today() + timedelta(days=2)
     while day.weekday() >= 5 or date(day.year, 12, 24) <= day or day <= date(day.year, 1, 1):
         day += timedelta(days=1)
-    with open_store(url, upgrade=True) as store, store.transaction() as session:
+    with open_store(url, upgrade=True) as store:
+        key = kept_mail_key(store)
+    with open_store(url) as store, store.transaction() as session:
         clinic = seed_clinic(session)
         save_settings(session, reminder_lead_hours=336)
         client = session.get(Client, clinic.clients[0])
@@ -94,10 +96,46 @@ def test_send_due_queues_and_sends_the_reminders_due_once(
                          start=datetime(day.year, day.month, day.day, 10, 0))  # fmt: skip
         save_mail_settings(session, host="127.0.0.1", port=smtp_server.port, tls_mode="none",
                            username="", password=None, from_address="desk@clinic.example",
-                           by="os:test")  # fmt: skip
+                           by="os:test", key=key)  # fmt: skip
     for _ in range(2):
         done = cli(url, "send-due", "--json")
         assert done.returncode == 0, done.stderr
     (mail,) = smtp_server.received
     assert mail["To"] == "bea@example.org" and mail["Subject"].startswith("Reminder:")
     assert "http://127.0.0.1:8000/visit/" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_log_gives_its_times_in_the_clinics_zone_and_names_it(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from microamp.store.book_setup import save_settings
+    from microamp.store.mail import MailAttempt, queue_mail
+
+    url = f"sqlite:///{tmp_path / 'mail.db'}"
+    with open_store(url, upgrade=True) as store, store.transaction() as session:
+        save_settings(session, time_zone="Pacific/Kiritimati")  # UTC+14
+        message = queue_mail(session, to="ana@example.org", subject="Zoned", text="Hi.",
+                             kind="test")  # fmt: skip
+        session.add(MailAttempt(message_id=message.id, ok=True, server="127.0.0.1:25 (none)",
+                                at=datetime(2026, 12, 2, 11, 30, 15, tzinfo=UTC)))  # fmt: skip
+    (row,) = json.loads(cli(url, "log", "--json").stdout)
+    assert row["at"] == "2026-12-03T01:30:15+14:00" and row["time_zone"] == "Pacific/Kiritimati"
+    shown = cli(url, "log")
+    assert shown.returncode == 0 and "2026-12-03T01:30:15+14:00 Pacific/Kiritimati" in shown.stdout
+
+
+def test_send_due_with_a_password_sealed_under_another_key_says_to_enter_it_again(
+    tmp_path: Path, smtp_server: MailCatcher
+) -> None:
+    from microamp.store.mail_secret import mail_password_key
+
+    url = f"sqlite:///{tmp_path / 'mail.db'}"
+    with open_store(url, upgrade=True) as store, store.transaction() as session:
+        save_mail_settings(session, host="127.0.0.1", port=smtp_server.port, tls_mode="none",
+                           username="desk", password="s3cret", from_address="desk@clinic.example",
+                           by="os:test", key=mail_password_key("a key this clinic no longer has"))  # fmt: skip
+    done = cli(url, "send-due")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "re-enter the SMTP password" in " ".join(done.stderr.split())
+    assert json.loads(cli(url, "send-due", "--json").stdout)["problem"]
+    assert smtp_server.received == []

@@ -16,9 +16,13 @@ from microamp.store.mail import (
     outbox_counts,
     queue_mail,
     save_mail_settings,
+    smtp_password,
 )
 from microamp.store.outbox import MAX_ATTEMPTS, MailSender, backoff_s, send_due
-from support.smtp import MailCatcher, free_port, self_signed
+from support.smtp import MailCatcher, clinic_mail_key, free_port, self_signed
+
+# the sealing key of the SMTP password, as a clinic whose secret key is "k" * 40 derives it
+KEY = clinic_mail_key()
 
 
 class Clock:
@@ -37,7 +41,7 @@ class Clock:
 def _configure(store: Store, port: int) -> None:
     with store.session() as session:
         save_mail_settings(session, host="127.0.0.1", port=port, tls_mode="none", username="",
-                           password=None, from_address="desk@clinic.example", by="owner@x")  # fmt: skip
+                           password=None, from_address="desk@clinic.example", by="owner@x", key=KEY)  # fmt: skip
         session.commit()
 
 
@@ -59,7 +63,7 @@ def test_a_queued_message_reaches_the_server_with_its_attachment(
     ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
     message_id = _queue(store, clock, attachments=[Attachment("visit.ics", "text/calendar", ics)])
 
-    report = send_due(store, now=clock)
+    report = send_due(store, key=KEY, now=clock)
 
     assert report.sent == [message_id]
     (received,) = smtp_server.received
@@ -86,12 +90,12 @@ def test_a_refused_message_is_retried_after_its_backoff_and_then_sent(
     message_id = _queue(store, clock)
     smtp_server.refuse_next(1)
 
-    first = send_due(store, now=clock)
+    first = send_due(store, key=KEY, now=clock)
     assert first.retrying == [message_id] and smtp_server.received == []
     clock.advance(backoff_s(1) - 1)
-    assert send_due(store, now=clock).sent == []  # not due yet: nothing tried
+    assert send_due(store, key=KEY, now=clock).sent == []  # not due yet: nothing tried
     clock.advance(1)
-    assert send_due(store, now=clock).sent == [message_id]
+    assert send_due(store, key=KEY, now=clock).sent == [message_id]
 
     assert len(smtp_server.received) == 1
     with store.session() as session:
@@ -107,11 +111,11 @@ def test_a_server_that_is_down_is_tried_again_once_it_is_up(store: Store) -> Non
     _configure(store, server.port)
     message_id = _queue(store, clock)
 
-    assert send_due(store, now=clock, timeout_s=2).retrying == [message_id]
+    assert send_due(store, key=KEY, now=clock, timeout_s=2).retrying == [message_id]
     server.start()
     try:
         clock.advance(backoff_s(1))
-        assert send_due(store, now=clock).sent == [message_id]
+        assert send_due(store, key=KEY, now=clock).sent == [message_id]
     finally:
         server.stop()
     assert [m["Subject"] for m in server.received] == ["Your visit"]
@@ -129,11 +133,11 @@ def test_a_message_fails_for_good_after_its_last_attempt(
     smtp_server.refuse_next(MAX_ATTEMPTS)
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        report = send_due(store, now=clock)
+        report = send_due(store, key=KEY, now=clock)
         assert (report.failed if attempt == MAX_ATTEMPTS else report.retrying) == [message_id]
         clock.advance(backoff_s(attempt))
 
-    assert send_due(store, now=clock).sent == []
+    assert send_due(store, key=KEY, now=clock).sent == []
     assert smtp_server.received == []
     with store.session() as session:
         assert outbox_counts(session)["failed"] == 1
@@ -153,8 +157,8 @@ def test_a_message_queued_twice_under_one_key_is_sent_once(
     again = _queue(store, clock, key="reminder:7", subject="Another")
     assert first == again
 
-    send_due(store, now=clock)
-    send_due(store, now=clock)
+    send_due(store, key=KEY, now=clock)
+    send_due(store, key=KEY, now=clock)
     assert [m["Subject"] for m in smtp_server.received] == ["Your visit"]
 
 
@@ -164,7 +168,7 @@ def test_two_senders_at_once_hand_each_message_over_once(
     clock = Clock()
     _configure(store, smtp_server.port)
     ids = [_queue(store, clock, subject=f"Message {n}") for n in range(6)]
-    senders = [MailSender(store, interval_s=0.01, now=clock) for _ in range(2)]
+    senders = [MailSender(store, key=KEY, interval_s=0.01, now=clock) for _ in range(2)]
     for sender in senders:
         sender.start()
     try:
@@ -180,7 +184,7 @@ def test_two_senders_at_once_hand_each_message_over_once(
 def test_without_settings_nothing_is_sent_and_the_message_waits(store: Store) -> None:
     clock = Clock()
     _queue(store, clock)
-    report = send_due(store, now=clock)
+    report = send_due(store, key=KEY, now=clock)
     assert not report.configured and report.sent == []
     with store.session() as session:
         assert outbox_counts(session)["queued"] == 1
@@ -206,7 +210,7 @@ def test_bad_settings_name_their_field_and_store_nothing(
     values.update(changes)
     with store.session() as session:
         with pytest.raises(InvalidValue) as caught:
-            save_mail_settings(session, **values)  # type: ignore[arg-type]
+            save_mail_settings(session, key=KEY, **values)  # type: ignore[arg-type]
         assert caught.value.field == field
         assert mail_settings(session) is None
 
@@ -216,11 +220,11 @@ def test_an_empty_password_keeps_the_stored_one(store: Store) -> None:
                                  "username": "desk", "from_address": "desk@clinic.example",
                                  "by": "owner@x"}  # fmt: skip
     with store.session() as session:
-        save_mail_settings(session, password="s3cret", **values)  # type: ignore[arg-type]
-        save_mail_settings(session, password=None, **values)  # type: ignore[arg-type]
+        save_mail_settings(session, key=KEY, password="s3cret", **values)  # type: ignore[arg-type]
+        save_mail_settings(session, key=KEY, password=None, **values)  # type: ignore[arg-type]
         row = mail_settings(session)
-        assert row is not None and row.password == "s3cret"
-        save_mail_settings(session, password="", **values)  # type: ignore[arg-type]
+        assert row is not None and smtp_password(row, KEY) == "s3cret"
+        save_mail_settings(session, key=KEY, password="", **values)  # type: ignore[arg-type]
         assert row.password == ""
 
 
@@ -245,17 +249,17 @@ def test_mail_goes_over_starttls_and_signs_in_with_the_stored_password(
                 "username": "desk", "from_address": "desk@clinic.example", "by": "owner@x"}  # fmt: skip
     try:
         with store.session() as session:
-            save_mail_settings(session, password="wrong", **settings)  # type: ignore[arg-type]
+            save_mail_settings(session, key=KEY, password="wrong", **settings)  # type: ignore[arg-type]
             session.commit()
         first = _queue(store, clock)
-        refused = send_due(store, now=clock, context=client_tls, timeout_s=3)
+        refused = send_due(store, key=KEY, now=clock, context=client_tls, timeout_s=3)
         assert refused.sent == [] and first in refused.failed + refused.retrying
 
         with store.session() as session:
-            save_mail_settings(session, password="s3cret pass", **settings)  # type: ignore[arg-type]
+            save_mail_settings(session, key=KEY, password="s3cret pass", **settings)  # type: ignore[arg-type]
             session.commit()
         second = _queue(store, clock, subject="Second")
-        assert send_due(store, now=clock, context=client_tls).sent == [second]
+        assert send_due(store, key=KEY, now=clock, context=client_tls).sent == [second]
     finally:
         server.stop()
     assert [m["Subject"] for m in server.received] == ["Second"]
@@ -270,10 +274,10 @@ def test_mail_goes_over_tls_from_the_first_byte(store: Store, tmp_path: Path) ->
         with store.session() as session:
             save_mail_settings(session, host="127.0.0.1", port=server.port, tls_mode="tls",
                                username="", password=None, from_address="desk@clinic.example",
-                               by="owner@x")  # fmt: skip
+                               by="owner@x", key=KEY)  # fmt: skip
             session.commit()
         message_id = _queue(store, clock)
-        assert send_due(store, now=clock, context=client_tls).sent == [message_id]
+        assert send_due(store, key=KEY, now=clock, context=client_tls).sent == [message_id]
     finally:
         server.stop()
     assert [m["Subject"] for m in server.received] == ["Your visit"]
@@ -290,10 +294,12 @@ def test_a_server_whose_certificate_is_not_trusted_is_not_sent_to(
         with store.session() as session:
             save_mail_settings(session, host="127.0.0.1", port=server.port, tls_mode="starttls",
                                username="", password=None, from_address="desk@clinic.example",
-                               by="owner@x")  # fmt: skip
+                               by="owner@x", key=KEY)  # fmt: skip
             session.commit()
         message_id = _queue(store, clock)
-        report = send_due(store, now=clock)  # the system's trust store: a self-signed cert fails
+        report = send_due(
+            store, key=KEY, now=clock
+        )  # the system's trust store: a self-signed cert fails
         assert report.retrying == [message_id]
     finally:
         server.stop()

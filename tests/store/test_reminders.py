@@ -16,7 +16,7 @@ from microamp.store.outbox import send_due
 from microamp.store.previsit import LinkRefused
 from microamp.store.reminders import answer_visit, open_visit, queue_reminders, visit_token
 from support.clinic_book import MONDAY, seed_clinic
-from support.smtp import MailCatcher
+from support.smtp import MailCatcher, clinic_mail_key
 
 KEY = b"r" * 40
 URL = "https://clinic.example"
@@ -35,7 +35,7 @@ def _booked(store: Store, smtp_port: int) -> int:
                                        start=datetime(MONDAY.year, MONDAY.month, MONDAY.day, 10, 0))  # fmt: skip
         save_mail_settings(session, host="127.0.0.1", port=smtp_port, tls_mode="none",
                            username="", password=None, from_address="desk@clinic.example",
-                           by="owner@x")  # fmt: skip
+                           by="owner@x", key=clinic_mail_key())  # fmt: skip
         return appointment.id
 
 
@@ -48,7 +48,7 @@ def test_a_reminder_arrives_once_with_a_valid_calendar_file(
     for _ in range(3):  # the scheduler runs often, in every worker
         with store.transaction() as session:
             queue_reminders(session, key=KEY, base_url=URL, now=NOW)
-        send_due(store, now=lambda: NOW)
+        send_due(store, key=clinic_mail_key(), now=lambda: NOW)
 
     (mail,) = smtp_server.received
     assert mail["To"] == "bea@example.org" and "Microcurrent facial" in mail["Subject"]

@@ -113,3 +113,22 @@ def smtp_server() -> Iterator[MailCatcher]:
         yield catcher
     finally:
         catcher.stop()
+
+
+def clinic_mail_key() -> bytes:
+    """The SMTP password's sealing key of a clinic whose secret key is the tests' ("k" * 40,
+    as `web.conftest.clinic_on` sets it)."""
+    from microamp.store.mail_secret import mail_password_key
+
+    return mail_password_key("k" * 40)
+
+
+def kept_mail_key(store: object) -> bytes:
+    """The sealing key a process without MICROAMP_SECRET_KEY uses on ``store``: derived from
+    the secret key the database keeps (made now if it keeps none), as `microamp mail` does."""
+    from microamp.store.db import Store
+    from microamp.store.mail_secret import mail_password_key
+    from microamp.web.settings import WebSettings, shared_secret_key
+
+    assert isinstance(store, Store)
+    return mail_password_key(shared_secret_key(WebSettings(database_url=store.url), store))

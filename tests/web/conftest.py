@@ -196,7 +196,7 @@ def clinic_on(
 ) -> Iterator[Clinic]:
     settings = WebSettings(
         database_url=database_url, data_dir=data_dir, session_speed=speed,
-        secret_key="k" * 40, device_url=device_url, **more_settings,
+        device_url=device_url, **({"secret_key": "k" * 40} | more_settings),
     )  # fmt: skip
     store = open_web_store(settings)
     try:

@@ -207,6 +207,12 @@ def _add_staff_taken(page: Page) -> None:
     _sent_back(page)
 
 
+def _demote_the_last_owner(page: Page) -> None:
+    page.get_by_label("Role of owner@test.example", exact=True).select_option("reception")
+    page.get_by_role("button", name="Save the role of owner@test.example").click()
+    _sent_back(page)
+
+
 def _mail_settings_bad_port(page: Page) -> None:
     page.get_by_role("textbox", name="SMTP server").fill("smtp.example.org")
     page.get_by_label("Port", exact=True).fill("smtp")
@@ -473,6 +479,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("staff", "/staff", ("owner",)),
     Screen("staff, a temporary password", "/staff", ("owner",), _add_staff),
     Screen("staff, an error", "/staff", ("owner",), _add_staff_taken),
+    Screen("staff, a role refused", "/staff", ("owner",), _demote_the_last_owner),
     Screen("audit log", "/audit", ("owner",)),
     Screen("pre-visit form", "/signin", (SIGNED_OUT,), _open_previsit),
     Screen("pre-visit form, an error", "/signin", (SIGNED_OUT,), _previsit_unanswered),

@@ -33,6 +33,14 @@ def _settings_saved(page: Page, home: Home) -> None:
     page.get_by_role("button", name="Save").click()
 
 
+def _settings_skipping_everything(page: Page, home: Home) -> None:
+    page.goto(f"{home.url}/settings")
+    for box in page.locator('#skip-first input[type="checkbox"]').all():
+        box.check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_test_id("error-summary").wait_for()
+
+
 def _builder_without_a_name(page: Page, home: Home) -> None:
     page.goto(f"{home.url}/build")
     page.get_by_role("button", name="Save and open the routine").click()
@@ -74,6 +82,7 @@ HOME_SCREENS: dict[str, Callable[[Page, Home], None]] = {
     "guide-done": _guide_done,
     "settings": _goto("/settings"),
     "settings-saved": _settings_saved,
+    "settings-errors": _settings_skipping_everything,
     "build": _goto("/build"),
     "build-errors": _builder_without_a_name,
     "health": _goto("/health"),

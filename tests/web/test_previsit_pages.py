@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from microamp.store.crud import create_client
 from microamp.store.mail import save_mail_settings
 from microamp.store.models import IntakeForm
-from support.smtp import MailCatcher, free_port
+from support.smtp import MailCatcher, clinic_mail_key, free_port
 from web.conftest import Clinic, clinic_on, csrf_of
 
 BORN = date(1979, 6, 30)
@@ -40,7 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, catcher: MailCatcher) -> It
         with clinic.store.session() as session:
             save_mail_settings(session, host="127.0.0.1", port=catcher.port, tls_mode="none",
                                username="", password=None, from_address="desk@clinic.example",
-                               by="owner@test.example")  # fmt: skip
+                               by="owner@test.example", key=clinic_mail_key())  # fmt: skip
             session.commit()
         yield clinic
 

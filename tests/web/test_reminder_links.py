@@ -20,7 +20,7 @@ from microamp.store.book_setup import save_settings
 from microamp.store.mail import save_mail_settings
 from microamp.store.models import Appointment, Client
 from support.clinic_book import seed_clinic
-from support.smtp import MailCatcher, free_port
+from support.smtp import MailCatcher, clinic_mail_key, free_port
 from web.conftest import Clinic, clinic_on, csrf_of
 
 PUBLIC = "https://clinic.example"
@@ -68,7 +68,7 @@ def test_the_reminder_arrives_and_its_link_confirms_then_cancels(
         ).id  # fmt: skip
         save_mail_settings(session, host="127.0.0.1", port=catcher.port, tls_mode="none",
                            username="", password=None, from_address="desk@clinic.example",
-                           by="owner@test.example")  # fmt: skip
+                           by="owner@test.example", key=clinic_mail_key())  # fmt: skip
 
     deadline = time.monotonic() + 20
     while not catcher.received:

@@ -27,26 +27,32 @@ def send_due_command(
     json_out: JsonOpt = False,
 ) -> None:
     """Queue the reminders now due, then hand every due message to the SMTP server once; a
-    refused one is retried later. Exits 1 when there are no SMTP settings or a message failed
-    for good. Reminder links start with MICROAMP_PUBLIC_URL, as the server's do."""
+    refused one is retried later. Exits 1 when there are no SMTP settings, the stored password
+    cannot be decrypted with this secret key, or a message failed for good. Reminder links start with MICROAMP_PUBLIC_URL, as the server's do."""
+    from microamp.store.mail import seal_plain_password
+    from microamp.store.mail_secret import mail_password_key
     from microamp.store.outbox import send_due
     from microamp.store.reminders import queue_reminders
     from microamp.web.settings import WebSettings, client_link_key, shared_secret_key
 
     with open_cli_store(database) as store:
         settings = WebSettings(database_url=store.url)
-        key = client_link_key(shared_secret_key(settings, store))
+        secret_key = shared_secret_key(settings, store)
+        mail_key = mail_password_key(secret_key)
         with store.transaction() as session:
-            queue_reminders(session, key=key, base_url=settings.public_url)
-        report = send_due(store, limit=limit)
+            seal_plain_password(session, mail_key)
+            queue_reminders(session, key=client_link_key(secret_key), base_url=settings.public_url)
+        report = send_due(store, key=mail_key, limit=limit)
     if json_out:
         print_json(report.as_dict())
     elif not report.configured:
         print_error(_NOT_CONFIGURED)
+    elif report.problem:
+        print_error(f"nothing sent: {report.problem}")
     else:
         console.print(f"Sent {len(report.sent)}, to retry {len(report.retrying)}, "
                       f"failed {len(report.failed)}.", highlight=False)  # fmt: skip
-    if not report.configured or report.failed:
+    if not report.configured or report.failed or report.problem:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -79,13 +85,18 @@ def log_command(
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="The newest N.")] = 50,
     json_out: JsonOpt = False,
 ) -> None:
-    """The newest attempts to send, each with its message's state."""
+    """The newest attempts to send, each with its message's state; times in the clinic's time
+    zone, which is named."""
+    from microamp.clinic.booking import clinic_zone
+    from microamp.store.book_setup import get_settings
     from microamp.store.mail import mail_log
 
     with open_cli_store(database) as store, store.session() as session:
+        zone = clinic_zone(get_settings(session).time_zone)
         rows = [
             {
-                "at": attempt.at.isoformat(),
+                "at": attempt.at.astimezone(zone).isoformat(),
+                "time_zone": zone.key,
                 "message": message.id,
                 "to": message.to_address,
                 "subject": message.subject,
@@ -103,5 +114,5 @@ def log_command(
         console.print("Nothing has been sent yet.")
     for row in rows:
         outcome = "sent" if row["ok"] else f"not sent: {row['detail']}"
-        console.print(f"{row['at']}  #{row['message']} to {row['to']} via {row['server']}: "
+        console.print(f"{row['at']} {row['time_zone']}  #{row['message']} to {row['to']} via {row['server']}: "
                       f"{outcome} ({row['status']})", highlight=False, markup=False)  # fmt: skip

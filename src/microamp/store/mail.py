@@ -6,8 +6,9 @@ RFC 5322 message but its From, Date and Message-ID, which are set when it is sen
 from ``microamp mail send-due`` on a cluster. A message queued under a ``key`` is queued once,
 whoever queues it again (a reminder scheduler that runs twice sends one reminder).
 
-The SMTP password is kept in the database so that every worker can send; it is never shown
-back to anyone, and an empty password field on the settings form keeps the one stored.
+The SMTP password is kept in the database so that every worker can send, sealed under a key
+derived from the clinic's secret key (`microamp.store.mail_secret`); it is never shown back to
+anyone, and an empty password field on the settings form keeps the one stored.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from microamp.errors import InvalidValue
 from microamp.store.base import Base, UTCDateTime, utc_now
+from microamp.store.mail_secret import is_sealed, open_password, seal_password
 
 __all__ = [
     "MESSAGE_STATES",
@@ -51,6 +53,8 @@ __all__ = [
     "queue_mail",
     "recent_outbox",
     "save_mail_settings",
+    "seal_plain_password",
+    "smtp_password",
 ]
 
 TLS_MODES = ("none", "starttls", "tls")
@@ -61,7 +65,8 @@ _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$|^[^@\s<>,;\
 
 
 class MailSettings(Base):
-    """How the clinic sends mail: one row. ``password`` is written, never read back to a page."""
+    """How the clinic sends mail: one row. ``password`` holds the password sealed (see
+    `smtp_password`), or "" for none; it is written, never read back to a page."""
 
     __tablename__ = "mail_settings"
 
@@ -142,8 +147,10 @@ def save_mail_settings(
     password: str | None,
     from_address: str,
     by: str,
+    key: bytes,
 ) -> MailSettings:
-    """Store the SMTP settings. ``password`` None keeps the stored one, "" clears it. Raises
+    """Store the SMTP settings. ``password`` None keeps the stored one, "" clears it; a new one
+    is stored sealed under ``key`` (`mail_password_key` of the clinic's secret key). Raises
     `InvalidValue` naming the first field that is wrong; nothing is stored then."""
     host = host.strip()
     if not _HOST.match(host):
@@ -157,6 +164,9 @@ def save_mail_settings(
         raise InvalidValue("username", username[:40], "must be at most 254 characters")
     if password is not None and len(password) > 1000:
         raise InvalidValue("password", "(hidden)", "must be at most 1000 characters")
+    if password is not None and not password.isascii():
+        # smtplib's AUTH encodes the password as ASCII: another character fails every login
+        raise InvalidValue("password", "(hidden)", "must be letters, digits and signs of ASCII")
     sender = check_address("from_address", from_address)
     row = mail_settings(session)
     if row is None:
@@ -165,9 +175,25 @@ def save_mail_settings(
     row.host, row.port, row.tls_mode, row.username = host, port, tls_mode, username
     row.from_address, row.updated_by, row.updated_at = sender, by, utc_now()
     if password is not None:
-        row.password = password
+        row.password = seal_password(key, password)
     session.flush()
     return row
+
+
+def smtp_password(row: MailSettings, key: bytes) -> str:
+    """The stored password in clear, for the SMTP login only ("" for none). Raises
+    `microamp.store.mail_secret.PasswordUnreadable` when it was sealed under another key."""
+    return open_password(key, row.password)
+
+
+def seal_plain_password(session: Session, key: bytes) -> bool:
+    """Seal a password an older microamp stored in plain text; whether there was one."""
+    row = mail_settings(session)
+    if row is None or not row.password or is_sealed(row.password):
+        return False
+    row.password = seal_password(key, row.password)
+    session.flush()
+    return True
 
 
 def _build(to: str, subject: str, text: str, attachments: Sequence[Attachment]) -> bytes:

@@ -7,7 +7,8 @@ lapses, and the message is tried again. Every attempt leaves a `MailAttempt` row
 
 A refusal the server says is temporary (4xx), or a server that cannot be reached, is tried
 again after a backoff that doubles from one minute up to an hour, at most `MAX_ATTEMPTS` times;
-a permanent refusal (5xx) fails the message at once.
+a permanent refusal (5xx) fails the message at once. A stored password that cannot be opened
+(sealed under another secret key) sends nothing: the messages wait, and the report says why.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from microamp.store.base import utc_now
 from microamp.store.db import Store
-from microamp.store.mail import MailAttempt, MailSettings, OutboxMessage, mail_settings
+from microamp.store.mail import (
+    MailAttempt,
+    MailSettings,
+    OutboxMessage,
+    mail_settings,
+    smtp_password,
+)
+from microamp.store.mail_secret import PasswordUnreadable
 
 __all__ = ["MAX_ATTEMPTS", "MailSender", "SendReport", "backoff_s", "send_due"]
 
@@ -49,16 +57,18 @@ def backoff_s(attempts: int) -> float:
 
 @dataclass
 class SendReport:
-    """What one pass of the sender did; ``configured`` False when there are no SMTP settings."""
+    """What one pass of the sender did; ``configured`` False when there are no SMTP settings,
+    ``problem`` what kept it from sending at all (a password it cannot open)."""
 
     configured: bool = True
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    problem: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"configured": self.configured, "sent": self.sent, "retrying": self.retrying,
-                "failed": self.failed}  # fmt: skip
+                "failed": self.failed, "problem": self.problem}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,10 @@ class _Server:
     from_address: str
 
     @classmethod
-    def of(cls, row: MailSettings) -> _Server:
-        return cls(row.host, row.port, row.tls_mode, row.username, row.password, row.from_address)
+    def of(cls, row: MailSettings, key: bytes) -> _Server:
+        """Raises `PasswordUnreadable`."""
+        password = smtp_password(row, key)
+        return cls(row.host, row.port, row.tls_mode, row.username, password, row.from_address)
 
     @property
     def name(self) -> str:
@@ -179,12 +191,14 @@ def _record(session: Session, message_id: int, server: _Server, now: datetime,
 def send_due(
     store: Store,
     *,
+    key: bytes,
     now: Callable[[], datetime] = utc_now,
     limit: int = 100,
     timeout_s: float = 20.0,
     context: ssl.SSLContext | None = None,
 ) -> SendReport:
     """Send up to ``limit`` due messages, oldest due first, and say what became of them.
+    ``key`` opens the stored password (`mail_password_key` of the clinic's secret key);
     ``context`` is the TLS context for ``starttls`` and ``tls`` (the system's by default)."""
     report = SendReport()
     with store.session() as session:
@@ -192,7 +206,13 @@ def send_due(
         if settings is None:
             report.configured = False
             return report
-        server = _Server.of(settings)
+        try:
+            server = _Server.of(settings, key)
+        except PasswordUnreadable as exc:
+            # no attempt is spent on a login bound to fail: the messages wait for the password
+            _log.warning("mail not sent: %s", exc)
+            report.problem = str(exc)
+            return report
         # the system's trust store, loaded once a pass (it costs tens of milliseconds)
         tls = context or (ssl.create_default_context() if server.tls_mode != "none" else None)
         due = session.execute(
@@ -225,11 +245,13 @@ class MailSender:
         self,
         store: Store,
         *,
+        key: bytes,
         interval_s: float,
         now: Callable[[], datetime] = utc_now,
         before_pass: Callable[[Session, datetime], object] | None = None,
     ) -> None:
         self._store = store
+        self._key = key
         # queues what is due before each pass (the reminders), in its own transaction
         self._before_pass = before_pass
         self._interval_s = interval_s
@@ -255,7 +277,7 @@ class MailSender:
             if self._before_pass is not None:
                 with self._store.transaction() as session:
                     self._before_pass(session, self._now())
-            return send_due(self._store, now=self._now)
+            return send_due(self._store, key=self._key, now=self._now)
         except Exception:  # logged: mail that cannot go out must not take the app down
             _log.exception("mail not sent")
             return None

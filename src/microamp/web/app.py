@@ -22,6 +22,8 @@ from microamp.store.audit_key import require_shared_audit_key
 from microamp.store.base import utc_now
 from microamp.store.config import load_settings
 from microamp.store.db import Store, open_store
+from microamp.store.mail import seal_plain_password
+from microamp.store.mail_secret import mail_password_key
 from microamp.store.outbox import MailSender
 from microamp.store.reminders import queue_reminders
 from microamp.viz.facemap import MAP_STYLE_RULES
@@ -93,9 +95,11 @@ def open_web_store(settings: WebSettings) -> Store:
     store_settings = load_settings(data_dir=settings.data_dir)
     store = open_store(settings.database_url, settings=store_settings, upgrade=True)
     try:
-        shared_secret_key(settings, store)
+        secret_key = shared_secret_key(settings, store)
         with store.transaction() as session:
             require_shared_audit_key(session, store.settings)
+            # an SMTP password an older microamp stored in plain text is sealed from now on
+            seal_plain_password(session, mail_password_key(secret_key))
     except BaseException:
         store.close()
         raise
@@ -110,14 +114,17 @@ def _checkpoint_writer(store: Store, settings: WebSettings) -> CheckpointWriter 
     return writer
 
 
-def _mail_sender(store: Store, settings: WebSettings, link_key: bytes) -> MailSender | None:
+def _mail_sender(
+    store: Store, settings: WebSettings, link_key: bytes, mail_key: bytes
+) -> MailSender | None:
     if settings.mail_send_s <= 0:
         return None
 
     def reminders(session: Session, now: datetime) -> object:
         return queue_reminders(session, key=link_key, base_url=settings.public_url, now=now)
 
-    sender = MailSender(store, interval_s=settings.mail_send_s, before_pass=reminders)
+    sender = MailSender(store, key=mail_key, interval_s=settings.mail_send_s,
+                        before_pass=reminders)  # fmt: skip
     sender.start()
     return sender
 
@@ -159,7 +166,7 @@ def create_app(
             store.settings.request_threads
         )
         checkpoints = _checkpoint_writer(store, settings)
-        mail = _mail_sender(store, settings, app.state.link_key)
+        mail = _mail_sender(store, settings, app.state.link_key, app.state.mail_key)
         sweeper.start()
         if station is not None:
             # a device that does not answer now must not keep the clinic's pages down
@@ -198,6 +205,8 @@ def create_app(
     signer = SessionSigner(secret_key, max_age_s=settings.session_max_age_s)
     # pre-visit links are signed with a key of their own, derived from the shared one
     app.state.link_key = client_link_key(secret_key)
+    # and the SMTP password is sealed at rest under another one (microamp.store.mail_secret)
+    app.state.mail_key = mail_password_key(secret_key)
     book = SessionBook(store, session_rules(settings), wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)

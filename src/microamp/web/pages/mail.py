@@ -1,5 +1,6 @@
 """The owner's Mail page: the clinic's SMTP settings (the password is never shown back: an empty
-field keeps it), a test message, and the outbox with the log of every attempt to send."""
+field keeps it), a test message, and the outbox with the log of every attempt to send, its times
+in the clinic's time zone."""
 
 from __future__ import annotations
 
@@ -9,16 +10,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from microamp.clinic.booking import clinic_zone
 from microamp.errors import InvalidValue
+from microamp.store.book_setup import get_settings
 from microamp.store.mail import (
     TLS_MODES,
+    MailSettings,
     mail_log,
     mail_settings,
     outbox_counts,
     queue_mail,
     recent_outbox,
     save_mail_settings,
+    smtp_password,
 )
+from microamp.store.mail_secret import PasswordUnreadable
 from microamp.store.models import User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser
 from microamp.web.errors import field_errors
@@ -43,6 +49,17 @@ _DONE = {
 }
 
 
+def _password_problem(request: Request, stored: MailSettings | None) -> str:
+    """Why the stored password cannot be used ("" when it can, or there is none)."""
+    if stored is None:
+        return ""
+    try:
+        smtp_password(stored, request.app.state.mail_key)
+    except PasswordUnreadable as exc:
+        return str(exc)
+    return ""
+
+
 def _mail(request: Request, owner: User, db: Session, **extra: Any) -> Response:
     stored = mail_settings(db)
     typed = extra.pop("typed", None) or {
@@ -60,10 +77,13 @@ def _mail(request: Request, owner: User, db: Session, **extra: Any) -> Response:
         typed=typed,
         stored=stored,
         has_password=bool(stored and stored.password),
+        password_problem=_password_problem(request, stored),
         tls_modes=TLS_MODES,
         counts=outbox_counts(db),
         outbox=recent_outbox(db, limit=20),
         log=mail_log(db, limit=50),
+        # every time on the page in the clinic's zone, named in the column heads
+        zone=clinic_zone(get_settings(db).time_zone),
         **extra,
     )
 
@@ -96,7 +116,8 @@ def save_mail(
     kept = "" if forget_password else (password or None)
     try:
         save_mail_settings(db, host=host, port=_port(port), tls_mode=tls_mode, username=username,
-                           password=kept, from_address=from_address, by=owner.email)  # fmt: skip
+                           password=kept, from_address=from_address, by=owner.email,
+                           key=request.app.state.mail_key)  # fmt: skip
     except InvalidValue as exc:
         db.rollback()
         typed = {"host": host, "port": port, "tls_mode": tls_mode, "username": username,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from microamp.errors import InvalidValue, NotFound
 from microamp.store.models import ROLES, User
 from microamp.store.staff import (
+    LastOwner,
     add_staff,
     list_staff,
     remove_two_factor,
@@ -26,7 +27,7 @@ from microamp.store.staff import (
 )
 from microamp.store.staff_sessions import end_user_sessions, live_sessions
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, RowIdQuery
-from microamp.web.errors import field_errors
+from microamp.web.errors import FieldError, field_errors
 from microamp.web.identity import security_event, session_rules, wall_now
 from microamp.web.render import page
 from microamp.web.security import hash_password, temporary_password
@@ -130,7 +131,16 @@ def change_role(
     user_id: RowId,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    user = set_role(db, user_id=user_id, role=role)
+    try:
+        user = set_role(db, user_id=user_id, role=role)
+    except (InvalidValue, LastOwner) as exc:
+        db.rollback()
+        # the message sits by that user's role, on the row the owner changed
+        control = f"role-{user_id}"
+        rule = exc.rule if isinstance(exc, InvalidValue) else str(exc)
+        errors = [FieldError(control, control, f"Role: {rule}")]
+        status = 422 if isinstance(exc, InvalidValue) else 409
+        return _staff(request, owner, db, role_errors=errors, status_code=status)
     security_event(db, request, "staff.role", actor=owner, resource=f"user:{user.id}", role=role)
     db.commit()
     return _back("role", user.id)
