@@ -122,6 +122,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/console"): CLINICAL,
     ("POST", "/console/prechecks"): CLINICAL,
     ("POST", "/console/start"): CLINICAL,
+    ("GET", "/visits/{appointment_id}/steps/{number}"): CLINICAL,
+    ("POST", "/visits/{appointment_id}/steps/{number}"): CLINICAL,
     ("GET", "/live/{live_id}"): CLINICAL,
     ("GET", "/live/{live_id}/events"): CLINICAL,
     ("POST", "/live/{live_id}/pause"): CLINICAL,
