@@ -207,6 +207,29 @@ def add_service_visit(clinic: Clinic, hour: int = 12) -> int:
         return visit.id
 
 
+def add_service_record(clinic: Clinic) -> int:
+    """A visit of `add_service_visit`'s service at 16:00 whose cleansing and mask were done
+    around a recorded microcurrent session; returns the record's id."""
+    from microamp.store.recording import SessionRecorder
+    from microamp.store.visit_steps import act_on_step, open_visit_steps
+
+    visit = add_service_visit(clinic, hour=16)
+    with clinic.store.transaction() as db:
+        open_visit_steps(db, appointment_id=visit)
+        act_on_step(db, appointment_id=visit, position=0, action="done",
+                    products="Gentle foaming cleanser", operator="Practitioner")  # fmt: skip
+        practitioner = db.scalar(select(User.id).where(User.role == "practitioner"))
+    recorder = SessionRecorder.start(clinic.store, protocol_name="home-express",
+                                     client_id=clinic.clients["cleared"],
+                                     practitioner_id=practitioner, appointment_id=visit)  # fmt: skip
+    recorder.finish("completed")
+    with clinic.store.transaction() as db:
+        act_on_step(db, appointment_id=visit, position=4, action="start")
+        act_on_step(db, appointment_id=visit, position=4, action="done",
+                    products="Hydrating clay mask", operator="Practitioner")  # fmt: skip
+    return recorder.session_id
+
+
 def add_front_photos(clinic: Clinic) -> None:
     """Two front photos of the cleared client, a month apart, measured as at upload (the
     astronaut portrait, the second one reframed), where the landmark model is installed."""

@@ -186,6 +186,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", f"{API}/sessions/{{live_id}}/resume"): CLINICAL,
     ("POST", f"{API}/sessions/{{live_id}}/stop"): CLINICAL,
     ("POST", f"{API}/sessions/{{live_id}}/intensity"): CLINICAL,
+    ("GET", f"{API}/appointments/{{appointment_id}}/steps"): CLINICAL,
+    ("POST", f"{API}/appointments/{{appointment_id}}/steps/{{number}}"): CLINICAL,
     ("GET", f"{API}/records"): CLINICAL,
     ("GET", f"{API}/records/{{record_id}}"): CLINICAL,
     ("POST", f"{API}/records/{{record_id}}/feedback"): CLINICAL,
