@@ -408,8 +408,12 @@ SCREENS: tuple[Screen, ...] = (
     Screen("console refused", "/console?client_id={blocked}", CLINICAL, _run_prechecks),
     Screen("record", "/records/{record}"),
     Screen("console, a visit's checklist", "/console?appointment_id={service_visit}", CLINICAL),
-    Screen("console, a step under way", "/console?appointment_id={service_visit}", CLINICAL,
-           _a_step_under_way),  # fmt: skip
+    Screen(
+        "console, a step under way",
+        "/console?appointment_id={service_visit}",
+        CLINICAL,
+        _a_step_under_way,
+    ),  # fmt: skip
     Screen("record with the service's steps", "/records/{service_record}", CLINICAL),
     Screen("care sheet", "/care/post"),
     Screen("account", "/account"),
