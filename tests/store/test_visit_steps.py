@@ -4,6 +4,7 @@ step read from the session record, the skin analysis linked, revision 0016 up an
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import inspect
 from microamp.errors import Conflict, InvalidValue
 from microamp.store import Store, StoreSettings, open_store
 from microamp.store.book import book_appointment, set_state
-from microamp.store.book_setup import update_service
+from microamp.store.book_setup import save_settings, update_service
 from microamp.store.db import make_engine
 from microamp.store.migrate import migrate_to
 from microamp.store.recording import SessionRecorder
@@ -248,3 +249,33 @@ def test_revision_0016_adds_the_table_and_takes_it_away(
         assert "visit_steps" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_records_show_lists_the_steps_in_the_clinic_zone(
+    database_url: str, store: Store, clinic: Clinic, visit_id: int
+) -> None:
+    from typer.testing import CliRunner
+
+    from microamp.cli.main import app
+
+    with store.transaction() as session:
+        open_visit_steps(session, appointment_id=visit_id)
+        act_on_step(session, appointment_id=visit_id, position=0, action="start", now=T0)
+        act_on_step(session, appointment_id=visit_id, position=0, action="done",
+                    products="Gentle cleanser", operator="Ana",
+                    now=T0 + timedelta(seconds=125))  # fmt: skip
+        save_settings(session, time_zone="Asia/Tokyo")
+    recorder = SessionRecorder.start(store, protocol_name="lift", client_id=clinic.clients[0],
+                                     appointment_id=visit_id)  # fmt: skip
+    recorder.finish("completed")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["records", "show", str(recorder.session_id),
+                                "--database", database_url], env={"COLUMNS": "200"})  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.stdout.split())
+    assert "Asia/Tokyo" in text and "Gentle cleanser" in text
+    assert "2026-12-07 19:00" in text and "2:05" in text  # 10:00 UTC is 19:00 in Tokyo
+    as_json = runner.invoke(app, ["records", "show", str(recorder.session_id),
+                                  "--database", database_url, "--json"])  # fmt: skip
+    steps = json.loads(as_json.stdout)["service_steps"]
+    assert steps[0]["started_at"] == T0.isoformat() and steps[0]["products"] == "Gentle cleanser"
