@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import inspect
 
 from microamp.errors import Conflict, InvalidValue
@@ -279,3 +281,43 @@ def test_records_show_lists_the_steps_in_the_clinic_zone(
                                   "--database", database_url, "--json"])  # fmt: skip
     steps = json.loads(as_json.stdout)["service_steps"]
     assert steps[0]["started_at"] == T0.isoformat() and steps[0]["products"] == "Gentle cleanser"
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(presses=st.lists(st.tuples(st.sampled_from(("start", "pause", "done", "skip")),
+                                  st.integers(min_value=0, max_value=600)), max_size=8))  # fmt: skip
+def test_time_taken_is_the_sum_of_the_running_spans_whatever_is_pressed(
+    store: Store, clinic: Clinic, presses: list[tuple[str, int]]
+) -> None:
+    """Any sequence of presses, some refused: the time taken is exactly the time the step was
+    running, it never runs after it was done or skipped, and a refused press changes nothing."""
+    with store.transaction() as session:
+        visit = book_appointment(session, client_id=clinic.clients[2], service_id=clinic.facial,
+                                 room_id=clinic.rooms[1], practitioner_id=clinic.practitioners[1],
+                                 start=datetime(2026, 12, 8, 9))  # fmt: skip
+        open_visit_steps(session, appointment_id=visit.id)
+        at, running_since, expected_s, closed = T0, None, 0.0, False
+        for action, wait_s in presses:
+            at += timedelta(seconds=wait_s)
+            allowed = not closed and (
+                (action == "start" and running_since is None)
+                or (action == "pause" and running_since is not None)
+                or action in ("done", "skip")
+            )
+            try:
+                act_on_step(session, appointment_id=visit.id, position=0, action=action, now=at)
+            except Conflict:
+                assert not allowed
+                continue
+            assert allowed
+            if running_since is not None and action != "start":
+                expected_s += (at - running_since).total_seconds()
+            running_since = at if action == "start" else None
+            closed = action in ("done", "skip")
+        view = step_views(session, appointment_id=visit.id, now=at + timedelta(seconds=30))[0]
+        if running_since is not None:
+            expected_s += (at + timedelta(seconds=30) - running_since).total_seconds()
+        assert view.taken_s == pytest.approx(expected_s)
+        assert (view.running_since is None) == (running_since is None)
+        set_state(session, appointment_id=visit.id, state="cancelled")  # frees the slot
