@@ -166,6 +166,70 @@ def add_book(clinic: Clinic) -> int:
         return visit.id
 
 
+SERVICE_STEPS = (
+    ("Cleansing", 5, "cleansing"),
+    ("Skin analysis", 5, "skin_analysis"),
+    ("Massage", 10, "massage"),
+    ("Microcurrent lift", 20, "microcurrent"),
+    ("Mask", 10, "mask"),
+)
+
+
+def add_service_visit(clinic: Clinic, hour: int = 12) -> int:
+    """A visit today at ``hour`` in Room 2 for the cleared client with the practitioner, of a
+    service whose manual steps wrap the microcurrent step (`SERVICE_STEPS`); returns its id."""
+    from microamp.store.book import book_appointment
+    from microamp.store.book_setup import (
+        add_room,
+        add_service,
+        list_rooms,
+        list_services,
+        save_settings,
+    )
+
+    with clinic.store.transaction() as db:
+        save_settings(db, name="Clinica Luz", time_zone="UTC",
+                      opening_hours={d: [["07:00", "21:00"]] for d in WEEKDAYS})  # fmt: skip
+        named = {r.name: r.id for r in list_rooms(db)}
+        room = named.get("Room 2") or add_room(db, name="Room 2").id
+        services = {s.name: s.id for s in list_services(db)}
+        service = services.get("Signature facial") or add_service(
+            db, name="Signature facial", duration_min=60, protocol_name="home-express",
+            steps=[{"name": n, "minutes": m, "kind": k} for n, m, k in SERVICE_STEPS],
+        ).id  # fmt: skip
+        practitioner = db.scalar(select(User.id).where(User.role == "practitioner"))
+        assert practitioner is not None
+        visit = book_appointment(
+            db, client_id=clinic.clients["cleared"], service_id=service, room_id=room,
+            practitioner_id=practitioner,
+            start=datetime.combine(date.today(), datetime.min.time()).replace(hour=hour),
+        )  # fmt: skip
+        return visit.id
+
+
+def add_service_record(clinic: Clinic) -> int:
+    """A visit of `add_service_visit`'s service at 16:00 whose cleansing and mask were done
+    around a recorded microcurrent session; returns the record's id."""
+    from microamp.store.recording import SessionRecorder
+    from microamp.store.visit_steps import act_on_step, open_visit_steps
+
+    visit = add_service_visit(clinic, hour=16)
+    with clinic.store.transaction() as db:
+        open_visit_steps(db, appointment_id=visit)
+        act_on_step(db, appointment_id=visit, position=0, action="done",
+                    products="Gentle foaming cleanser", operator="Practitioner")  # fmt: skip
+        practitioner = db.scalar(select(User.id).where(User.role == "practitioner"))
+    recorder = SessionRecorder.start(clinic.store, protocol_name="home-express",
+                                     client_id=clinic.clients["cleared"],
+                                     practitioner_id=practitioner, appointment_id=visit)  # fmt: skip
+    recorder.finish("completed")
+    with clinic.store.transaction() as db:
+        act_on_step(db, appointment_id=visit, position=4, action="start")
+        act_on_step(db, appointment_id=visit, position=4, action="done",
+                    products="Hydrating clay mask", operator="Practitioner")  # fmt: skip
+    return recorder.session_id
+
+
 def add_front_photos(clinic: Clinic) -> None:
     """Two front photos of the cleared client, a month apart, measured as at upload (the
     astronaut portrait, the second one reframed), where the landmark model is installed."""

@@ -21,7 +21,16 @@ from typing import Any
 import pytest
 
 from web.browsing import CHROMIUM, launch_chromium
-from web.conftest import PASSWORD, Clinic, add_book, add_front_photos, add_history, clinic_on
+from web.conftest import (
+    PASSWORD,
+    Clinic,
+    add_book,
+    add_front_photos,
+    add_history,
+    add_service_record,
+    add_service_visit,
+    clinic_on,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -355,6 +364,20 @@ def _compare_flickering_with_landmarks(page: Page) -> None:
     )
 
 
+def _a_step_under_way(page: Page) -> None:
+    """The checklist with a step done and one timing (the first width does it, the others
+    find it so)."""
+    cleansing = page.get_by_role("button", name="Done Cleansing")
+    if cleansing.count():
+        page.get_by_label("Products used in Cleansing").fill("Gentle foaming cleanser")
+        cleansing.click()
+        expect(page.locator("#visit-step-1").get_by_test_id("step-status")).to_have_text("Done")
+    massage = page.get_by_role("button", name="Start Massage")
+    if massage.count():
+        massage.click()
+    expect(page.locator("#visit-step-3").get_by_test_id("step-status")).to_have_text("Running")
+
+
 @dataclass(frozen=True)
 class Screen:
     """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
@@ -390,6 +413,14 @@ SCREENS: tuple[Screen, ...] = (
     Screen("console prechecks", "/console?client_id={cleared}", CLINICAL, _run_prechecks),
     Screen("console refused", "/console?client_id={blocked}", CLINICAL, _run_prechecks),
     Screen("record", "/records/{record}"),
+    Screen("console, a visit's checklist", "/console?appointment_id={service_visit}", CLINICAL),
+    Screen(
+        "console, a step under way",
+        "/console?appointment_id={service_visit}",
+        CLINICAL,
+        _a_step_under_way,
+    ),  # fmt: skip
+    Screen("record with the service's steps", "/records/{service_record}", CLINICAL),
     Screen("care sheet", "/care/post"),
     Screen("account", "/account"),
     Screen("account, a new token", "/account", then=_create_token),
@@ -537,6 +568,8 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         served.clients["record"] = add_history(served)
         add_front_photos(served)
         served.clients["visit"] = add_book(served)
+        served.clients["service_visit"] = add_service_visit(served)
+        served.clients["service_record"] = add_service_record(served)
         served.clients["previsit"] = _previsit_client(served)
         yield served
 

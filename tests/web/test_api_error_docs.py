@@ -25,6 +25,13 @@ CONFLICTS = {
     # the appointment book: a slot taken, outside opening hours, or on a closure
     ("post", "/api/v1/appointments"): ("slot is taken", "opening hours", "closure"),
     ("patch", "/api/v1/appointments/{appointment_id}"): ("new slot is taken", "stays"),
+    # a visit's step: its state, a change meanwhile, the device's own step, a closed visit
+    ("post", "/api/v1/appointments/{appointment_id}/steps/{number}"): (
+        "does not allow",
+        "changed meanwhile",
+        "microcurrent step",
+        "cancelled",
+    ),  # fmt: skip
 }
 FASTAPI_DEFAULT_422 = "Validation Error"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -25,7 +27,9 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """One session record: protocol, device, status, dose by zone, events, feedback."""
+    from microamp.clinic.booking import clinic_zone
     from microamp.store import session_record_dict
+    from microamp.store.book_setup import get_settings
 
     with open_cli_store(database) as store:
         try:
@@ -35,12 +39,14 @@ def show(
                 )
                 audit_cli(session, "read", f"record:{record_id}",
                           client_id=document.get("client_id"))  # fmt: skip
+                zone = clinic_zone(get_settings(session).time_zone)
         except StoreError as exc:
             store_failed(exc)
     if json_out:
         print_json(document)
         return
     _render(document)
+    _render_steps(document["service_steps"], zone)
 
 
 @app.command("list")
@@ -105,3 +111,32 @@ def _render(document: dict[str, Any]) -> None:
     feedback = {k: v for k, v in document["feedback"].items() if v is not None}
     if feedback:
         console.print(f"Feedback: {feedback}", highlight=False)
+
+
+def _local(value: str | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _render_steps(steps: list[dict[str, Any]], zone: ZoneInfo) -> None:
+    """The visit's steps around the session, times in the clinic's zone."""
+    if not steps:
+        return
+    from rich.table import Table
+
+    table = Table("step", "state", "planned", "taken", "started", "ended", "products", "by",
+                  title=f"The service, step by step (times in {zone.key})")  # fmt: skip
+    for step in steps:
+        taken = int(step["taken_s"])
+        table.add_row(
+            f"{step['position'] + 1}. {step['name']}",
+            step["status"],
+            f"{step['planned_min']} min",
+            f"{taken // 60}:{taken % 60:02d}" if step["started_at"] else "-",
+            _local(step["started_at"], zone),
+            _local(step["ended_at"], zone),
+            step["products"] or "-",
+            step["done_by"] or "-",
+        )
+    console.print(table)

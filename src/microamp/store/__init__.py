@@ -11,7 +11,7 @@ with open_store(url, upgrade=True) as store:          # url None: env, then the 
 # adds the book's completion hook that uses a package credit)
 from microamp.store import book_models, client_models, mail, previsit  # noqa: E402, F401, I001
 from microamp.store import staff, staff_sessions, station_models, throttle  # noqa: E402, F401, I001
-from microamp.store import package_models, packages  # noqa: E402, F401, I001
+from microamp.store import package_models, packages, visit_models  # noqa: E402, F401, I001
 from microamp.store.config import StoreSettings, load_settings, normalise_url
 from microamp.store.crud import (
     create_client,

@@ -17,6 +17,7 @@ from microamp.store.base import utc_now
 from microamp.store.crud import get_or_404
 from microamp.store.session_models import SessionEvent, TreatmentSession
 from microamp.store.telemetry import CODEC, COLUMNS, Rows, columns_of, unpack_rows
+from microamp.store.visit_steps import record_step_views
 
 __all__ = [
     "controls_of",
@@ -164,6 +165,8 @@ def session_record_dict(
         "telemetry": _telemetry_summary(record),
         "controls": controls_of(record.events),
         "level": level_in_force(record.events),
+        # the manual steps of the visit it was run for, the microcurrent step among them
+        "service_steps": [v.as_dict() for v in record_step_views(session, record_id=record.id)],
     }
     rows = session_telemetry(session, session_id=session_id)
     document["delivered"] = delivered_of(rows)

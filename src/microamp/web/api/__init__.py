@@ -18,6 +18,7 @@ from microamp.web.api import (
     sessions,
     skin,
     staff,
+    visit_steps,
 )
 
 PREFIX = "/api/v1"
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         records,
         skin,
         staff,
+        visit_steps,
     )
 )
 

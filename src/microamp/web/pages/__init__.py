@@ -23,6 +23,7 @@ from microamp.web.pages import (
     setup,
     staff,
     visit,
+    visit_steps,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -48,6 +49,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         clinic_settings,
         previsit,
         visit,
+        visit_steps,
     )
 )
 

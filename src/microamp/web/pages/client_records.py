@@ -33,10 +33,12 @@ from microamp.store.skin import (
     record_skin_analysis,
     save_note_template,
 )
+from microamp.store.visit_steps import link_skin_analysis
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, RowIdQuery, audit
 from microamp.web.errors import field_errors
 from microamp.web.pages.client_forms import refusing
 from microamp.web.pages.clients import parse_day
+from microamp.web.pages.visit_steps import safe_back
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -231,10 +233,14 @@ def add_skin_analysis(
     laxity_grade: Annotated[str, Form(max_length=10)] = "",
     skin_concerns: Annotated[str, Form(max_length=1000)] = "",
     skin_notes: Annotated[str, Form(max_length=8000)] = "",
+    appointment_id: Annotated[str, Form(max_length=20)] = "",
+    back: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """A new skin analysis version; taken at a visit (``appointment_id``), it is linked to the
+    visit's skin-analysis step and the console (``back``) opens again."""
     typed = {"assessed_on": assessed_on, "skin_kind": skin_kind, "fitzpatrick": fitzpatrick,
              "laxity_grade": laxity_grade, "skin_concerns": skin_concerns,
-             "skin_notes": skin_notes}  # fmt: skip
+             "skin_notes": skin_notes, "appointment_id": appointment_id, "back": back}  # fmt: skip
     today = date.today()
     try:
         row = record_skin_analysis(
@@ -249,11 +255,26 @@ def add_skin_analysis(
             notes=skin_notes,
             recorded_by_id=user.id,
         )
+        visit = _visit_id(appointment_id)
+        if visit is not None:
+            link_skin_analysis(db, appointment_id=visit, analysis=row)
     except InvalidValue as exc:
         return refusing(request, user, db, client_id, "skin", exc, typed)
     audit(db, user, "write", f"client:{client_id}/skin", client_id=client_id,
-          version=row.version)  # fmt: skip
+          version=row.version, appointment_id=_visit_id(appointment_id))  # fmt: skip
+    there = safe_back(back)
+    if there and _visit_id(appointment_id) is not None:
+        return RedirectResponse(f"{there}#checklist-title", status_code=303)
     return RedirectResponse(f"/clients/{client_id}#skin-title", status_code=303)
+
+
+def _visit_id(raw: str) -> int | None:
+    text = raw.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise InvalidValue("appointment_id", raw, "a visit of this client")
+    return int(text)
 
 
 def _templates_page(

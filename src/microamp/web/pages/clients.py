@@ -3,6 +3,7 @@ consent, clearance, plans, records and progress for clinical staff, every view a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.pages.previsit import previsit_context
 from microamp.web.pages.questions import QUESTIONS
+from microamp.web.pages.visit_steps import safe_back
 from microamp.web.render import page
 from microamp.web.roles import CLINICAL
 
@@ -178,6 +180,7 @@ def _client_page(
     context["payment_methods"] = PAYMENT_METHODS
     if user.role in CLINICAL:
         context |= health_context(db, client, today)
+        context["skin_visit"] = skin_visit(db, client.id, request.query_params)
         context["may_lift"] = user.role in LIFTING_ROLES
         audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
     return page(request, "client.html", user, title=client.full_name, **context, **extra)
@@ -198,6 +201,16 @@ def client_page_refusing(
     return _client_page(
         request, user, db, client_id, failing=form, errors=errors, typed=typed, status_code=422
     )
+
+
+def skin_visit(db: Session, client_id: int, query: Mapping[str, str]) -> dict[str, Any] | None:
+    """The visit a skin analysis is taken at (``?visit=``, with the console to go ``back`` to):
+    the form is dated to its day, and the new version is linked to its skin-analysis step."""
+    raw = query.get("visit", "")
+    visit = db.get(Appointment, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if visit is None or visit.client_id != client_id:
+        return None
+    return {"id": visit.id, "on": visit.on_date, "back": safe_back(query.get("back", "")) or ""}
 
 
 def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from microamp.errors import DeviceError, InvalidValue
+from microamp.errors import DeviceError, InvalidValue, NotFound
 from microamp.session.controls import Action
 from microamp.station import (
     RemoteSession,
@@ -30,11 +30,13 @@ from microamp.store.crud import gate_client, get_client, list_clients
 from microamp.store.leases import DeviceBusy
 from microamp.store.models import Appointment, User
 from microamp.store.protocol_store import protocol_names
+from microamp.store.session_models import TreatmentSession
 from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.live import live_sessions, operator_of
 from microamp.web.pages.console_choice import LABELS, device_labels, parse_choice
+from microamp.web.pages.visit_steps import checklist_context
 from microamp.web.render import page
 from microamp.web.settings import WebSettings
 
@@ -115,6 +117,7 @@ def _console_page(
         request,
         name,
         user,
+        checklist=_checklist(db, user, (typed or {}).get("appointment_id", "")),
         status_code=422 if errors else 409 if start_error else 200,
         title="Session console",
         clients=list_clients(db, limit=500),
@@ -127,6 +130,16 @@ def _console_page(
         errors=errors or [],
         typed=typed or {},
     )
+
+
+def _checklist(db: Session, user: User, raw: str) -> dict[str, Any] | None:
+    """The visit's checklist beside the console's choices (a service with manual steps)."""
+    if not raw.strip().isdigit():
+        return None
+    try:
+        return checklist_context(db, user, int(raw), back=f"/console?appointment_id={int(raw)}")
+    except NotFound:
+        return None
 
 
 def _refused_choice(
@@ -228,7 +241,7 @@ def start(
     except (DeviceBusy, StationUnavailable, DeviceError) as exc:
         refused = exc.busy.message if isinstance(exc, DeviceBusy) else str(exc)
         return _console_page(request, user, db, settings, client_id=client.id, protocol=name,
-                             device_url=url, start_error=refused)  # fmt: skip
+                             device_url=url, start_error=refused, typed=typed)  # fmt: skip
     audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
           record_id=live.record_id, protocol=name, device=url, appointment_id=visit)  # fmt: skip
     return RedirectResponse(f"/live/{live.id}", status_code=303)
@@ -251,10 +264,14 @@ def live_page(request: Request, user: PageUser, db: DbDep, live_id: str) -> Resp
         {"index": s.index, "label": s.label, "zone": s.zone, "side": s.side, "cue": s.cue}
         for s in planned
     ]
+    # the station's run carries no visit: the record knows the one it was started for
+    record = db.get(TreatmentSession, live.record_id) if live.record_id else None
+    visit = record.appointment_id if record is not None else None
     return page(
         request,
         "live.html",
         user,
+        checklist=checklist_context(db, user, visit, back=f"/live/{live_id}") if visit else None,
         title="Session under way",
         live=live,
         facemap=facemap_svg(planned, show_muscles=False, drawing_id="live-map"),

@@ -10,7 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
+from microamp.clinic.booking import clinic_zone
 from microamp.errors import InvalidValue
+from microamp.store.book_setup import get_settings
 from microamp.store.crud import get_client
 from microamp.store.models import User
 from microamp.store.records import (
@@ -23,6 +25,7 @@ from microamp.store.records import (
 )
 from microamp.store.skin import list_note_templates
 from microamp.store.telemetry import COLUMNS, Rows
+from microamp.store.visit_steps import record_step_views
 from microamp.web.charts import Series, series_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import field_errors
@@ -106,6 +109,8 @@ def _record_page(
         level=level_in_force(row.events),
         started=next((e.data for e in row.events if e.kind == "started"), {}),
         note_templates=list_note_templates(db),
+        service_steps=record_step_views(db, record_id=record_id),
+        zone=clinic_zone(get_settings(db).time_zone),
         **extra,
     )
 

@@ -189,8 +189,14 @@
     slider.setAttribute("aria-valuetext", pct);
   }
 
+  // the visit's checklist (checklist.js) shows the microcurrent step as the session is
+  function tellChecklist(status, ended) {
+    document.dispatchEvent(new CustomEvent("microamp:session", { detail: { status: status, ended: ended } }));
+  }
+
   function onState(s) {
     setStatus(s.status);
+    tellChecklist(s.status, false);
     if (s.step) showCurrent(s.step.amplitude_ua, s.step.cap_reason);
     if (s.delivered_ua === null) showDelivered(null);
     showHolding(s.holding || "");
@@ -346,6 +352,7 @@
     lastFrameAt = 0;
     staleCheck();
     setStatus(end.status);
+    tellChecklist(end.status, true);
     $("pause").disabled = true;
     $("stop").disabled = true;
     ["intensity", "intensity-down", "intensity-up"].forEach((name) => { $(name).disabled = true; });
