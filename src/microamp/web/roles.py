@@ -74,8 +74,12 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/settings/clinic/closures/{closure_id}/remove"): OWNER,
     ("POST", "/settings/clinic/rooms"): OWNER,
     ("POST", "/settings/clinic/rooms/{room_id}/active"): OWNER,
+    ("GET", "/settings/clinic/rooms/{room_id}"): OWNER,
+    ("POST", "/settings/clinic/rooms/{room_id}"): OWNER,
     ("POST", "/settings/clinic/services"): OWNER,
     ("POST", "/settings/clinic/services/{service_id}/active"): OWNER,
+    ("GET", "/settings/clinic/services/{service_id}"): OWNER,
+    ("POST", "/settings/clinic/services/{service_id}"): OWNER,
     # forms before the visit: staff make and withdraw a client's link, the client fills it
     ("POST", "/clients/{client_id}/previsit"): STAFF,
     ("POST", "/clients/{client_id}/previsit/{link_id}/revoke"): STAFF,

@@ -10,6 +10,7 @@ from microamp.web.pages import (
     care,
     client_records,
     clients,
+    clinic_items,
     clinic_settings,
     console,
     dashboard,
@@ -46,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         audit,
         mail,
         clinic_settings,
+        clinic_items,
         previsit,
         visit,
     )
