@@ -33,6 +33,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     # the schedule and contact details
     ("GET", "/"): STAFF,
     ("GET", "/book"): STAFF,
+    ("GET", "/book/week"): STAFF,
+    ("POST", "/book/{appointment_id}/drop"): STAFF,
     ("POST", "/book"): STAFF,
     ("POST", "/book/{appointment_id}/state"): STAFF,
     ("GET", "/book/{appointment_id}/move"): STAFF,

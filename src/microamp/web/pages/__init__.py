@@ -7,6 +7,7 @@ from microamp.web.pages import (
     audit,
     auth,
     book,
+    book_week,
     care,
     client_records,
     clients,
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     for module in (
         auth,
         dashboard,
+        book_week,
         book,
         clients,
         client_records,
