@@ -152,6 +152,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("PATCH", f"{API}/appointments/{{appointment_id}}"): STAFF,
     ("GET", f"{API}/rooms"): STAFF,
     ("GET", f"{API}/services"): STAFF,
+    ("PATCH", f"{API}/rooms/{{room_id}}"): OWNER,
+    ("PATCH", f"{API}/services/{{service_id}}"): OWNER,
     ("GET", f"{API}/clients"): STAFF,
     ("POST", f"{API}/clients"): STAFF,
     ("GET", f"{API}/clients/{{client_id}}"): STAFF,
