@@ -6,7 +6,7 @@ for whoever uses no pointer."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -118,3 +118,23 @@ def test_a_visit_is_dragged_resized_and_refused_a_taken_slot(
     page.keyboard.press("ArrowLeft")
     expect(_cell(page, drag_clinic, "10:45", "room1").locator(".visit")).to_have_count(1)
     assert _span(drag_clinic) == ("10:45", "12:15", drag_clinic.clients["room1"])
+
+
+def test_a_visit_is_dragged_to_another_day_of_the_week(
+    browser: Browser, drag_clinic: Clinic
+) -> None:
+    page = _desk(browser, drag_clinic)
+    page.goto(drag_clinic.url + "/book/week")
+    with drag_clinic.store.session() as db:
+        visit = get_appointment(db, appointment_id=drag_clinic.clients["visit"])
+        assert visit.starts_at is not None
+        at, room = f"{visit.starts_at:%H:%M}", visit.room_id
+    # the next day of the same week, or the one before on a Sunday
+    other = date.today() + timedelta(days=-1 if date.today().weekday() == 6 else 1)
+    card = page.get_by_test_id(f"visit-{drag_clinic.clients['visit']}")
+    _drag(page, card.locator("[data-grip]"), page.locator(f'td[data-start="{other}T{at}"]'))
+    expect(page.get_by_test_id("drop-status")).to_contain_text("Moved: Ana Lima")
+    expect(page.locator(f'td[data-start="{other}T{at}"] .visit')).to_have_count(1)
+    with drag_clinic.store.session() as db:
+        moved = get_appointment(db, appointment_id=drag_clinic.clients["visit"])
+        assert moved.on_date == other and moved.room_id == room
