@@ -215,3 +215,22 @@ def test_a_record_cannot_start_for_a_cancelled_appointment(store: Store, clinic:
         set_state(session, appointment_id=visit.id, state="cancelled")
     with pytest.raises(InvalidValue, match="cancelled"):
         SessionRecorder.start(store, protocol_name="lift", appointment_id=visit.id)
+
+
+def test_a_service_edited_leaves_its_booked_visits_and_times_the_next_booking(
+    store: Store, clinic: Clinic
+) -> None:
+    with store.transaction() as session:
+        booked = _book(session, clinic, start=_at(10))
+        held = (booked.starts_at, booked.ends_at, booked.clear_at)
+        update_service(session, service_id=clinic.facial, name="Long facial", duration_min=90,
+                       buffer_min=0)  # fmt: skip
+        session.expire_all()
+        again = session.get(Appointment, booked.id)
+        assert again is not None and (again.starts_at, again.ends_at, again.clear_at) == held
+        later = _book(session, clinic, client=1, who=1, room=1, start=_at(14))
+        assert later.ends_at == datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
+        assert later.clear_at == later.ends_at
+        with pytest.raises(InvalidValue) as bad:
+            update_service(session, service_id=clinic.facial, duration_min=481)
+        assert bad.value.field == "duration_min"

@@ -154,6 +154,20 @@ def _book_a_taken_slot(page: Page) -> None:
     expect(page.get_by_test_id("error-summary")).to_contain_text("Room 1 is booked 10:00-11:00")
 
 
+def _move_by_keys_nowhere(page: Page) -> None:
+    # the visit is in the first room's column: there is no column on its left
+    page.locator("[data-grip]").first.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_test_id("drop-status")).to_contain_text("Not moved")
+
+
+def _service_edited_too_long(page: Page) -> None:
+    page.get_by_label("Duration").fill("900")
+    page.get_by_role("button", name="Save the service").click()
+    _sent_back(page)
+    expect(page.get_by_label("Duration")).to_have_value("900")
+
+
 def _progress_taken_later(page: Page) -> None:
     page.get_by_text("Add a progress entry").click()
     page.get_by_label("Taken on").fill("2999-01-01")
@@ -398,6 +412,10 @@ SCREENS: tuple[Screen, ...] = (
     Screen("book", "/book"),
     Screen("book, a conflict", "/book", then=_book_a_taken_slot),
     Screen("book by practitioner", "/book?by=practitioner"),
+    Screen("book, the week", "/book/week"),
+    Screen("book, the week by practitioner", "/book/week?by=practitioner"),
+    Screen("book, the week of one room", "/book/week?by=room&only={room}"),
+    Screen("book, a keyboard move refused", "/book", then=_move_by_keys_nowhere),
     Screen("move a visit", "/book/{visit}/move"),
     Screen("move a visit, refused", "/book/{visit}/move", then=_move_into_a_closed_hour),
     Screen("clients", "/clients"),
@@ -520,6 +538,14 @@ SCREENS: tuple[Screen, ...] = (
     Screen("client, a pre-visit form awaiting review", "/clients/{previsit}", STAFF),
     Screen("mail settings", "/settings/mail", ("owner",)),
     Screen("clinic settings", "/settings/clinic", ("owner",)),
+    Screen("edit a room", "/settings/clinic/rooms/{room}", ("owner",)),
+    Screen("edit a service", "/settings/clinic/services/{service}", ("owner",)),
+    Screen(
+        "edit a service, an error",
+        "/settings/clinic/services/{service}",
+        ("owner",),
+        _service_edited_too_long,
+    ),
     Screen("clinic settings, bad hours", "/settings/clinic", ("owner",), _clinic_hours_backwards),
     Screen(
         "clinic settings, a bad step", "/settings/clinic", ("owner",), _service_with_a_wrong_step
@@ -570,8 +596,22 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         served.clients["visit"] = add_book(served)
         served.clients["service_visit"] = add_service_visit(served)
         served.clients["service_record"] = add_service_record(served)
+        served.clients.update(_room_and_service(served))
         served.clients["previsit"] = _previsit_client(served)
         yield served
+
+
+def _room_and_service(clinic: Clinic) -> dict[str, int]:
+    """The ids of the room and the service `add_book` made, for their edit pages."""
+    from sqlalchemy import select
+
+    from microamp.store.book_models import Room, Service
+
+    with clinic.store.session() as db:
+        room = db.scalar(select(Room.id).where(Room.name == "Room 1"))
+        service = db.scalar(select(Service.id).where(Service.name == "Lift facial"))
+    assert room is not None and service is not None
+    return {"room": room, "service": service}
 
 
 def _booked_visit(session: Any, key: bytes, client_id: int) -> str:

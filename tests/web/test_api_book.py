@@ -159,3 +159,46 @@ def test_reception_books_by_form_sees_a_refusal_with_what_was_typed_and_checks_i
         assert "checked in" in browser.get(f"/book?day={day.isoformat()}").text
     finally:
         browser.close()
+
+
+def test_the_owner_edits_a_room_and_a_service_and_booked_visits_keep_their_times(
+    clinic: Clinic, book: Book
+) -> None:
+    with clinic.store.transaction() as db:
+        room = add_room(db, name="Room C").id
+        peel = add_service(db, name="Peel", duration_min=30, protocol_name="pro-express").id
+    with clinic.api("reception") as api:
+        booked = api.post("/api/v1/appointments", json={
+            **_booking(clinic, book, "16:00", client="blocked"), "service_id": peel,
+            "room_id": room})  # fmt: skip
+        assert booked.status_code == 201, booked.text
+        refused = api.patch(f"/api/v1/services/{peel}", json={"duration_min": 45})
+        assert refused.status_code == 403
+    with clinic.api("owner") as api:
+        renamed = api.patch(f"/api/v1/rooms/{room}", json={"name": "Garden room"})
+        assert renamed.status_code == 200 and renamed.json()["name"] == "Garden room"
+        changed = api.patch(f"/api/v1/services/{peel}", json={
+            "name": "Gentle peel", "duration_min": 45, "buffer_min": 10, "price_minor": 9000,
+            "protocol_name": None,
+            "steps": [{"name": "Steam", "minutes": 10, "kind": "steam_exfoliation"}]})  # fmt: skip
+        assert changed.status_code == 200, changed.text
+        assert {k: changed.json()[k] for k in ("name", "duration_min", "buffer_min",
+                "price_minor", "protocol_name")} == {  # fmt: skip
+            "name": "Gentle peel", "duration_min": 45, "buffer_min": 10, "price_minor": 9000,
+            "protocol_name": None}  # fmt: skip
+        kept = api.get(f"/api/v1/appointments/{booked.json()['id']}").json()
+        assert (kept["start"], kept["end"]) == (booked.json()["start"], booked.json()["end"])
+        for path, body, field in (
+            (f"/api/v1/services/{peel}", {"duration_min": 900}, "duration_min"),
+            (f"/api/v1/services/{peel}", {"name": "Lift facial"}, "name"),
+            (f"/api/v1/services/{peel}", {"steps": [{"name": "x", "minutes": 5, "kind": "sauna"}]},
+             '"kind"'),
+            (f"/api/v1/rooms/{room}", {"station_name": "nowhere"}, "station_name"),
+            (f"/api/v1/rooms/{room}", {}, "body"),
+        ):  # fmt: skip
+            bad = api.patch(path, json=body)
+            assert bad.status_code == 422, (body, bad.text)
+            assert field in bad.text
+        assert api.patch("/api/v1/rooms/999999", json={"name": "Ghost"}).status_code == 404
+        taken = api.patch(f"/api/v1/services/{peel}", json={"name": "Lift facial"}).text
+        assert "another service has this name" in taken

@@ -17,13 +17,21 @@ from microamp.store.book import (
     set_state,
 )
 from microamp.store.book_models import ClinicSettings, Room, Service
-from microamp.store.book_setup import get_settings, list_rooms, list_services
+from microamp.store.book_setup import (
+    get_settings,
+    list_rooms,
+    list_services,
+    update_room,
+    update_service,
+)
 from microamp.store.models import Appointment
 from microamp.web.api.models import (
     BookingChange,
     BookingCreate,
     BookingPublic,
+    RoomChange,
     RoomPublic,
+    ServiceChange,
     ServicePublic,
     ServiceStep,
 )
@@ -84,6 +92,49 @@ def rooms(_user: ApiUser, db: DbDep) -> list[RoomPublic]:
 def services(_user: ApiUser, db: DbDep) -> list[ServicePublic]:
     """Every service with its duration, buffer, price and manual steps, by name."""
     return [_service(s) for s in list_services(db)]
+
+
+# a field sent as null clears what may be empty (a room's station, a service's protocol)
+_NULLABLE = ("station_name", "protocol_name")
+
+
+def _changes(body: RoomChange | ServiceChange) -> dict[str, Any]:
+    changes = {
+        key: value
+        for key, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or key in _NULLABLE
+    }
+    if not changes:
+        raise InvalidValue("body", "{}", "at least one field to change")
+    return changes
+
+
+@router.patch(
+    "/rooms/{room_id}",
+    responses=invalid("`name` is empty or another room's, or `station_name` is not a station"),
+)
+def change_room(user: ApiUser, db: DbDep, room_id: RowId, body: RoomChange) -> RoomPublic:
+    """Rename a room, set or clear its station, take it out of use or back (owner)."""
+    row = update_room(db, room_id=room_id, **_changes(body))
+    audit(db, user, "write", f"room:{row.id}", change="edited")
+    return _room(row)
+
+
+@router.patch(
+    "/services/{service_id}",
+    responses=invalid(
+        "`name` is empty or another service's, `duration_min` is not 5-480, `buffer_min` not "
+        "0-120, `price_minor` below 0, or a step's kind is not one of the step kinds"
+    ),
+)
+def change_service(
+    user: ApiUser, db: DbDep, service_id: RowId, body: ServiceChange
+) -> ServicePublic:
+    """Change a service (owner). A new duration or buffer applies to bookings made from then
+    on; appointments already booked keep their times."""
+    row = update_service(db, service_id=service_id, **_changes(body))
+    audit(db, user, "write", f"service:{row.id}", change="edited")
+    return _service(row)
 
 
 @router.post(

@@ -379,6 +379,32 @@ class ServicePublic(BaseModel):
     active: bool
 
 
+class RoomChange(BaseModel):
+    """What to change of a room; a field left out stays (``station_name`` null: no station)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=120)
+    station_name: str | None = Field(None, max_length=120)
+    active: bool | None = None
+
+
+class ServiceChange(BaseModel):
+    """What to change of a service; a field left out stays (``protocol_name`` null: none).
+    A new duration or buffer applies to bookings made from then on: visits already booked
+    keep their times."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=120)
+    duration_min: int | None = Field(None, description="5-480")
+    buffer_min: int | None = Field(None, description="0-120")
+    price_minor: int | None = Field(None, description="0 or more, in cents (minor units)")
+    protocol_name: str | None = Field(None, max_length=200)
+    steps: list[ServiceStep] | None = None
+    active: bool | None = None
+
+
 class BookingCreate(BaseModel):
     """A booking; ``start`` is the clinic's wall-clock time (its zone), ISO 8601."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,7 +24,7 @@ from microamp.store.book import (
     set_state,
 )
 from microamp.store.book_setup import clinic_hours, get_settings, list_rooms, list_services
-from microamp.store.models import Client, User
+from microamp.store.models import Appointment, Client, User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
 from microamp.web.render import page
 
@@ -35,7 +36,7 @@ STATE_WORDS = {"confirmed": "Confirm", "checked_in": "Check in", "no_show": "No-
                "cancelled": "Cancel"}  # fmt: skip
 
 
-def _day(raw: str | None, today: date) -> date:
+def shown_day(raw: str | None, today: date) -> date:
     if not raw:
         return today
     try:
@@ -44,7 +45,7 @@ def _day(raw: str | None, today: date) -> date:
         raise InvalidValue("day", raw, "a date as YYYY-MM-DD") from None
 
 
-def _grid(hours: list[tuple[time, time]]) -> list[time]:
+def grid_slots(hours: list[tuple[time, time]]) -> list[time]:
     slots: list[time] = []
     for opens, closes in hours:
         at = datetime.combine(date.min, opens)
@@ -54,43 +55,63 @@ def _grid(hours: list[tuple[time, time]]) -> list[time]:
     return slots
 
 
+def active_practitioners(db: Session) -> list[User]:
+    """Who can be booked: active owners and practitioners, by name."""
+    return list(db.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(("owner", "practitioner")))
+        .order_by(User.display_name)))  # fmt: skip
+
+
+class Cards:
+    """What the book shows of each visit (no health data), with the names it needs looked
+    up once for all ``visits``."""
+
+    def __init__(self, db: Session, visits: list[Appointment], zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.clients = {c.id: c.full_name for c in db.scalars(
+            select(Client).where(Client.id.in_({v.client_id for v in visits})))}  # fmt: skip
+        self.users = {u.id: u.display_name for u in db.scalars(select(User))}
+        self.rooms = {r.id: r.name for r in list_rooms(db)}
+        self.services = {s.id: s.name for s in list_services(db)}
+
+    def card(self, v: Appointment) -> dict[str, Any]:
+        assert v.starts_at is not None and v.ends_at is not None
+        start, end = v.starts_at.astimezone(self.zone), v.ends_at.astimezone(self.zone)
+        minute = start.minute - start.minute % GRID_MINUTES
+        return {
+            "id": v.id, "client": self.clients.get(v.client_id, ""), "client_id": v.client_id,
+            "day": start.date(), "slot": f"{start.hour:02d}:{minute:02d}",
+            "start": f"{start:%Y-%m-%dT%H:%M}", "minutes": (end - start) // timedelta(minutes=1),
+            "span": f"{start:%H:%M}-{end:%H:%M}", "state": v.state,
+            "service": self.services.get(v.service_id or 0, ""),
+            "practitioner": self.users.get(v.practitioner_id or 0, ""),
+            "room": self.rooms.get(v.room_id or 0, ""),
+            "movable": v.state in MOVABLE_STATES,
+            "next": [s for s in TRANSITIONS[v.state] if s in BUTTON_STATES],
+        }  # fmt: skip
+
+
 def _day_context(db: Session, day: date, by: str = "room") -> dict[str, Any]:
     settings = get_settings(db)
     zone = clinic_zone(settings.time_zone)
     first = datetime.combine(day, time.min, zone).astimezone(UTC)
     visits = appointments_between(db, first=first, last=first + timedelta(days=1))
-    names = {c.id: c.full_name for c in db.scalars(
-        select(Client).where(Client.id.in_({v.client_id for v in visits})))}  # fmt: skip
-    practitioners = list(db.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(("owner", "practitioner")))
-        .order_by(User.display_name)))  # fmt: skip
-    who = {u.id: u.display_name for u in practitioners}
+    practitioners = active_practitioners(db)
     services = list_services(db, active_only=True)
     rooms = list_rooms(db, active_only=True)
-    rooms_by_id = {r.id: r.name for r in list_rooms(db)}
-    service_names = {s.id: s.name for s in list_services(db)}
+    cards = Cards(db, visits, zone)
     cells: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for v in visits:
-        assert v.starts_at is not None and v.ends_at is not None
-        start, end = v.starts_at.astimezone(zone), v.ends_at.astimezone(zone)
-        minute = start.minute - start.minute % GRID_MINUTES
+        card = cards.card(v)
         column = (v.practitioner_id if by == "practitioner" else v.room_id) or 0
-        cells.setdefault((f"{start.hour:02d}:{minute:02d}", column), []).append({
-            "id": v.id, "client": names.get(v.client_id, ""), "client_id": v.client_id,
-            "span": f"{start:%H:%M}-{end:%H:%M}", "state": v.state,
-            "service": service_names.get(v.service_id or 0, ""),
-            "practitioner": who.get(v.practitioner_id or 0, ""),
-            "room": rooms_by_id.get(v.room_id or 0, ""),
-            "movable": v.state in MOVABLE_STATES,
-            "next": [s for s in TRANSITIONS[v.state] if s in BUTTON_STATES],
-        })  # fmt: skip
+        cells.setdefault((card["slot"], column), []).append(card)
     periods = clinic_hours(settings)[WEEKDAYS[day.weekday()]]
     return {
         "day": day,
         "previous": day - timedelta(days=1),
         "following": day + timedelta(days=1),
         "zone": zone.key,
-        "slots": [f"{t:%H:%M}" for t in _grid(periods)],
+        "slots": [f"{t:%H:%M}" for t in grid_slots(periods)],
         "rooms": rooms,
         "by": by,
         "columns": [{"id": u.id, "name": u.display_name} for u in practitioners]
@@ -104,7 +125,7 @@ def _day_context(db: Session, day: date, by: str = "room") -> dict[str, Any]:
     }
 
 
-def _by(raw: str | None) -> str:
+def columns_by(raw: str | None) -> str:
     if raw in (None, "", "room"):
         return "room"
     if raw != "practitioner":
@@ -116,9 +137,9 @@ def _by(raw: str | None) -> str:
 def book_day(
     request: Request, user: PageUser, db: DbDep, day: str | None = None, by: str | None = None
 ) -> Response:
-    shown = _day(day, date.today())
+    shown = shown_day(day, date.today())
     return page(request, "book.html", user, title="Book", nav="book",
-                form={}, errors=[], **_day_context(db, shown, _by(by)))  # fmt: skip
+                form={}, errors=[], **_day_context(db, shown, columns_by(by)))  # fmt: skip
 
 
 @router.post("/book")
@@ -137,7 +158,7 @@ def book_visit(
             "practitioner_id": practitioner_id, "day": day, "start": start}  # fmt: skip
     shown = date.today()
     try:
-        shown = _day(day, shown)
+        shown = shown_day(day, shown)
         ids: dict[str, int] = {}
         for field in ("client_id", "service_id", "room_id", "practitioner_id"):
             if not form[field].isdigit():
@@ -181,8 +202,8 @@ def change_state(
 ) -> Response:
     if state not in BUTTON_STATES:
         raise InvalidValue("state", state, f"one of {', '.join(BUTTON_STATES)}")
-    shown = _day(day, date.today())
-    columns = _by(by)
+    shown = shown_day(day, date.today())
+    columns = columns_by(by)
     set_state(db, appointment_id=appointment_id, state=state)
     db.commit()
     return RedirectResponse(f"/book?day={shown.isoformat()}&by={columns}", status_code=303)
@@ -215,9 +236,7 @@ def _move_page(
         form = {"day": start.date().isoformat(), "start": f"{start:%H:%M}",
                 "end": f"{end:%H:%M}", "room_id": str(visit.room_id or ""),
                 "practitioner_id": str(visit.practitioner_id or "")}  # fmt: skip
-    practitioners = list(db.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(("owner", "practitioner")))
-        .order_by(User.display_name)))  # fmt: skip
+    practitioners = active_practitioners(db)
     return page(request, "book_move.html", user, title="Move a visit", nav="book",
                 status_code=status_code, visit=visit, client=client, form=form,
                 errors=errors or [], zone=zone.key, movable=visit.state in MOVABLE_STATES,
@@ -252,7 +271,7 @@ def move_visit(
     form = {"day": day, "start": start, "end": end, "room_id": room_id,
             "practitioner_id": practitioner_id}  # fmt: skip
     try:
-        shown = _day(day, date.today())
+        shown = shown_day(day, date.today())
         begins, ends = _clock_of("start", start), _clock_of("end", end)
         minutes = (ends.hour * 60 + ends.minute) - (begins.hour * 60 + begins.minute)
         if minutes <= 0:

@@ -4,6 +4,7 @@ what was typed on a bad value and shows the error beside its field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -118,11 +119,23 @@ def _parse_steps(text: str) -> list[dict[str, Any]]:
     return steps
 
 
-def _steps_text(steps: list[dict[str, Any]]) -> str:
+def service_values(typed: dict[str, str]) -> dict[str, Any]:
+    """A service form's typed values as `add_service` and `update_service` take them."""
+    return {
+        "name": typed["service_name"],
+        "duration_min": _whole("duration_min", typed["duration_min"]),
+        "buffer_min": _whole("buffer_min", typed["buffer_min"] or "0"),
+        "price_minor": _price_minor(typed["price"]),
+        "protocol_name": typed["protocol_name"] or None,
+        "steps": _parse_steps(typed["steps"]),
+    }
+
+
+def steps_text(steps: list[dict[str, Any]]) -> str:
     return "\n".join(f"{s['name']}, {s['minutes']}, {s['kind']}" for s in steps)
 
 
-def _errors(exc: InvalidValue, fields: dict[str, str] | None = None) -> list[FieldError]:
+def errors_of(exc: InvalidValue, fields: dict[str, str] | None = None) -> list[FieldError]:
     fields = dict(fields or {})
     for day in WEEKDAYS:
         fields[f"opening_hours.{day}"] = f"hours_{day}"
@@ -160,13 +173,38 @@ def _settings_page(request: Request, owner: User, db: Session, **extra: Any) -> 
         closures=list_closures(db, from_day=date.today()),
         rooms=list_rooms(db),
         services=services,
-        steps_text={s.id: _steps_text(s.steps) for s in services},
+        steps_text={s.id: steps_text(s.steps) for s in services},
         **extra,
     )
 
 
 def _done(what: str) -> RedirectResponse:
     return RedirectResponse(f"/settings/clinic?done={what}", status_code=303)
+
+
+def saved_or_sent_back(
+    db: Session,
+    save: Callable[[], object],
+    done: str,
+    sent_back: Callable[[InvalidValue], Response],
+) -> Response:
+    """Run ``save`` (which parses what was typed too): committed and back to the settings with
+    ``done``'s message, or, on a bad value, nothing kept and ``sent_back``'s page (a 422) with
+    the error beside its field."""
+    try:
+        save()
+    except InvalidValue as exc:
+        db.rollback()
+        return sent_back(exc)
+    db.commit()
+    return _done(done)
+
+
+def service_errors(exc: InvalidValue, typed: dict[str, str]) -> list[FieldError]:
+    """A service's errors by the form's fields; a step's own field (``steps[0].kind``) is the
+    steps box."""
+    errors = errors_of(exc, {"name": "service_name", "price_minor": "price"})
+    return [e if e.field in typed else FieldError("steps", "steps", e.message) for e in errors]
 
 
 @router.get("/settings/clinic")
@@ -197,8 +235,9 @@ def save_clinic(
              "hours_mon": hours_mon, "hours_tue": hours_tue, "hours_wed": hours_wed,
              "hours_thu": hours_thu, "hours_fri": hours_fri, "hours_sat": hours_sat,
              "hours_sun": hours_sun}  # fmt: skip
-    try:
-        save_settings(
+    return saved_or_sent_back(
+        db,
+        lambda: save_settings(
             db,
             name=name,
             address=address,
@@ -206,13 +245,12 @@ def save_clinic(
             reminder_lead_hours=_whole("reminder_lead_hours", reminder_lead_hours),
             care_sheet=care_sheet,
             opening_hours=_parse_hours(typed),
-        )
-    except InvalidValue as exc:
-        db.rollback()
-        return _settings_page(request, owner, db, typed=typed, errors=_errors(exc),
-                              status_code=422)  # fmt: skip
-    db.commit()
-    return _done("saved")
+        ),
+        "saved",
+        lambda exc: _settings_page(
+            request, owner, db, typed=typed, errors=errors_of(exc), status_code=422
+        ),  # fmt: skip
+    )
 
 
 def _day(field: str, value: str) -> date:
@@ -232,15 +270,14 @@ def add_clinic_closure(
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     typed = {"first_day": first_day, "last_day": last_day or first_day, "reason": reason}
-    try:
-        add_closure(db, first_day=_day("first_day", first_day),
-                    last_day=_day("last_day", typed["last_day"]), reason=reason)  # fmt: skip
-    except InvalidValue as exc:
-        db.rollback()
-        return _settings_page(request, owner, db, closure=typed, closure_errors=_errors(exc),
-                              status_code=422)  # fmt: skip
-    db.commit()
-    return _done("closure")
+    return saved_or_sent_back(
+        db,
+        lambda: add_closure(db, first_day=_day("first_day", first_day),
+                            last_day=_day("last_day", typed["last_day"]), reason=reason),
+        "closure",
+        lambda exc: _settings_page(request, owner, db, closure=typed,
+                                   closure_errors=errors_of(exc), status_code=422),
+    )  # fmt: skip
 
 
 @router.post("/settings/clinic/closures/{closure_id}/remove")
@@ -259,14 +296,13 @@ def add_clinic_room(
     station_name: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     typed = {"room_name": room_name, "station_name": station_name}
-    try:
-        add_room(db, name=room_name, station_name=station_name or None)
-    except InvalidValue as exc:
-        db.rollback()
-        return _settings_page(request, owner, db, room=typed, status_code=422,
-                              room_errors=_errors(exc, {"name": "room_name"}))  # fmt: skip
-    db.commit()
-    return _done("room")
+    return saved_or_sent_back(
+        db,
+        lambda: add_room(db, name=room_name, station_name=station_name or None),
+        "room",
+        lambda exc: _settings_page(request, owner, db, room=typed, status_code=422,
+                                   room_errors=errors_of(exc, {"name": "room_name"})),
+    )  # fmt: skip
 
 
 @router.post("/settings/clinic/rooms/{room_id}/active")
@@ -293,26 +329,17 @@ def add_clinic_service(
     typed = {"service_name": service_name, "duration_min": duration_min,
              "buffer_min": buffer_min, "price": price, "protocol_name": protocol_name,
              "steps": steps}  # fmt: skip
-    try:
-        add_service(
+    return saved_or_sent_back(
+        db,
+        lambda: add_service(
             db,
-            name=service_name,
-            duration_min=_whole("duration_min", duration_min),
-            buffer_min=_whole("buffer_min", buffer_min or "0"),
-            price_minor=_price_minor(price),
             currency=get_settings(db).currency,
-            protocol_name=protocol_name or None,
-            steps=_parse_steps(steps),
-        )
-    except InvalidValue as exc:
-        db.rollback()
-        errors = _errors(exc, {"name": "service_name", "price_minor": "price"})
-        errors = [e if e.field in typed else FieldError("steps", "steps", e.message)
-                  for e in errors]  # fmt: skip
-        return _settings_page(request, owner, db, service=typed, service_errors=errors,
-                              status_code=422)  # fmt: skip
-    db.commit()
-    return _done("service")
+            **service_values(typed),
+        ),
+        "service",
+        lambda exc: _settings_page(request, owner, db, service=typed, status_code=422,
+                                   service_errors=service_errors(exc, typed)),
+    )  # fmt: skip
 
 
 @router.post("/settings/clinic/services/{service_id}/active")
