@@ -34,7 +34,7 @@
     status.textContent = text;
   }
 
-  function post(card, fields, done) {
+  function post(card, fields) {
     var body = new FormData();
     body.append("csrf_token", token());
     Object.keys(fields).forEach(function (name) {
@@ -55,12 +55,10 @@
       } else {
         say("Not moved: " + card.dataset.client + " stays at " + card.dataset.span + ". " +
           (result.data.reason || "The book refused the change") + ".");
-        if (done) done();
       }
     }).catch(function () {
       say("Not moved: the book could not be reached; " + card.dataset.client + " stays at " +
         card.dataset.span + ".");
-      if (done) done();
     });
   }
 
