@@ -765,7 +765,7 @@ def test_the_live_console_meets_wcag_aa_in_every_state(
         stop_live(tab)
 
 
-@pytest.mark.parametrize("role", ["practitioner", "reception", SIGNED_OUT])
+@pytest.mark.parametrize("role", [*STAFF, SIGNED_OUT])
 def test_no_page_scrolls_sideways_on_a_phone_or_zoomed_in(
     tab: Page, a11y_clinic: Clinic, role: str
 ) -> None:
