@@ -85,7 +85,10 @@ def test_a_practitioner_runs_the_whole_service(browser: Browser, visit_clinic: C
     expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Paused")
     assert abs(_seconds(_step(page, 3).get_by_test_id("step-timer").inner_text()) - paused_at) <= 1
     page.get_by_role("button", name="Resume Massage").click()
+    # typed while the resume is on its way: kept when the step comes back
     page.get_by_label("Products used in Massage").fill("Rosehip oil")
+    expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Running")
+    expect(page.get_by_label("Products used in Massage")).to_have_value("Rosehip oil")
     page.get_by_role("button", name="Done Massage").click()
     expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Done")
 
