@@ -392,6 +392,17 @@ def _a_step_under_way(page: Page) -> None:
     expect(page.locator("#visit-step-3").get_by_test_id("step-status")).to_have_text("Running")
 
 
+def _step_products_too_long_without_scripts(page: Page) -> None:
+    """The page a plain form post gets back: the step with its error beside the field."""
+    form = page.locator('form[action$="/steps/5"]')
+    form.evaluate("form => { form.removeAttribute('data-checklist-form');"
+                  " form.querySelector('input[name=products]').removeAttribute('maxlength'); }")  # fmt: skip
+    page.get_by_label("Products used in Mask").fill("clay " * 120)
+    page.get_by_role("button", name="Save products of Mask").click()
+    expect(page.get_by_role("heading", name="Visit step")).to_be_visible()
+    expect(page.locator("#products-5-error")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class Screen:
     """A page (``path`` may name ``{cleared}``, ``{blocked}`` or ``{record}``), optionally
@@ -439,6 +450,12 @@ SCREENS: tuple[Screen, ...] = (
         _a_step_under_way,
     ),  # fmt: skip
     Screen("record with the service's steps", "/records/{service_record}", CLINICAL),
+    Screen(
+        "a visit step refused, without scripts",
+        "/console?appointment_id={service_visit}",
+        CLINICAL,
+        _step_products_too_long_without_scripts,
+    ),  # fmt: skip
     Screen("care sheet", "/care/post"),
     Screen("account", "/account"),
     Screen("account, a new token", "/account", then=_create_token),

@@ -25,6 +25,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
+from web.page_checks import axe_violations  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
@@ -83,7 +85,10 @@ def test_a_practitioner_runs_the_whole_service(browser: Browser, visit_clinic: C
     expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Paused")
     assert abs(_seconds(_step(page, 3).get_by_test_id("step-timer").inner_text()) - paused_at) <= 1
     page.get_by_role("button", name="Resume Massage").click()
+    # typed while the resume is on its way: kept when the step comes back
     page.get_by_label("Products used in Massage").fill("Rosehip oil")
+    expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Running")
+    expect(page.get_by_label("Products used in Massage")).to_have_value("Rosehip oil")
     page.get_by_role("button", name="Done Massage").click()
     expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Done")
 
@@ -107,6 +112,7 @@ def test_a_practitioner_runs_the_whole_service(browser: Browser, visit_clinic: C
     expect(page.get_by_test_id("status")).to_have_text("completed", timeout=60_000)
     expect(_step(page, 4).get_by_test_id("step-status")).to_have_text("Completed")
     expect(_step(page, 4).get_by_role("link", name="Open its record")).to_be_visible()
+    assert axe_violations(page) == []  # the live page with the visit's checklist
 
     # the mask after the session, by keyboard alone
     page.get_by_label("Products used in Mask").fill("Hydrating clay mask")

@@ -117,7 +117,10 @@ def _console_page(
         request,
         name,
         user,
-        checklist=_checklist(db, user, (typed or {}).get("appointment_id", "")),
+        # the whole page shows the visit's checklist; a fragment swapped into it does not
+        checklist=_checklist(db, user, (typed or {}).get("appointment_id", ""))
+        if name == "console.html"
+        else None,
         status_code=422 if errors else 409 if start_error else 200,
         title="Session console",
         clients=list_clients(db, limit=500),

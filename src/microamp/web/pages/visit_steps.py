@@ -30,8 +30,18 @@ router = APIRouter(dependencies=[CsrfChecked])
 
 # where a plain form post may go back to: the console of the visit, or a live session page
 _BACK = re.compile(r"^/(console\?appointment_id=\d{1,12}|live/[A-Za-z0-9_-]{1,64})$")
-_KIND_LABELS = {"skin_analysis": "skin analysis", "home_care_advice": "home-care advice",
-                "steam_exfoliation": "steam and exfoliation", "led": "LED"}  # fmt: skip
+_KIND_LABELS = {
+    "consultation": "Consultation",
+    "cleansing": "Cleansing",
+    "skin_analysis": "Skin analysis",
+    "steam_exfoliation": "Steam and exfoliation",
+    "massage": "Massage",
+    "microcurrent": "Microcurrent",
+    "mask": "Mask",
+    "serums": "Serums",
+    "home_care_advice": "Home-care advice",
+    "led": "LED light",
+}
 
 
 def safe_back(raw: str) -> str | None:

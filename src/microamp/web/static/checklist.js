@@ -52,24 +52,28 @@
     }[action];
   }
 
-  function swap(li, html) {
+  // ``sent``: the products the request carried; what was typed after it is kept, not lost
+  function swap(li, html, sent) {
     const box = document.createElement("template");
     box.innerHTML = html.trim();
     const fresh = box.content.querySelector("li.visit-step");
     if (!fresh) return null;
     fresh.dataset.arrived = String(Date.now());
+    const typing = li.querySelector("input[name=products]");
+    const field = fresh.querySelector("input[name=products]");
+    if (typing && field && sent !== undefined && typing.value !== sent) field.value = typing.value;
     li.replaceWith(fresh);
     return fresh;
   }
 
-  function settle(li, action, ok) {
+  function settle(li, focusFor, ok, action) {
     if (ok) {
       announce(said(action, li));
     } else {
       const why = li.querySelector("[data-testid=step-refused], .field-error");
       announce(why ? why.textContent : nameOf(li) + " did not change.");
     }
-    const want = NEXT_FOCUS[action];
+    const want = NEXT_FOCUS[focusFor];
     const target = !ok ? li.querySelector("[aria-invalid=true]") || li.querySelector("h3")
       : want === "products" ? li.querySelector("input[name=products]")
       : li.querySelector('button[value="' + want + '"]') || li.querySelector("h3");
@@ -84,6 +88,7 @@
     const li = form.closest("li.visit-step");
     const body = new URLSearchParams(new FormData(form));
     body.set("action", action);
+    const sent = body.get("products") || "";
     // not form.action: its buttons are named "action", and a named control shadows the property
     fetch(form.getAttribute("action"), {
       method: "POST",
@@ -92,8 +97,11 @@
       credentials: "same-origin",
     }).then((r) => r.text().then((html) => {
       if (r.status !== 200 && r.status !== 409 && r.status !== 422) return failed("the server answered " + r.status);
-      const fresh = swap(li, html);
-      if (fresh) settle(fresh, action, r.status === 200);
+      // someone typing in the products field while the answer came keeps typing there
+      const typing = document.activeElement && document.activeElement.name === "products" &&
+        li.contains(document.activeElement);
+      const fresh = swap(li, html, sent);
+      if (fresh) settle(fresh, typing ? "products" : action, r.status === 200, action);
       else failed("the server answered " + r.status);
     }), () => failed("the server could not be reached"));
   }
