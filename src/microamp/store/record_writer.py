@@ -127,7 +127,7 @@ class RecordWriter:
             with self._cond:
                 self._since_s = self._queue[0][0] if self._queue else None
         if self._flush_due:
-            self._guarded(self.recorder.flush_telemetry)
+            self._flush()
 
     def _take(self) -> list[_Item] | None:
         """Everything queued, in order, once there is something (None: closed and written)."""
@@ -156,10 +156,15 @@ class RecordWriter:
             if _is_end(item):
                 self._guarded(self.recorder.record_events, events)
                 events = []
+                self._flush_due = False  # the end wrote the last chunk with the record's close
         if events:
             self._guarded(self.recorder.record_events, events)
         if self._flush_due and not self._events_waiting():
-            self._flush_due = False
+            self._flush()
+
+    def _flush(self) -> None:
+        self._flush_due = False
+        if self.recorder.status == "running":  # a closed record takes no more chunks
             self._guarded(self.recorder.flush_telemetry)
 
     def _events_waiting(self) -> bool:
