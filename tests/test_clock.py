@@ -39,3 +39,24 @@ def test_real_time_runs_forward_by_its_speed() -> None:
     before = clock.now()
     clock.sleep(0.5)  # 10 ms of wall time
     assert clock.now() - before >= 0.5
+
+
+def test_a_paced_clock_absorbs_the_host_work_between_sleeps() -> None:
+    clock = PacedClock(speed=1.0)
+    started = time.monotonic()
+    for _ in range(20):
+        time.sleep(0.005)  # host work: absorbed by the next sleep's wall deadline
+        clock.sleep(0.02)
+    wall_s = time.monotonic() - started
+    assert clock.now() == pytest.approx(0.4)
+    # a fixed-length sleep would take 20 x (5 + 20) ms = 0.5 s at least
+    assert wall_s < 0.47
+
+
+def test_a_paced_clock_behind_by_a_stall_does_not_race_through_it() -> None:
+    clock = PacedClock(speed=1.0)
+    time.sleep(0.5)  # a stall: forgiven beyond CATCH_UP_S
+    started = time.monotonic()
+    for _ in range(6):
+        clock.sleep(0.05)
+    assert time.monotonic() - started >= 0.3 - PacedClock.CATCH_UP_S - 0.01

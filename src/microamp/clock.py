@@ -63,20 +63,31 @@ class SimulatedClock:
 
 
 class PacedClock(SimulatedClock):
-    """Simulated time paced against the wall: each ``sleep(s)`` waits ``s / speed`` seconds.
+    """Simulated time paced against the wall: ``sleep(s)`` advances simulated time by ``s`` and
+    ends ``s / speed`` wall seconds after the previous sleep ended.
 
     Time the host spends working is not session time, so a simulated session at 400x keeps
     renewing its commands in time (on a sped-up `RealClock` it would not: the host's own work
-    would count 400 times over) and records the same dose as it would at 1x.
+    would count 400 times over) and records the same dose as it would at 1x. Each sleep ends at
+    a wall deadline rather than lasting a fixed time, so the host's work between two sleeps (and
+    a sleep that overshoots) is absorbed and simulated time keeps pace with the wall, as a real
+    device's does. A host more than `CATCH_UP_S` behind (a stall, a pause between sessions)
+    forgives the rest instead of racing through the debt.
     """
+
+    CATCH_UP_S = 0.1
 
     def __init__(self, speed: float) -> None:
         if not (math.isfinite(speed) and speed > 0):
             raise InvalidValue("speed", speed, "must be a finite number above 0")
         super().__init__()
         self.speed = float(speed)
+        self._due_wall_s = time.monotonic()
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            time.sleep(seconds / self.speed)
+            now_s = time.monotonic()
+            self._due_wall_s = max(self._due_wall_s, now_s - self.CATCH_UP_S) + seconds / self.speed
+            if self._due_wall_s > now_s:
+                time.sleep(self._due_wall_s - now_s)
             self.advance(seconds)

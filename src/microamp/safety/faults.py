@@ -24,6 +24,7 @@ class FaultCode(StrEnum):
     DRIVER_ERROR = "driver_error"
     COMMAND_EXPIRED = "command_expired"
     OPERATOR_STOP = "operator_stop"
+    RECORD_FAILED = "record_failed"
 
 
 OPERATOR_MESSAGES: dict[FaultCode, str] = {
@@ -53,6 +54,9 @@ OPERATOR_MESSAGES: dict[FaultCode, str] = {
     FaultCode.DRIVER_ERROR: "The device driver failed; output was cut to zero.",
     FaultCode.COMMAND_EXPIRED: "The output command expired without renewal; output went to zero.",
     FaultCode.OPERATOR_STOP: "Stopped by the operator.",
+    FaultCode.RECORD_FAILED: (
+        "The session record could not be kept up to date; output was cut to zero."
+    ),
 }
 
 

@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from microamp.safety.faults import Fault
+
 __all__ = ["Action", "Controls", "Operator", "Request", "by", "operator_dict"]
 
 Action = Literal["pause", "resume", "stop"]
@@ -49,6 +51,7 @@ class Controls:
         self._lock = threading.Lock()
         self._actions: list[Request] = []
         self._level: tuple[float, Operator | None] | None = None
+        self._faults: list[Fault] = []
 
     def request(self, action: Action, operator: Operator | None = None) -> None:
         with self._lock:
@@ -57,6 +60,16 @@ class Controls:
     def request_level(self, level: float, operator: Operator | None = None) -> None:
         with self._lock:
             self._level = (level, operator)
+
+    def request_fault(self, fault: Fault) -> None:
+        """A fault seen outside the runner (its recorder fell behind): it ends the session."""
+        with self._lock:
+            self._faults.append(fault)
+
+    def take_faults(self) -> list[Fault]:
+        with self._lock:
+            faults, self._faults = self._faults, []
+        return faults
 
     def stop_pending(self) -> Request | None:
         """The Stop waiting, if one is: long-running work (the prechecks) ends at once on it."""

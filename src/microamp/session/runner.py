@@ -128,6 +128,12 @@ class SessionRunner:
         status stopped, in any state."""
         self._controls.request("stop", operator)
 
+    def fault(self, fault: Fault) -> None:
+        """A fault found outside the runner (its recorder fell behind): output to zero at the
+        next tick, the fault reported, status aborted; after the prechecks when raised during
+        them."""
+        self._controls.request_fault(fault)
+
     def set_intensity(self, level: float, operator: Operator | None = None) -> None:
         """Set the session's level, 0-1 of each step's requested current, from the next tick.
 
@@ -231,6 +237,10 @@ class SessionRunner:
             return False
         if setup.refusal:
             return self._refuse(setup.refusal)
+        faults = self._controls.take_faults()
+        if faults:
+            self._abort(faults)
+            return False
         self.runs, self._output.limits = setup.runs, setup.limits
         self.status = SessionStatus.RUNNING
         self._mark_s = self.clock.now()
@@ -253,6 +263,10 @@ class SessionRunner:
         if self.status.final or self.status is SessionStatus.CREATED:
             return
         try:
+            faults = self._controls.take_faults()
+            if faults:
+                self._abort(faults)
+                return
             actions, level = self._controls.take()
             for action, operator in actions:
                 self._handle(action, operator)

@@ -40,6 +40,7 @@ from microamp.store.home import check_home_operator
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import device_identity
 from microamp.store.protocol_store import load_named_protocol
+from microamp.store.record_writer import RecordWriter
 from microamp.store.recording import SessionRecorder
 
 __all__ = [
@@ -121,6 +122,7 @@ class LiveSession:
     _fresh_wall_s: float = -math.inf
     thread: threading.Thread | None = None
     lease: LeaseKeeper | None = None
+    writer: RecordWriter | None = None
     on_closed: Callable[[], None] = lambda: None
 
     @property
@@ -213,6 +215,13 @@ class LiveSession:
             self.thread.join(timeout_s)
         return self.done
 
+    def _drain(self) -> None:
+        """Wait for the writer to write (or journal) all the session emitted: the record is
+        closed, and the device free, only after that."""
+        if self.writer is not None:
+            self.writer.close()
+            self.error = self.error or self.writer.error
+
     def run(self, store: Store) -> None:
         """The thread's body: run to the end; the device is closed (output zero) whatever
         happens, and the record closed (``interrupted`` if the runner never ended it)."""
@@ -224,6 +233,7 @@ class LiveSession:
             self.device.close()
             self.on_closed()
             try:
+                self._drain()
                 self.recorder.close()
                 if self.summary is not None:
                     self.recorder.keep_summary(self.summary)
@@ -368,8 +378,10 @@ class LiveSessions:
         lease.on_lost = live.lease_lost
         live.on_closed = lambda: self._keep_charge(request.device_url, device)
         lease.start()
-        runner.subscribe(recorder.record_event)
-        runner.subscribe_telemetry(recorder.record_telemetry)
+        # the runner only queues: its timing never waits on the store
+        live.writer = RecordWriter(recorder, on_fault=runner.fault)
+        runner.subscribe(live.writer.event)
+        runner.subscribe_telemetry(live.writer.telemetry)
         runner.subscribe(live.on_event)
         runner.subscribe_telemetry(live.on_frame)
         live.thread = threading.Thread(

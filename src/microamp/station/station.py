@@ -247,6 +247,7 @@ class Station:
     def take_controls(self) -> None:
         with self.store.session() as db:
             pending = list(pending_controls(db, station=self.name))
+        self._stop_first(pending)
         for control in pending:
             with self.store.transaction() as db:
                 if not take_control(db, control.id, now=self._wall()):
@@ -255,6 +256,17 @@ class Station:
             with self.store.transaction() as db:
                 answer_control(db, control.id, ok=ok, now=self._wall(), message=message,
                                answer=answer)  # fmt: skip
+
+    def _stop_first(self, pending: list[StationControl]) -> None:
+        """Every Stop among ``pending`` reaches its runner now, before any control is claimed
+        or run: a Stop never waits behind the transactions of claiming, nor behind an earlier
+        control's wait to be seen. Stopping is always safe, so acting on one before its claim
+        (and again when it is claimed) changes nothing but the time to zero."""
+        for control in pending:
+            live = self.sessions.get(control.live_id) if control.action == "stop" else None
+            if live is not None and not live.done:
+                live.control("stop", Operator(control.operator_name, control.operator_id,
+                                              control.operator_via))  # fmt: skip
 
     # -- controls --------------------------------------------------------------------------
 

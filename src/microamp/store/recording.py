@@ -190,31 +190,52 @@ class SessionRecorder:
 
     def record_event(self, event: object) -> None:
         """Commit one event now; an end event also closes the record."""
-        self._check_running()
-        data = event_dict(event)
+        self.record_events([event])
+
+    def record_events(self, events: Sequence[object]) -> None:
+        """Commit ``events`` in order, as few transactions as possible: every event before an
+        end event in one, then the end (which closes the record) in its own."""
+        rows: list[dict[str, Any]] = []
+        values: dict[str, Any] = {}
+        for event in events:
+            self._check_running()
+            data = event_dict(event)
+            if data["kind"] in END_KINDS:
+                self._commit_events(rows, values)
+                rows, values = [], {}
+                self._finish_on(data)
+                continue
+            values |= _row_values(data) | self._zones_left_out(data)
+            rows.append(self._event_row(data))
+        self._commit_events(rows, values)
+
+    def _commit_events(self, rows: list[dict[str, Any]], values: dict[str, Any]) -> None:
+        if rows:
+            self._commit(events=rows, touch={"event_count": self._seq, **values})
+
+    def _finish_on(self, data: dict[str, Any]) -> None:
         kind = data["kind"]
-        if kind in END_KINDS:
-            status = kind if kind in _STATUS_KINDS else data.get("status")
-            self.finish(
-                status if isinstance(status, str) else "completed",
-                dose_by_zone=_first(data, _DOSE_KEYS),
-                delivered_settings=_first(data, _DELIVERED_KEYS),
-                end_event=data,
-            )
-            return
-        values = {**_row_values(data), **self._zones_left_out(data)}
-        touch = {"event_count": self._seq + 1, **values}
-        self._commit(events=[self._event_row(data)], touch=touch)
+        status = kind if kind in _STATUS_KINDS else data.get("status")
+        self.finish(
+            status if isinstance(status, str) else "completed",
+            dose_by_zone=_first(data, _DOSE_KEYS),
+            delivered_settings=_first(data, _DELIVERED_KEYS),
+            end_event=data,
+        )
 
     def record_telemetry(self, frame: object) -> None:
         """Buffer one frame; flush a chunk once the buffer spans ``telemetry_flush_s``.
         Frames that trail the end event are dropped: the record is closed."""
+        if self.buffer_telemetry(frame):
+            self.flush_telemetry()
+
+    def buffer_telemetry(self, frame: object) -> bool:
+        """Buffer one frame without writing; whether a chunk is due (`flush_telemetry`)."""
         if self.status != "running":
-            return
+            return False
         self._buffer.add(frame)
         self._frames += 1
-        if self._buffer.span_s() >= self.store.settings.telemetry_flush_s:
-            self.flush_telemetry()
+        return self._buffer.span_s() >= self.store.settings.telemetry_flush_s
 
     def flush_telemetry(self, *, final: bool = False) -> None:
         """Write the buffered telemetry as one compressed chunk."""
