@@ -163,3 +163,19 @@ def test_a_command_the_device_refuses_mid_session_is_a_driver_error_naming_the_r
     assert "profile limit of 400" in fault["detail"]["error"]
     assert fault["detected_t_s"] == device.clock.now()
     assert device.command is None
+
+
+def test_the_current_measured_as_each_repetition_ramps_to_zero_counts_toward_its_zone(
+    open_sim: Any, small_protocol: Callable[..., Protocol]
+) -> None:
+    # the tick that commands zero at a repetition's end still measures the current falling to
+    # it: the ledger holds the charge of every frame that measured any, none left uncounted
+    frames: list[Any] = []
+    runner = SessionRunner(
+        small_protocol(), open_sim(), profile=HOME, telemetry_subscribers=[frames.append]
+    )
+    summary = runner.run()
+    assert summary.status is SessionStatus.COMPLETED
+    measured_uc = sum(max(0.0, f.delivered_ua) * f.window_s for f in frames)
+    assert measured_uc > 0.0
+    assert abs(summary.delivered_charge_uc - measured_uc) <= 1e-9 * measured_uc
