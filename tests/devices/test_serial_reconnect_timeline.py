@@ -4,8 +4,6 @@ that another host used before streams telemetry from the moment it is answered).
 
 from __future__ import annotations
 
-import pytest
-
 from devices.links import FirmwareLink, firmware_on
 from microamp.clock import SimulatedClock
 from microamp.devices.serial_device import SerialDevice
@@ -15,11 +13,6 @@ HOME = get_profile("home")
 HOST_AHEAD_S = 100.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frames read before HELLO's reply, or in the same read, keep the offset of 0 s; "
-    "dropping them at connect broke tests/session/test_characterize_serial.py, not yet solved",
-)
 def test_frames_after_a_reconnect_are_all_on_the_new_hosts_time_line() -> None:
     device_clock = SimulatedClock()
     firmware = firmware_on(device_clock)

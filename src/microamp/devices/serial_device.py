@@ -108,9 +108,14 @@ class SerialDevice(Device):
         self.dropped_replies = 0
         self.zero_confirmed = True
         self.watchdog_s = 0.25
-        self._offset_s = 0.0
+        # device time -> host time; unknown until HELLO is answered, and telemetry read before
+        # then (a firmware another host used streams from the start) waits for it as raw bodies
+        self._offset_s: float | None = None
+        self._early_bodies: list[bytes] = []
+        hello_s = clock.now()
         try:
-            self._caps, self.soft_limit_ua, self.watchdog_s, self._offset_s = self._hello()
+            self._caps, self.soft_limit_ua, self.watchdog_s, offset_s = self._hello()
+            self._take_offset(offset_s, since_s=hello_s)
             self._write_profile_limits(profile)
         except Exception:
             self.close()
@@ -208,6 +213,15 @@ class SerialDevice(Device):
             current_step_ua=_f32(step_ua),
         )
         return caps, _f32(soft_ua), watchdog_ms / 1000, self.clock.now() - t_us / 1e6
+
+    def _take_offset(self, offset_s: float, *, since_s: float) -> None:
+        """Put the telemetry read while the offset was unknown on this host's time line, and
+        keep only what was measured from ``since_s`` (this host's HELLO) on: frames the firmware
+        queued for an earlier host are not this host's output."""
+        self._offset_s = offset_s
+        early = (telemetry_frame(body, offset_s) for body in self._early_bodies)
+        self._frames.extend(frame for frame in early if frame.t_s >= since_s)
+        self._early_bodies.clear()
 
     def _apply(self, command: Command) -> None:
         body = command_body(command.waveform, command.intensity, command.expires_after_s)
@@ -359,11 +373,16 @@ class SerialDevice(Device):
             return
         self._device_seq = message.seq
         if message.type == MsgType.TELEMETRY:
-            self._frames.append(telemetry_frame(message.body, self._offset_s))
+            if self._offset_s is None:
+                self._early_bodies.append(message.body)
+            else:
+                self._frames.append(telemetry_frame(message.body, self._offset_s))
         elif message.type == MsgType.FAULT:
             self._command_crc = None
             self.zero_confirmed = True
-            self._raise_fault(fault_from_body(message.body, self._offset_s))
+            # before HELLO is answered there is no offset: such a fault keeps the device's own time
+            offset_s = self._offset_s if self._offset_s is not None else 0.0
+            self._raise_fault(fault_from_body(message.body, offset_s))
         elif message.type in (MsgType.ACK, MsgType.NACK):
             echo = reply_echo(message.body)
             if echo is not None:
