@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+import icalendar
 import pytest
 
 from microamp.safety.limits import HOME
@@ -144,6 +145,14 @@ def test_the_plan_is_a_calendar_file(home: Home, phone: tuple[httpx.Client, str]
     ics = client.get("/plan.ics")
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert ics.text.count("BEGIN:VEVENT") > 40
+    # every planned day rings from the phone's calendar at 9:00, with the app closed
+    calendar = icalendar.Calendar.from_ical(ics.content)
+    events = calendar.walk("VEVENT")
+    for event in events:
+        (alarm,) = event.walk("VALARM")
+        assert str(alarm["action"]) == "DISPLAY"
+        assert alarm.decoded("trigger") == timedelta(hours=9)
+        assert isinstance(event.decoded("dtstart"), date)
 
 
 def test_the_clinic_reads_a_clients_home_sessions_and_reception_does_not(

@@ -55,6 +55,8 @@ router.include_router(build.router)
 router.include_router(health.router)
 router.include_router(device.router)
 MAX_DAILY_S = HOME_PROFILE.max_daily_s.value
+# the calendar rings at 9:00 on each planned day: the one reminder that needs no open app
+REMINDER_AFTER_MIDNIGHT = timedelta(hours=9)
 WELCOME_LABELS = {
     "display_name": "Your name",
     "date_of_birth": "Date of birth",
@@ -229,7 +231,8 @@ def guide(request: Request, db: DbDep, account: AccountDep, name: str) -> Respon
 @router.get("/plan.ics")
 def plan_ics(account: AccountDep) -> Response:
     plan = home_plan(account.plan_start)
-    body = plan_to_ics(plan, stamp=utc_now(), summary="Home microcurrent routine")
+    body = plan_to_ics(plan, stamp=utc_now(), summary="Home microcurrent routine",
+                       alarm_after_start=REMINDER_AFTER_MIDNIGHT)  # fmt: skip
     return Response(body, media_type="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="microamp-home.ics"'})  # fmt: skip
 
