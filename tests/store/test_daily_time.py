@@ -139,7 +139,9 @@ SESSION = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sessions=st.lists(SESSION, max_size=14))
 def test_no_sequence_of_guided_and_device_sessions_passes_the_daily_limit(
     store: Store, sessions: list[tuple[int, str, float, float]]
