@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+import icalendar
 import pytest
 
 from microamp.safety.limits import HOME
@@ -144,6 +145,14 @@ def test_the_plan_is_a_calendar_file(home: Home, phone: tuple[httpx.Client, str]
     ics = client.get("/plan.ics")
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert ics.text.count("BEGIN:VEVENT") > 40
+    # every planned day rings from the phone's calendar at 9:00, with the app closed
+    calendar = icalendar.Calendar.from_ical(ics.content)
+    events = calendar.walk("VEVENT")
+    for event in events:
+        (alarm,) = event.walk("VALARM")
+        assert str(alarm["action"]) == "DISPLAY"
+        assert alarm.decoded("trigger") == timedelta(hours=9)
+        assert isinstance(event.decoded("dtstart"), date)
 
 
 def test_the_clinic_reads_a_clients_home_sessions_and_reception_does_not(
@@ -270,3 +279,32 @@ def test_the_guide_caps_the_day_at_the_home_profiles_daily_time_with_its_source(
     assert payload["max_daily_s"] == HOME.max_daily_s.value
     assert payload["limit_source"] == HOME.max_daily_s.source
     assert payload["limit_source"] != HOME.max_session_s.source
+
+
+def test_a_clinic_plan_on_her_record_is_the_regimen_today_and_in_the_calendar_file(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    from microamp.clinic.plans import plan_course
+    from microamp.store.home import home_account
+    from microamp.store.planning import save_plan
+
+    client, token = phone
+    course = plan_course("clinic-initial", start=home.days.today, weekdays=(0, 3), months=2)
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        save_plan(db, client_id=account.client_id, plan=course)
+    assert (
+        client.post("/api/sessions", json=_log(home), headers={"X-CSRF-Token": token}).status_code
+        == 201
+    )
+    home.days.advance(3)  # Monday done, Thursday due
+    page = client.get("/").text
+    assert "Your clinic's plan: twice a week for 6 weeks" in page
+    monday, thursday = course.sessions[0].on_date, course.sessions[1].on_date
+    assert f'data-date="{monday.isoformat()}" data-kind="done"' in page
+    assert f'data-date="{thursday.isoformat()}" data-kind="due"' in page
+    # Tuesday and Wednesday are rest days in the clinic's plan, not missed ones
+    assert f'data-date="{(monday + timedelta(days=1)).isoformat()}" data-kind="rest"' in page
+    ics = icalendar.Calendar.from_ical(client.get("/plan.ics").content)
+    assert len(ics.walk("VEVENT")) == len(course.sessions)

@@ -227,3 +227,25 @@ def test_a_zones_level_is_lowered_during_the_routine_and_kept_for_the_next(
         assert db.scalars(select(HomeAccount)).one().zone_levels == {"neck": 0.8}
     page.goto(f"{home.url}/settings")
     expect(page.get_by_label("Neck level")).to_have_value("0.8")
+
+
+def test_a_device_session_on_her_record_counts_towards_the_guides_daily_limit(
+    page: Page, home: Home
+) -> None:
+    from datetime import UTC, datetime, time
+
+    from microamp.store.session_models import TreatmentSession
+
+    first_run(page, home)
+    with home.store.transaction() as db:
+        account = db.scalars(select(HomeAccount)).one()
+        # 18 minutes delivered on the device today, started from another interface
+        db.add(TreatmentSession(client_id=account.client_id, protocol_name="home-express",
+                                status="completed", delivered_settings={"stimulation_s": 1080.0},
+                                started_at=datetime.combine(home.days.today, time(9),
+                                                            tzinfo=UTC)))  # fmt: skip
+    page.goto(f"{home.url}/")
+    expect(page.get_by_test_id("used-today")).to_have_text("18.0 of 20 min")
+    page.goto(f"{home.url}/guide/home-express")
+    expect(page.locator("#refusal")).to_contain_text("18.0 of today's 20 min are used")
+    expect(page.locator("#start")).to_be_disabled()

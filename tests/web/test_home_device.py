@@ -18,7 +18,9 @@ from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.errors import InvalidValue
 from microamp.station import StoreSessions
 from microamp.station.live import StartRequest
+from microamp.store.base import utc_now
 from microamp.store.crud import create_client
+from microamp.store.daily_time import client_day
 from microamp.store.home import home_account, home_operator
 from microamp.store.models import User
 from microamp.store.session_models import SessionEvent, TreatmentSession
@@ -215,3 +217,25 @@ def test_a_routine_she_built_is_offered_in_guide_mode_only(
     assert 'data-testid="guide-only"' in page and 'id="device-start"' not in page
     refused = client.post(f"/device/{name}/start", data={"csrf_token": token})
     assert refused.status_code == 422 and _records(home) == []
+
+
+def test_device_mode_counts_her_guided_minutes_and_refuses_past_the_day(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    with home.store.session() as db:
+        home.days.today = client_day(db, now=utc_now())  # the records' own day
+    logged = client.post("/api/sessions", headers={"X-CSRF-Token": token}, json={
+        "uuid": "guided-day-0001", "protocol": "home-express", "hash": "",
+        "on_date": home.days.today.isoformat(), "seconds_done": 18 * 60, "steps_done": [],
+        "status": "completed", "cues": 10,
+    })  # fmt: skip
+    assert logged.status_code == 201, logged.text
+    page = client.get("/device/home-express").text
+    assert 'id="refusal"' in page and "18.0 of today&#39;s 20 min are used" in page
+    assert 'id="device-start"' not in page
+    # the station refuses the start itself, whatever the page offered
+    refused = client.post("/device/home-express/start", data={"csrf_token": token})
+    assert refused.status_code == 422 and "routine" in refused.text
+    assert _records(home) == []

@@ -286,13 +286,13 @@ def _run_for_client(
     json_out: bool,
 ) -> int:
     """Gate, run and record a session for a client; the record id joins the summary."""
-    from datetime import date
-
     from microamp.errors import NotFound
+    from microamp.safety import get_profile
     from microamp.store import SessionRecorder, get_client, record_summary
-    from microamp.store.gating import client_prechecks
+    from microamp.store.base import utc_now
+    from microamp.store.daily_time import client_day
+    from microamp.store.gating import start_prechecks
 
-    today = date.today()
     with open_cli_store(database) as store:
         with store.transaction() as db:
             try:
@@ -301,8 +301,10 @@ def _run_for_client(
                 store_failed(exc)
             audit_cli(db, "read", f"client:{client_id}/session", client_id=client_id,
                       protocol=protocol, device=device)  # fmt: skip
-        prechecks = client_prechecks(store, client_id=client_id, on=today)
+            today = client_day(db, now=utc_now())  # her day in the clinic's time zone
         loaded = _protocol(store, protocol)
+        prechecks = start_prechecks(store, client_id=client_id, on=today, protocol=loaded,
+                                    profile=get_profile(profile or loaded.audience))  # fmt: skip
         with _leased(store, device) as keeper, open_session(
             protocol, device, profile=profile, intensity=intensity, speed=speed, prechecks=prechecks,
             protocol=loaded,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from microamp.clinic.plans import CoursePlan
 
@@ -18,9 +18,12 @@ def plan_to_ics(
     stamp: datetime,
     summary: str = "Microcurrent facial",
     client_name: str = "",
+    alarm_after_start: timedelta | None = None,
 ) -> bytes:
     """The plan as ``text/calendar`` bytes. ``stamp`` (timezone-aware) is the DTSTAMP of every
-    event; UIDs depend only on the plan, so re-exporting updates rather than duplicates."""
+    event; UIDs depend only on the plan, so re-exporting updates rather than duplicates. With
+    ``alarm_after_start`` every day carries a VALARM that long after the day begins (9 h: at
+    9:00), which the phone's calendar rings even when no app of ours is open."""
     calendar = Calendar()
     calendar.add("prodid", "-//microamp//course plan//EN")
     calendar.add("version", "2.0")
@@ -37,9 +40,19 @@ def plan_to_ics(
         )
         if session.checkin:
             event.add("description", "Progress check-in after this session: photos and ratings.")
+        if alarm_after_start is not None:
+            event.add_component(_alarm(title, alarm_after_start))
         calendar.add_component(event)
     ics: bytes = calendar.to_ical()
     return ics
+
+
+def _alarm(title: str, after_start: timedelta) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", title)
+    alarm.add("trigger", after_start)
+    return alarm
 
 
 def visit_to_ics(

@@ -35,7 +35,7 @@ from microamp.session import (
 )
 from microamp.session.controls import Action
 from microamp.store.db import Store
-from microamp.store.gating import client_prechecks
+from microamp.store.gating import start_prechecks
 from microamp.store.home import check_home_operator
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import device_identity
@@ -333,7 +333,8 @@ class LiveSessions:
             intensity=request.intensity,
             practitioner_max_ua=request.practitioner_max_ua,
         )
-        prechecks = client_prechecks(self.store, client_id=request.client_id, on=on)
+        prechecks = start_prechecks(self.store, client_id=request.client_id, on=on,
+                                    protocol=protocol, profile=profile)  # fmt: skip
         clock = clock or session_clock(request.device_url, self.speed)
         lease = LeaseKeeper.acquire(self.store, request.device_url)
         try:

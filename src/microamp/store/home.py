@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microamp.clinic.consent import check_signature
@@ -27,6 +27,7 @@ from microamp.store.crud import (
     record_consent,
     record_intake,
 )
+from microamp.store.daily_time import seconds_used_on
 from microamp.store.home_models import (
     HOME_MODES,
     HOME_STATUSES,
@@ -244,13 +245,9 @@ def home_sessions(session: Session, *, client_id: int) -> list[HomeSession]:
 
 
 def seconds_on(session: Session, account: HomeAccount, day: date) -> float:
-    """Seconds of home sessions on ``day``."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(HomeSession.seconds_done), 0.0)).where(
-            HomeSession.account_id == account.id, HomeSession.on_date == day
-        )
-    )
-    return float(total or 0.0)
+    """Seconds of her sessions on ``day``: guided logs and device records alike, as the daily
+    limit counts them (`microamp.store.daily_time`)."""
+    return seconds_used_on(session, client_id=account.client_id, day=day)
 
 
 def done_days(session: Session, account: HomeAccount) -> set[date]:

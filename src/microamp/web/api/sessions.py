@@ -3,7 +3,6 @@ level, stop it."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
@@ -13,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from microamp.session.controls import Action
 from microamp.station import RemoteSession, SessionEnded, StartRequest, StoreSessions
+from microamp.store.base import utc_now
 from microamp.store.crud import gate_client, get_client
+from microamp.store.daily_time import client_day
 from microamp.store.models import User
 from microamp.web.api.models import LivePublic, SessionStart
 from microamp.web.api.responses import Responses, conflict, invalid, unavailable
@@ -94,7 +95,8 @@ def start(
     if url not in device_choices(settings, stations):
         raise HTTPException(422, [{"loc": ["body", "device_url"], "msg": "not a listed device",
                                    "type": "invalid_value", "input": url}])  # fmt: skip
-    decision = gate_client(db, client_id=client.id, on=date.today())
+    today = client_day(db, now=utc_now())  # her day in the clinic's time zone
+    decision = gate_client(db, client_id=client.id, on=today)
     if not decision.allowed:
         audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id, allowed=False)
         decision.raise_if_refused()
@@ -108,7 +110,7 @@ def start(
             user.id,
             body.practitioner_max_ua,
         ),  # fmt: skip
-        on=date.today(),
+        on=today,
         operator=operator_of(user, "api"),
         station=body.device,
     )

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 
 from microamp.station import Station, StoreSessions
 from microamp.store.base import utc_now
+from microamp.store.daily_time import client_day
 from microamp.store.db import Store
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
@@ -40,8 +41,14 @@ COOKIE = "microamp_home"
 COOKIE_MAX_AGE_S = 30 * 86_400
 
 
-def _today() -> date:
-    return utc_now().date()
+def _household_today(store: Store) -> Callable[[], date]:
+    """Today in the household's (the clinic's) time zone, the day her time limit counts in."""
+
+    def today() -> date:
+        with store.session() as db:
+            return client_day(db, now=utc_now())
+
+    return today
 
 
 class HomeApp(FastAPI):
@@ -59,7 +66,7 @@ def create_home_app(
     settings: WebSettings | None = None,
     *,
     store: Store | None = None,
-    today: Callable[[], date] = _today,
+    today: Callable[[], date] | None = None,
     device: bool = False,
 ) -> FastAPI:
     """The home app. ``store`` may be passed in (tests, the bench); else it is opened from
@@ -71,6 +78,7 @@ def create_home_app(
     settings = settings or WebSettings()
     owned = store is None
     store = store or open_web_store(settings)
+    today = today or _household_today(store)
     station = (
         Station(
             store,

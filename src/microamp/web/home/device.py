@@ -13,19 +13,22 @@ Stop and faults in a live region.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from microamp.errors import InvalidValue
+from microamp.protocols.validate import plan_protocol
 from microamp.session import Operator
 from microamp.station import StoreSessions
 from microamp.station.live import StartRequest
 from microamp.station.remote import RemoteSession
+from microamp.store.daily_time import check_daily_time, planned_seconds
 from microamp.store.home import home_gate, home_operator
 from microamp.store.home_models import HomeAccount
-from microamp.web.home.routines import routine_for
+from microamp.web.home.routines import HOME_PROFILE, Routine, routine_for
 from microamp.web.home.session import AccountDep, DbDep, csrf_ok, home_page, today_of
 
 __all__ = ["router"]
@@ -60,13 +63,28 @@ def _operator(db: Any, account: HomeAccount) -> Operator:
     return Operator(user.display_name, user.id, "home")
 
 
+def _day_refusal(db: Any, account: HomeAccount, routine: Routine, today: date) -> Any:
+    """Why the routine, as the station runs it (the library's, whole), would pass today's
+    limit, or None; the station refuses it anyway (`microamp.store.gating`)."""
+    if routine.protocol is None:
+        return None
+    planned_s = planned_seconds(plan_protocol(routine.protocol, HOME_PROFILE))
+    try:
+        check_daily_time(db, client_id=account.client_id, planned_s=planned_s, on=today)
+    except InvalidValue as refused:
+        return refused
+    return None
+
+
 @router.get("/device/{name}")
 def device_page(request: Request, db: DbDep, account: AccountDep, name: str) -> Response:
     routine = routine_for(db, account, name)
-    decision = home_gate(db, account, on=today_of(request))
+    today = today_of(request)
+    decision = home_gate(db, account, on=today)
     return home_page(
         request, "device.html", account, title=f"{routine.title} on the device",
         routine=routine, decision=decision, connected=_live(request) is not None,
+        refusal=_day_refusal(db, account, routine, today),
         device_url=request.app.state.settings.device_url, live=None, state=None, ended={},
     )  # fmt: skip
 

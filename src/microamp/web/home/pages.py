@@ -17,15 +17,15 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from microamp.clinic.home_regimen import daily_time_refusal, home_plan, month_days, regimen
+from microamp.clinic.home_regimen import daily_time_refusal, month_days, regimen
 from microamp.clinic.ics import plan_to_ics
+from microamp.clinic.plans import TEMPLATES
 from microamp.errors import InvalidValue, InvalidValues
 from microamp.protocols.home_routines import MIN_LEVEL
 from microamp.safety.limits import ZONES
 from microamp.store.base import utc_now
 from microamp.store.home import (
     create_home_account,
-    done_days,
     home_account,
     home_gate,
     home_outcomes,
@@ -33,6 +33,7 @@ from microamp.store.home import (
     seconds_on,
     set_preferences,
 )
+from microamp.store.home_plan import regimen_done_days, regimen_plan
 from microamp.viz.facemap import facemap_svg
 from microamp.web.errors import FieldError
 from microamp.web.home import build, device, health, session
@@ -55,6 +56,8 @@ router.include_router(build.router)
 router.include_router(health.router)
 router.include_router(device.router)
 MAX_DAILY_S = HOME_PROFILE.max_daily_s.value
+# the calendar rings at 9:00 on each planned day: the one reminder that needs no open app
+REMINDER_AFTER_MIDNIGHT = timedelta(hours=9)
 WELCOME_LABELS = {
     "display_name": "Your name",
     "date_of_birth": "Date of birth",
@@ -195,10 +198,12 @@ def today_page(request: Request, db: DbDep) -> Response:
     if request.state.home.get("account") != account.id:
         return _redirect("/signin")
     today = today_of(request)
-    status = regimen(home_plan(account.plan_start), done_days(db, account), today)
+    plan, source = regimen_plan(db, account)
+    status = regimen(plan, regimen_done_days(db, account), today)
     used = seconds_on(db, account, today)
     return home_page(
         request, "today.html", account, title="Today", today=today, regimen=status,
+        plan=plan, plan_source=source, plan_description=TEMPLATES[plan.template].description,
         routines=available_routines(db, account), used_s=used, max_daily_s=MAX_DAILY_S,
         weeks=_calendar(today, status), decision=home_gate(db, account, on=today),
         device_mode=getattr(request.app.state, "live", None) is not None,
@@ -227,9 +232,10 @@ def guide(request: Request, db: DbDep, account: AccountDep, name: str) -> Respon
 
 
 @router.get("/plan.ics")
-def plan_ics(account: AccountDep) -> Response:
-    plan = home_plan(account.plan_start)
-    body = plan_to_ics(plan, stamp=utc_now(), summary="Home microcurrent routine")
+def plan_ics(db: DbDep, account: AccountDep) -> Response:
+    plan, _source = regimen_plan(db, account)
+    body = plan_to_ics(plan, stamp=utc_now(), summary="Home microcurrent routine",
+                       alarm_after_start=REMINDER_AFTER_MIDNIGHT)  # fmt: skip
     return Response(body, media_type="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="microamp-home.ics"'})  # fmt: skip
 

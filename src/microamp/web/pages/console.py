@@ -24,9 +24,11 @@ from microamp.station import (
     StartRequest,
     StationUnavailable,
 )
+from microamp.store.base import utc_now
 from microamp.store.book import MOVABLE_STATES, get_appointment
 from microamp.store.book_models import Service
 from microamp.store.crud import gate_client, get_client, list_clients
+from microamp.store.daily_time import client_day
 from microamp.store.leases import DeviceBusy
 from microamp.store.models import Appointment, User
 from microamp.store.protocol_store import protocol_names
@@ -238,10 +240,10 @@ def start(
     try:
         live = live_sessions(request).start(
             StartRequest(client.id, client.full_name, name, url, level, user.id, cap, visit),
-            on=date.today(),
+            on=client_day(db, now=utc_now()),
             operator=operator_of(user, "web"),
         )
-    except (DeviceBusy, StationUnavailable, DeviceError) as exc:
+    except (DeviceBusy, StationUnavailable, DeviceError, InvalidValue) as exc:
         refused = exc.busy.message if isinstance(exc, DeviceBusy) else str(exc)
         return _console_page(request, user, db, settings, client_id=client.id, protocol=name,
                              device_url=url, start_error=refused, typed=typed)  # fmt: skip

@@ -66,6 +66,17 @@
   }
 
   // -- reminders: a notification on planned days where permission is granted -------------
+  // Shown by the service worker (it stays in the phone's notification list, and the tag keeps
+  // it to one a day); without a push service it can only be shown while the app is open.
+  function notifyDue(day) {
+    const options = { body: "Your routine is due today.", tag: "due-" + day };
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.ready.then((registration) => registration.showNotification("microamp home", options));
+    } else {
+      new Notification("microamp home", options);
+    }
+  }
+
   function reminders() {
     const button = document.getElementById("remind");
     const status = document.getElementById("remind-status");
@@ -75,7 +86,7 @@
     function show() {
       if (Notification.permission === "granted") {
         status.textContent = "Reminders are on for this phone.";
-        if (due) new Notification("microamp home", { body: "Your routine is due today.", tag: "due-" + due.dataset.date });
+        if (due) notifyDue(due.dataset.date);
       } else if (Notification.permission === "denied") {
         status.textContent = "Notifications are blocked: add the plan to your calendar instead.";
       }
