@@ -65,7 +65,7 @@ LAST = ("Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson 
         "Carter Cook Singh Shaw Bell Collins Morgan Kelly Begum Miller Cox Hussain Marshall "
         "Simpson Price Anderson Adams Wilkinson Ali Ahmed Foster Ellis Murphy Chapman Mason Gray "
         "Richards Webb Griffiths Hunt Palmer Campbell Holmes Mills Rogers Barnes Knight Matthews "
-        "Barker Powell Stevens Kaur Fisher Butler Dixon Russell Harvey Pearson Graham").split()  # fmt: skip
+        "Barker Powell Stevens Kaur Garcia Fisher Butler Dixon Russell Harvey Pearson Graham").split()  # fmt: skip
 
 # the pages measured, each for the big clinic and the empty one
 PAGES = ("day_view", "client_search", "client_page")
@@ -167,7 +167,7 @@ def _visits(
     fill = min(1.0, sizes.appointments / (capacity * len(days)))
     now, made = datetime.now(UTC), 0
     for day in days:
-        regular = day.toordinal() % 14 == 0
+        regular = day.toordinal() % 14 == 4  # a Thursday, fortnightly
         for n, starts in enumerate(_slots_of(day, zone)):
             taken = per_slot if day == busy else sum(rng.random() < fill for _ in range(per_slot))
             who = rng.sample(clients, taken)
