@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -118,8 +117,12 @@ def _set_up(db: Session) -> tuple[list[int], list[int], int, int]:
     owner = create_user(db, email="bench@clinic.example", display_name="Bench", role="owner",
                         password_hash=hash_password(PASSWORD))  # fmt: skip
     staff = [
-        create_user(db, email=f"practitioner{n}@clinic.example", display_name=f"Practitioner {n}",
-                    role="practitioner")  # fmt: skip
+        create_user(
+            db,
+            email=f"practitioner{n}@clinic.example",
+            display_name=f"Practitioner {n}",
+            role="practitioner",
+        )  # fmt: skip
         for n in range(1, ROOMS + 1)
     ]
     rooms = [add_room(db, name=f"Room {n}") for n in range(1, ROOMS + 1)]
@@ -190,6 +193,7 @@ def _visits(
 def _template_session(url: str, data_dir: Path) -> tuple[dict[str, Any], list[Any], list[Any]]:
     """One real session on the sim device, recorded by the store's recorder with its summary:
     (its record's columns, its events, its telemetry chunks), the shape every copy takes."""
+    from bench.sessions import DEVICE_URL, _sixty_minutes
     from microamp.clock import SimulatedClock
     from microamp.devices import open_device
     from microamp.protocols import parse_protocol
@@ -198,8 +202,6 @@ def _template_session(url: str, data_dir: Path) -> tuple[dict[str, Any], list[An
     from microamp.store import SessionRecorder, StoreSettings, open_store
     from microamp.store.recording import record_summary
     from microamp.store.session_models import SessionEvent, TelemetryChunk, TreatmentSession
-
-    from bench.sessions import DEVICE_URL, _sixty_minutes
 
     profile = get_profile("professional")
     protocol = parse_protocol(_sixty_minutes(1, 1), profile)
@@ -223,7 +225,9 @@ def _template_session(url: str, data_dir: Path) -> tuple[dict[str, Any], list[An
             assert record is not None
             columns = {c.key: getattr(record, c.key) for c in TreatmentSession.__table__.columns}
             events = [_row(e) for e in db.scalars(select(SessionEvent).order_by(SessionEvent.seq))]
-            chunks = [_row(c) for c in db.scalars(select(TelemetryChunk).order_by(TelemetryChunk.seq))]
+            chunks = [
+                _row(c) for c in db.scalars(select(TelemetryChunk).order_by(TelemetryChunk.seq))
+            ]
             db.delete(record)
     return columns, events, chunks
 
@@ -264,7 +268,9 @@ def _records(
     from sqlalchemy import bindparam
 
     statement = (
-        update(table).where(table.c.id == bindparam("row")).values(treatment_session_id=bindparam("sid"))
+        update(table)
+        .where(table.c.id == bindparam("row"))
+        .values(treatment_session_id=bindparam("sid"))
     )
     for batch in _batches(iter(links)):
         db.connection().execute(statement, batch)
@@ -309,7 +315,11 @@ def _seed(url: str, data_dir: Path, sizes: Sizes | None) -> tuple[Clinic, dict[s
         from microamp.store.models import Appointment
 
         with store.transaction() as db:
-            _insert(db, Appointment, _visits(rng, sizes, clients, rooms, staff, service, busy, page_client))
+            _insert(
+                db,
+                Appointment,
+                _visits(rng, sizes, clients, rooms, staff, service, busy, page_client),
+            )
         timings["appointments_s"] = time.perf_counter() - started
         started = time.perf_counter()
         assert template is not None

@@ -136,7 +136,9 @@ SEARCHED = ("Ana Lima", "ANA LIMA", "ana lima", "Élodie Brun", "élodie brun", 
             "Ünal Şahin", "Mia_Hall")  # fmt: skip
 
 
-@pytest.mark.parametrize("q", ["ana", "LIMA", "élodie", "ÉLODIE", "zoë", "ZOË", "ünal", "o'n", "a_h"])
+@pytest.mark.parametrize(
+    "q", ["ana", "LIMA", "élodie", "ÉLODIE", "zoë", "ZOË", "ünal", "o'n", "a_h"]
+)
 def test_search_folds_case_exactly_as_ilike_does(store: Store, q: str) -> None:
     """The search's case-blind match (plain LIKE on SQLite, the cheaper way) finds exactly what
     ``ilike`` finds, accented letters included, on either database."""
