@@ -34,6 +34,7 @@ MODULES = (
     "home",
     "mail",
     "cluster",
+    "clinic",
 )
 
 

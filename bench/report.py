@@ -97,6 +97,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield from home_rows(doc["home"])
 
     yield from cluster_rows(doc["cluster"])
+    yield from clinic_rows(doc["clinic"])
     yield token_read_row(doc["session_lookup"])
     yield mail_row(doc["mail"])
     yield chain_check_row(doc["audit_chain_check"])
@@ -178,6 +179,38 @@ def cluster_rows(cluster: dict[str, Any]) -> Iterator[Row]:
             " / ".join(f"{curve[n]:,.1f}" for n in ("1", "2", "4"))
             + f" ({cluster['clients']} clients, {cluster.get('pages_window_s', 5.0):.0f} s each)",
         )
+
+
+CLINIC_PAGES = (
+    ("day_view", "the day view (/book) of a full day"),
+    ("client_search", "the client search (/clients?q=, a surname)"),
+    ("client_page", "a client page with a long history"),
+)
+
+
+def clinic_rows(clinic: dict[str, Any]) -> Iterator[Row]:
+    """The big clinic seeded, and each page's p95 on it against an empty clinic's, per database."""
+    size = (f"{clinic['clients']:,} clients, {clinic['appointments']:,} visits,"
+            f" {clinic['records']:,} session records")  # fmt: skip
+    for kind, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        figures = clinic.get(kind, {})
+        if "big" not in figures:
+            continue
+        big, empty = figures["big"], figures["empty"]
+        yield (
+            f"the big clinic seeded in bulk, {name}",
+            f"{big['seed_s']:.0f} s for {size} (clients {big['clients_s']:.1f} s, visits"
+            f" {big['appointments_s']:.0f} s, records with their events and telemetry"
+            f" {big['records_s']:.0f} s)",
+        )
+        for page, label in CLINIC_PAGES:
+            yield (
+                f"{label}, big clinic against empty, p95 under load, {name}",
+                f"{clinic['concurrency']} clients: p95 {big[page]['p95_ms']:,.0f} ms against"
+                f" {empty[page]['p95_ms']:,.0f} ms:"
+                f" {figures['p95_ratio'][page]:.2f} × (goal: at most {clinic['goal_ratio']:g} ×);"
+                f" p50 {big[page]['p50_ms']:,.0f} / {empty[page]['p50_ms']:,.0f} ms",
+            )
 
 
 def chain_check_row(chain: dict[str, Any]) -> Row:

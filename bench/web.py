@@ -75,7 +75,7 @@ def _server(*args: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine may take a while to import the app
         while True:
             try:
                 httpx.get(base + "/healthz" if args[0] != "bare" else base + "/ping", timeout=1)

@@ -32,6 +32,7 @@ SECTIONS = {
     "home": ("home",),
     "mail": ("mail",),
     "cluster": ("cluster",),
+    "clinic": ("clinic",),
 }
 
 

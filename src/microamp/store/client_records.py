@@ -7,7 +7,7 @@ naming the field; a missing client is `NotFound`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -139,6 +139,16 @@ def _phone_digits(column: Any) -> Any:
     return column
 
 
+def _matcher(session: Session) -> Callable[[Any, str], ColumnElement[bool]]:
+    """Case-blind LIKE for the session's database. On SQLite, ``ilike`` becomes
+    ``lower(x) LIKE lower(y)``, which folds only ASCII letters: exactly what SQLite's own LIKE
+    does, at a third of the cost (no lower() of every column of every row: the search reads the
+    whole table). PostgreSQL has ILIKE itself."""
+    if session.get_bind().dialect.name == "sqlite":
+        return lambda column, pattern: column.like(pattern)
+    return lambda column, pattern: column.ilike(pattern)
+
+
 def search_clients(
     session: Session,
     *,
@@ -157,20 +167,20 @@ def search_clients(
         query = query.where(Client.archived_at.is_(None))
     text = " ".join((q or "").split())
     if text:
-        pattern = f"%{text}%"
+        pattern, contains = f"%{text}%", _matcher(session)
         matches: list[ColumnElement[bool]] = [
-            Client.full_name.ilike(pattern),
-            Client.email.ilike(pattern),
-            Client.phone.ilike(pattern),
+            contains(Client.full_name, pattern),
+            contains(Client.email, pattern),
+            contains(Client.phone, pattern),
         ]
         digits = _digits(text)
         if len(digits) >= 3 and len(digits) >= len(text.replace(" ", "")) - 1:
             matches.append(_phone_digits(Client.phone).like(f"%{digits}%"))
         if clinical:
             matches += [
-                Client.allergies.ilike(pattern),
-                Client.medications.ilike(pattern),
-                Client.notes.ilike(pattern),
+                contains(Client.allergies, pattern),
+                contains(Client.medications, pattern),
+                contains(Client.notes, pattern),
             ]
         query = query.where(or_(*matches))
     return list(session.scalars(query))
