@@ -55,6 +55,7 @@ FAULT_CODES: tuple[FaultCode, ...] = (
     FaultCode.DRIVER_ERROR,
     FaultCode.COMMAND_EXPIRED,
     FaultCode.OPERATOR_STOP,
+    FaultCode.RECORD_FAILED,
 )
 FLAG_BITS = {"open_circuit": 1, "compliance": 2, "unmeasured": 4}
 
