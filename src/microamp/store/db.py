@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -54,7 +55,7 @@ def make_engine(url: str, settings: StoreSettings) -> Engine:
     # -wal and -shm files take the database file's mode
     ensure_private_file(Path(parsed.database or ""))
     engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s}, **pool)
-    event.listen(engine, "connect", _tune_sqlite)
+    event.listen(engine, "connect", _sqlite_tuner(settings.sqlite_busy_timeout_s))
     event.listen(engine, "savepoint", _take_write_lock_first)
     return engine
 
@@ -161,14 +162,40 @@ class HoldWatch:
         self.engine.pool._pre_ping = self._ping
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
+def _sqlite_tuner(busy_timeout_s: float) -> Callable[[Any, object], None]:
+    def tune(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            _enter_wal(cursor, busy_timeout_s)
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    return tune
+
+
+def _enter_wal(cursor: Any, busy_timeout_s: float) -> None:
+    """Put the database file in WAL mode, waiting out other connections that start with it.
+
+    WAL mode is kept in the file, so only the first connection to a new database changes it,
+    and that change needs the file to itself. SQLite answers ``database is locked`` at once,
+    without its busy handler, when several processes (web workers started together on an
+    empty database) all try the change together; so the change is tried again, within the
+    same busy timeout as any other wait, and skipped once another connection has made it.
+    """
+    deadline_s = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() >= deadline_s:
+                raise
+            time.sleep(0.01)
 
 
 def _take_write_lock_first(connection: Any, _name: str | None) -> None:
