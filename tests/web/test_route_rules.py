@@ -34,6 +34,8 @@ SAMPLE = {
     "number": "1",
     "kind": "pre",
     "template_id": "999",
+    "resource_type": "Procedure",
+    "resource_id": "999",
     "user_id": "999",  # nobody: the owner's own row is never reset or ended here
 }
 

@@ -199,6 +199,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", f"{API}/records"): CLINICAL,
     ("GET", f"{API}/records/{{record_id}}"): CLINICAL,
     ("POST", f"{API}/records/{{record_id}}/feedback"): CLINICAL,
+    # the client's record as FHIR: health data
+    ("GET", f"{API}/fhir/Patient/{{client_id}}/$everything"): CLINICAL,
+    ("GET", f"{API}/fhir/{{resource_type}}/{{resource_id}}"): CLINICAL,
 }
 
 
