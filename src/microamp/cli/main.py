@@ -14,6 +14,7 @@ from microamp.cli import (
     db,
     demo,
     doctor,
+    export,
     home,
     limits,
     outcomes,
@@ -59,6 +60,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(clients.app, name="clients")
 app.add_typer(records.app, name="records")
 app.add_typer(photos.app, name="photos")
+app.add_typer(export.app, name="export")
 app.command(name="outcomes")(outcomes.outcomes)
 app.command(name="screen")(screen.screen)
 app.command(name="plan")(plan.plan)
