@@ -35,6 +35,7 @@ MODULES = (
     "mail",
     "cluster",
     "clinic",
+    "fhir",
 )
 
 

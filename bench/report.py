@@ -101,6 +101,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield token_read_row(doc["session_lookup"])
     yield mail_row(doc["mail"])
     yield chain_check_row(doc["audit_chain_check"])
+    yield fhir_row(doc["fhir"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
@@ -219,6 +220,18 @@ def chain_check_row(chain: dict[str, Any]) -> Row:
         "the audit chain checked from its latest checkpoint (every view of /audit) / whole, SQLite",
         f"{chain['since_checkpoint_ms']:,.0f} ms / {chain['whole_ms']:,.0f} ms for"
         f" {chain['rows']:,} rows, {chain['rows_after_checkpoint']:,} after the checkpoint",
+    )
+
+
+def fhir_row(fhir: dict[str, Any]) -> Row:
+    """A client's FHIR Bundle built and checked by the R4B models, and its size."""
+    return (
+        "FHIR export of a client with 50 sessions (`$everything`, `microamp export fhir`), SQLite",
+        f"{fhir['export_ms']:,.0f} ms for {fhir['resources']:,} resources ({fhir['build_ms']:,.0f} ms"
+        f" reading and building them, the rest the R4B model check); {fhir['bytes'] / 1e6:.1f} MB"
+        f" of JSON, the"
+        f" {fhir['photos']} photos {fhir['photo_bytes'] / 1e6:.1f} MB of it"
+        f" ({fhir['sessions']} sessions of {fhir['zones_per_session']} zones)",
     )
 
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -52,6 +53,7 @@ __all__ = [
     "RESOURCE_TYPES",
     "ZONE_SNOMED",
     "client_bundle",
+    "device_id",
     "read_resource",
     "validate_resource",
 ]
@@ -136,6 +138,7 @@ def _own(code: str, display: str) -> dict[str, Any]:
     return {"coding": [{"system": CODE_SYSTEM, "code": code, "display": display}], "text": display}
 
 
+@lru_cache(maxsize=256)
 def device_id(device_url: str) -> str:
     """The Device id of a device address: a digest, so an address never shows in a path."""
     return "d-" + hashlib.sha256(device_url.encode("utf-8")).hexdigest()[:20]
