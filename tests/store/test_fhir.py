@@ -296,3 +296,20 @@ def test_a_running_session_gives_preliminary_figures(store: Store) -> None:
     )
     assert charge["status"] == "preliminary"
     recorder.finish("stopped")
+
+
+def test_a_zone_of_another_spelling_still_gives_valid_ids_that_read_back(store: Store) -> None:
+    ids = seed_client(store)
+    recorder = SessionRecorder.start(store, protocol_name="lift", client_id=ids["client"])
+    odd = {"zone": "custom:Upper Lip", "charge_uc": 7.25, "stimulation_s": 5.0,
+           "mean_current_ua": 1.45, "mean_impedance_ohm": 9_000.0}  # fmt: skip
+    recorder.finish("completed", dose_by_zone={"custom:Upper Lip": odd})
+    kinds = _by_type(_export(store, ids["client"]))
+    mine = [o for o in kinds["Observation"] if o["id"].startswith(f"{recorder.session_id}-")]
+    assert len(mine) == 4
+    charge = next(o for o in mine if o["id"].endswith("-charge"))
+    assert charge["bodySite"] == {"text": "custom:Upper Lip"}
+    assert charge["valueQuantity"]["value"] == 7.25
+    with store.transaction() as db:
+        _owner, alone = read_resource(db, resource_type="Observation", resource_id=charge["id"])
+    assert alone == charge

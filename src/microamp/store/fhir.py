@@ -112,6 +112,7 @@ _APPOINTMENT_STATUS = {
     "cancelled": "cancelled",
     "no_show": "noshow",
 }
+_PLAIN_ZONE = re.compile(r"[a-z0-9]{1,24}")
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
 _MAX_ROW_ID = 2_147_483_647
@@ -142,6 +143,14 @@ def _own(code: str, display: str) -> dict[str, Any]:
 def device_id(device_url: str) -> str:
     """The Device id of a device address: a digest, so an address never shows in a path."""
     return "d-" + hashlib.sha256(device_url.encode("utf-8")).hexdigest()[:20]
+
+
+def _zone_part(zone: str) -> str:
+    """The zone as a part of an Observation id: its name, or a digest of a name that is not
+    a short run of letters and digits (a record written with a zone of another spelling)."""
+    if _PLAIN_ZONE.fullmatch(zone):
+        return zone
+    return "z" + hashlib.sha256(zone.encode("utf-8")).hexdigest()[:16]
 
 
 def _fhir_part(name: str) -> str:
@@ -416,7 +425,7 @@ def _dose_observation(
     key, part, what, ucum, unit = figure
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": f"{record.id}-{zone}-{part}",
+        "id": f"{record.id}-{_zone_part(zone)}-{part}",
         "status": "preliminary" if record.status == "running" else "final",
         "category": [
             {
@@ -678,12 +687,11 @@ def _read_observation(session: Session, resource_id: str) -> tuple[int | None, d
             return entry.client_id, _photo_observation(entry, name, float(value))
     elif len(parts) == 3 and parts[2] in _FIGURE_BY_PART:
         record = _client_record(session, _row_id("observation", parts[0]))
-        dose = _dose(record).get(parts[1])
-        if dose is not None:
-            figure = _FIGURE_BY_PART[parts[2]]
-            return record.client_id, _dose_observation(
-                record, parts[1], figure, dose.get(figure[0])
-            )
+        for zone, dose in _dose(record).items():
+            if _zone_part(zone) == parts[1]:
+                figure = _FIGURE_BY_PART[parts[2]]
+                observation = _dose_observation(record, zone, figure, dose.get(figure[0]))
+                return record.client_id, observation
     raise NotFound(f"no observation {resource_id}")
 
 
