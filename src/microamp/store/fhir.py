@@ -616,11 +616,8 @@ def _client_resources(
     for visit in visits:
         yield _appointment(visit, names)
     records = list_session_records(session, client_id=client.id, limit=_MAX_ROW_ID)[::-1]
-    devices: dict[str, dict[str, Any]] = {}
-    for record in records:
-        devices.setdefault(record.device_url, record.device_capabilities or {})
-    for url, capabilities in devices.items():
-        yield _device(url, capabilities)
+    for url in dict.fromkeys(record.device_url for record in records):
+        yield _device_at(session, url)
     for record in records:
         yield _procedure(record, names)
         yield from _dose_observations(record)
@@ -695,16 +692,21 @@ def _read_observation(session: Session, resource_id: str) -> tuple[int | None, d
     raise NotFound(f"no observation {resource_id}")
 
 
+def _device_at(session: Session, device_url: str) -> dict[str, Any]:
+    """The Device at ``device_url`` as the first session recorded with it described it."""
+    first = session.scalars(
+        select(TreatmentSession.device_capabilities)
+        .where(TreatmentSession.device_url == device_url)
+        .order_by(TreatmentSession.id)
+        .limit(1)
+    ).first()
+    return _device(device_url, first or {})
+
+
 def _read_device(session: Session, resource_id: str) -> tuple[int | None, dict[str, Any]]:
     for url in session.scalars(select(TreatmentSession.device_url).distinct()):
         if device_id(url) == resource_id:
-            record = session.scalars(
-                select(TreatmentSession)
-                .where(TreatmentSession.device_url == url)
-                .order_by(TreatmentSession.id)
-                .limit(1)
-            ).one()
-            return None, _device(url, record.device_capabilities or {})
+            return None, _device_at(session, url)
     raise NotFound(f"no device {resource_id}")
 
 
