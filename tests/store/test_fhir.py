@@ -313,3 +313,23 @@ def test_a_zone_of_another_spelling_still_gives_valid_ids_that_read_back(store: 
     with store.transaction() as db:
         _owner, alone = read_resource(db, resource_type="Observation", resource_id=charge["id"])
     assert alone == charge
+
+
+def test_a_device_reads_the_same_in_every_clients_bundle_and_alone(store: Store) -> None:
+    ids = seed_client(store)
+    with store.transaction() as db:
+        other = create_client(db, full_name="Rui Sá", date_of_birth=date(1970, 1, 1)).id
+    url = "serial:///dev/ttyUSB0"
+    for client_id, firmware in ((other, "1.2"), (ids["client"], "1.3")):
+        recorder = SessionRecorder.start(store, protocol_name="lift", client_id=client_id,
+                                         device_url=url, device_capabilities={"firmware": firmware})  # fmt: skip
+        recorder.finish("completed", dose_by_zone=DOSES[1])
+    devices = []
+    for client_id in (ids["client"], other):
+        kinds = _by_type(_export(store, client_id))
+        devices.append(next(d for d in kinds["Device"] if d["id"] == device_id(url)))
+    with store.transaction() as db:
+        _owner, alone = read_resource(db, resource_type="Device", resource_id=device_id(url))
+    assert devices[0] == devices[1] == json.loads(json.dumps(alone))
+    assert "1.2" in devices[0]["note"][0]["text"]
+    assert url not in device_id(url)
