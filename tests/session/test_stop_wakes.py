@@ -45,9 +45,8 @@ def test_a_stop_from_another_thread_wakes_the_paced_runner_s_wait() -> None:
     assert ended["status"] == "stopped" and not device.output_on
     heard, left_s = ended["stop_heard"], ended["wait_left_s"]
     assert heard in ("woke", "between")  # never "deadline": it did not wait out the tick
+    # what it cut short: at most one tick (nothing when the host ran behind its pace)
     assert isinstance(left_s, float) and 0.0 <= left_s <= 0.1
-    if heard == "woke":
-        assert left_s > 0.0
 
 
 class StopAt(SimulatedClock):
