@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from bench.stations import _figures
+from bench.stations import StopWatch, _figures
 from microamp.clinic.intake import nothing_to_report
 from microamp.session import Event
 from microamp.station import Station
@@ -179,12 +179,14 @@ def _started(base: str, token: str, client_id: int, station: Station) -> tuple[s
 def _stopped(base: str, token: str, live_id: str, local: LiveSession, station: Station) -> float:
     """Stop pressed (through any worker) to zero output at the station, wall seconds; the
     station is free again when this returns."""
+    watch = StopWatch(local)
     pressed = time.perf_counter()
     presses = threading.Thread(target=_press_stop, args=(base, token, live_id, local), daemon=True)
     presses.start()
     _until(lambda: not local.device.output_on, 120, poll_s=0.0005)
     stop_s = time.perf_counter() - pressed
     local.wait(10)
+    _RECEIVED_TO_ZERO.append(watch.seconds())
     presses.join(60)
     _until(lambda: not station.busy_with(), 30)  # free for the next round
     return stop_s
@@ -231,6 +233,8 @@ def _round(base: str, token: str, client_id: int, station: Station, ratio_s: flo
 
 
 _FAILED = {"stops": 0, "controls": 0}
+# from the station's receipt of each Stop to zero output, seconds
+_RECEIVED_TO_ZERO: list[float] = []
 PAGES_WINDOW_S = 20.0
 STOPS = 30
 
@@ -307,6 +311,7 @@ def _measure(url: str, data_dir: Path, quick: bool) -> dict[str, Any]:
     return {
         "workers": workers, "clients": clients, "rounds": rounds, "stops": len(stops),
         "pages_per_s": scaling, "pages_window_s": seconds, "stop_to_zero": _figures(stops),
+        "stop_received_to_zero": _figures(_RECEIVED_TO_ZERO),
         "event_to_browser": _figures(events), "real_time_ratio_min": min(ratios),
         "real_time_ratio_mean": sum(ratios) / len(ratios),
         "failed_stop_presses": _FAILED["stops"], "failed_controls": _FAILED["controls"],

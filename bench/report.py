@@ -121,6 +121,14 @@ def station_rows(stations: dict[str, Any]) -> Iterator[Row]:
             f"p50 {control['p50_ms']:.0f} ms, p95 {control['p95_ms']:.0f} ms (written, taken,"
             " in force in the runner's state, published)",
         )
+        received = figures.get("stop_received_to_zero")
+        if received is not None:
+            yield (
+                f"Stop received by the station to zero output, {name}",
+                f"p50 {received['p50_ms']:.1f} ms, p95 {received['p95_ms']:.1f} ms, p99"
+                f" {received['p99_ms']:.1f} ms ({received['n']} stops; the Stop wakes the"
+                " session's tick; goal: under 50 ms)",
+            )
         yield (
             f"Stop to the session's end at the station, {name}",
             f"p50 {stop['p50_ms']:.0f} ms, p95 {stop['p95_ms']:.0f} ms (output zero, device"
@@ -162,6 +170,13 @@ def cluster_rows(cluster: dict[str, Any]) -> Iterator[Row]:
         f" ({stop['n']} stops, from the first press; {cluster['failed_stop_presses']} presses"
         f" failed and were pressed again, {cluster['failed_controls']} pauses or resumes failed)",
     )
+    received = cluster.get("stop_received_to_zero")
+    if received is not None:
+        yield (
+            "Stop received by the station to zero output, under page load, PostgreSQL",
+            f"{under}p50 {received['p50_ms']:.1f} ms, p95 {received['p95_ms']:.1f} ms, p99"
+            f" {received['p99_ms']:.1f} ms ({received['n']} stops; goal: under 50 ms)",
+        )
     yield (
         "a device event to the browser's live stream (SSE), under page load, PostgreSQL",
         f"{under}p50 {event['p50_ms']:.0f} ms, p95 {event['p95_ms']:.0f} ms, p99 {event['p99_ms']:.0f}"

@@ -1,5 +1,6 @@
-"""Stations: a control through the store to the station that runs the session, answered, and a
-Stop to the session's end (output zero, record closed), on SQLite and (where
+"""Stations: a control through the store to the station that runs the session, answered, a Stop
+from its receipt at the station to zero output, and a Stop to the session's end (output zero,
+record closed), on SQLite and (where
 MICROAMP_TEST_DATABASE_URL is set) PostgreSQL. The station and the operator's side run in one
 process here, the station woken the way a worker wakes it (SQLite: its poll is rung in-process;
 PostgreSQL: NOTIFY)."""
@@ -17,6 +18,7 @@ from typing import Any
 from microamp.clinic.intake import nothing_to_report
 from microamp.session import Operator
 from microamp.station import StartRequest, Station, StoreSessions
+from microamp.station.live import LiveSession
 from microamp.store import Store, StoreSettings, open_store
 from microamp.store.crud import create_client, create_user, record_consent, record_intake
 from microamp.store.scratch import scratch_schema
@@ -34,6 +36,35 @@ def _figures(values_s: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values_s]
     return {"p50_ms": statistics.median(ms), "p95_ms": _percentile(ms, 0.95),
             "p99_ms": _percentile(ms, 0.99), "n": len(ms)}  # fmt: skip
+
+
+class StopWatch:
+    """When the station hands a Stop to its runner (``received``) and when the device's
+    output is next commanded to zero after it (``zeroed``), perf-counter seconds: the
+    runner's `stop` and the device's `stop`, stamped."""
+
+    def __init__(self, local: LiveSession) -> None:
+        self.received: float | None = None
+        self.zeroed: float | None = None
+        stop, device_stop = local.runner.stop, local.device.stop
+
+        def received(operator: Operator | None = None) -> None:
+            if self.received is None:
+                self.received = time.perf_counter()
+            stop(operator)
+
+        def zeroed() -> None:
+            device_stop()
+            if self.received is not None and self.zeroed is None:
+                self.zeroed = time.perf_counter()
+
+        setattr(local.runner, "stop", received)  # noqa: B010 (an instance's own, for the bench)
+        setattr(local.device, "stop", zeroed)  # noqa: B010
+
+    def seconds(self) -> float:
+        if self.received is None or self.zeroed is None:
+            raise RuntimeError("the bench's Stop never reached zero output")
+        return self.zeroed - self.received
 
 
 def _request(store: Store) -> StartRequest:
@@ -67,6 +98,7 @@ def _measure(url: str, data_dir: Path, sessions_n: int, controls_n: int) -> dict
         request = _request(store)
         controls_s: list[float] = []
         stops_s: list[float] = []
+        zero_s: list[float] = []
         try:
             for _ in range(sessions_n):
                 live = sessions.start(request, on=date.today())
@@ -77,13 +109,16 @@ def _measure(url: str, data_dir: Path, sessions_n: int, controls_n: int) -> dict
                     controls_s.append(time.perf_counter() - started)
                 local = station.sessions.get(live.id)
                 assert local is not None
+                watch = StopWatch(local)
                 started = time.perf_counter()
                 live.control("stop", _OPERATOR)
                 local.wait(10)
                 stops_s.append(time.perf_counter() - started)
+                zero_s.append(watch.seconds())
         finally:
             station.stop()
-    return {"control_answered": _figures(controls_s), "stop_to_end": _figures(stops_s)}
+    return {"control_answered": _figures(controls_s), "stop_to_end": _figures(stops_s),
+            "stop_received_to_zero": _figures(zero_s)}  # fmt: skip
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import pytest
 
-from microamp.clock import PacedClock, RealClock, SimulatedClock
+from microamp.clock import PacedClock, RealClock, SimulatedClock, Wakeable
 from microamp.errors import InvalidValue
 
 
@@ -60,3 +61,28 @@ def test_a_paced_clock_behind_by_a_stall_does_not_race_through_it() -> None:
     for _ in range(6):
         clock.sleep(0.05)
     assert time.monotonic() - started >= 0.3 - PacedClock.CATCH_UP_S - 0.01
+
+
+def test_a_paced_sleep_ends_at_once_when_woken_and_counts_only_what_passed() -> None:
+    clock = PacedClock(speed=1.0)
+    wake = threading.Event()
+    wake.set()
+    started = time.monotonic()
+    slept_s = clock.sleep_or_wake(5.0, wake)
+    assert time.monotonic() - started < 2.5  # not the 5 s asked for
+    assert 0.0 <= slept_s < 2.5 and clock.now() == pytest.approx(slept_s)
+    # not woken: the whole sleep, as `sleep`
+    assert clock.sleep_or_wake(0.02, threading.Event()) == 0.02
+    assert clock.now() == pytest.approx(slept_s + 0.02)
+
+
+def test_a_real_sleep_ends_when_woken_from_another_thread() -> None:
+    clock = RealClock()
+    wake = threading.Event()
+    threading.Timer(0.05, wake.set).start()
+    assert clock.sleep_or_wake(30.0, wake) < 15.0
+
+
+def test_only_clocks_that_wait_can_be_woken() -> None:
+    assert isinstance(PacedClock(1.0), Wakeable) and isinstance(RealClock(), Wakeable)
+    assert not isinstance(SimulatedClock(), Wakeable)

@@ -3,6 +3,11 @@
 `RealClock` follows the wall clock (optionally faster by a speed factor); `SimulatedClock` only
 moves when told to, so a 60-minute session runs as fast as the CPU allows, deterministically;
 `PacedClock` is simulated time paced against the wall, for watching a simulated session at N x.
+
+A clock that waits on the wall (`RealClock`, `PacedClock`) is also `Wakeable`: its
+`sleep_or_wake` ends early when an event is set (a Stop), so a session hears it at once
+instead of at its next tick. `SimulatedClock` never waits, so it has nothing to cut short: a
+session in simulated time runs the same whatever is set.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from microamp.errors import InvalidValue
 
-__all__ = ["Clock", "PacedClock", "RealClock", "SimulatedClock"]
+__all__ = ["Clock", "PacedClock", "RealClock", "SimulatedClock", "Wakeable"]
 
 
 @runtime_checkable
@@ -24,6 +29,16 @@ class Clock(Protocol):
     def now(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+@runtime_checkable
+class Wakeable(Protocol):
+    """A clock whose sleep a `threading.Event` can cut short."""
+
+    def sleep_or_wake(self, seconds: float, wake: threading.Event) -> float:
+        """Sleep ``seconds`` of clock time, or less if ``wake`` is set (or already set): the
+        clock seconds that passed."""
+        ...
 
 
 class RealClock:
@@ -41,6 +56,12 @@ class RealClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds / self.speed)
+
+    def sleep_or_wake(self, seconds: float, wake: threading.Event) -> float:
+        started = self.now()
+        if seconds > 0:
+            wake.wait(seconds / self.speed)
+        return max(0.0, self.now() - started)
 
 
 class SimulatedClock:
@@ -91,3 +112,21 @@ class PacedClock(SimulatedClock):
             if self._due_wall_s > now_s:
                 time.sleep(self._due_wall_s - now_s)
             self.advance(seconds)
+
+    def sleep_or_wake(self, seconds: float, wake: threading.Event) -> float:
+        """`sleep`, ended early by ``wake``: simulated time then advances by the wall time
+        that passed (times ``speed``), never more than ``seconds``, and the next sleep is paced
+        from there."""
+        if seconds <= 0:
+            return 0.0
+        now_s = time.monotonic()
+        start_s = max(self._due_wall_s, now_s - self.CATCH_UP_S)
+        due_s = start_s + seconds / self.speed
+        if not wake.wait(max(0.0, due_s - now_s)):
+            self._due_wall_s = due_s
+            self.advance(seconds)
+            return seconds
+        slept_s = min(seconds, max(0.0, (time.monotonic() - start_s) * self.speed))
+        self._due_wall_s = start_s + slept_s / self.speed
+        self.advance(slept_s)
+        return slept_s

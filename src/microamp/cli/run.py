@@ -292,6 +292,7 @@ def _run_for_client(
     from microamp.store.base import utc_now
     from microamp.store.daily_time import client_day
     from microamp.store.gating import start_prechecks
+    from microamp.store.record_writer import RecordWriter
 
     with open_cli_store(database) as store:
         with store.transaction() as db:
@@ -320,8 +321,9 @@ def _run_for_client(
                 client_id=client_id,
             )
             keeper.attach(recorder.session_id)
-            runner.subscribe(recorder)
-            runner.subscribe_telemetry(recorder)
+            # as on a station: the runner only queues, and a record that falls behind its bound
+            # (a store that stalls) stops the output with a record_failed fault
+            writer = RecordWriter.attach(recorder, runner)
             try:
                 code = run_session(
                     runner, json_out=json_out, device_url=device,
@@ -329,6 +331,7 @@ def _run_for_client(
                 )  # fmt: skip
                 summary = runner.summary()
             finally:
+                writer.close()  # everything the session emitted written before the record closes
                 recorder.close()
         record_summary(store, session_id=recorder.session_id, summary=summary)
         if not json_out:

@@ -4,6 +4,11 @@ The live view's thread, a web request or a subscriber may pause, resume, stop or
 at any moment; the runner alone touches the device, so every request waits in here, under a
 lock, until the runner's next tick takes them all at once. Every request carries its `Operator`,
 so the event it becomes (and the record) says who sent it.
+
+A Stop or a fault does not wait for that tick: it sets `wake`, which ends the runner's wait in
+progress on a clock that can be woken (`microamp.clock.Wakeable`), so output goes to zero as
+soon as the request is made. The runner says when it waits (`waiting`), so its end can tell
+how the request reached it (`heard`).
 """
 
 from __future__ import annotations
@@ -52,10 +57,40 @@ class Controls:
         self._actions: list[Request] = []
         self._level: tuple[float, Operator | None] | None = None
         self._faults: list[Fault] = []
+        # set by a Stop or a fault; cleared when the runner next takes its faults
+        self.wake = threading.Event()
+        self._waiting = False
+        self._came_while_waiting = False
 
     def request(self, action: Action, operator: Operator | None = None) -> None:
         with self._lock:
             self._actions.append((action, operator))
+            if action == "stop":
+                self._urgent()
+
+    def _urgent(self) -> None:
+        """Under the lock: wake the runner now."""
+        self._came_while_waiting = self._came_while_waiting or self._waiting
+        self.wake.set()
+
+    def waiting(self, waiting: bool) -> bool:
+        """The runner starts (True) or ends (False) a wait; whether `wake` is set now. A wait
+        ended with `wake` set ended on it (or at its deadline as the request came: no later)."""
+        with self._lock:
+            self._waiting = waiting
+            if waiting:
+                self._came_while_waiting = False
+            return self.wake.is_set()
+
+    def heard(self, woken: bool) -> str:
+        """How the Stop or fault being taken reached the runner, given whether its last wait
+        ended on `wake`: ``woke`` (it cut that wait short), ``between`` (it came while the
+        runner worked: taken at its next turn, no wait in between) or ``deadline`` (it came
+        during a wait that ran to its end: a clock that cannot be woken)."""
+        with self._lock:
+            if not self._came_while_waiting:
+                return "between"
+        return "woke" if woken else "deadline"
 
     def request_level(self, level: float, operator: Operator | None = None) -> None:
         with self._lock:
@@ -65,9 +100,13 @@ class Controls:
         """A fault seen outside the runner (its recorder fell behind): it ends the session."""
         with self._lock:
             self._faults.append(fault)
+            self._urgent()
 
     def take_faults(self) -> list[Fault]:
+        """The faults raised outside the runner since the last call (the start of its tick:
+        `wake` is cleared here, so only a request from now on wakes its next wait)."""
         with self._lock:
+            self.wake.clear()
             faults, self._faults = self._faults, []
         return faults
 

@@ -203,7 +203,11 @@ class FaultRaised(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ended(Event):
     """The last event: ``status`` is completed, stopped, aborted or refused; ``operator`` is
-    who pressed Stop (None for any other end)."""
+    who pressed Stop (None for any other end). ``stop_heard`` says how the Stop (or a fault
+    raised outside the runner) that ended the session reached it: ``woke`` (it cut the
+    runner's wait short, ``wait_left_s`` of session time before that wait's end), ``between``
+    (it came while the runner worked and was taken at its next turn), ``deadline`` (it waited
+    for the wait's end: a clock that cannot be woken); empty for any other end."""
 
     kind: str = field(init=False, default="ended")
     status: str
@@ -213,3 +217,5 @@ class Ended(Event):
     delivered_charge_uc: float
     duration_s: float
     operator: dict[str, Any] | None = None
+    stop_heard: str = ""
+    wait_left_s: float = 0.0

@@ -8,6 +8,11 @@ Each `tick` covers at most ``tick_s`` of session time: it takes the operator's r
 resume, stop, a new level), sets the level the output should reach by the end of that interval
 (or renews the command in force), lets the clock run, then polls telemetry. A command lives ``expires_after_s`` (several ticks), so a stalled host lets the device
 fall to zero on its own. On any fault, output is zeroed first and reported second.
+
+A Stop, or a fault raised outside the runner, does not wait for the next tick: on a clock that
+can be woken (`microamp.clock.Wakeable`: the real and the paced clock) it ends the tick's wait
+at once, and the runner zeroes the output there. A `SimulatedClock` never waits, so a session in
+simulated time runs exactly as before whatever is requested.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from microamp.clock import Clock
+from microamp.clock import Clock, Wakeable
 from microamp.devices.base import Device, TelemetryFrame
 from microamp.devices.supervisor import Supervisor
 from microamp.errors import DeviceError, InvalidValue
@@ -103,6 +108,9 @@ class SessionRunner:
         self._paused_at_s = 0.0
         self._completed = 0
         self._skipped = 0
+        self._woken = False  # the last wait ended on a Stop or a fault
+        self._wait_left_s = 0.0
+        self._heard = ""
         self._precheck_log: list[dict[str, Any]] = []
         self._readout = Readout(self.status, total_s=self.total_s, steps_total=len(self.planned),
                                 intensity=self.intensity)  # fmt: skip
@@ -233,6 +241,7 @@ class SessionRunner:
         stop = self._controls.stop_pending()
         if stop is not None:
             self._controls.take()
+            self._heard = self._controls.heard(False)
             self._finish(SessionStatus.STOPPED, f"{STOPPED} {by(stop[1])}", stop[1])
             return False
         if setup.refusal:
@@ -265,6 +274,7 @@ class SessionRunner:
         try:
             faults = self._controls.take_faults()
             if faults:
+                self._heard = self._controls.heard(self._woken)
                 self._abort(faults)
                 return
             actions, level = self._controls.take()
@@ -288,6 +298,7 @@ class SessionRunner:
         step = run.step.index if run else None
         who = operator_dict(operator)
         if action == "stop":
+            self._heard = self._controls.heard(self._woken)
             self._finish(SessionStatus.STOPPED, f"stopped {by(operator)}", operator)
         elif action == "pause" and self.status is SessionStatus.RUNNING:
             self.status = SessionStatus.PAUSED
@@ -327,10 +338,10 @@ class SessionRunner:
         self._resume_factor = min(1.0, self._resume_factor + dt_s / max(rep.ramp_s, dt_s))
         was_on = self.level > 0.0
         self._output.drive(run, rep.level(end_s) * self._resume_factor)
-        self.clock.sleep(dt_s)
+        slept_s = self._wait(dt_s)
         # on a real clock time also passes while polling and drawing: protocol time follows the
         # clock (never past the repetition), so a step lasts what it says
-        elapsed_s = max(dt_s, self._mark_time())
+        elapsed_s = max(slept_s, self._mark_time())
         self.position_s = min(self.position_s + elapsed_s, rep.end_s)
         self._collect(run.step.zone if was_on or self.level > 0.0 else None)
         if self.status.final:
@@ -387,6 +398,22 @@ class SessionRunner:
         if self._run_i == len(self.runs):
             self._finish(SessionStatus.COMPLETED, "every step was completed")
 
+    def _wait(self, seconds: float) -> float:
+        """Let ``seconds`` of clock time pass, or less when a Stop or a fault wakes the wait;
+        the seconds that passed."""
+        clock, controls = self.clock, self._controls
+        controls.waiting(True)
+        if isinstance(clock, Wakeable):
+            slept_s = clock.sleep_or_wake(seconds, controls.wake)
+            self._woken = controls.waiting(False)
+        else:
+            clock.sleep(seconds)
+            slept_s = seconds
+            controls.waiting(False)
+            self._woken = False
+        self._wait_left_s = max(0.0, seconds - slept_s) if self._woken else 0.0
+        return slept_s
+
     def _mark_time(self) -> float:
         """Seconds of clock time since the previous mark."""
         now = self.clock.now()
@@ -403,7 +430,7 @@ class SessionRunner:
             self._output.ramp_down(run, tick_s, run.repetitions[self._rep_i].ramp_s)
         elif self._output.command is not None:
             self._zero()
-        self.clock.sleep(tick_s)
+        self._wait(tick_s)
         self._mark_time()
         self._collect(run.step.zone if run is not None and was_on else None)
 
@@ -447,7 +474,8 @@ class SessionRunner:
                 t_s=self.t_s, status=str(status), reason=reason,
                 steps_completed=self._completed, steps_total=len(self.planned),
                 delivered_charge_uc=self.ledger.total_charge_uc, duration_s=self.t_s,
-                operator=operator_dict(operator),
+                operator=operator_dict(operator), stop_heard=self._heard,
+                wait_left_s=self._wait_left_s if self._heard == "woke" else 0.0,
             )
         )  # fmt: skip
 

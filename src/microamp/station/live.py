@@ -380,9 +380,7 @@ class LiveSessions:
         live.on_closed = lambda: self._keep_charge(request.device_url, device)
         lease.start()
         # the runner only queues: its timing never waits on the store
-        live.writer = RecordWriter(recorder, on_fault=runner.fault)
-        runner.subscribe(live.writer.event)
-        runner.subscribe_telemetry(live.writer.telemetry)
+        live.writer = RecordWriter.attach(recorder, runner)
         runner.subscribe(live.on_event)
         runner.subscribe_telemetry(live.on_frame)
         live.thread = threading.Thread(

@@ -29,11 +29,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microamp.errors import StoreError
 from microamp.safety.faults import Fault, FaultCode
 from microamp.store.recording import END_KINDS, SessionRecorder
+
+if TYPE_CHECKING:
+    from microamp.session import SessionRunner
 
 __all__ = ["MAX_LAG_S", "RecordWriter"]
 
@@ -76,6 +79,18 @@ class RecordWriter:
             target=self._run, name=f"record-{recorder.session_id}", daemon=True
         )
         self.thread.start()
+
+    @classmethod
+    def attach(
+        cls, recorder: SessionRecorder, runner: SessionRunner, *, max_lag_s: float = MAX_LAG_S
+    ) -> RecordWriter:
+        """A writer for ``runner``'s session: its events and telemetry queued here, a record
+        behind its bound a fault of the runner's (output zero). Every path that records a
+        session (a station's, ``microamp run --client``) records through this."""
+        writer = cls(recorder, max_lag_s=max_lag_s, on_fault=runner.fault)
+        runner.subscribe(writer.event)
+        runner.subscribe_telemetry(writer.telemetry)
+        return writer
 
     # -- the runner's side (never waits on the store) ------------------------------------------
 

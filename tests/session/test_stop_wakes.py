@@ -1,0 +1,85 @@
+"""A Stop wakes the runner's wait: on the paced clock it is taken at once, not at the end of the
+tick; in simulated time nothing waits, and the session runs as before."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from microamp.clock import PacedClock, SimulatedClock
+from microamp.devices import open_device
+from microamp.protocols.library import load_protocol
+from microamp.safety.limits import get_profile
+from microamp.session import Event, Operator, SessionOptions, SessionRunner
+
+DEVICE = "sim://?load=gel"
+DANA = Operator("Dana Reyes", 7, "web")
+
+
+def _ended(events: list[Event]) -> dict[str, object]:
+    assert events[-1].kind == "ended"
+    return events[-1].to_dict()
+
+
+def test_a_stop_from_another_thread_wakes_the_paced_runner_s_wait() -> None:
+    protocol = load_protocol("pro-express")
+    profile = get_profile(protocol.audience)
+    # long ticks: a Stop that waited for the tick's end would be seen waiting
+    options = SessionOptions(tick_s=0.1)
+    device = open_device(DEVICE, clock=PacedClock(1.0), profile=profile)
+    events: list[Event] = []
+    runner = SessionRunner(protocol, device, profile=profile, options=options,
+                           subscribers=[events.append])  # fmt: skip
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not (device.output_on and runner.snapshot().position_s > 0.2):
+            assert time.monotonic() < deadline, "output never came on"
+            time.sleep(0.005)
+        runner.stop(DANA)
+        thread.join(30)
+    finally:
+        device.close()
+    ended = _ended(events)
+    assert ended["status"] == "stopped" and not device.output_on
+    heard, left_s = ended["stop_heard"], ended["wait_left_s"]
+    assert heard in ("woke", "between")  # never "deadline": it did not wait out the tick
+    # what it cut short: at most one tick (nothing when the host ran behind its pace)
+    assert isinstance(left_s, float) and 0.0 <= left_s <= 0.1
+
+
+class StopAt(SimulatedClock):
+    """Simulated time that presses Stop during the sleep that passes ``at_s``."""
+
+    def __init__(self, at_s: float) -> None:
+        super().__init__()
+        self.at_s = at_s
+        self.press = lambda: None
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if self.now() >= self.at_s:
+            self.press()
+            self.press = lambda: None
+
+
+def _stopped_in_simulated_time() -> list[Event]:
+    protocol = load_protocol("pro-express")
+    profile = get_profile(protocol.audience)
+    clock = StopAt(12.34)
+    events: list[Event] = []
+    with open_device(DEVICE, clock=clock, profile=profile) as device:
+        runner = SessionRunner(protocol, device, profile=profile, subscribers=[events.append])
+        clock.press = lambda: runner.stop(DANA)
+        runner.run()
+    return events
+
+
+def test_in_simulated_time_a_stop_is_taken_at_the_tick_s_end_the_same_every_run() -> None:
+    first, second = _stopped_in_simulated_time(), _stopped_in_simulated_time()
+    assert [e.to_dict() for e in first] == [e.to_dict() for e in second]
+    ended = _ended(first)
+    # a simulated clock never waits, so it is never woken: the tick ran to its end
+    assert ended["stop_heard"] == "deadline" and ended["wait_left_s"] == 0.0
+    assert ended["t_s"] == first[-1].t_s >= 12.34
