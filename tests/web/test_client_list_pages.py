@@ -1,5 +1,6 @@
 """The client list and search, 25 clients a page with the number found and Previous / Next
-links, also after a refused "add client"; and the API's client search by page."""
+links, also after a refused "add client"; the API's client search by page; and a long
+treatment history on the client page, 20 records a page, the latest first."""
 
 from __future__ import annotations
 
@@ -98,3 +99,28 @@ def test_the_api_search_pages_by_page_with_the_total_and_links(listed: Clinic) -
     assert by_offset.json() == second.json()
     assert by_offset.headers["Link"] == '</api/v1/clients?q=listed&limit=25&offset=0>; rel="prev"'
     assert both.status_code == 422 and both.json()["detail"][0]["loc"][-1] == "offset"
+
+
+def test_a_long_history_shows_the_latest_records_and_links_the_older(listed: Clinic) -> None:
+    from microamp.store.records import record_refusal
+
+    with listed.store.transaction() as db:
+        regular = create_client(db, full_name="Rhea Regular", date_of_birth=date(1970, 5, 5)).id
+        made = [record_refusal(db, protocol_name=f"visit-{n:02d}", reasons=["a test"],
+                               client_id=regular).id for n in range(1, 46)]  # fmt: skip
+    with closing(listed.browser_client("practitioner")) as browser:
+        first, third = (browser.get(f"/clients/{regular}", params=p) for p in ({}, {"records": 3}))
+        beyond = browser.get(f"/clients/{regular}", params={"records": 4})
+        bad = browser.get(f"/clients/{regular}", params={"records": "0"})
+
+    def shown(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r'<a href="/records/(\d+)">', html)]
+
+    assert shown(first.text) == made[::-1][:20]
+    assert f'href="/clients/{regular}?records=2#records-title" rel="next"' in first.text
+    assert 'rel="prev">Show newer records' not in first.text
+    assert shown(third.text) == made[::-1][40:]
+    assert f'href="/clients/{regular}?records=2#records-title" rel="prev"' in third.text
+    assert "Show older records" not in third.text
+    assert shown(beyond.text) == [] and "No older sessions recorded." in beyond.text
+    assert bad.status_code == 422

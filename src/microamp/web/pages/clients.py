@@ -55,13 +55,14 @@ _CLIENT_LABELS = {
 }
 
 
-def _page_number(raw: str) -> int:
-    """The ``page`` of the query string: a whole number from 1 (none is the first page)."""
+def _page_number(raw: str, field: str = "page") -> int:
+    """A page number of the query string (``field``): a whole number from 1 (none is the
+    first page)."""
     text = raw.strip()
     if not text:
         return 1
     if not text.isdigit() or len(text) > 9 or int(text) < 1:
-        raise InvalidValue("page", raw[:20], "a whole number from 1")
+        raise InvalidValue(field, raw[:20], "a whole number from 1")
     return int(text)
 
 
@@ -207,7 +208,8 @@ def _client_page(
     )
     context["payment_methods"] = PAYMENT_METHODS
     if user.role in CLINICAL:
-        context |= health_context(db, client, today)
+        raw = request.query_params.get("records", "")
+        context |= health_context(db, client, today, _page_number(raw, field="records"))
         context["skin_visit"] = skin_visit(db, client.id, request.query_params)
         context["may_lift"] = user.role in LIFTING_ROLES
         audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
@@ -241,8 +243,23 @@ def skin_visit(db: Session, client_id: int, query: Mapping[str, str]) -> dict[st
     return {"id": visit.id, "on": visit.on_date, "back": safe_back(query.get("back", "")) or ""}
 
 
-def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
-    """Everything the clinical part of the client page shows."""
+RECORDS_PER_PAGE = 20
+
+
+def records_context(db: Session, client_id: int, number: int) -> dict[str, Any]:
+    """Page ``number`` (from 1) of the client's treatment records, the latest first, and
+    whether older ones follow (one more is read to know)."""
+    found = list_session_records(db, client_id=client_id, limit=RECORDS_PER_PAGE + 1,
+                                 offset=(number - 1) * RECORDS_PER_PAGE)  # fmt: skip
+    return {"records": found[:RECORDS_PER_PAGE], "records_page": number,
+            "older_records": len(found) > RECORDS_PER_PAGE}  # fmt: skip
+
+
+def health_context(
+    db: Session, client: Client, today: date, records_page: int = 1
+) -> dict[str, Any]:
+    """Everything the clinical part of the client page shows (page ``records_page`` of the
+    treatment records)."""
     form = latest_form(db, client_id=client.id, on=today)
     plans = list(
         db.scalars(
@@ -271,7 +288,7 @@ def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
         "plan": plan,
         "months": months,
         "more_months": more,
-        "records": list_session_records(db, client_id=client.id, limit=20),
+        **records_context(db, client.id, records_page),
         "progress": list(
             db.scalars(
                 select(ProgressEntry)
