@@ -318,7 +318,7 @@ def test_a_search_is_paged_by_name_with_the_number_found_on_every_page(store: St
         second = search_page(session, q="rosa", page=2, per_page=25)
         assert (first.total, first.pages, len(first.clients)) == (30, 2, 25)
         assert [c.full_name for c in second.clients] == [f"Rosa Page{n}" for n in range(26, 31)]
-        assert not second.past_end
+        assert not second.past_end and (second.total, second.pages) == (30, 2)
         assert count_clients(session, q="rosa") == 30 and count_clients(session) == 31
         beyond = search_page(session, q="rosa", page=3, per_page=25)
         assert beyond.past_end and beyond.clients == [] and beyond.total == 30

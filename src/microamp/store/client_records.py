@@ -252,20 +252,13 @@ def search_page(
         raise InvalidValue("per_page", per_page, f"a whole number from 1 to {MAX_PER_PAGE}")
     if page < 1:
         raise InvalidValue("page", page, "a whole number from 1")
-    total = count_clients(session, q=q, clinical=clinical, include_archived=include_archived)
     offset = (page - 1) * per_page
-    found = (
-        search_clients(
-            session,
-            q=q,
-            clinical=clinical,
-            include_archived=include_archived,
-            limit=per_page,
-            offset=offset,
-        )  # fmt: skip
-        if offset < total
-        else []
-    )
+    found = search_clients(session, q=q, clinical=clinical, include_archived=include_archived,
+                           limit=per_page, offset=offset)  # fmt: skip
+    if 0 < len(found) < per_page or (page == 1 and not found):
+        total = offset + len(found)  # the last page: no second pass over the table to count
+    else:
+        total = count_clients(session, q=q, clinical=clinical, include_archived=include_archived)
     return ClientPage(clients=found, total=total, page=page, per_page=per_page)
 
 
