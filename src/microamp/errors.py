@@ -133,10 +133,13 @@ class NotFound(StoreError):
 
 
 class Conflict(StoreError):
-    """A booking the book refuses: ``kind`` is ``room``, ``practitioner``, ``client``,
-    ``hours`` or ``closure``; ``reason`` says it in words (the API's 409 detail)."""
+    """A change refused by what is booked or done already: for the book, ``kind`` is ``room``,
+    ``practitioner``, ``client``, ``hours`` or ``closure``; ``reason`` says it in words (the
+    API's 409 detail), and ``refused`` what was refused, leading it on a page ("This booking
+    is refused", "This step cannot change")."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str, *, refused: str = "This booking is refused") -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
+        self.refused = refused

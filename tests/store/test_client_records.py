@@ -21,9 +21,11 @@ from microamp.store import (
 )
 from microamp.store.client_records import (
     archive_client,
+    count_clients,
     merge_clients,
     possible_duplicates,
     search_clients,
+    search_page,
     unarchive_client,
     update_client,
 )
@@ -305,3 +307,29 @@ def test_note_templates_are_named_uniquely_changed_and_removed(store: Store) -> 
         delete_note_template(session, template_id=first.id)
     with store.session() as session:
         assert [t.name for t in list_note_templates(session)] == ["Eyes"]
+
+
+def test_a_search_is_paged_by_name_with_the_number_found_on_every_page(store: Store) -> None:
+    for n in range(1, 31):
+        add(store, f"Rosa Page{n:02d}", email=f"rosa{n}@example.org")
+    add(store, "Zoe Other")
+    with store.transaction() as session:
+        first = search_page(session, q="rosa", page=1, per_page=25)
+        second = search_page(session, q="rosa", page=2, per_page=25)
+        assert (first.total, first.pages, len(first.clients)) == (30, 2, 25)
+        assert [c.full_name for c in second.clients] == [f"Rosa Page{n}" for n in range(26, 31)]
+        assert not second.past_end and (second.total, second.pages) == (30, 2)
+        assert count_clients(session, q="rosa") == 30 and count_clients(session) == 31
+        beyond = search_page(session, q="rosa", page=3, per_page=25)
+        assert beyond.past_end and beyond.clients == [] and beyond.total == 30
+        nothing = search_page(session, q="nobody by that name")
+        assert (nothing.total, nothing.pages, nothing.past_end) == (0, 1, False)
+
+
+def test_a_page_before_the_first_or_of_no_rows_is_refused(store: Store) -> None:
+    with store.transaction() as session:
+        with pytest.raises(InvalidValue) as page:
+            search_page(session, page=0)
+        with pytest.raises(InvalidValue) as size:
+            search_page(session, per_page=501)
+    assert page.value.field == "page" and size.value.field == "per_page"

@@ -153,8 +153,9 @@ def test_a_cancelled_visit_closes_its_steps(store: Store, visit_id: int) -> None
     with store.transaction() as session:
         open_visit_steps(session, appointment_id=visit_id)
         set_state(session, appointment_id=visit_id, state="cancelled")
-        with pytest.raises(Conflict, match="cancelled"):
+        with pytest.raises(Conflict, match="cancelled") as closed:
             act_on_step(session, appointment_id=visit_id, position=0, action="start")
+    assert closed.value.refused == "This step cannot change"
 
 
 def test_a_change_from_a_stale_read_is_refused(store: Store, visit_id: int) -> None:

@@ -430,6 +430,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("move a visit", "/book/{visit}/move"),
     Screen("move a visit, refused", "/book/{visit}/move", then=_move_into_a_closed_hour),
     Screen("clients", "/clients"),
+    Screen("clients, page 2", "/clients?page=2"),
+    Screen("clients, a page past the end", "/clients?page=99"),
     Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
     Screen("client cleared", "/clients/{cleared}"),
     Screen("client blocked", "/clients/{blocked}"),
@@ -615,7 +617,19 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         served.clients["service_record"] = add_service_record(served)
         served.clients.update(_room_and_service(served))
         served.clients["previsit"] = _previsit_client(served)
+        _a_page_of_clients_more(served)
         yield served
+
+
+def _a_page_of_clients_more(clinic: Clinic) -> None:
+    """Enough clients for the client list to run onto a second page."""
+    from datetime import date
+
+    from microamp.store.crud import create_client
+
+    with clinic.store.transaction() as db:
+        for n in range(1, 31):
+            create_client(db, full_name=f"Paige Listed {n:02d}", date_of_birth=date(1980, 1, n))
 
 
 def _room_and_service(clinic: Clinic) -> dict[str, int]:

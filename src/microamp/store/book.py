@@ -199,6 +199,7 @@ def check_merge(session: Session, *, keep_id: int, duplicate_id: int) -> None:
         f"client {keep_id} is booked {day} {_span(settings, first)} (appointment {first.id}) "
         f"and client {duplicate_id} {_span(settings, second)} (appointment {second.id}): "
         "cancel or move one before merging",
+        refused="These clients cannot be merged",
     )
 
 

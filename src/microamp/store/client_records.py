@@ -8,6 +8,7 @@ naming the field; a missing client is `NotFound`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -24,11 +25,15 @@ from microamp.store.models import Client
 __all__ = [
     "EDITABLE",
     "HEALTH_FIELDS",
+    "PER_PAGE",
+    "ClientPage",
+    "count_clients",
     "archive_client",
     "has_archived",
     "merge_clients",
     "possible_duplicates",
     "search_clients",
+    "search_page",
     "unarchive_client",
     "update_client",
 ]
@@ -149,22 +154,13 @@ def _matcher(session: Session) -> Callable[[Any, str], ColumnElement[bool]]:
     return lambda column, pattern: column.ilike(pattern)
 
 
-def search_clients(
-    session: Session,
-    *,
-    q: str | None = None,
-    clinical: bool = False,
-    include_archived: bool = False,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Client]:
-    """Clients by name. ``q`` matches any part of the name, the email or the phone (the phone
-    also by its digits alone, so "0612" finds "06 12 34 56 78"), case aside; with ``clinical``
-    also the allergies, medications and notes. Archived clients only with
-    ``include_archived``."""
-    query = select(Client).order_by(Client.full_name, Client.id).limit(limit).offset(offset)
+def _search_filter(
+    session: Session, q: str | None, clinical: bool, include_archived: bool
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a client search (see `search_clients`)."""
+    where: list[ColumnElement[bool]] = []
     if not include_archived:
-        query = query.where(Client.archived_at.is_(None))
+        where.append(Client.archived_at.is_(None))
     text = " ".join((q or "").split())
     if text:
         pattern, contains = f"%{text}%", _matcher(session)
@@ -182,8 +178,88 @@ def search_clients(
                 contains(Client.medications, pattern),
                 contains(Client.notes, pattern),
             ]
-        query = query.where(or_(*matches))
-    return list(session.scalars(query))
+        where.append(or_(*matches))
+    return where
+
+
+def search_clients(
+    session: Session,
+    *,
+    q: str | None = None,
+    clinical: bool = False,
+    include_archived: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Client]:
+    """Clients by name. ``q`` matches any part of the name, the email or the phone (the phone
+    also by its digits alone, so "0612" finds "06 12 34 56 78"), case aside; with ``clinical``
+    also the allergies, medications and notes. Archived clients only with
+    ``include_archived``."""
+    where = _search_filter(session, q, clinical, include_archived)
+    query = select(Client).where(*where).order_by(Client.full_name, Client.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_clients(
+    session: Session,
+    *,
+    q: str | None = None,
+    clinical: bool = False,
+    include_archived: bool = False,
+) -> int:
+    """How many clients `search_clients` finds with the same ``q``, ``clinical`` and
+    ``include_archived``, all pages together."""
+    where = _search_filter(session, q, clinical, include_archived)
+    return session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPage:
+    """One page of a client search: ``clients`` are rows ``(page - 1) * per_page`` on of the
+    ``total`` found, by name; a ``page`` past the last has none."""
+
+    clients: list[Client]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """The number of pages, at least one (an empty list is one empty page)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def past_end(self) -> bool:
+        return self.page > self.pages
+
+
+PER_PAGE = 25
+MAX_PER_PAGE = 500
+
+
+def search_page(
+    session: Session,
+    *,
+    q: str | None = None,
+    clinical: bool = False,
+    include_archived: bool = False,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> ClientPage:
+    """Page ``page`` (from 1) of `search_clients`, ``per_page`` clients a page (1-500), with
+    the number found in all."""
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidValue("per_page", per_page, f"a whole number from 1 to {MAX_PER_PAGE}")
+    if page < 1:
+        raise InvalidValue("page", page, "a whole number from 1")
+    offset = (page - 1) * per_page
+    found = search_clients(session, q=q, clinical=clinical, include_archived=include_archived,
+                           limit=per_page, offset=offset)  # fmt: skip
+    if 0 < len(found) < per_page or (page == 1 and not found):
+        total = offset + len(found)  # the last page: no second pass over the table to count
+    else:
+        total = count_clients(session, q=q, clinical=clinical, include_archived=include_archived)
+    return ClientPage(clients=found, total=total, page=page, per_page=per_page)
 
 
 def possible_duplicates(

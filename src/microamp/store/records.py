@@ -37,10 +37,13 @@ def get_session_record(session: Session, *, session_id: int) -> TreatmentSession
 
 
 def list_session_records(
-    session: Session, *, client_id: int | None = None, limit: int = 50
+    session: Session, *, client_id: int | None = None, limit: int = 50, offset: int = 0
 ) -> list[TreatmentSession]:
-    """The most recent records first, of one client or of all."""
-    query = select(TreatmentSession).order_by(TreatmentSession.id.desc()).limit(limit)
+    """The most recent records first, of one client or of all: ``limit`` of them after the
+    ``offset`` most recent."""
+    query = (
+        select(TreatmentSession).order_by(TreatmentSession.id.desc()).limit(limit).offset(offset)
+    )
     if client_id is not None:
         query = query.where(TreatmentSession.client_id == client_id)
     return list(session.scalars(query))

@@ -51,6 +51,8 @@ _FROM = {
 }
 _CLOSED_VISITS = ("cancelled", "no_show")
 _MICROCURRENT = "microcurrent"
+# what a refused step control says it refused, on a page
+STEP_REFUSED = "This step cannot change"
 
 
 def visit_steps(session: Session, *, appointment_id: int) -> list[VisitStep]:
@@ -142,15 +144,20 @@ def _check_action(visit: Appointment, step: VisitStep, action: str) -> None:
         raise InvalidValue("action", action, f"one of {', '.join(ACTIONS)}")
     if visit.state in _CLOSED_VISITS:
         raise Conflict(
-            "step", f"this visit is {visit.state.replace('_', '-')}: its steps are closed"
+            "step",
+            f"this visit is {visit.state.replace('_', '-')}: its steps are closed",
+            refused=STEP_REFUSED,
         )
     if action == "products":
         return
     if step.kind == _MICROCURRENT:
         raise Conflict("step", "the microcurrent step is the device session: it runs from "
-                       "the console, and its state is the session's")  # fmt: skip
+                       "the console, and its state is the session's", refused=STEP_REFUSED)  # fmt: skip
     if step.status not in _FROM[action]:
-        raise Conflict("step", f"{step.name} is {step.status}: it cannot be {_PAST[action]}")
+        raise Conflict(
+            "step", f"{step.name} is {step.status}: it cannot be {_PAST[action]}",
+            refused=STEP_REFUSED,
+        )  # fmt: skip
 
 
 _PAST = {"start": "started", "pause": "paused", "done": "marked done", "skip": "skipped"}
@@ -204,7 +211,9 @@ def _compare_and_set(session: Session, step: VisitStep, values: dict[str, Any]) 
     )
     if getattr(changed, "rowcount", 1) != 1:
         session.expire(step)
-        raise Conflict("step", f"{step.name} was changed meanwhile: reload to see it")
+        raise Conflict(
+            "step", f"{step.name} was changed meanwhile: reload to see it", refused=STEP_REFUSED
+        )
     session.expire(step)
 
 

@@ -207,12 +207,13 @@ async def _station(request: Request, exc: Exception) -> Response:
 
 
 async def _booking_conflict(request: Request, exc: Exception) -> Response:
-    """A booking the book refuses: the API names its kind and reason; a page says it."""
+    """A change refused (a booking the book refuses, a step already done, two clients whose
+    visits overlap): the API names its kind and reason; a page says what was refused and why."""
     assert isinstance(exc, Conflict)
     if _is_api(request):
         body = {"detail": exc.reason, "kind": exc.kind, "reasons": [exc.reason]}
         return JSONResponse(body, 409)
-    return _error_page(request, 409, "This booking is refused: " + exc.reason)
+    return _error_page(request, 409, f"{exc.refused}: {exc.reason}")
 
 
 # A request that found every store connection taken is answered at once, to be sent again

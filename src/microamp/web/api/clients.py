@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from microamp.store.access import append_audit
 from microamp.store.client_records import (
     HEALTH_FIELDS,
     archive_client,
+    count_clients,
     merge_clients,
     possible_duplicates,
     search_clients,
@@ -44,32 +45,66 @@ _DUPLICATES: Responses = {
     }
 }
 router = APIRouter(tags=["clients"])
+MAX_PAGE = 10**7  # pages of a client search, at one client a page: more than any clinic has
 
 
 @router.get(
     "/clients",
     responses=invalid(
-        "`q` is over 200 characters, `limit` is not 1-500 or `offset` is out of range"
+        "`q` is over 200 characters, `limit` is not 1-500, `page` is not a whole number from 1, "
+        "`offset` is out of range, or both `page` and `offset` are given"
     ),
 )
 def clients(
+    request: Request,
+    response: Response,
     user: ApiUser,
     db: DbDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     archived: Annotated[bool, Query(description="Include archived clients.")] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500, description="Clients a page.")] = 100,
+    page: Annotated[
+        int | None, Query(ge=1, le=MAX_PAGE, description="The page, from 1, of `limit` clients.")
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> list[ClientPublic]:
     """Clients by name; `q` matches part of the name, email or phone (the phone also by its
-    digits), and for practitioners and owners the allergies, medications and notes too."""
+    digits), and for practitioners and owners the allergies, medications and notes too. The
+    `X-Total-Count` header is the number found on every page; `Link` names the `next` and
+    `prev` pages (by `page`, or by `offset` when the request gave one)."""
+    if page is not None and offset:
+        raise InvalidValue("offset", offset, "not with page: give one of page and offset")
     clinical = user.role in CLINICAL
-    found = search_clients(
-        db, q=q, clinical=clinical, include_archived=archived, limit=limit, offset=offset
+    start = (page - 1) * limit if page is not None else offset
+    total = count_clients(db, q=q, clinical=clinical, include_archived=archived)
+    found = (
+        search_clients(
+            db, q=q, clinical=clinical, include_archived=archived, limit=limit, offset=start
+        )  # fmt: skip
+        if start < total
+        else []
     )
     if clinical and q:
         # the health fields were searched
         audit(db, user, "read", "clients:search", view="api search", results=len(found))
+    response.headers["X-Total-Count"] = str(total)
+    links = _page_links(request, start, limit, total, by_page=page is not None)
+    if links:
+        response.headers["Link"] = links
     return [ClientPublic.of(c) for c in found]
+
+
+def _page_links(request: Request, start: int, limit: int, total: int, *, by_page: bool) -> str:
+    """RFC 8288 links to the next and previous pages of a client search, if there are any."""
+    links: list[str] = []
+    for rel, at in (("prev", start - limit), ("next", start + limit)):
+        if (rel == "prev" and start <= 0) or (rel == "next" and at >= total):
+            continue
+        at = max(at, 0)
+        turned = {"page": str(at // limit + 1)} if by_page else {"offset": str(at)}
+        url = request.url.include_query_params(**turned)
+        links.append(f'<{url.path}?{url.query}>; rel="{rel}"')
+    return ", ".join(links)
 
 
 @router.post(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +21,8 @@ from microamp.protocols.library import library_names
 from microamp.store.base import utc_now
 from microamp.store.book_setup import get_settings
 from microamp.store.client_models import LAXITY_GRADES, SKIN_TYPES
-from microamp.store.client_records import possible_duplicates, search_clients
-from microamp.store.crud import create_client, gate_client, get_client, latest_form, list_clients
+from microamp.store.client_records import possible_duplicates, search_page
+from microamp.store.crud import create_client, gate_client, get_client, latest_form
 from microamp.store.flags import LIFTING_ROLES
 from microamp.store.history import client_history
 from microamp.store.models import Appointment, Client, CoursePlan, Package, ProgressEntry, User
@@ -54,19 +55,48 @@ _CLIENT_LABELS = {
 }
 
 
+def _page_number(raw: str, field: str = "page") -> int:
+    """A page number of the query string (``field``): a whole number from 1 (none is the
+    first page)."""
+    text = raw.strip()
+    if not text:
+        return 1
+    if not text.isdigit() or len(text) > 9 or int(text) < 1:
+        raise InvalidValue(field, raw[:20], "a whole number from 1")
+    return int(text)
+
+
+def _listing(
+    db: Session, user: User, *, q: str = "", archived: bool = False, page_number: int = 1
+) -> dict[str, Any]:
+    """What the client list shows: one page of clients, the number found, and the query string
+    of the search without its page (for the Previous and Next links)."""
+    found = search_page(db, q=q, clinical=user.role in CLINICAL, include_archived=archived,
+                        page=page_number)  # fmt: skip
+    query = urlencode({k: v for k, v in (("q", q), ("archived", "1" if archived else "")) if v})
+    return {"clients": found.clients, "listing": found, "q": q, "archived": archived,
+            "search_query": query}  # fmt: skip
+
+
 @router.get("/clients")
 def clients(
-    request: Request, user: PageUser, db: DbDep, q: str = "", archived: str = ""
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    q: str = "",
+    archived: str = "",
+    number: Annotated[str, Query(alias="page", max_length=20)] = "",
 ) -> Response:
     q = q[:200]
-    clinical = user.role in CLINICAL
-    found = search_clients(db, q=q, clinical=clinical, include_archived=bool(archived), limit=200)
-    if clinical and q.strip():
+    listing = _listing(db, user, q=q, archived=bool(archived), page_number=_page_number(number))
+    found = listing["listing"]
+    if user.role in CLINICAL and q.strip():
         # the allergies, medications and notes were searched
-        audit(db, user, "read", "clients:search", view="client search", results=len(found))
+        audit(db, user, "read", "clients:search", view="client search", results=len(found.clients))
     name = "clients_table.html" if request.headers.get("hx-request") else "clients.html"
-    return page(request, name, user, title="Clients", clients=found, q=q,
-                archived=bool(archived), weekdays=WEEKDAYS)  # fmt: skip
+    status = 404 if found.past_end else 200
+    return page(request, name, user, title="Clients", weekdays=WEEKDAYS, status_code=status,
+                **listing)  # fmt: skip
 
 
 @router.post("/clients")
@@ -96,8 +126,8 @@ def add_client(
         )
         if duplicates:
             return page(request, "clients.html", user, status_code=409, title="Clients",
-                        clients=list_clients(db, limit=200), q="", weekdays=WEEKDAYS,
-                        duplicates=duplicates, form=typed)  # fmt: skip
+                        weekdays=WEEKDAYS, duplicates=duplicates, form=typed,
+                        **_listing(db, user))  # fmt: skip
         client = create_client(
             db,
             full_name=full_name,
@@ -117,11 +147,10 @@ def add_client(
             user,
             status_code=422,
             title="Clients",
-            clients=list_clients(db, limit=200),
-            q="",
             weekdays=WEEKDAYS,
             errors=field_errors(exc, _CLIENT_LABELS, {"preferred_weekdays": "weekday-mon"}),
             form=typed,
+            **_listing(db, user),
         )
     audit(db, user, "write", f"client:{client.id}", client_id=client.id, change="created")
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
@@ -179,7 +208,8 @@ def _client_page(
     )
     context["payment_methods"] = PAYMENT_METHODS
     if user.role in CLINICAL:
-        context |= health_context(db, client, today)
+        raw = request.query_params.get("records", "")
+        context |= health_context(db, client, today, _page_number(raw, field="records"))
         context["skin_visit"] = skin_visit(db, client.id, request.query_params)
         context["may_lift"] = user.role in LIFTING_ROLES
         audit(db, user, "read", f"client:{client.id}", client_id=client.id, view="client page")
@@ -213,8 +243,23 @@ def skin_visit(db: Session, client_id: int, query: Mapping[str, str]) -> dict[st
     return {"id": visit.id, "on": visit.on_date, "back": safe_back(query.get("back", "")) or ""}
 
 
-def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
-    """Everything the clinical part of the client page shows."""
+RECORDS_PER_PAGE = 20
+
+
+def records_context(db: Session, client_id: int, number: int) -> dict[str, Any]:
+    """Page ``number`` (from 1) of the client's treatment records, the latest first, and
+    whether older ones follow (one more is read to know)."""
+    found = list_session_records(db, client_id=client_id, limit=RECORDS_PER_PAGE + 1,
+                                 offset=(number - 1) * RECORDS_PER_PAGE)  # fmt: skip
+    return {"records": found[:RECORDS_PER_PAGE], "records_page": number,
+            "older_records": len(found) > RECORDS_PER_PAGE}  # fmt: skip
+
+
+def health_context(
+    db: Session, client: Client, today: date, records_page: int = 1
+) -> dict[str, Any]:
+    """Everything the clinical part of the client page shows (page ``records_page`` of the
+    treatment records)."""
     form = latest_form(db, client_id=client.id, on=today)
     plans = list(
         db.scalars(
@@ -243,7 +288,7 @@ def health_context(db: Session, client: Client, today: date) -> dict[str, Any]:
         "plan": plan,
         "months": months,
         "more_months": more,
-        "records": list_session_records(db, client_id=client.id, limit=20),
+        **records_context(db, client.id, records_page),
         "progress": list(
             db.scalars(
                 select(ProgressEntry)
