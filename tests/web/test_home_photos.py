@@ -113,7 +113,7 @@ def test_a_frame_within_tolerance_is_measured_and_kept_on_her_clinic_record(
 @pytest.mark.parametrize(
     ("case", "field", "says"),
     [
-        ("no agreement", "photo_use_consent", "must agree to this photo being kept"),
+        ("no agreement", "photo_use_consent", "you must agree to this photo being kept"),
         ("not a photo", "photo", "must be a JPEG or PNG image"),
         ("too large", "photo", f"must be at most {MAX_PHOTO_BYTES} bytes"),
         ("too many pixels", "photo", "must be at most 50 megapixels"),

@@ -38,7 +38,7 @@ __all__ = ["CAMERA_PAGE", "router"]
 router = APIRouter()
 # the one page of the home app that may ask for the camera (`HeaderPolicy.camera_page`)
 CAMERA_PAGE = re.compile(r"/photo")
-_LABELS = CAPTURE_LABELS | {"photo_use_consent": "Your agreement"}
+_CONSENT_RULE = "you must agree to this photo being kept in your record and compared"
 
 
 def _photo_page(
@@ -86,13 +86,13 @@ async def photo_save(
     try:
         checked_view, prepared = await judge_capture(
             db, client_id=account.client_id, view=view,
-            photo_use_consent=bool(photo_use_consent), photo=photo,
+            photo_use_consent=bool(photo_use_consent), photo=photo, consent_rule=_CONSENT_RULE,
         )  # fmt: skip
     except InvalidValue as exc:
         if wants_json:
             return capture_refused(exc)
         safe_view = view if view in VIEWS else "front"
-        return _photo_page(request, db, account, safe_view, errors=field_errors(exc, _LABELS),
+        return _photo_page(request, db, account, safe_view, errors=field_errors(exc, CAPTURE_LABELS),
                            typed={"photo_use_consent": photo_use_consent}, status_code=422)  # fmt: skip
     today = today_of(request)
     entry = add_home_photo(db, account, photo=prepared, view=checked_view, taken_on=today,

@@ -300,15 +300,16 @@ async def judge_capture(
     view: str,
     photo_use_consent: bool,
     photo: UploadFile | None,
+    consent_rule: str = CONSENT_RULE,
 ) -> tuple[str, PreparedPhoto]:
     """A captured frame (or a chosen file) checked as every standardised capture is, at the
     clinic and at home: the view, the photo-use consent, the photo itself (size, megapixels, a
     JPEG or PNG), then measured and within the pose and distance tolerance of the first
     comparable photo. Returns the view and the prepared photo; raises `InvalidValue` naming
-    the field (``retake`` reasons under ``photo``)."""
+    the field (``retake`` reasons under ``photo``; ``consent_rule`` says who must agree)."""
     checked_view = _view(view)
     if not photo_use_consent:
-        raise InvalidValue("photo_use_consent", "not given", CONSENT_RULE)
+        raise InvalidValue("photo_use_consent", "not given", consent_rule)
     prepared = await read_photo(photo, view=checked_view)
     if prepared is None:
         raise InvalidValue("photo", "none", "take a photo with the camera or choose a file")
