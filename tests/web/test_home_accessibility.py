@@ -71,6 +71,24 @@ def _device_stopped(page: Page, home: Home) -> None:
     page.get_by_role("button", name="Stopped: no output").wait_for()
 
 
+def _photo_refused(page: Page, home: Home) -> None:
+    page.goto(f"{home.url}/photo")
+    page.get_by_role("button", name="Save the chosen file").click()
+    page.get_by_test_id("error-summary").wait_for()
+
+
+def _photo_kept(page: Page, home: Home) -> None:
+    from support import faces
+
+    page.goto(f"{home.url}/photo")
+    page.get_by_label("Or choose a photo file").set_input_files(
+        {"name": "front.jpg", "mimeType": "image/jpeg", "buffer": faces.jpeg(faces.astronaut())}
+    )
+    page.get_by_label("I agree to this photo being kept").check()
+    page.get_by_role("button", name="Save the chosen file").click()
+    page.get_by_test_id("photo-kept").wait_for(timeout=30_000)
+
+
 def _goto(path: str) -> Callable[[Page, Home], None]:
     return lambda page, home: page.goto(f"{home.url}{path}") and None
 
@@ -89,6 +107,9 @@ HOME_SCREENS: dict[str, Callable[[Page, Home], None]] = {
     "health-errors": _health_refused,
     "device": _goto("/device/home-express"),
     "device-stopped": _device_stopped,
+    "photo": _goto("/photo"),
+    "photo-errors": _photo_refused,
+    "photo-kept": _photo_kept,
 }
 
 

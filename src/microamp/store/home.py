@@ -35,11 +35,16 @@ from microamp.store.home_models import (
     HomeRoutine,
     HomeSession,
 )
-from microamp.store.models import HOME_ROLE, User
+from microamp.store.models import HOME_ROLE, ProgressEntry, User
 from microamp.store.outcomes import Outcomes, client_outcomes
+from microamp.store.photo_blobs import StoredPhoto, entry_photo
+from microamp.store.photos import PreparedPhoto, add_progress_entry
 
 __all__ = [
+    "HOME_PHOTO_NOTE",
     "actor_of",
+    "add_home_photo",
+    "home_photo",
     "check_home_operator",
     "create_home_account",
     "done_days",
@@ -57,6 +62,8 @@ __all__ = [
     "set_preferences",
 ]
 
+# how a photo she took at home reads on her clinic record
+HOME_PHOTO_NOTE = "progress photo taken at home"
 _UUID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 MAX_STEPS_LOGGED = 200
 
@@ -318,3 +325,41 @@ def home_outcomes(session: Session, account: HomeAccount) -> Outcomes:
     append_audit(session, actor_id=None, actor=actor_of(account), action="read",
                  resource=f"client:{account.client_id}/outcomes", client_id=account.client_id)  # fmt: skip
     return found
+
+
+def add_home_photo(
+    session: Session,
+    account: HomeAccount,
+    *,
+    photo: PreparedPhoto | bytes,
+    view: str,
+    taken_on: date,
+    today: date,
+    photo_use_consent: bool,
+) -> ProgressEntry:
+    """A progress photo she takes at home, kept on her client record as a clinic photo is
+    (`add_progress_entry`: a JPEG or PNG within the size and megapixel limits, taken ``today``
+    or earlier, measured for its ``view``), so her clinic sees it among her photos. The write is
+    audited with the home account as the actor."""
+    entry = add_progress_entry(
+        session, client_id=account.client_id, taken_on=taken_on, today=today, photo=photo,
+        notes=HOME_PHOTO_NOTE, view=view, photo_use_consent=photo_use_consent,
+    )  # fmt: skip
+    append_audit(session, actor_id=None, actor=actor_of(account), action="write",
+                 resource=f"client:{account.client_id}/progress", client_id=account.client_id,
+                 detail={"entry_id": entry.id, "view": view})  # fmt: skip
+    return entry
+
+
+def home_photo(session: Session, account: HomeAccount, *, entry_id: int) -> StoredPhoto | None:
+    """One of her own photos (None for a photo that is not hers, or lost); the read is
+    audited."""
+    entry = session.get(ProgressEntry, entry_id)
+    if entry is None or entry.client_id != account.client_id:
+        return None
+    stored = entry_photo(session, entry)
+    if stored is not None:
+        append_audit(session, actor_id=None, actor=actor_of(account), action="read",
+                     resource=f"client:{account.client_id}/photo", client_id=account.client_id,
+                     detail={"entry_id": entry_id})  # fmt: skip
+    return stored

@@ -8,7 +8,9 @@
   ``frame-ancestors 'none'``, ``form-action 'self'``, ``base-uri 'none'``, no plugins.
 - ``X-Frame-Options: DENY`` (browsers that predate frame-ancestors), ``X-Content-Type-Options:
   nosniff``, ``Referrer-Policy: same-origin``, ``Cross-Origin-Opener-Policy: same-origin``, and
-  a ``Permissions-Policy`` that turns off what the app never asks a browser for.
+  a ``Permissions-Policy`` that turns off what the app never asks a browser for (the camera
+  is allowed on the one page that takes progress photos: the clinic's capture page, the home
+  app's progress photo).
 - ``Strict-Transport-Security`` only when the app is served over HTTPS (``MICROAMP_HTTPS``):
   over plain HTTP the header is ignored by browsers, and sent by mistake it would lock a
   clinic's name to HTTPS for a year.
@@ -32,6 +34,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "CLINIC_CAMERA_PAGE",
     "STATIC_PREFIX",
     "HeaderPolicy",
     "SecurityHeadersMiddleware",
@@ -73,25 +76,27 @@ def content_security_policy(
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
-# the one page that asks for the camera: standardised capture of a progress photo
-_CAMERA_PAGE = re.compile(r"/clients/\d+/capture")
+# the clinic's one page that asks for the camera: standardised capture of a progress photo
+CLINIC_CAMERA_PAGE = re.compile(r"/clients/\d+/capture")
 
 
-def permissions_policy(path: str) -> str:
+def permissions_policy(path: str, camera_page: re.Pattern[str] = CLINIC_CAMERA_PAGE) -> str:
     """Everything the app never asks a browser for turned off; the camera allowed to this
-    origin on the capture page alone."""
-    camera = "(self)" if _CAMERA_PAGE.fullmatch(path) else "()"
+    origin on the capture page alone (the paths ``camera_page`` matches in full)."""
+    camera = "(self)" if camera_page.fullmatch(path) else "()"
     return f"camera={camera}, microphone=(), geolocation=(), payment=(), usb=()"
 
 
 @dataclass(frozen=True, slots=True)
 class HeaderPolicy:
     """What the middleware sets: ``https`` adds HSTS; ``page_script_hashes`` maps a path to the
-    inline scripts allowed on that page alone; ``style_hashes`` are allowed on every page."""
+    inline scripts allowed on that page alone; ``style_hashes`` are allowed on every page;
+    ``camera_page`` matches the paths that may ask for the camera (the capture page)."""
 
     https: bool = False
     style_hashes: tuple[str, ...] = ()
     page_script_hashes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    camera_page: re.Pattern[str] = CLINIC_CAMERA_PAGE
 
     def csp_for(self, path: str) -> str:
         return content_security_policy(
@@ -105,7 +110,7 @@ class HeaderPolicy:
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",
             "Cross-Origin-Opener-Policy": "same-origin",
-            "Permissions-Policy": permissions_policy(path),
+            "Permissions-Policy": permissions_policy(path, self.camera_page),
         }
         if self.https:
             headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_S}"

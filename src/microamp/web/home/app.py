@@ -28,7 +28,7 @@ from microamp.store.daily_time import client_day
 from microamp.store.db import Store
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
-from microamp.web.home import pages
+from microamp.web.home import pages, photos
 from microamp.web.render import make_templates
 from microamp.web.security import SessionSigner, new_csrf_token
 from microamp.web.settings import WebSettings, shared_secret_key
@@ -112,8 +112,9 @@ def create_home_app(
     app.state.templates = make_templates()
     signer = SessionSigner(shared_secret_key(settings, store), max_age_s=COOKIE_MAX_AGE_S)
     app.header_policy = HeaderPolicy(
-        https=settings.https, style_hashes=(sha256_source(MAP_STYLE_RULES),)
-    )
+        https=settings.https, style_hashes=(sha256_source(MAP_STYLE_RULES),),
+        camera_page=photos.CAMERA_PAGE,
+    )  # fmt: skip
 
     @app.middleware("http")
     async def household_cookie(

@@ -4,7 +4,8 @@ First run (`/welcome`) creates the household's account, then asks her health que
 (`/health`, see `health`); `/` is today: the routines, the
 streak, adherence and the month's calendar; `/guide/{name}` runs a routine in guide mode;
 `/settings` keeps what she skips and her zone levels; `/build` makes a routine of her own;
-`/plan.ics` is the regimen as a calendar file (reminders where notifications are not granted).
+`/plan.ics` is the regimen as a calendar file (reminders where notifications are not granted);
+`/photo` takes her progress photo (see `photos`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from microamp.store.home import (
 from microamp.store.home_plan import regimen_done_days, regimen_plan
 from microamp.viz.facemap import facemap_svg
 from microamp.web.errors import FieldError
-from microamp.web.home import build, device, health, session
+from microamp.web.home import build, device, health, photos, session
 from microamp.web.home.routines import HOME_PROFILE, available_routines, guide_payload, routine_for
 from microamp.web.home.session import AccountDep, DbDep, NeedsSignIn, home_page, today_of
 from microamp.web.home.statics import manifest, service_worker
@@ -55,6 +56,7 @@ api = APIRouter(prefix="/api")
 router.include_router(build.router)
 router.include_router(health.router)
 router.include_router(device.router)
+router.include_router(photos.router)
 MAX_DAILY_S = HOME_PROFILE.max_daily_s.value
 # the calendar rings at 9:00 on each planned day: the one reminder that needs no open app
 REMINDER_AFTER_MIDNIGHT = timedelta(hours=9)

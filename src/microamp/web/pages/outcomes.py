@@ -53,12 +53,14 @@ _LABELS = {
 # a capture whose face is this much larger or smaller than the first photo's was taken nearer
 # or farther: the perspective differs, so it is retaken rather than compared
 _DISTANCE_TOLERANCE = 0.15
-_CAPTURE_LABELS = {
+CAPTURE_LABELS = {
     "photo": "Photo",
     "view": "View",
     "lighting_notes": "Lighting notes",
     "taken_on": "Taken on",
+    "photo_use_consent": "Photo-use consent",
 }
+CONSENT_RULE = "the client must agree to this photo being kept and compared"
 
 
 def _unit(name: str) -> str:
@@ -141,9 +143,20 @@ def _of_view(db: Session, client_id: int, view: str) -> list[ProgressEntry]:
     return [e for e in client_photos(db, client_id=client_id) if e.view == view and e.measurement]
 
 
+def _comparable(entries: list[ProgressEntry]) -> list[ProgressEntry]:
+    return [e for e in entries if (e.measurement or {}).get("comparable")]
+
+
 def _baseline(entries: list[ProgressEntry]) -> ProgressEntry | None:
-    comparable = [e for e in entries if (e.measurement or {}).get("comparable")]
+    comparable = _comparable(entries)
     return comparable[0] if comparable else None
+
+
+def latest_comparable(db: Session, *, client_id: int, view: str) -> ProgressEntry | None:
+    """The client's newest comparable photo of ``view``: the ghost a capture at home lines up
+    with (the clinic's capture shows the first)."""
+    comparable = _comparable(_of_view(db, client_id, view))
+    return comparable[-1] if comparable else None
 
 
 def _landmarks(entry: ProgressEntry) -> list[list[float]]:
@@ -280,6 +293,51 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+async def judge_capture(
+    db: Session,
+    *,
+    client_id: int,
+    view: str,
+    photo_use_consent: bool,
+    photo: UploadFile | None,
+    consent_rule: str = CONSENT_RULE,
+) -> tuple[str, PreparedPhoto]:
+    """A captured frame (or a chosen file) checked as every standardised capture is, at the
+    clinic and at home: the view, the photo-use consent, the photo itself (size, megapixels, a
+    JPEG or PNG), then measured and within the pose and distance tolerance of the first
+    comparable photo. Returns the view and the prepared photo; raises `InvalidValue` naming
+    the field (``retake`` reasons under ``photo``; ``consent_rule`` says who must agree)."""
+    checked_view = _view(view)
+    if not photo_use_consent:
+        raise InvalidValue("photo_use_consent", "not given", consent_rule)
+    prepared = await read_photo(photo, view=checked_view)
+    if prepared is None:
+        raise InvalidValue("photo", "none", "take a photo with the camera or choose a file")
+    retakes = _retakes(db, client_id, checked_view, prepared)
+    if retakes:
+        raise InvalidValue("photo", "this frame", "; ".join(retakes))
+    return checked_view, prepared
+
+
+def capture_refused(exc: InvalidValue) -> JSONResponse:
+    """The capture script's answer to a refused frame: the field and why."""
+    label = CAPTURE_LABELS.get(exc.field, exc.field)
+    return JSONResponse(
+        {"kept": False, "field": exc.field, "label": label, "retake": exc.rule}, status_code=422
+    )
+
+
+def capture_kept(entry: ProgressEntry, prepared: PreparedPhoto) -> JSONResponse:
+    """The capture script's answer to a kept frame: its measures, pose and quality."""
+    assert prepared.measurement is not None  # judge_capture keeps measured frames only
+    return JSONResponse(
+        {"kept": True, "entry_id": entry.id, "measures": prepared.measurement["measures"],
+         "pose": prepared.measurement["pose"], "quality": prepared.measurement["quality"],
+         "scale_source": prepared.measurement["scale"]["source"]},
+        status_code=201,
+    )  # fmt: skip
+
+
 @router.post("/clients/{client_id}/capture")
 async def capture_save(
     request: Request,
@@ -294,25 +352,14 @@ async def capture_save(
     typed = {"view": view, "lighting_notes": lighting_notes, "photo_use_consent": photo_use_consent}
     get_client(db, client_id=client_id)
     try:
-        checked_view = _view(view)
-        if not photo_use_consent:
-            raise InvalidValue(
-                "photo_use_consent",
-                "not given",
-                "the client must agree to this photo being kept and compared",
-            )
-        prepared = await read_photo(photo, view=checked_view)
-        if prepared is None:
-            raise InvalidValue("photo", "none", "take a photo with the camera or choose a file")
-        retakes = _retakes(db, client_id, checked_view, prepared)
-        if retakes:
-            raise InvalidValue("photo", "this frame", "; ".join(retakes))
+        checked_view, prepared = await judge_capture(
+            db, client_id=client_id, view=view, photo_use_consent=bool(photo_use_consent),
+            photo=photo,
+        )  # fmt: skip
     except InvalidValue as exc:
         if _wants_json(request):
-            return JSONResponse(
-                {"kept": False, "field": exc.field, "retake": exc.rule}, status_code=422
-            )
-        errors = field_errors(exc, _CAPTURE_LABELS | {"photo_use_consent": "Photo-use consent"})
+            return capture_refused(exc)
+        errors = field_errors(exc, CAPTURE_LABELS)
         safe_view = view if view in VIEWS else "front"
         return _capture_page(
             request, user, db, client_id, safe_view, errors=errors, typed=typed, status_code=422
@@ -323,11 +370,5 @@ async def capture_save(
         photo_use_consent=True,
     )  # fmt: skip
     if _wants_json(request):
-        assert prepared.measurement is not None
-        return JSONResponse(
-            {"kept": True, "entry_id": entry.id, "measures": prepared.measurement["measures"],
-             "pose": prepared.measurement["pose"], "quality": prepared.measurement["quality"],
-             "scale_source": prepared.measurement["scale"]["source"]},
-            status_code=201,
-        )  # fmt: skip
+        return capture_kept(entry, prepared)
     return RedirectResponse(f"/clients/{client_id}/outcomes?view={checked_view}", status_code=303)

@@ -1,7 +1,9 @@
-// Standardised capture: the camera (getUserMedia) under a ghost of the client's first photo of
-// this view, so the face is lined up at the same size and place. A captured frame goes to the
+// Standardised capture: the camera (getUserMedia) under a ghost of an earlier photo of this
+// view, so the face is lined up at the same size and place. A captured frame goes to the
 // server, which measures it: a head turned or tilted past tolerance, or nearer or farther than
 // the first photo, comes back "retake" with the reason, and nothing is kept.
+// A form with data-capture-review (the home app's progress photo) holds the frame first: the
+// picture stops on it, and Retake goes back to the live camera while Save sends it.
 (function () {
   "use strict";
   const form = document.querySelector("[data-capture-form]");
@@ -10,7 +12,11 @@
   const video = form.querySelector("[data-camera-video]");
   const start = form.querySelector("[data-camera-start]");
   const shoot = form.querySelector("[data-camera-capture]");
+  const retake = form.querySelector("[data-camera-retake]");
+  const save = form.querySelector("[data-camera-save]");
   const status = form.querySelector("[data-capture-status]");
+  const review = form.hasAttribute("data-capture-review");
+  let held = null;
 
   function say(text) {
     status.textContent = text;
@@ -20,6 +26,18 @@
     start.hidden = true;
     say("This browser offers no camera here: choose a photo file instead.");
     return;
+  }
+
+  // why the camera did not open, the field first, as a refused form field reads
+  function refusal(error) {
+    if (error.name === "NotAllowedError" || error.name === "SecurityError") {
+      return "Camera: permission refused (" + error.name + "). Allow the camera for this site " +
+        "in the browser's settings, or choose a photo file instead.";
+    }
+    if (error.name === "NotFoundError" || error.name === "OverconstrainedError") {
+      return "Camera: none found on this device (" + error.name + "): choose a photo file instead.";
+    }
+    return "Camera: could not be opened (" + error.name + "): choose a photo file instead.";
   }
 
   start.addEventListener("click", async function () {
@@ -32,9 +50,10 @@
       box.hidden = false;
       shoot.hidden = false;
       start.hidden = true;
-      say("Camera on: line the face up with the ghost, then capture.");
+      say("Camera on: line the face up with the ghost, then " +
+          (review ? "take the photo." : "capture."));
     } catch (error) {
-      say("The camera could not be opened (" + error.name + "): choose a photo file instead.");
+      say(refusal(error));
     }
   });
 
@@ -48,16 +67,18 @@
     });
   }
 
-  shoot.addEventListener("click", async function () {
-    if (!video.videoWidth) {
-      say("The camera has not started yet: wait a moment.");
-      return;
-    }
-    shoot.disabled = true;
+  function reviewing(on) {
+    shoot.hidden = on;
+    retake.hidden = !on;
+    save.hidden = !on;
+  }
+
+  async function send(blob, button) {
+    button.disabled = true;
     say("Measuring the frame…");
     try {
       const body = new FormData(form);
-      body.set("photo", await frame(), "capture.jpg");
+      body.set("photo", blob, "capture.jpg");
       const response = await fetch(form.action, {
         method: "POST",
         body: body,
@@ -70,13 +91,46 @@
             answer.measures.brow_height_right_mm + " mm, left " +
             answer.measures.brow_height_left_mm + " mm.");
         form.dataset.kept = String(answer.entry_id);
-      } else {
-        say("Not kept: " + (answer.retake || "the frame was refused") + ".");
+        return true;
       }
+      const named = answer.label ? answer.label + ": " : "";
+      say("Not kept: " + named + (answer.retake || "the frame was refused") + ".");
     } catch (error) {
       say("The frame could not be sent: " + error.message);
     } finally {
-      shoot.disabled = false;
+      button.disabled = false;
     }
+    return false;
+  }
+
+  shoot.addEventListener("click", async function () {
+    if (!video.videoWidth) {
+      say("The camera has not started yet: wait a moment.");
+      return;
+    }
+    if (!review) {
+      await send(await frame(), shoot);
+      return;
+    }
+    held = await frame();
+    video.pause();
+    reviewing(true);
+    say("Photo taken: save it, or retake it.");
   });
+
+  if (review) {
+    retake.addEventListener("click", function () {
+      held = null;
+      video.play();
+      reviewing(false);
+      say("Camera on: line the face up with the ghost, then take the photo.");
+    });
+    save.addEventListener("click", async function () {
+      if (held && (await send(held, save))) {
+        held = null;
+        save.hidden = true;
+        retake.textContent = "Take another";
+      }
+    });
+  }
 })();

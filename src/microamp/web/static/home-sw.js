@@ -55,6 +55,8 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/") || url.pathname === "/sw.js") return;
   // a device session is live: never an old copy of its page (offline, the page says so)
   if (url.pathname.startsWith("/device/")) return;
+  // her photos stay on the server, and the camera page always measures against the newest
+  if (url.pathname === "/photo" || url.pathname.startsWith("/photo/")) return;
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(
       caches.match(request).then((hit) => {
