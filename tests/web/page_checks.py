@@ -16,7 +16,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def axe_violations(page: Page) -> list[str]:
-    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each."""
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each, once the
+    document shown has loaded. A screen that posts a form waits first for a mark of the page
+    that answers (a click does not wait for the navigation it starts): this wait then covers
+    the rest of that page's loading, and axe never runs on a document being replaced."""
+    page.wait_for_load_state("load")
     options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
     results = Axe().run(page, options=options)
     found = []
@@ -52,6 +56,13 @@ WIDER_THAN_THE_VIEWPORT = """() => {
     el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
     (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : ""));
 }"""
+
+
+def markup_faults(page: Page) -> list[str]:
+    """`MARKUP_FAULTS` on the page once the document shown has loaded (see `axe_violations`)."""
+    page.wait_for_load_state("load")
+    found: list[str] = page.evaluate(MARKUP_FAULTS)
+    return found
 
 
 def scroll_width(page: Page) -> int:

@@ -46,10 +46,10 @@ from web.page_checks import (  # noqa: E402
     BOX,
     COUNT_POINTERS,
     HTMX_ATTRIBUTE,
-    MARKUP_FAULTS,
     UNCOVERED,
     WIDER_THAN_THE_VIEWPORT,
     axe_violations,
+    markup_faults,
     nu_checker,
     scroll_width,
     tab_to,
@@ -761,7 +761,7 @@ def stop_live(page: Page) -> None:
 
 
 def violations_at_every_width(page: Page) -> list[str]:
-    found: list[str] = page.evaluate(MARKUP_FAULTS)
+    found = markup_faults(page)
     for width, height in WIDTHS:
         page.set_viewport_size({"width": width, "height": height})
         found += [f"{width} px: {v}" for v in axe_violations(page)]

@@ -31,10 +31,19 @@ def start_session(api: httpx.Client, clinic: Clinic, **body: Any) -> dict[str, A
     return live
 
 
-def wait_done(api: httpx.Client, live_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while not api.get(f"/api/v1/sessions/{live_id}").json()["state"]["done"]:
-        assert time.monotonic() < deadline, "the session did not end"
+# A session on the simulator runs in paced simulated time, but each tick still costs CPU: on a
+# loaded machine a five-minute protocol can take a minute of wall time or more. So a wait for
+# its end gives up only when its session time stands still this long, not after a fixed time.
+STALL_S = 30.0
+
+
+def wait_done(api: httpx.Client, live_id: str, stall_s: float = STALL_S) -> None:
+    """Wait for the session's end as long as its session time advances."""
+    last_t_s, moved_at = -1.0, time.monotonic()
+    while not (state := api.get(f"/api/v1/sessions/{live_id}").json()["state"])["done"]:
+        if state["t_s"] != last_t_s:
+            last_t_s, moved_at = state["t_s"], time.monotonic()
+        assert time.monotonic() - moved_at < stall_s, f"the session stood still at {last_t_s} s"
         time.sleep(0.2)
 
 

@@ -5,6 +5,7 @@ appointment on the book and, once the record completes, so does the appointment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -15,6 +16,7 @@ from microamp.store.crud import create_client
 from microamp.store.models import Appointment
 from web.browsing import CHROMIUM, launch_chromium
 from web.conftest import PASSWORD, Clinic, clinic_on
+from web.test_api_intensity import wait_done
 
 pytestmark = pytest.mark.browser
 
@@ -133,7 +135,10 @@ def test_a_reception_day(browser: Browser, day_clinic: Clinic) -> None:
     start = nurse.get_by_test_id("start")
     expect(start).to_be_visible(timeout=20_000)
     start.click()
-    expect(nurse.get_by_test_id("status")).to_have_text("completed", timeout=60_000)
+    expect(nurse).to_have_url(re.compile(r"/live/\w+$"))
+    with day_clinic.api("practitioner") as api:
+        wait_done(api, nurse.url.rsplit("/", 1)[1])
+    expect(nurse.get_by_test_id("status")).to_have_text("completed")
     nurse.goto(day_clinic.url + "/book")
     expect(nurse.get_by_test_id(ana)).to_contain_text("completed")
     with day_clinic.store.session() as db:

@@ -11,7 +11,12 @@ import pytest
 
 from web.browsing import CHROMIUM, launch_chromium
 from web.home_served import Home, build_quick_routine, first_run, home_on, run_to_the_end
-from web.page_checks import MARKUP_FAULTS, WIDER_THAN_THE_VIEWPORT, axe_violations, scroll_width
+from web.page_checks import (
+    WIDER_THAN_THE_VIEWPORT,
+    axe_violations,
+    markup_faults,
+    scroll_width,
+)
 
 if not CHROMIUM.exists():
     pytest.skip("/usr/bin/chromium is absent", allow_module_level=True)
@@ -31,6 +36,7 @@ def _wrong_password(page: Page, home: Home) -> None:
 def _settings_saved(page: Page, home: Home) -> None:
     page.goto(f"{home.url}/settings")
     page.get_by_role("button", name="Save").click()
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
 
 
 def _settings_skipping_everything(page: Page, home: Home) -> None:
@@ -44,6 +50,7 @@ def _settings_skipping_everything(page: Page, home: Home) -> None:
 def _builder_without_a_name(page: Page, home: Home) -> None:
     page.goto(f"{home.url}/build")
     page.get_by_role("button", name="Save and open the routine").click()
+    page.get_by_test_id("error-summary").wait_for()
 
 
 def _guide_running(page: Page, home: Home) -> None:
@@ -138,7 +145,7 @@ def signed_in(browser: Browser, served: Home) -> Iterator[Page]:
 
 
 def _violations(page: Page) -> list[str]:
-    found: list[str] = page.evaluate(MARKUP_FAULTS)
+    found = markup_faults(page)
     for width, height in HOME_WIDTHS:
         page.set_viewport_size({"width": width, "height": height})
         found += [f"{width} px: {v}" for v in axe_violations(page)]

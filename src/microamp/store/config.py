@@ -67,8 +67,9 @@ class StoreSettings(BaseSettings):
     # write never hangs behind a stuck lock; it fails, and the station journals it.
     db_statement_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
     db_lock_timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
-    # PostgreSQL: a station's connection held longer than this is cut as dead (`HoldWatch`): a
-    # link gone silent is found within it, so output stops within the command expiry (2 s).
+    # PostgreSQL: a station's connection whose request the server leaves unanswered for longer
+    # than this is cut as dead (`HoldWatch`): a link gone silent is found within it, so output
+    # stops within the command expiry (2 s). Time a connection is merely held does not count.
     station_hold_s: Annotated[float, Field(ge=0.2, le=10)] = 1.0
     # The key that seals audit rows; kept out of the database so its login cannot re-seal them.
     # Unset: a random key is created once in ``<data_dir>/audit.key`` (0600).

@@ -13,15 +13,18 @@ import logging
 import os
 import socket
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from psycopg import pq
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,12 +84,19 @@ def postgres_connect_args(settings: StoreSettings) -> dict[str, Any]:
 
 
 class HoldWatch:
-    """Cuts a PostgreSQL connection held longer than ``bound_s`` (checked out of the pool and
-    not back), so the thread waiting on it gets an `OperationalError` instead of waiting for
-    ever. A link gone silent (a peer that stops answering without a reset, or a proxy that
+    """Cuts a PostgreSQL connection whose statement the server has left unanswered for longer
+    than ``bound_s``, so the thread waiting on it gets an `OperationalError` instead of waiting
+    for ever. A link gone silent (a peer that stops answering without a reset, or a proxy that
     still acknowledges every packet) is otherwise seen by nothing: TCP keepalive and
     ``tcp_user_timeout`` need a peer that stops acknowledging, ``statement_timeout`` a server
-    that hears the statement. For a station, whose every transaction is one short write."""
+    that hears the statement. For a station, whose every transaction is short writes.
+
+    Only the wait on the server counts, never how long a connection is checked out: a thread
+    that holds one while it works between statements, or that a loaded machine leaves
+    unscheduled after the answer came, is slow, not cut off. A connection is cut when it is
+    waiting for an answer (libpq says a command is in progress), its last request went out over
+    ``bound_s`` ago and, where the socket's counters can be read (TCP on Linux), not one byte
+    has come back since."""
 
     def __init__(
         self, engine: Engine, bound_s: float, on_cut: Callable[[], None] | None = None
@@ -96,7 +106,7 @@ class HoldWatch:
         # told at once, in the watch's thread, after each cut (a station stops its output)
         self.on_cut = on_cut
         self.cut = 0
-        self._held: dict[int, tuple[float, Any]] = {}
+        self._held: dict[int, _Asked] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         # the pool's own ping runs before any checkout listener, untimed: it is done here
@@ -104,14 +114,25 @@ class HoldWatch:
         # `DisconnectionError` from a checkout makes the pool retry on a fresh connection)
         self._ping = engine.pool._pre_ping
         engine.pool._pre_ping = False
-        event.listen(engine, "checkout", self._checkout)
-        event.listen(engine, "checkin", self._checkin)
+        # every request to the server starts a wait: the checkout's ping, each statement, each
+        # commit and rollback (the pool's reset on return among them)
+        listeners: tuple[tuple[str, Callable[..., None]], ...] = (
+            ("checkout", self._checkout),
+            ("checkin", self._checkin),
+            ("reset", self._reset),
+            ("before_cursor_execute", self._statement),
+            ("commit", self._ends),
+            ("rollback", self._ends),
+        )
+        self._listeners = listeners
+        for name, handler in listeners:
+            event.listen(engine, name, handler)
         self._thread = threading.Thread(target=self._watch, name="hold-watch", daemon=True)
         self._thread.start()
 
     def _checkout(self, dbapi_connection: Any, _record: object, _proxy: object) -> None:
         with self._lock:
-            self._held[id(dbapi_connection)] = (time.monotonic(), dbapi_connection)
+            self._held[id(dbapi_connection)] = _Asked.now(dbapi_connection)
         if not self._ping:
             return
         try:
@@ -125,13 +146,38 @@ class HoldWatch:
         with self._lock:
             self._held.pop(id(dbapi_connection), None)
 
+    def _asked(self, dbapi_connection: Any) -> None:
+        """A request is about to go to the server on ``dbapi_connection``: its wait starts."""
+        key = id(dbapi_connection)
+        if key not in self._held:  # checked out before the watch began: not watched
+            return
+        asked = _Asked.now(dbapi_connection)
+        with self._lock:
+            if key in self._held:
+                self._held[key] = asked
+
+    def _reset(self, dbapi_connection: Any, _record: object, _state: object) -> None:
+        self._asked(dbapi_connection)
+
+    def _statement(self, conn: Connection, *_args: object) -> None:
+        self._asked(conn.connection.dbapi_connection)
+
+    def _ends(self, conn: Connection) -> None:
+        if not conn.closed and not conn.invalidated:
+            self._asked(conn.connection.dbapi_connection)
+
     def _watch(self) -> None:
         while not self._stopped.wait(min(0.1, self.bound_s / 4)):
             now = time.monotonic()
             with self._lock:
-                stalled = [c for at, c in self._held.values() if now - at > self.bound_s]
-                for connection in stalled:
-                    self._held.pop(id(connection), None)
+                held = list(self._held.items())
+            waiting = [(key, asked) for key, asked in held if asked.unanswered(now, self.bound_s)]
+            stalled = []
+            with self._lock:  # each one still on the request found unanswered
+                for key, asked in waiting:
+                    if self._held.get(key) is asked:
+                        del self._held[key]
+                        stalled.append(asked.connection)
             for connection in stalled:
                 self._cut(connection)
             if stalled and self.on_cut is not None:
@@ -147,7 +193,7 @@ class HoldWatch:
             return
         if not isinstance(fd, int) or fd < 0:
             return
-        _log.error("a store connection was held over %.1f s: cut as dead", self.bound_s)
+        _log.error("the store left a request unanswered over %.1f s: cut as dead", self.bound_s)
         # a duplicate of its descriptor, shut down: the waiting read sees the end at once
         with contextlib.suppress(OSError):
             with socket.socket(fileno=os.dup(fd)) as dup:
@@ -157,9 +203,60 @@ class HoldWatch:
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(5)
-        event.remove(self.engine, "checkout", self._checkout)
-        event.remove(self.engine, "checkin", self._checkin)
+        for name, handler in self._listeners:
+            event.remove(self.engine, name, handler)
         self.engine.pool._pre_ping = self._ping
+
+
+# where Linux's ``struct tcp_info`` keeps ``tcpi_bytes_received`` (a u64; kernels since 4.1)
+_TCP_INFO_BYTES_RECEIVED = 128
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A watched connection's last request to the server: when it went, and how many bytes the
+    socket had received by then (None where the count cannot be read)."""
+
+    connection: Any
+    at_s: float
+    received: int | None
+
+    @classmethod
+    def now(cls, connection: Any) -> _Asked:
+        return cls(connection, time.monotonic(), _bytes_received(connection))
+
+    def unanswered(self, now_s: float, bound_s: float) -> bool:
+        """Whether the server has kept this request waiting over ``bound_s``: still in progress
+        and, where it can be told, nothing heard from the server since it went out."""
+        if now_s - self.at_s <= bound_s or not _in_progress(self.connection):
+            return False
+        received = _bytes_received(self.connection)
+        return received is None or received == self.received
+
+
+def _in_progress(connection: Any) -> bool:
+    """Whether libpq waits on the server for this connection (a command is in progress)."""
+    try:
+        return bool(connection.pgconn.transaction_status == pq.TransactionStatus.ACTIVE)
+    except Exception:  # closed meanwhile: nothing waits on it
+        return False
+
+
+def _bytes_received(connection: Any) -> int | None:
+    """The bytes the connection's TCP socket has received so far (read or not), or None where
+    that is not known (a Unix socket, a system other than Linux, a closed connection)."""
+    option = getattr(socket, "TCP_INFO", None)
+    if option is None:
+        return None
+    try:
+        with socket.socket(fileno=os.dup(connection.pgconn.socket)) as dup:
+            info = dup.getsockopt(socket.IPPROTO_TCP, option, 256)
+    except Exception:  # not TCP, or closed meanwhile
+        return None
+    if len(info) < _TCP_INFO_BYTES_RECEIVED + 8:
+        return None
+    received: int = struct.unpack_from("=Q", info, _TCP_INFO_BYTES_RECEIVED)[0]
+    return received
 
 
 def _sqlite_tuner(busy_timeout_s: float) -> Callable[[Any, object], None]:

@@ -13,9 +13,9 @@ later one to the session's journal (`microamp.store.journal`), so the record plu
 hold each event exactly once, in order.
 
 The bound: the oldest item not yet written may be at most `MAX_LAG_S` (wall seconds) old. A
-store connection held longer than ``station_hold_s`` (1 s) is cut as dead, and the write then
-goes to the journal at local-disk speed, so a store that merely stalls leaves the writer about
-a second behind. Twice that means the writer itself cannot keep up (a store that answers, but
+store connection whose request goes unanswered for longer than ``station_hold_s`` (1 s) is cut
+as dead, and the write then goes to the journal at local-disk speed, so a store that stops
+answering leaves the writer about a second behind. Twice that means the writer itself cannot keep up (a store that answers, but
 more slowly than the session writes, or a journal disk that does not fsync in time): the record
 every console and recovery read no longer says what the device does, so ``on_fault`` gets a
 `FaultCode.RECORD_FAILED` fault (the runner zeroes output) once. Nothing queued is ever dropped:
