@@ -18,13 +18,13 @@ from typing import Any
 
 from microamp.errors import DeviceError, InvalidValue, InvalidValues, StoreError
 from microamp.protocols import PlannedStep, plan_protocol
+from microamp.protocols.home_routines import Personalisation
 from microamp.safety.limits import get_profile
 from microamp.session import Operator
-from microamp.station.live import FRESH_S, SessionEnded, StartRequest
+from microamp.station.live import FRESH_S, SessionEnded, StartRequest, start_protocol
 from microamp.store.base import utc_now
 from microamp.store.db import Store
 from microamp.store.leases import Busy, DeviceBusy, device_identity
-from microamp.store.protocol_store import load_named_protocol
 from microamp.store.station_models import LiveState
 from microamp.store.stations import (
     ControlAnswer,
@@ -92,8 +92,10 @@ class RemoteSession:
     @property
     def request(self) -> StartRequest:
         r = self.row
+        personal = None if r.personal is None else Personalisation.from_dict(r.personal)
         return StartRequest(r.client_id, r.client_name, r.protocol, r.device_url, r.intensity,
-                            r.practitioner_id or 0, r.practitioner_max_ua)  # fmt: skip
+                            r.practitioner_id or 0, r.practitioner_max_ua,
+                            personal=personal)  # fmt: skip
 
     @property
     def record_id(self) -> int:
@@ -129,9 +131,10 @@ class RemoteSession:
             return live_messages(db, self.id, cursor)
 
     def planned(self) -> tuple[PlannedStep, ...]:
-        """The steps of its protocol as planned for its audience (the face map, the list)."""
+        """The steps of its protocol as planned for its audience (the face map, the list): her
+        routine as she runs it, for a personalised one."""
         with self.sessions.store.session() as db:
-            protocol = load_named_protocol(db, self.row.protocol)
+            protocol, _kept = start_protocol(db, self.request)
         return tuple(plan_protocol(protocol, get_profile(protocol.audience)))
 
     def control(self, action: str, operator: Operator) -> None:
