@@ -71,6 +71,14 @@ def _device_stopped(page: Page, home: Home) -> None:
     page.get_by_role("button", name="Stopped: no output").wait_for()
 
 
+def _device_running(page: Page, home: Home) -> None:
+    page.goto(f"{home.url}/device/home-express")
+    page.get_by_role("button", name="Start on the device").click()
+    page.get_by_text("running", exact=True).wait_for()
+    page.get_by_role("button", name="Lower the level").click()
+    page.get_by_text("Level 90% of your own.").wait_for()
+
+
 def _goto(path: str) -> Callable[[Page, Home], None]:
     return lambda page, home: page.goto(f"{home.url}{path}") and None
 
@@ -89,6 +97,9 @@ HOME_SCREENS: dict[str, Callable[[Page, Home], None]] = {
     "health-errors": _health_refused,
     "device": _goto("/device/home-express"),
     "device-stopped": _device_stopped,
+    "device-mine": _goto("/device/my-quick"),
+    # last: the session runs on while the page is checked (the app's end stops it)
+    "device-running": _device_running,
 }
 
 
