@@ -184,7 +184,11 @@ def test_a_start_through_the_store_carries_her_choices_to_the_station(store: Sto
         sessions = StoreSessions(store, ring=station.ring)
         client_id, practitioner_id = cleared_client(store)
         _her_account(store, client_id)
-        personal = Personalisation.of(["jawline"], {"neck": 0.6})
+        chosen = Personalisation.of(["jawline"], {"neck": 0.6})
+        with store.session() as db:
+            shown, _kept = personal_protocol(db, client_id=client_id, name="my-quick",
+                                             personal=chosen)  # fmt: skip
+        personal = Personalisation.of(["jawline"], {"neck": 0.6}, shown.content_hash())
         request = StartRequest(client_id, "Ana Lima", "my-quick", DEVICE, 1.0, practitioner_id,
                                personal=personal)  # fmt: skip
         assert StartRequest.from_dict(request.to_dict()) == request
@@ -192,6 +196,13 @@ def test_a_start_through_the_store_carries_her_choices_to_the_station(store: Sto
         assert remote.request.personal == personal
         # every worker draws her routine: two steps, no jawline
         assert [s.zone for s in remote.planned()] == ["neck", "brows"]
+        # and still draws it once she has changed the routine since (a new one would not start)
+        with store.transaction() as db:
+            row = db.scalars(select(HomeRoutine)).one()
+            changed = copy.deepcopy(row.data)
+            changed["steps"] = changed["steps"][1:]
+            row.data = changed
+        assert [s.zone for s in remote.planned()] == ["brows"]
         deadline = time.monotonic() + 30
         while remote.state().get("status") != "running":
             assert time.monotonic() < deadline, "the session never ran"

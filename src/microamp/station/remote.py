@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -133,8 +134,11 @@ class RemoteSession:
     def planned(self) -> tuple[PlannedStep, ...]:
         """The steps of its protocol as planned for its audience (the face map, the list): her
         routine as she runs it, for a personalised one."""
+        request = self.request
+        if request.personal is not None:  # drawn as it is now, even if she changed it since
+            request = replace(request, personal=replace(request.personal, content_hash=""))
         with self.sessions.store.session() as db:
-            protocol, _kept = start_protocol(db, self.request)
+            protocol, _kept = start_protocol(db, request)
         return tuple(plan_protocol(protocol, get_profile(protocol.audience)))
 
     def control(self, action: str, operator: Operator) -> None:
