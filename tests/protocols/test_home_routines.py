@@ -8,19 +8,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microamp.errors import InvalidValue
+from microamp.protocols.anatomy import MUSCLES
 from microamp.protocols.home_routines import (
     CUE_CHOICES,
     REPETITION_CHOICES,
     SECONDS_CHOICES,
+    Personalisation,
     RoutinePick,
     build_routine,
     home_offer,
     personalise,
     routine_seconds,
 )
-from microamp.protocols.library import load_protocol
+from microamp.protocols.library import library_names, load_protocol
 from microamp.protocols.validate import plan_protocol, protocol_errors
-from microamp.safety.limits import get_profile
+from microamp.safety.limits import ZONES, get_profile
 
 HOME = get_profile("home")
 OFFERED = [m["name"] for m in home_offer(HOME)["muscles"]]
@@ -117,3 +119,70 @@ def test_a_level_outside_its_range_is_refused_naming_the_zone() -> None:
     with pytest.raises(InvalidValue) as raised:
         personalise(express, skipped=[], zone_levels={"eyes": 1.5}, profile=HOME)
     assert raised.value.field == "zone_levels.eyes"
+
+
+NAMES = sorted(set(ZONES) | set(MUSCLES))
+HOME_ROUTINES = [n for n in library_names() if load_protocol(n).audience == "home"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+personal_data = st.fixed_dictionaries(
+    {},
+    optional={
+        "skipped": st.lists(st.sampled_from(NAMES) | st.text(max_size=12), max_size=12)
+        | json_values,
+        "zone_levels": st.dictionaries(
+            st.sampled_from(ZONES) | st.text(max_size=8),
+            st.floats(min_value=0.0, max_value=1.2) | st.sampled_from([0.1, 1.0]) | json_values,
+        )
+        | json_values,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=personal_data,
+    base=st.sampled_from(HOME_ROUTINES) | picks,
+    cue=st.sampled_from(CUE_CHOICES),
+)
+def test_any_personalisation_the_app_accepts_passes_validation_under_the_home_profile(
+    data: dict[str, object], base: str | list[RoutinePick], cue: float
+) -> None:
+    """What a start request carries (`Personalisation.from_dict`), applied to a library home
+    routine or to any routine the builder makes, either is refused naming the field, or gives
+    a protocol that passes validation under the home profile and asks for no more than the
+    routine did."""
+    try:
+        personal = Personalisation.from_dict(data)
+    except InvalidValue as exc:
+        assert exc.field.startswith("personal")
+        return
+    assert all(name in NAMES for name in personal.skipped)
+    assert all(zone in ZONES and 0.1 <= v <= 1.0 for zone, v in personal.zone_levels)
+    assert Personalisation.from_dict(personal.to_dict()) == personal
+    if isinstance(base, str):
+        routine = load_protocol(base, HOME)
+    else:
+        try:
+            routine = build_routine(name="mine", title="Mine", picks=base, cue_interval_s=cue,
+                                    profile=HOME)  # fmt: skip
+        except InvalidValue:
+            return  # past the profile's time: never saved, never run
+    try:
+        mine = personalise(routine, skipped=personal.skipped, zone_levels=personal.levels,
+                           profile=HOME)  # fmt: skip
+    except InvalidValue as exc:
+        assert exc.field == "skipped"  # everything skipped: nothing runs
+        return
+    assert mine.audience == "home"
+    assert protocol_errors(mine.model_dump(mode="json", exclude_none=True), HOME) == []
+    steps = plan_protocol(mine, HOME)
+    assert sum(s.duration_s for s in steps) <= HOME.max_session_s.value
+    asked = [s.requested_ua for s in plan_protocol(routine, HOME)]
+    for step in steps:
+        assert step.zone not in personal.skipped and step.muscle not in personal.skipped
+        assert step.requested_ua <= HOME.zone_cap_ua(step.zone) + 1e-9
+        assert step.requested_ua <= max(asked) + 1e-9

@@ -95,6 +95,24 @@ def test_a_session_still_running_counts_its_whole_plan(store: Store) -> None:
             check_daily_time(db, client_id=her, planned_s=301, on=DAY)
 
 
+def test_a_record_still_starting_counts_the_time_it_planned_else_a_whole_session(
+    store: Store,
+) -> None:
+    """A record opened by a start whose runner has not begun: what the start planned (kept at
+    the record's opening), or a whole home session if it said nothing."""
+    with store.transaction() as db:
+        her = _person(db)
+        db.add(TreatmentSession(client_id=her, protocol_name="home-express", status="running",
+                                started_at=_noon(DAY), delivered_settings={"planned_s": 300.0}))  # fmt: skip
+        db.flush()
+        assert seconds_used_on(db, client_id=her, day=DAY) == 300
+        check_daily_time(db, client_id=her, planned_s=MAX_DAILY_S - 300, on=DAY)
+        db.add(TreatmentSession(client_id=her, protocol_name="home-express", status="running",
+                                started_at=_noon(DAY)))  # fmt: skip
+        db.flush()
+        assert seconds_used_on(db, client_id=her, day=DAY) == 300 + MAX_DAILY_S
+
+
 def test_an_interrupted_record_without_a_summary_counts_the_time_its_events_reached(
     store: Store,
 ) -> None:

@@ -96,6 +96,14 @@ def _photo_kept(page: Page, home: Home) -> None:
     page.get_by_test_id("photo-kept").wait_for(timeout=30_000)
 
 
+def _device_running(page: Page, home: Home) -> None:
+    page.goto(f"{home.url}/device/home-express")
+    page.get_by_role("button", name="Start on the device").click()
+    page.get_by_text("running", exact=True).wait_for()
+    page.get_by_role("button", name="Lower the level").click()
+    page.get_by_text("Level 90% of your own.").wait_for()
+
+
 def _goto(path: str) -> Callable[[Page, Home], None]:
     return lambda page, home: page.goto(f"{home.url}{path}") and None
 
@@ -117,6 +125,9 @@ HOME_SCREENS: dict[str, Callable[[Page, Home], None]] = {
     "photo": _goto("/photo"),
     "photo-errors": _photo_refused,
     "photo-kept": _photo_kept,
+    "device-mine": _goto("/device/my-quick"),
+    # last: the session runs on while the page is checked (the app's end stops it)
+    "device-running": _device_running,
 }
 
 

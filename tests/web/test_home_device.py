@@ -5,6 +5,8 @@ output and the record says stopped."""
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,8 @@ from sqlalchemy import select
 
 from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.errors import InvalidValue
+from microamp.protocols.home_routines import HOME_AMPLITUDE_UA, home_offer
+from microamp.safety.limits import get_profile
 from microamp.station import StoreSessions
 from microamp.station.live import StartRequest
 from microamp.store.base import utc_now
@@ -203,20 +207,135 @@ def test_without_a_device_the_page_says_how_to_start_one(tmp_path: Path) -> None
         assert refused.status_code == 422
 
 
-def test_a_routine_she_built_is_offered_in_guide_mode_only(
+def _guide_data(client: httpx.Client, name: str) -> dict[str, Any]:
+    page = client.get(f"/guide/{name}").text
+    marker = '<script type="application/json" id="routine-data">'
+    start = page.index(marker) + len(marker)
+    data: dict[str, Any] = json.loads(page[start : page.index("</script>", start)])
+    return data
+
+
+def _build(client: httpx.Client, token: str) -> str:
+    """Her routine: platysma (neck), procerus (brows), masseter (jawline), 5 s holds."""
+    built = client.post("/build", data={
+        "csrf_token": token, "title": "My quick", "cue_interval_s": "5",
+        "muscle-0": "platysma", "reps-0": "1", "seconds-0": "5",
+        "muscle-1": MUSCLE, "reps-1": "2", "seconds-1": "5",
+        "muscle-2": "masseter", "reps-2": "1", "seconds-2": "5",
+    })  # fmt: skip
+    assert built.status_code == 303, built.text
+    return built.headers["location"].rsplit("/", 1)[1]
+
+
+def _settings(client: httpx.Client, token: str, skip: list[str], **levels: str) -> None:
+    form: dict[str, Any] = {"csrf_token": token, "skip": skip}
+    form |= {f"level-{zone}": level for zone, level in levels.items()}
+    assert client.post("/settings", data=form).status_code == 303
+
+
+def _live_id(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def _until(client: httpx.Client, live_id: str, ready: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    state: dict[str, Any] = client.get(f"/api/device/{live_id}").json()
+    while not ready(state) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = client.get(f"/api/device/{live_id}").json()
+    assert ready(state), state
+    return state
+
+
+def test_her_built_routine_runs_on_the_device_without_her_skipped_zone_at_her_levels(
     home: Home, phone: tuple[httpx.Client, str]
 ) -> None:
     client, token = phone
     _answer(client, token)
-    built = client.post("/build", data={"csrf_token": token, "title": "My quick",
-                                        "muscle-0": MUSCLE, "reps-0": "2", "seconds-0": "5",
-                                        "cue_interval_s": "5"})  # fmt: skip
-    assert built.status_code == 303, built.text
-    name = built.headers["location"].rsplit("/", 1)[1]
+    name = _build(client, token)
+    _settings(client, token, ["jawline"], brows="0.5")
+    guided = _guide_data(client, name)
+    assert [s["zone"] for s in guided["steps"]] == ["neck", "brows"]
     page = client.get(f"/device/{name}").text
-    assert 'data-testid="guide-only"' in page and 'id="device-start"' not in page
-    refused = client.post(f"/device/{name}/start", data={"csrf_token": token})
-    assert refused.status_code == 422 and _records(home) == []
+    assert 'id="device-start"' in page and "Left out as you chose: jawline" in page
+    assert "(level 50%)" in page
+
+    live_id = _live_id(client.post(f"/device/{name}/start", data={"csrf_token": token}))
+    running = _until(client, live_id, lambda s: s["status"] == "running")
+    assert running["steps_total"] == len(guided["steps"]) == 2
+    stopped = client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token})
+    assert stopped.status_code == 303
+    _until(client, live_id, lambda s: s["done"])
+
+    (record,) = _records(home)
+    # the routine she saw in guide mode is the one the station ran, and the record says so
+    assert record.protocol_name == name and record.protocol_hash == guided["hash"]
+    assert record.personalisation["routine"] == name
+    assert record.personalisation["source"] == "mine"
+    assert record.personalisation["skipped"] == ["jawline"]
+    assert record.personalisation["skipped_steps"] == ["Masseter"]
+    assert record.personalisation["zone_levels"] == {"brows": 0.5}
+    with home.store.session() as db:
+        events = list(db.scalars(select(SessionEvent).where(SessionEvent.session_id == record.id)))
+    zones = {e.data.get("zone") for e in events if e.kind == "step_started"}
+    assert "jawline" not in zones and "neck" in zones
+    # the hash covers each step's intensity: the brows at half of what the builder gave them
+    full = home_offer(get_profile("home"))["zone_peak_ua"]["brows"] / HOME_AMPLITUDE_UA
+    (brows,) = [s for s in guided["steps"] if s["zone"] == "brows"]
+    assert brows["intensity"] == math.floor(full * 0.5 * 1e4) / 1e4
+
+
+def test_skipping_a_zone_leaves_it_out_of_a_library_routine_on_the_device(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    _settings(client, token, ["neck", "forehead"])
+    guided = _guide_data(client, "home-express")
+    live_id = _live_id(client.post("/device/home-express/start", data={"csrf_token": token}))
+    running = _until(client, live_id, lambda s: s["status"] == "running")
+    assert running["steps_total"] == len(guided["steps"])
+    client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token})
+    _until(client, live_id, lambda s: s["done"])
+    (record,) = _records(home)
+    assert record.protocol_hash == guided["hash"]
+    assert record.personalisation["source"] == "library"
+    assert record.personalisation["skipped"] == ["forehead", "neck"]
+    assert set(record.personalisation["skipped_steps"]) == {
+        "Above the collarbone (supraclavicular nodes)", "Platysma",
+        "Frontalis (occipitofrontalis, frontal belly)",
+    }  # fmt: skip
+
+
+def test_she_lowers_the_level_during_the_run_through_the_level_control(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    live_id = _live_id(client.post("/device/home-express/start", data={"csrf_token": token}))
+    _until(client, live_id, lambda s: s["status"] == "running")
+    try:
+        lowered = client.post(f"/device/live/{live_id}/level",
+                              data={"csrf_token": token, "level": "0.7"})  # fmt: skip
+        assert lowered.status_code == 303
+        assert _until(client, live_id, lambda s: s["level"] == 0.7)["done"] is False
+        page = client.get(f"/device/live/{live_id}").text
+        assert 'id="device-level">70<' in page
+        # no level above her own, none at nothing
+        for bad in ("1.5", "0", "strong"):
+            refused = client.post(f"/device/live/{live_id}/level",
+                                  data={"csrf_token": token, "level": bad})  # fmt: skip
+            assert refused.status_code == 422 and "level" in refused.text
+    finally:
+        client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token})
+    _until(client, live_id, lambda s: s["done"])
+    (record,) = _records(home)
+    with home.store.session() as db:
+        changes = list(db.scalars(select(SessionEvent).where(
+            SessionEvent.session_id == record.id, SessionEvent.kind == "intensity_changed")))  # fmt: skip
+    assert [c.data["level"] for c in changes] == [0.7]
+    assert changes[0].data["operator"]["user_id"] == record.practitioner_id
 
 
 def test_device_mode_counts_her_guided_minutes_and_refuses_past_the_day(

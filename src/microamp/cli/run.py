@@ -287,10 +287,11 @@ def _run_for_client(
 ) -> int:
     """Gate, run and record a session for a client; the record id joins the summary."""
     from microamp.errors import NotFound
+    from microamp.protocols.validate import plan_protocol
     from microamp.safety import get_profile
     from microamp.store import SessionRecorder, get_client, record_summary
     from microamp.store.base import utc_now
-    from microamp.store.daily_time import client_day
+    from microamp.store.daily_time import claim_daily_time, client_day, planned_seconds
     from microamp.store.gating import start_prechecks
     from microamp.store.record_writer import RecordWriter
 
@@ -304,8 +305,10 @@ def _run_for_client(
                       protocol=protocol, device=device)  # fmt: skip
             today = client_day(db, now=utc_now())  # her day in the clinic's time zone
         loaded = _protocol(store, protocol)
+        limits = get_profile(profile or loaded.audience)
         prechecks = start_prechecks(store, client_id=client_id, on=today, protocol=loaded,
-                                    profile=get_profile(profile or loaded.audience))  # fmt: skip
+                                    profile=limits)  # fmt: skip
+        planned_s = planned_seconds(plan_protocol(loaded, limits))
         with _leased(store, device) as keeper, open_session(
             protocol, device, profile=profile, intensity=intensity, speed=speed, prechecks=prechecks,
             protocol=loaded,
@@ -319,6 +322,11 @@ def _run_for_client(
                 protocol_hash=runner.protocol.content_hash(),
                 device_url=device,
                 client_id=client_id,
+                planned_s=planned_s,
+                # her day checked again with the record written, as one step
+                admit=lambda db: claim_daily_time(
+                    db, client_id=client_id, planned_s=planned_s, on=today
+                ),  # fmt: skip
             )
             keeper.attach(recorder.session_id)
             # as on a station: the runner only queues, and a record that falls behind its bound

@@ -3,6 +3,8 @@
 - `personalise` drops the muscles and zones a person skips (the masseter for teeth grinders) and
   starts each zone at her own level: a fraction (0-1] of the step's intensity, so a level only
   ever lowers what the protocol asks for.
+- `Personalisation` is what she chose (skipped, zone levels) as data a start request carries;
+  `from_dict` checks every name and level, so whoever applies it applies only that.
 - `build_routine` turns a person's picks (`RoutinePick`: a muscle, repetitions, seconds) into
   protocol data. It offers only what the home profile allows (`home_offer`): the home waveform,
   an intensity under each zone's cap, a total time under the profile's ``max_session_s``. What
@@ -25,6 +27,8 @@ from microamp.safety.limits import ZONES, LimitProfile
 
 __all__ = [
     "HOME_WAVEFORM",
+    "MAX_SKIPPED",
+    "Personalisation",
     "RoutinePick",
     "build_routine",
     "home_offer",
@@ -43,6 +47,71 @@ REPETITION_CHOICES: tuple[int, ...] = (1, 2, 3, 4, 5)
 CUE_CHOICES: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0)
 MIN_LEVEL = 0.1
 RAMP_FRACTION = 0.2  # of each repetition, up and down, so the ramps always fit
+# more names than there are zones and muscles is no choice of hers
+MAX_SKIPPED = len(ZONES) + len(MUSCLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Personalisation:
+    """What she chose for her routines: the muscles or zones she skips, and the level (0-1 of
+    each step's intensity) each zone starts from. ``content_hash``, when given, is the hash of
+    the routine as she saw it: whoever rebuilds it refuses a routine that came out otherwise."""
+
+    skipped: tuple[str, ...] = ()
+    zone_levels: tuple[tuple[str, float], ...] = ()
+    content_hash: str = ""
+
+    @property
+    def levels(self) -> dict[str, float]:
+        return dict(self.zone_levels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"skipped": list(self.skipped), "zone_levels": self.levels,
+                "content_hash": self.content_hash}  # fmt: skip
+
+    @classmethod
+    def of(
+        cls, skipped: Sequence[str], zone_levels: Mapping[str, float], content_hash: str = ""
+    ) -> Personalisation:
+        return cls.from_dict({"skipped": list(skipped), "zone_levels": dict(zone_levels),
+                              "content_hash": content_hash})  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: object) -> Personalisation:
+        """The personalisation ``data`` describes. Raises `InvalidValue` naming the field for
+        anything but known zone or muscle names, zone levels of `MIN_LEVEL`-1, and a hash."""
+        if not isinstance(data, Mapping):
+            raise InvalidValue("personal", data, "skipped names and zone levels")
+        skipped, levels = data.get("skipped", []), data.get("zone_levels", {})
+        content_hash = data.get("content_hash", "")
+        if not isinstance(skipped, list | tuple) or len(skipped) > MAX_SKIPPED:
+            raise InvalidValue(
+                "personal.skipped", skipped, f"a list of at most {MAX_SKIPPED} names"
+            )
+        for name in skipped:
+            if not isinstance(name, str) or (name not in ZONES and name not in MUSCLES):
+                raise InvalidValue("personal.skipped", name, "a zone or a muscle by its name")
+        if not isinstance(levels, Mapping):
+            raise InvalidValue("personal.zone_levels", levels, "levels by zone")
+        for zone, level in levels.items():
+            if zone not in ZONES:
+                raise InvalidValue(
+                    f"personal.zone_levels.{zone}", zone, f"zones: {', '.join(ZONES)}"
+                )
+            if (
+                isinstance(level, bool)
+                or not isinstance(level, int | float)
+                or not MIN_LEVEL <= level <= 1.0
+            ):
+                raise InvalidValue(f"personal.zone_levels.{zone}", level,
+                                   f"a level is {MIN_LEVEL:g}-1")  # fmt: skip
+        if not isinstance(content_hash, str) or len(content_hash) > 128:
+            raise InvalidValue("personal.content_hash", content_hash, "a protocol's content hash")
+        return cls(
+            tuple(sorted(set(skipped))),
+            tuple(sorted((str(z), float(v)) for z, v in levels.items())),
+            content_hash,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from microamp.clock import Clock, PacedClock, RealClock
 from microamp.devices import open_device
 from microamp.devices.base import Device, TelemetryFrame
 from microamp.errors import InvalidValue, StoreError
+from microamp.protocols.home_routines import Personalisation
+from microamp.protocols.schema import Protocol
+from microamp.protocols.validate import plan_protocol
 from microamp.safety.charge import MIN_REST_S, ChargeAccount
 from microamp.safety.limits import get_profile
 from microamp.session import (
@@ -34,9 +38,10 @@ from microamp.session import (
     SessionSummary,
 )
 from microamp.session.controls import Action
+from microamp.store.daily_time import claim_daily_time, planned_seconds
 from microamp.store.db import Store
 from microamp.store.gating import start_prechecks
-from microamp.store.home import check_home_operator
+from microamp.store.home import check_home_operator, personal_protocol
 from microamp.store.lease_keeper import LeaseKeeper
 from microamp.store.leases import device_identity
 from microamp.store.protocol_store import load_named_protocol
@@ -49,6 +54,7 @@ __all__ = [
     "SessionEnded",
     "StartRequest",
     "session_clock",
+    "start_protocol",
 ]
 
 TELEMETRY_PER_S = 12.0
@@ -80,6 +86,9 @@ class StartRequest:
     practitioner_max_ua: float | None = None
     # the booked visit the session is run for: the record is linked to it and completes it
     appointment_id: int | None = None
+    # her home routine ``protocol`` as she runs it (skipped, zone levels): the station rebuilds
+    # it from the library or her stored routine and validates it under the home profile
+    personal: Personalisation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +97,7 @@ class StartRequest:
             "intensity": self.intensity, "practitioner_id": self.practitioner_id,
             "practitioner_max_ua": self.practitioner_max_ua,
             "appointment_id": self.appointment_id,
+            "personal": None if self.personal is None else self.personal.to_dict(),
         }  # fmt: skip
 
     @classmethod
@@ -96,12 +106,17 @@ class StartRequest:
         try:
             cap = data.get("practitioner_max_ua")
             visit = data.get("appointment_id")
-            return cls(int(data["client_id"]), str(data["client_name"]), str(data["protocol"]),
-                       str(data["device_url"]), float(data["intensity"]),
-                       int(data["practitioner_id"]), None if cap is None else float(cap),
-                       None if visit is None else int(visit))  # fmt: skip
+            request = cls(int(data["client_id"]), str(data["client_name"]),
+                          str(data["protocol"]), str(data["device_url"]),
+                          float(data["intensity"]), int(data["practitioner_id"]),
+                          None if cap is None else float(cap),
+                          None if visit is None else int(visit))  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidValue("start", data, f"a start request ({exc})") from None
+        personal = data.get("personal")
+        if personal is None:
+            return request
+        return replace(request, personal=Personalisation.from_dict(personal))
 
 
 @dataclass
@@ -250,6 +265,17 @@ class LiveSession:
                 self.done = True
 
 
+def start_protocol(db: Session, request: StartRequest) -> tuple[Protocol, dict[str, Any]]:
+    """The protocol a start runs, looked up here (the request names it, never carries it), and
+    the personalisation its record keeps: a stored or library protocol by name, or her home
+    routine rebuilt with ``request.personal`` under the home profile
+    (`microamp.store.home.personal_protocol`). Raises `InvalidValue`."""
+    if request.personal is None:
+        return load_named_protocol(db, request.protocol), {}
+    return personal_protocol(db, client_id=request.client_id, name=request.protocol,
+                             personal=request.personal)  # fmt: skip
+
+
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
     def clean(value: Any) -> Any:
         if isinstance(value, float):
@@ -323,11 +349,12 @@ class LiveSessions:
         `InvalidValue` / `DeviceError` before anything runs, `DeviceBusy` (naming the session
         that holds it) when another session has the device."""
         with self.store.session() as db:
-            protocol = load_named_protocol(db, request.protocol)
+            protocol, personalisation = start_protocol(db, request)
             # at home she operates her own record only, whoever asks the station
             check_home_operator(db, operator_id=request.practitioner_id,
                                 client_id=request.client_id)  # fmt: skip
         profile = get_profile(protocol.audience)
+        planned_s = planned_seconds(plan_protocol(protocol, profile))
         options = replace(
             SessionOptions(),
             intensity=request.intensity,
@@ -367,6 +394,13 @@ class LiveSessions:
                 practitioner_id=request.practitioner_id,
                 appointment_id=request.appointment_id,
                 journaled=True,
+                personalisation=personalisation,
+                planned_s=planned_s,
+                # her day's time checked again with the record written, as one step: two
+                # stations starting her at once never both pass
+                admit=lambda db: claim_daily_time(
+                    db, client_id=request.client_id, planned_s=planned_s, on=on
+                ),  # fmt: skip
             )
             lease.attach(recorder.session_id)
         except BaseException:

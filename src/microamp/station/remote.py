@@ -13,18 +13,19 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from microamp.errors import DeviceError, InvalidValue, InvalidValues, StoreError
 from microamp.protocols import PlannedStep, plan_protocol
+from microamp.protocols.home_routines import Personalisation
 from microamp.safety.limits import get_profile
 from microamp.session import Operator
-from microamp.station.live import FRESH_S, SessionEnded, StartRequest
+from microamp.station.live import FRESH_S, SessionEnded, StartRequest, start_protocol
 from microamp.store.base import utc_now
 from microamp.store.db import Store
 from microamp.store.leases import Busy, DeviceBusy, device_identity
-from microamp.store.protocol_store import load_named_protocol
 from microamp.store.station_models import LiveState
 from microamp.store.stations import (
     ControlAnswer,
@@ -92,8 +93,10 @@ class RemoteSession:
     @property
     def request(self) -> StartRequest:
         r = self.row
+        personal = None if r.personal is None else Personalisation.from_dict(r.personal)
         return StartRequest(r.client_id, r.client_name, r.protocol, r.device_url, r.intensity,
-                            r.practitioner_id or 0, r.practitioner_max_ua)  # fmt: skip
+                            r.practitioner_id or 0, r.practitioner_max_ua,
+                            personal=personal)  # fmt: skip
 
     @property
     def record_id(self) -> int:
@@ -129,9 +132,13 @@ class RemoteSession:
             return live_messages(db, self.id, cursor)
 
     def planned(self) -> tuple[PlannedStep, ...]:
-        """The steps of its protocol as planned for its audience (the face map, the list)."""
+        """The steps of its protocol as planned for its audience (the face map, the list): her
+        routine as she runs it, for a personalised one."""
+        request = self.request
+        if request.personal is not None:  # drawn as it is now, even if she changed it since
+            request = replace(request, personal=replace(request.personal, content_hash=""))
         with self.sessions.store.session() as db:
-            protocol = load_named_protocol(db, self.row.protocol)
+            protocol, _kept = start_protocol(db, request)
         return tuple(plan_protocol(protocol, get_profile(protocol.audience)))
 
     def control(self, action: str, operator: Operator) -> None:

@@ -324,7 +324,9 @@ class Station:
             client_name=request.client_name, protocol=request.protocol,
             device_url=request.device_url, intensity=request.intensity,
             practitioner_id=request.practitioner_id,
-            practitioner_max_ua=request.practitioner_max_ua, record_id=live.record_id,
+            practitioner_max_ua=request.practitioner_max_ua,
+            personal=None if request.personal is None else request.personal.to_dict(),
+            record_id=live.record_id,
             status=state["status"], state=state, done=False, error="", message_count=0,
             started_at=now, updated_at=now,
         )  # fmt: skip

@@ -7,6 +7,11 @@ clinic's console. Her day is the clinic's (the household's) time zone. Today's t
 of her guided logs (the seconds the phone reports) and of her device records by what they
 delivered; a device session still under way counts its whole planned time, since it may yet
 deliver all of it.
+
+A check and the start it admits are one step (`claim_daily_time`, in the transaction that
+opens the record): the person's row is locked first (PostgreSQL), or the database's one write
+lock taken (SQLite), so two stations starting her at once, in one household or on a
+clinic-linked account, are counted one after the other and never together pass her day.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from microamp.clinic.booking import clinic_zone
@@ -27,6 +32,7 @@ from microamp.store.session_models import SessionEvent, TreatmentSession
 
 __all__ = [
     "check_daily_time",
+    "claim_daily_time",
     "client_day",
     "daily_profile",
     "device_seconds_on",
@@ -101,8 +107,11 @@ def _record_seconds(session: Session, record: TreatmentSession) -> float:
             SessionEvent.session_id == record.id, SessionEvent.kind == "started"
         )
     )
-    if started is None:  # still starting: it may run a whole session of the home profile
-        return max(reached_s, get_profile("home").max_session_s.value)
+    if started is None:  # still starting: what it planned, else a whole home session
+        planned = record.delivered_settings.get("planned_s")
+        if planned is None:
+            return max(reached_s, get_profile("home").max_session_s.value)
+        return max(reached_s, _number(planned))
     return max(reached_s, _number(started.get("planned_duration_s")))
 
 
@@ -138,3 +147,17 @@ def check_daily_time(session: Session, *, client_id: int, planned_s: float, on: 
     )
     if refusal is not None:
         raise refusal
+
+
+def claim_daily_time(session: Session, *, client_id: int, planned_s: float, on: date) -> None:
+    """`check_daily_time` as the first step of the transaction that writes the start's record:
+    her client row is locked (PostgreSQL: ``FOR UPDATE``; SQLite: a no-op write takes the write
+    lock before anything is read), so another start of hers waits until this one's record is
+    there to count, or this one is refused."""
+    if daily_profile(session, client_id=client_id) is None:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE clients SET id = id WHERE id = :id"), {"id": client_id})
+    else:
+        session.execute(text("SELECT id FROM clients WHERE id = :id FOR UPDATE"), {"id": client_id})
+    check_daily_time(session, client_id=client_id, planned_s=planned_s, on=on)

@@ -8,6 +8,7 @@ the home account as the actor.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -18,6 +19,11 @@ from sqlalchemy.orm import Session
 from microamp.clinic.consent import check_signature
 from microamp.clinic.gate import GateDecision
 from microamp.errors import InvalidValue, InvalidValues
+from microamp.protocols.home_routines import Personalisation, personalise
+from microamp.protocols.library import library_names, load_protocol
+from microamp.protocols.schema import Protocol
+from microamp.protocols.validate import parse_protocol, plan_protocol
+from microamp.safety.limits import get_profile
 from microamp.store.access import append_audit
 from microamp.store.crud import (
     create_client,
@@ -56,6 +62,7 @@ __all__ = [
     "record_home_health",
     "home_sessions",
     "home_routines",
+    "personal_protocol",
     "record_home_session",
     "save_home_routine",
     "seconds_on",
@@ -175,6 +182,56 @@ def home_routines(session: Session, account: HomeAccount) -> list[HomeRoutine]:
             .order_by(HomeRoutine.name)
         )
     )
+
+
+def _base_routine(session: Session, client_id: int, name: str) -> tuple[Protocol, str]:
+    """The routine ``name`` as written, and where it is from: a home protocol of the library
+    (``library``), else one she built (``mine``), parsed again under the home profile."""
+    home = get_profile("home")
+    if name in library_names():
+        if load_protocol(name).audience != "home":
+            raise InvalidValue("protocol", name, "a personalised routine is a home routine")
+        return load_protocol(name, home), "library"
+    row = session.scalars(
+        select(HomeRoutine)
+        .join(HomeAccount, HomeAccount.id == HomeRoutine.account_id)
+        .where(HomeAccount.client_id == client_id, HomeRoutine.name == name)
+    ).first()
+    if row is None:
+        raise InvalidValue("protocol", name, "no home routine of hers by that name")
+    protocol = parse_protocol(row.data, home)
+    if protocol.audience != "home":
+        raise InvalidValue("protocol", name, "a personalised routine is a home routine")
+    return protocol, "mine"
+
+
+def personal_protocol(
+    session: Session, *, client_id: int, name: str, personal: Personalisation
+) -> tuple[Protocol, dict[str, Any]]:
+    """Her routine ``name`` (a library home routine, or one she built, read from the store) with
+    ``personal`` applied, validated under the home profile; and what the record keeps of it
+    (the routine, where it is from, what she skipped, the steps left out, her zone levels).
+
+    Raises `InvalidValue` for a routine that is not hers or not a home routine, a personalisation
+    that leaves nothing, or one whose result is not the routine she saw (``content_hash``)."""
+    home = get_profile("home")
+    base, source = _base_routine(session, client_id, name)
+    mine = personalise(base, skipped=personal.skipped, zone_levels=personal.levels, profile=home)
+    if personal.content_hash and personal.content_hash != mine.content_hash():
+        raise InvalidValue("personal.content_hash", personal.content_hash,
+                           f"{name} is not the routine shown any more: reload the page")  # fmt: skip
+    kept = Counter((s.label, s.zone) for s in plan_protocol(mine, home))
+    left_out = []
+    for step in plan_protocol(base, home):
+        if kept[(step.label, step.zone)] > 0:
+            kept[(step.label, step.zone)] -= 1
+        else:
+            left_out.append(step.label)
+    return mine, {
+        "routine": name, "title": base.title, "source": source,
+        "skipped": list(personal.skipped), "skipped_steps": left_out,
+        "zone_levels": personal.levels,
+    }  # fmt: skip
 
 
 def record_home_session(

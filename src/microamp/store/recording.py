@@ -20,12 +20,13 @@ from __future__ import annotations
 import math
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from microamp.errors import InvalidValue, StoreError
 from microamp.store.base import utc_now
@@ -149,10 +150,17 @@ class SessionRecorder:
         appointment_id: int | None = None,
         avoid_zones: Sequence[str] = (),
         journaled: bool = False,
+        personalisation: Mapping[str, Any] | None = None,
+        planned_s: float | None = None,
+        admit: Callable[[Session], None] | None = None,
     ) -> SessionRecorder:
         """Open a ``running`` record now and return its recorder. ``journaled``: once the store
         is out of reach, every write goes to the session's journal (`microamp.store.journal`)
-        until it is handed over, instead of raising."""
+        until it is handed over, instead of raising. ``personalisation``: the home routine as
+        she runs it. ``planned_s``: the time the session may take, counted against her day
+        while it starts. ``admit`` runs in the record's own transaction before the row is
+        written: what it raises opens no record, and what it reads no other start changes
+        before this record is there (`microamp.store.daily_time.claim_daily_time`)."""
         record = TreatmentSession(
             protocol_name=protocol_name,
             protocol_version=protocol_version,
@@ -163,11 +171,15 @@ class SessionRecorder:
             practitioner_id=practitioner_id,
             appointment_id=appointment_id,
             avoid_zones=sorted(avoid_zones),
+            personalisation=json_safe(dict(personalisation or {})),
+            delivered_settings={} if planned_s is None else {"planned_s": float(planned_s)},
             status="running",
             recorder_host=socket.gethostname(),
             recorder_pid=os.getpid(),
         )
         with store.transaction() as session:
+            if admit is not None:
+                admit(session)
             session.add(record)
             session.flush()
             session_id = record.id

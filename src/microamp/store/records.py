@@ -154,6 +154,7 @@ def session_record_dict(
         if record.ended_at
         else None,
         "avoid_zones": record.avoid_zones,
+        "personalisation": record.personalisation,
         "refusal_reasons": record.refusal_reasons,
         "dose_by_zone": record.dose_by_zone,
         "delivered_settings": record.delivered_settings,

@@ -69,6 +69,8 @@ class TreatmentSession(Base):
     refusal_reasons: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     dose_by_zone: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
     delivered_settings: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    # a home routine as she runs it: which routine, what she skipped, her zone levels ({} else)
+    personalisation: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     telemetry_frames: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -72,6 +72,8 @@ class LiveState(Base):
     intensity: Mapped[float] = mapped_column(Float)
     practitioner_id: Mapped[int | None] = mapped_column(Integer)
     practitioner_max_ua: Mapped[float | None] = mapped_column(Float)
+    # the start's personalisation of a home routine (`Personalisation.to_dict`), or None
+    personal: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
     record_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32), default="prechecks")
     state: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)

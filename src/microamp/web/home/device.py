@@ -4,15 +4,22 @@
 routine here is a start control to it, so the station's rules all apply: the home profile of
 the protocol, the clinic's gate for her record (`client_prechecks`), the device lease, the
 charge account. She is the operator (her account's `home` user, `home_operator`) of her own
-record only: the station refuses any other (`check_home_operator`). Device mode runs the
-library's home routines as written (the station runs stored protocols by name; a routine she
-built, or her skipped zones, run in guide mode). The Stop button is a plain form (it works
-without script) and is on the page at every step; `home_device.js` polls the state and says
-Stop and faults in a live region.
+record only: the station refuses any other (`check_home_operator`).
+
+Device mode runs the routine she sees in guide mode: a library home routine or one she built,
+without what she skips, each zone starting at her level. The start names the routine and
+carries her choices (`Personalisation`, with the hash of the routine the page showed); the
+station rebuilds the routine itself, from the library or her stored routine, validates it under
+the home profile and refuses one that came out otherwise (`microamp.station.live.start_protocol`).
+Its record says which routine ran and what was left out. The level control lowers (or raises
+back up to her own levels) through the station's level control, in her name. The Stop button
+is a plain form (it works without script) and is on the page at every step; `home_device.js`
+polls the state and says Stop, the level and faults in a live region.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any
 
@@ -20,14 +27,16 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from microamp.errors import InvalidValue
+from microamp.protocols.home_routines import MIN_LEVEL, Personalisation
 from microamp.protocols.validate import plan_protocol
 from microamp.session import Operator
 from microamp.station import StoreSessions
-from microamp.station.live import StartRequest
+from microamp.station.live import SessionEnded, StartRequest
 from microamp.station.remote import RemoteSession
 from microamp.store.daily_time import check_daily_time, planned_seconds
 from microamp.store.home import home_gate, home_operator
 from microamp.store.home_models import HomeAccount
+from microamp.store.session_models import TreatmentSession
 from microamp.web.home.routines import HOME_PROFILE, Routine, routine_for
 from microamp.web.home.session import AccountDep, DbDep, csrf_ok, home_page, today_of
 
@@ -64,8 +73,8 @@ def _operator(db: Any, account: HomeAccount) -> Operator:
 
 
 def _day_refusal(db: Any, account: HomeAccount, routine: Routine, today: date) -> Any:
-    """Why the routine, as the station runs it (the library's, whole), would pass today's
-    limit, or None; the station refuses it anyway (`microamp.store.gating`)."""
+    """Why the routine, as she runs it, would pass today's limit, or None; the station
+    refuses it anyway (`microamp.store.daily_time`)."""
     if routine.protocol is None:
         return None
     planned_s = planned_seconds(plan_protocol(routine.protocol, HOME_PROFILE))
@@ -84,8 +93,9 @@ def device_page(request: Request, db: DbDep, account: AccountDep, name: str) -> 
     return home_page(
         request, "device.html", account, title=f"{routine.title} on the device",
         routine=routine, decision=decision, connected=_live(request) is not None,
-        refusal=_day_refusal(db, account, routine, today),
-        device_url=request.app.state.settings.device_url, live=None, state=None, ended={},
+        refusal=_day_refusal(db, account, routine, today), skipped=account.skipped,
+        zone_levels=account.zone_levels, device_url=request.app.state.settings.device_url,
+        live=None, state=None, ended={}, personal={},
     )  # fmt: skip
 
 
@@ -102,14 +112,15 @@ def device_start(
     if sessions is None:
         raise InvalidValue("device", None, "start the app with microamp home --device URL")
     routine = routine_for(db, account, name)
-    if routine.source != "library" or routine.protocol is None:
-        raise InvalidValue("routine", name, "device mode runs the library's home routines; "
-                           "run your own in guide mode")  # fmt: skip
+    if routine.protocol is None:
+        raise InvalidValue("routine", name, routine.error)
     operator = _operator(db, account)
     db.commit()  # the operator exists before the station looks her up
     url = request.app.state.settings.device_url
-    start = StartRequest(account.client_id, account.display_name, routine.protocol.name, url,
-                         1.0, operator.user_id or 0)  # fmt: skip
+    personal = Personalisation.of(account.skipped, account.zone_levels,
+                                  routine.protocol.content_hash())  # fmt: skip
+    start = StartRequest(account.client_id, account.display_name, routine.name, url, 1.0,
+                         operator.user_id or 0, personal=personal)  # fmt: skip
     live = sessions.start(start, on=today_of(request), operator=operator)
     return RedirectResponse(f"/device/live/{live.id}", status_code=303)
 
@@ -117,11 +128,12 @@ def device_start(
 @router.get("/device/live/{live_id}")
 def device_live(request: Request, db: DbDep, account: AccountDep, live_id: str) -> Response:
     live = _own(request, account, live_id)
+    record = db.get(TreatmentSession, live.record_id) if live.record_id else None
     return home_page(
         request, "device.html", account, title="Device session", routine=None,
         decision=home_gate(db, account, on=today_of(request)), connected=True,
         device_url=live.request.device_url, live=live, state=live.state(),
-        ended=_ended(live),
+        ended=_ended(live), personal=record.personalisation if record is not None else {},
     )  # fmt: skip
 
 
@@ -142,6 +154,34 @@ def device_stop(
     return RedirectResponse(f"/device/live/{live_id}", status_code=303)
 
 
+@router.post("/device/live/{live_id}/level")
+def device_level(
+    request: Request,
+    db: DbDep,
+    account: AccountDep,
+    live_id: str,
+    level: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Her level (a fraction of her own zone levels, which are its top) from the runner's next
+    tick, through the station's level control in her name."""
+    csrf_ok(request, csrf_token)
+    live = _own(request, account, live_id)
+    try:
+        value = float(level)
+    except ValueError:
+        value = math.nan
+    if not MIN_LEVEL <= value <= 1.0:
+        raise InvalidValue("level", level, f"a level of {MIN_LEVEL:g}-1 of your own")
+    operator = _operator(db, account)
+    db.commit()
+    try:
+        live.set_intensity(value, operator)
+    except SessionEnded:
+        pass  # over already: the page says so, and there is no output to change
+    return RedirectResponse(f"/device/live/{live_id}", status_code=303)
+
+
 @router.get("/api/device/{live_id}")
 def device_state(request: Request, account: AccountDep, live_id: str) -> Response:
     live = _own(request, account, live_id)
@@ -153,5 +193,5 @@ def device_state(request: Request, account: AccountDep, live_id: str) -> Respons
         "status": state["status"], "done": state["done"], "record_id": state["record_id"],
         "step": step.get("label", ""), "remaining_s": state.get("remaining_s"),
         "steps_completed": state.get("steps_completed"), "steps_total": state.get("steps_total"),
-        "error": live.error,
+        "level": state.get("intensity"), "error": live.error,
     })  # fmt: skip

@@ -24,7 +24,6 @@ from microamp.station import (
     StartRequest,
     StationUnavailable,
 )
-from microamp.store.base import utc_now
 from microamp.store.book import MOVABLE_STATES, get_appointment
 from microamp.store.book_models import Service
 from microamp.store.crud import gate_client, get_client, list_clients
@@ -163,6 +162,12 @@ def _refused_choice(
     )  # fmt: skip
 
 
+def _clinic_today(request: Request, db: Session) -> date:
+    """Today in the clinic's time zone, on the app's wall clock: the day the gate decides for
+    (a screening dated today there counts, whatever the server's own zone)."""
+    return client_day(db, now=request.app.state.wall_clock())
+
+
 @router.post("/console/prechecks")
 def prechecks(
     request: Request,
@@ -184,7 +189,7 @@ def prechecks(
     except InvalidValue as exc:
         return _refused_choice(request, user, db, settings, exc, typed, "console_invalid.html")
     client = get_client(db, client_id=choice[0])
-    decision = gate_client(db, client_id=client.id, on=date.today())
+    decision = gate_client(db, client_id=client.id, on=_clinic_today(request, db))
     audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id,
           allowed=decision.allowed)  # fmt: skip
     checks: list[dict[str, Any]] = []
@@ -240,7 +245,7 @@ def start(
     try:
         live = live_sessions(request).start(
             StartRequest(client.id, client.full_name, name, url, level, user.id, cap, visit),
-            on=client_day(db, now=utc_now()),
+            on=_clinic_today(request, db),
             operator=operator_of(user, "web"),
         )
     except (DeviceBusy, StationUnavailable, DeviceError, InvalidValue) as exc:

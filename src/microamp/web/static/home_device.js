@@ -16,6 +16,7 @@
     document.getElementById("device-status").textContent = s.status;
     document.getElementById("device-steps").textContent = s.steps_completed;
     document.getElementById("device-step").textContent = s.step || s.status;
+    if (typeof s.level === "number") level(s.level, s.done);
     if (s.error) say("Fault: " + s.error + ". Output is off.");
     if (s.done) {
       box.dataset.done = "true";
@@ -23,6 +24,29 @@
       stop.textContent = "Stopped: no output";
       if (!s.error) say("Session over: " + s.status + (s.reason ? " (" + s.reason + ")" : "") + ". Output is off.");
     }
+  }
+  // the level: shown in percent of her own, the two forms set one step down and one step up
+  const down = document.getElementById("level-down");
+  const up = document.getElementById("level-up");
+  const shown = document.getElementById("device-level");
+  function level(fraction, done) {
+    const pct = Math.round(fraction * 100);
+    if (shown.textContent !== String(pct)) shown.textContent = String(pct);
+    down.form.elements.level.value = String(Math.max(pct - 10, 10) / 100);
+    up.form.elements.level.value = String(Math.min(pct + 10, 100) / 100);
+    down.disabled = done || pct <= 10;
+    up.disabled = done || pct >= 100;
+  }
+  for (const button of [down, up]) {
+    button.form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      const asked = Math.round(Number(button.form.elements.level.value) * 100);
+      try {
+        const r = await fetch(button.form.action, { method: "POST", body: new FormData(button.form) });
+        if (r.ok) { level(asked / 100, false); say("Level " + asked + "% of your own."); }
+        else say("The level was not changed (" + r.status + ").");
+      } catch (e) { say("The level was not sent: press Stop if it is too strong."); }
+    });
   }
   async function poll() {
     try {
