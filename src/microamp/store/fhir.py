@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,6 +51,7 @@ __all__ = [
     "DOSE_FIGURES",
     "FHIR_VERSION",
     "RESOURCE_TYPES",
+    "ResourceType",
     "ZONE_SNOMED",
     "client_bundle",
     "device_id",
@@ -65,7 +66,7 @@ UCUM = "http://unitsofmeasure.org"
 CODE_SYSTEM = "urn:microamp:fhir"
 QUESTIONNAIRE_ID = "microamp-intake"
 QUESTIONNAIRE_URL = f"{CODE_SYSTEM}:questionnaire:intake"
-RESOURCE_TYPES = (
+ResourceType = Literal[
     "Patient",
     "Questionnaire",
     "QuestionnaireResponse",
@@ -76,7 +77,8 @@ RESOURCE_TYPES = (
     "Observation",
     "Media",
     "AuditEvent",
-)
+]
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 # SNOMED CT body structures for the zones that have one meaning what the clinic treats there;
 # the brows, the area around the eyes and the jawline are given as text only
 ZONE_SNOMED: dict[str, tuple[str, str]] = {

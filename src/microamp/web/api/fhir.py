@@ -9,25 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from microamp.store.fhir import FHIR_VERSION, client_bundle, read_resource
+from microamp.store.fhir import FHIR_VERSION, ResourceType, client_bundle, read_resource
 from microamp.web.api.responses import invalid
 from microamp.web.deps import ApiUser, DbDep, RowId, audit
 
 router = APIRouter(tags=["fhir"])
 
 FHIR_JSON = "application/fhir+json"
-ResourceType = Literal[
-    "Patient",
-    "Questionnaire",
-    "QuestionnaireResponse",
-    "Consent",
-    "Appointment",
-    "Device",
-    "Procedure",
-    "Observation",
-    "Media",
-    "AuditEvent",
-]
 
 
 class FhirResponse(JSONResponse):
