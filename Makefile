@@ -21,9 +21,13 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/microamp serve --demo --host $(HOST) --port $(PORT)
 
+# Two workers, then the tests bound by wall time alone (the `serial` marker, tests/conftest.py);
+# both passes always run, and either failing fails the target.
 test: install
 	./scripts/ensure-chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope -m "not serial"; first=$$?; \
+	$(BIN)/python -m pytest -q -m serial; second=$$?; \
+	test $$first -eq 0 -a $$second -eq 0
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

@@ -2,10 +2,13 @@
 50 visits, two intake versions, a consent and four photos with their measures, built from
 SQLite and checked by `fhir.resources` (what ``$everything`` and ``microamp export fhir`` do):
 the time (median of repeats), the part of it reading and building the resources takes (the rest
-is the R4B model check), and the size of the JSON, with the photos' share of it."""
+is the R4B model check), and the size of the JSON, with the photos' share of it. Then
+``GET /api/v1/fhir/Patient/{id}/$everything`` of the same client from a server in its own
+process, asked by several clients at once for a while: the latency percentiles under that load."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import statistics
@@ -15,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from PIL import Image
 
@@ -33,9 +37,17 @@ def _photo(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _seed(store: Any, sessions: int, photos: int) -> int:
+# the full run asks for the Bundle 4 at a time for 30 s: each answer is about a second of one
+# core, so that is a queue of four on a two-core machine and some 60 answers to rank
+EVERYTHING_LOAD = (4, 30.0)
+EVERYTHING_QUICK = (2, 1.0)
+
+
+def _seed(store: Any, sessions: int, photos: int) -> tuple[int, str]:
+    """The client and an API token of the clinic's owner."""
     from microamp.clinic.intake import nothing_to_report
     from microamp.store import SessionRecorder
+    from microamp.store.access import create_api_token
     from microamp.store.crud import create_client, create_user, record_consent, record_intake
     from microamp.store.models import Appointment
     from microamp.store.photos import add_progress_entry
@@ -56,6 +68,7 @@ def _seed(store: Any, sessions: int, photos: int) -> int:
                                ends_at=starts + timedelta(minutes=45),
                                clear_at=starts + timedelta(minutes=60)))  # fmt: skip
         ids = (client.id, user.id)
+        token = create_api_token(db, user_id=user.id, name="bench")[1]
     rng = np.random.default_rng(7)
     for _ in range(sessions):
         dose = {}
@@ -74,21 +87,41 @@ def _seed(store: Any, sessions: int, photos: int) -> int:
                                        today=today, photo=_photo(n))  # fmt: skip
             entry.view = "front"
             entry.measurement = {"view": "front", "measures": MEASURES, "flags": []}
-    return ids[0]
+    return ids[0], token
+
+
+def _everything_under_load(
+    url: str, data_dir: Path, client_id: int, token: str, quick: bool
+) -> dict[str, Any]:
+    from bench.web import Load, _load, _server
+
+    concurrency, seconds = EVERYTHING_QUICK if quick else EVERYTHING_LOAD
+    with _server("app", url, str(data_dir)) as base:
+        figures = asyncio.run(
+            _load(Load(concurrency=concurrency, duration_s=seconds), base,
+                  f"/api/v1/fhir/Patient/{client_id}/$everything",
+                  {"Authorization": f"Bearer {token}"}, httpx.Cookies())
+        )  # fmt: skip
+    return {"concurrency": concurrency, "duration_s": seconds, **figures}
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from microamp.store import StoreSettings, open_store
+    from bench.web import SECRET_KEY
     from microamp.store.crud import get_client
     from microamp.store.fhir import _client_resources, client_bundle
+    from microamp.web import WebSettings
+    from microamp.web.app import open_web_store
 
     sessions, photos, repeats = (5, 1, 2) if quick else (50, 4, 7)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        settings = StoreSettings(data_dir=data_dir, database_url=None)
         url = f"sqlite:///{data_dir / 'fhir.db'}"
-        with open_store(url, settings=settings, upgrade=True) as store:
-            client_id = _seed(store, sessions, photos)
+        # signed with the bench servers' key, so that the server started below may open it
+        store = open_web_store(
+            WebSettings(database_url=url, data_dir=data_dir, secret_key=SECRET_KEY)
+        )
+        try:
+            client_id, token = _seed(store, sessions, photos)
             export_s, build_s = [], []
             for _ in range(repeats):
                 with store.transaction() as db:
@@ -101,6 +134,9 @@ def run(quick: bool = False) -> dict[str, Any]:
                     client = get_client(db, client_id=client_id)
                     list(_client_resources(db, client, include_audit=False))
                     build_s.append(time.perf_counter() - started)
+        finally:
+            store.close()
+        under_load = _everything_under_load(url, data_dir, client_id, token, quick)
     text = json.dumps(bundle, ensure_ascii=False)
     media = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Media"]
     photo_bytes = sum(len(m["content"].get("data", "")) for m in media)
@@ -120,5 +156,6 @@ def run(quick: bool = False) -> dict[str, Any]:
             "photo_bytes": photo_bytes,
             "resources": len(bundle["entry"]),
             "resources_by_type": kinds,
+            "everything_under_load": under_load,
         }
     }

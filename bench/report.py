@@ -102,6 +102,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
     yield mail_row(doc["mail"])
     yield chain_check_row(doc["audit_chain_check"])
     yield fhir_row(doc["fhir"])
+    yield fhir_load_row(doc["fhir"])
     yield (
         "`microamp --help`",
         f"{startup['microamp_help_wall_s']:.2f} s (heavy libraries load only when used)",
@@ -235,6 +236,17 @@ def chain_check_row(chain: dict[str, Any]) -> Row:
         "the audit chain checked from its latest checkpoint (every view of /audit) / whole, SQLite",
         f"{chain['since_checkpoint_ms']:,.0f} ms / {chain['whole_ms']:,.0f} ms for"
         f" {chain['rows']:,} rows, {chain['rows_after_checkpoint']:,} after the checkpoint",
+    )
+
+
+def fhir_load_row(fhir: dict[str, Any]) -> Row:
+    """``$everything`` of that client over HTTP, several asking at once."""
+    load = fhir["everything_under_load"]
+    return (
+        "`$everything` of that client over HTTP, several asking at once, SQLite",
+        f"{load['concurrency']} at a time for {load['duration_s']:g} s: p50"
+        f" {load['p50_ms']:,.0f} ms, p95 {load['p95_ms']:,.0f} ms, p99 {load['p99_ms']:,.0f} ms"
+        f" ({load['requests']} answers, {load['errors']} errors)",
     )
 
 

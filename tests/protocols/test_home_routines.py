@@ -17,6 +17,7 @@ from microamp.protocols.home_routines import (
     RoutinePick,
     build_routine,
     home_offer,
+    left_out_positions,
     personalise,
     routine_seconds,
 )
@@ -186,3 +187,16 @@ def test_any_personalisation_the_app_accepts_passes_validation_under_the_home_pr
         assert step.zone not in personal.skipped and step.muscle not in personal.skipped
         assert step.requested_ua <= HOME.zone_cap_ua(step.zone) + 1e-9
         assert step.requested_ua <= max(asked) + 1e-9
+
+
+def test_the_steps_left_out_are_told_by_position_not_by_label_and_zone() -> None:
+    picks = [RoutinePick("platysma", 1, 5.0), RoutinePick("masseter", 1, 5.0),
+             RoutinePick("platysma", 1, 5.0), RoutinePick("procerus", 1, 5.0)]  # fmt: skip
+    routine = build_routine(name="mine", title="Mine", picks=picks, cue_interval_s=5.0,
+                            profile=HOME)  # fmt: skip
+    assert left_out_positions(routine, skipped=["jawline"], profile=HOME) == [1]
+    # two identical steps: each is its own position, both out when their muscle is skipped
+    assert left_out_positions(routine, skipped=["platysma"], profile=HOME) == [0, 2]
+    kept = personalise(routine, skipped=["platysma"], zone_levels={}, profile=HOME)
+    assert [s.muscle for s in plan_protocol(kept, HOME)] == ["masseter", "procerus"]
+    assert left_out_positions(routine, skipped=[], profile=HOME) == []

@@ -93,7 +93,7 @@ def test_her_built_routine_runs_without_her_skipped_zone_and_the_record_says_so(
     assert record.protocol_hash == expected.content_hash()
     assert record.personalisation == {
         "routine": "my-quick", "title": "My quick", "source": "mine", "skipped": ["jawline"],
-        "skipped_steps": ["Masseter"], "zone_levels": {"brows": 0.5},
+        "skipped_steps": ["Masseter"], "skipped_positions": [2], "zone_levels": {"brows": 0.5},
     }  # fmt: skip
     zones = _started_zones(store, record.id)
     assert "jawline" not in zones and set(zones) == {"neck", "brows"}
@@ -196,13 +196,14 @@ def test_a_start_through_the_store_carries_her_choices_to_the_station(store: Sto
         assert remote.request.personal == personal
         # every worker draws her routine: two steps, no jawline
         assert [s.zone for s in remote.planned()] == ["neck", "brows"]
-        # and still draws it once she has changed the routine since (a new one would not start)
+        # and still draws the run once she has changed the routine since, on any worker
         with store.transaction() as db:
             row = db.scalars(select(HomeRoutine)).one()
             changed = copy.deepcopy(row.data)
             changed["steps"] = changed["steps"][1:]
             row.data = changed
-        assert [s.zone for s in remote.planned()] == ["brows"]
+        assert [s.zone for s in remote.planned()] == ["neck", "brows"]
+        assert [s.zone for s in sessions.get(remote.id).planned()] == ["neck", "brows"]
         deadline = time.monotonic() + 30
         while remote.state().get("status") != "running":
             assert time.monotonic() < deadline, "the session never ran"

@@ -5,10 +5,9 @@ closed meanwhile keeps its status and gains the journaled events once."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,8 @@ from microamp.store.db import make_engine
 from microamp.store.journal import Journal, hand_over, hand_over_all, journal_path
 from microamp.store.recording import SessionRecorder
 from microamp.store.recovery import interrupt_record
-from microamp.store.scratch import scratch_schema
 from microamp.store.session_models import SessionEvent, TelemetryChunk, TreatmentSession
 from station.test_station_loop import cleared_client
-from support.databases import PG_ENV, SKIP_REASON
 from support.link import Link
 
 ROOM = "Room 1"
@@ -63,15 +60,6 @@ def dead_store(tmp_path: Path) -> Store:
     """A store nothing answers at (a closed port): every write raises OperationalError."""
     settings = StoreSettings(data_dir=tmp_path)
     return Store(make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", settings), settings)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(SKIP_REASON)
-    with scratch_schema(base, prefix="test") as url:
-        yield url
 
 
 @pytest.mark.postgres

@@ -151,7 +151,8 @@ def test_cli_reads_and_writes_of_health_data_leave_audit_rows_naming_the_os_user
         ("clients", "show", str(client_id)),
         ("clients", "history", str(client_id)),
         ("clients", "answers", str(client_id)),
-        ("run", "eye-area", "--device", DEVICE, "--speed", "max", "--client", str(client_id),
+        # paced: at "max" a loaded machine can leave the record past the writer's 2 s bound
+        ("run", "eye-area", "--device", DEVICE, "--speed", "60", "--client", str(client_id),
          "--json"),
     ]  # fmt: skip
     for step in steps:

@@ -4,22 +4,29 @@ duplicates, merge, skin analyses and note templates."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
 
 from clinic.samples import cleared_answers
 from microamp.errors import InvalidValue, NotFound
 from microamp.store import (
     Store,
+    StoreSettings,
+    client_records,
     create_client,
     gate_client,
     get_client,
     list_clients,
+    open_store,
     record_consent,
     record_intake,
 )
 from microamp.store.client_records import (
+    _search_filter,
     archive_client,
     count_clients,
     merge_clients,
@@ -333,3 +340,117 @@ def test_a_page_before_the_first_or_of_no_rows_is_refused(store: Store) -> None:
         with pytest.raises(InvalidValue) as size:
             search_page(session, per_page=501)
     assert page.value.field == "page" and size.value.field == "per_page"
+
+
+def _search_plan(session: Any, q: str, clinical: bool) -> str:
+    """SQLite's plan for a client search, its steps on one line each."""
+    where = _search_filter(session, q, clinical, False)
+    query = select(Client.id).where(*where).compile(compile_kwargs={"literal_binds": True})
+    rows = session.execute(text(f"EXPLAIN QUERY PLAN {query}")).all()
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_a_search_of_three_characters_or_more_reads_the_trigram_index_not_the_table(
+    database_url: str, settings: StoreSettings
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the FTS5 index is SQLite's; PostgreSQL's trigram indexes are checked below")
+    with open_store(database_url, settings=settings, upgrade=True) as store:
+        add(store, "Ana Lima", phone="06 12 34 56 78")
+        with store.session() as session:
+            for q, clinical in (("lima", False), ("latex", True), ("0612", False)):
+                plan = _search_plan(session, q, clinical)
+                assert "client_search VIRTUAL TABLE" in plan
+                assert "SCAN clients" not in plan
+            # two characters: the index cannot narrow it, the table is read as before
+            assert "client_search" not in _search_plan(session, "li", False)
+
+
+def test_the_search_index_follows_every_edit_of_a_client(store: Store) -> None:
+    ana = add(store, "Ana Lima", email="ana@example.org", phone="06 12 34 56 78")
+    with store.transaction() as session:
+        update_client(session, client_id=ana,
+                      changes={"full_name": "Ana Duarte", "phone": "07 99 88 77 66",
+                               "medications": "Isotretinoin", "notes": "Prefers mornings"},
+                      today=DAY)  # fmt: skip
+    with store.session() as session:
+
+        def names(q: str, clinical: bool = False) -> list[str]:
+            return [c.full_name for c in search_clients(session, q=q, clinical=clinical)]
+
+        assert names("lima") == []
+        assert names("0612") == []
+        assert names("duarte") == ["Ana Duarte"]
+        assert names("0799") == ["Ana Duarte"]
+        # the health fields: found by a clinical role only, on either database
+        assert names("isotret") == []
+        assert names("isotret", clinical=True) == ["Ana Duarte"]
+        assert names("MORNINGS") == []
+        assert names("MORNINGS", clinical=True) == ["Ana Duarte"]
+        assert count_clients(session, q="mornings", clinical=True) == 1
+        assert count_clients(session, q="mornings") == 0
+
+
+def test_postgresql_has_trigram_indexes_on_the_searched_columns(
+    database_url: str, settings: StoreSettings
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's trigram indexes")
+    with open_store(database_url, settings=settings, upgrade=True) as store:
+        with store.engine.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
+                indexes = connection.execute(
+                    text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'clients'")
+                ).all()
+                trigram = {name for name, definition in indexes if "gin_trgm_ops" in definition}
+                assert trigram == {
+                    f"client_search_{column}"
+                    for column in (
+                        "full_name",
+                        "email",
+                        "phone",
+                        "phone_digits",
+                        "allergies",
+                        "medications",
+                        "notes",
+                    )  # fmt: skip
+                }
+            else:
+                pytest.skip("pg_trgm cannot be created here: the search keeps its plain scan")
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(q=st.text(alphabet=st.sampled_from("aAeéÉlLiImMoØ0-9 '\"_%+.@:{}*()^"), max_size=7),
+       clinical=st.booleans())  # fmt: skip
+def test_the_index_finds_exactly_what_the_table_scan_finds_for_any_query(
+    store: Store, q: str, clinical: bool
+) -> None:
+    """Whatever is typed (quotes, FTS5 operators, wildcards), the search answers, and
+    with the trigram index exactly what reading the whole table would."""
+    if not getattr(store, "_search_seeded", False):
+        for name, phone in (("Ana Lima", "+351 912 000 111"), ("Élodie Müller", "0612 345"),
+                            ('Zoë "Zo" O\'Neil', None), ("Mia_Hall 50%", "555-0199")):  # fmt: skip
+            client_id = add(store, name, phone=phone, email=f"{len(name)}@x.example")
+            with store.transaction() as session:
+                update_client(session, client_id=client_id, today=DAY,
+                              changes={"allergies": "latex", "medications": "isotretinoin 10 mg",
+                                       "notes": 'prefers "gentle" (cheeks)'})  # fmt: skip
+        store._search_seeded = True  # type: ignore[attr-defined]
+    with store.session() as session:
+        found = [c.id for c in search_clients(session, q=q, clinical=clinical)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(client_records, "_indexable", lambda text: False)
+        with store.session() as session:
+            scanned = [c.id for c in search_clients(session, q=q, clinical=clinical)]
+    assert found == scanned
+
+
+@pytest.mark.parametrize("q", ["ana\x00", "\x00", "li\x00ma"])
+def test_a_search_with_a_nul_is_refused_naming_q(store: Store, q: str) -> None:
+    add(store, "Ana Lima")
+    with store.session() as session, pytest.raises(InvalidValue) as refused:
+        search_clients(session, q=q)
+    assert refused.value.field == "q"
+    with store.session() as session, pytest.raises(InvalidValue):
+        count_clients(session, q=q)

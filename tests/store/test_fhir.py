@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -128,7 +129,8 @@ def test_every_resource_of_the_export_parses_and_is_valid_r4b(store: Store) -> N
     assert bundle.total == len(document["entry"])
     kinds = _by_type(document)
     assert set(kinds) == {"Patient", "Questionnaire", "QuestionnaireResponse", "Consent",
-                          "Appointment", "Device", "Procedure", "Observation", "Media"}  # fmt: skip
+                          "Practitioner", "Location", "Appointment", "Device", "Procedure",
+                          "Observation", "Media"}  # fmt: skip
     assert "AuditEvent" not in kinds  # only on request
     # each resource on its own, by its own model
     from fhir.resources.R4B import get_fhir_model_class
@@ -249,7 +251,12 @@ def test_each_resource_reads_on_its_own_as_in_the_bundle(store: Store) -> None:
             owner, alone = read_resource(db, resource_type=resource["resourceType"],
                                          resource_id=resource["id"])  # fmt: skip
             assert json.loads(json.dumps(alone)) == resource
-            if resource["resourceType"] not in ("Questionnaire", "Device"):
+            if resource["resourceType"] not in (
+                "Questionnaire",
+                "Device",
+                "Practitioner",
+                "Location",
+            ):
                 assert owner == ids["client"]
 
 
@@ -257,7 +264,8 @@ def test_each_resource_reads_on_its_own_as_in_the_bundle(store: Store) -> None:
     ("resource_type", "resource_id"),
     [("Procedure", "999999"), ("Patient", "0"), ("Observation", "1-cheeks-nothing"),
      ("Observation", "photo-999-brow"), ("Questionnaire", "other"), ("Device", "d-00"),
-     ("Media", "2147483648"), ("AuditEvent", "x")],
+     ("Media", "2147483648"), ("AuditEvent", "x"), ("Practitioner", "999999"),
+     ("Location", "999999")],
 )  # fmt: skip
 def test_an_unknown_resource_is_not_found(
     store: Store, resource_type: str, resource_id: str
@@ -333,3 +341,74 @@ def test_a_device_reads_the_same_in_every_clients_bundle_and_alone(store: Store)
     assert devices[0] == devices[1] == json.loads(json.dumps(alone))
     assert "1.2" in devices[0]["note"][0]["text"]
     assert url not in device_id(url)
+
+
+def _references(node: Any) -> Iterator[str]:
+    """Every ``reference`` anywhere in a resource."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield value
+            else:
+                yield from _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _references(item)
+
+
+def test_staff_and_rooms_are_resources_and_every_reference_resolves_in_the_bundle(
+    store: Store,
+) -> None:
+    ids = seed_client(store)
+    document = _export(store, ids["client"])
+    kinds = _by_type(document)
+    assert kinds["Practitioner"] == [
+        {"resourceType": "Practitioner", "id": str(ids["user"]), "active": True,
+         "name": [{"text": "Pat Reyes"}]}
+    ]  # fmt: skip
+    (room,) = kinds["Location"]
+    assert (room["name"], room["status"], room["physicalType"]["coding"][0]["code"]) == (
+        "Room A", "active", "ro"
+    )  # fmt: skip
+    visit = next(a for a in kinds["Appointment"] if a["id"] == str(ids["visit"]))
+    actors = [p["actor"] for p in visit["participant"]]
+    assert {"reference": f"Practitioner/{ids['user']}", "display": "Pat Reyes"} in actors
+    assert {"reference": f"Location/{room['id']}", "display": "Room A"} in actors
+    performer = kinds["Procedure"][0]["performer"][0]["actor"]
+    assert performer["reference"] == f"Practitioner/{ids['user']}"
+    present = {entry["fullUrl"] for entry in document["entry"]}
+    referenced = set(_references(document["entry"]))
+    assert referenced and referenced <= present
+
+
+def test_a_session_given_in_a_visit_is_located_in_its_room(store: Store) -> None:
+    ids = seed_client(store)
+    recorder = SessionRecorder.start(store, protocol_name="lift", client_id=ids["client"],
+                                     practitioner_id=ids["user"], appointment_id=ids["visit"])  # fmt: skip
+    recorder.finish("completed", dose_by_zone=DOSES[1])
+    kinds = _by_type(_export(store, ids["client"]))
+    room_id = kinds["Location"][0]["id"]
+    procedure = next(p for p in kinds["Procedure"] if p["id"] == str(recorder.session_id))
+    assert procedure["location"] == {"reference": f"Location/{room_id}", "display": "Room A"}
+    with store.transaction() as db:
+        owner, alone = read_resource(db, resource_type="Procedure", resource_id=procedure["id"])
+        _none, location = read_resource(db, resource_type="Location", resource_id=room_id)
+    assert owner == ids["client"] and json.loads(json.dumps(alone)) == procedure
+    assert json.loads(json.dumps(location)) == kinds["Location"][0]
+
+
+def test_an_account_that_does_not_treat_is_no_practitioner(store: Store) -> None:
+    ids = seed_client(store)
+    with store.transaction() as db:
+        other = create_user(db, email="desk@fhir.example", display_name="Ana Home",
+                            role="reception")  # fmt: skip
+        other_id = other.id
+    recorder = SessionRecorder.start(store, protocol_name="lift", client_id=ids["client"],
+                                     practitioner_id=other_id)  # fmt: skip
+    recorder.finish("completed", dose_by_zone=DOSES[1])
+    kinds = _by_type(_export(store, ids["client"]))
+    assert [p["id"] for p in kinds["Practitioner"]] == [str(ids["user"])]
+    procedure = next(p for p in kinds["Procedure"] if p["id"] == str(recorder.session_id))
+    assert procedure["performer"] == [{"actor": {"display": "Ana Home"}}]
+    with store.transaction() as db, pytest.raises(NotFound):
+        read_resource(db, resource_type="Practitioner", resource_id=str(other_id))

@@ -255,10 +255,11 @@ def test_revision_0016_adds_the_table_and_takes_it_away(
 
 
 def test_records_show_lists_the_steps_in_the_clinic_zone(
-    database_url: str, store: Store, clinic: Clinic, visit_id: int
+    database_url: str, store: Store, clinic: Clinic, visit_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from typer.testing import CliRunner
 
+    from microamp.cli import common
     from microamp.cli.main import app
 
     with store.transaction() as session:
@@ -272,8 +273,11 @@ def test_records_show_lists_the_steps_in_the_clinic_zone(
                                      appointment_id=visit_id)  # fmt: skip
     recorder.finish("completed")
     runner = CliRunner()
+    # wide enough that no cell wraps: the console's width is read from COLUMNS when it is made,
+    # and a test worker may have set that before the CLI was imported
+    monkeypatch.setattr(common.console, "_width", 200)
     shown = runner.invoke(app, ["records", "show", str(recorder.session_id),
-                                "--database", database_url], env={"COLUMNS": "200"})  # fmt: skip
+                                "--database", database_url])  # fmt: skip
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.stdout.split())
     assert "Asia/Tokyo" in text and "Gentle cleanser" in text

@@ -29,3 +29,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip(SKIP_REASON)
     with scratch_schema(base, prefix="test") as url:
         yield url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A new PostgreSQL schema alone (tests of what only PostgreSQL does: a link to cut)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(SKIP_REASON)
+    with scratch_schema(base, prefix="test") as url:
+        yield url

@@ -331,6 +331,18 @@ def _merge_unconfirmed(page: Page) -> None:
     _sent_back(page)
 
 
+def _erase_with_a_wrong_name(page: Page) -> None:
+    page.get_by_label("Type the client's name, Ana Lima, to confirm").fill("Ana")
+    page.get_by_role("button", name="Erase this client").click()
+    _sent_back(page)
+
+
+def _retention_over_a_century(page: Page) -> None:
+    page.get_by_label("Records retention").fill("101")
+    page.get_by_role("button", name="Save the clinic").click()
+    _sent_back(page)
+
+
 def _add_a_possible_duplicate(page: Page) -> None:
     page.get_by_label("Full name").fill("Ana Lima")
     page.get_by_label("Date of birth").fill("1988-04-12")
@@ -566,6 +578,16 @@ SCREENS: tuple[Screen, ...] = (
         _service_edited_too_long,
     ),
     Screen("clinic settings, bad hours", "/settings/clinic", ("owner",), _clinic_hours_backwards),
+    Screen(
+        "clinic settings, a bad retention",
+        "/settings/clinic",
+        ("owner",),
+        _retention_over_a_century,
+    ),
+    Screen("client erasure", "/clients/{cleared}/erase", ("owner",)),
+    Screen(
+        "client erasure, an error", "/clients/{cleared}/erase", ("owner",), _erase_with_a_wrong_name
+    ),
     Screen(
         "clinic settings, a bad step", "/settings/clinic", ("owner",), _service_with_a_wrong_step
     ),

@@ -91,6 +91,14 @@ def test_search_finds_by_phone_and_email_and_health_fields_for_clinical_roles(
     assert found("reception", "Fay Search") == [client["id"]]
 
 
+def test_a_search_with_a_nul_is_422_naming_q_on_every_backend(clinic: Clinic) -> None:
+    add(clinic, "Nul Search")
+    with clinic.api("practitioner") as api:
+        answer = api.get("/api/v1/clients", params={"q": "Nul\x00 Search"})
+    assert answer.status_code == 422, answer.text
+    assert "q" in answer.text and "NUL" in answer.text
+
+
 def test_merge_needs_confirmation_a_clinical_role_and_moves_the_record(clinic: Clinic) -> None:
     kept = add(clinic, "Gia Merge", email="gia@example.org")
     duplicate = add(clinic, "Gia Merge", phone="0622334455", allow_duplicate=True)

@@ -22,6 +22,8 @@ CONFLICTS = {
     ("post", "/api/v1/protocols"): ("library protocol", "version"),
     ("patch", "/api/v1/staff/{user_id}"): ("without an active owner",),
     ("post", "/api/v1/clients"): ("same name and date of birth", "allow_duplicate"),
+    # an erasure the clinic's retention setting holds
+    ("post", "/api/v1/clients/{client_id}/erasure"): ("retention hold", "the day the hold lifts"),
     # the appointment book: a slot taken, outside opening hours, or on a closure
     ("post", "/api/v1/appointments"): ("slot is taken", "opening hours", "closure"),
     ("patch", "/api/v1/appointments/{appointment_id}"): ("new slot is taken", "stays"),

@@ -31,7 +31,7 @@ def settings_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic
 
 def _clinic_form(**changes: str) -> dict[str, str]:
     form = {"name": "Lumen Skin", "address": "12 Elm Street", "time_zone": "Europe/London",
-            "reminder_lead_hours": "48", "care_sheet": "No make-up for 12 hours.",
+            "reminder_lead_hours": "48", "retention_years": "0", "care_sheet": "No make-up for 12 hours.",
             "hours_sat": "10:00-13:00, 14:00-16:00", "hours_sun": "", **HOURS}  # fmt: skip
     form.update(changes)
     return form

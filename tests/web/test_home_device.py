@@ -46,15 +46,20 @@ def _csrf(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
+def phone_signed_up(client: httpx.Client) -> str:
+    """Her first run on the phone (name, birth date, password); the page's CSRF token."""
+    token = _csrf(client.get("/welcome").text)
+    client.post("/welcome", data={
+        "csrf_token": token, "display_name": NAME, "date_of_birth": "1979-02-03",
+        "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
+    })  # fmt: skip
+    return token
+
+
 @pytest.fixture
 def phone(home: Home) -> Iterator[tuple[httpx.Client, str]]:
     with httpx.Client(base_url=home.url, timeout=30) as client:
-        token = _csrf(client.get("/welcome").text)
-        client.post("/welcome", data={
-            "csrf_token": token, "display_name": NAME, "date_of_birth": "1979-02-03",
-            "password": HOME_PASSWORD, "password_again": HOME_PASSWORD,
-        })  # fmt: skip
-        yield client, token
+        yield client, phone_signed_up(client)
 
 
 def _answer(client: httpx.Client, token: str, **yes: str) -> None:
@@ -275,6 +280,7 @@ def test_her_built_routine_runs_on_the_device_without_her_skipped_zone_at_her_le
     assert record.personalisation["source"] == "mine"
     assert record.personalisation["skipped"] == ["jawline"]
     assert record.personalisation["skipped_steps"] == ["Masseter"]
+    assert record.personalisation["skipped_positions"] == [2]  # the third step as she built it
     assert record.personalisation["zone_levels"] == {"brows": 0.5}
     with home.store.session() as db:
         events = list(db.scalars(select(SessionEvent).where(SessionEvent.session_id == record.id)))
@@ -358,3 +364,31 @@ def test_device_mode_counts_her_guided_minutes_and_refuses_past_the_day(
     refused = client.post("/device/home-express/start", data={"csrf_token": token})
     assert refused.status_code == 422 and "routine" in refused.text
     assert _records(home) == []
+
+
+def _run_steps(page: str) -> list[str]:
+    start = page.index('id="device-steps-run"')
+    listed = page[start : page.index("</ol>", start)]
+    return [item.split("</li>")[0] for item in listed.split("<li>")[1:]]
+
+
+def test_the_live_page_lists_the_steps_that_run_after_she_edits_the_routine(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    _answer(client, token)
+    name = _build(client, token)
+    live_id = _live_id(client.post(f"/device/{name}/start", data={"csrf_token": token}))
+    _until(client, live_id, lambda s: s["status"] == "running")
+    ran = _run_steps(client.get(f"/device/live/{live_id}").text)
+    assert ran == ["Platysma", "Procerus (midline)", "Masseter"]
+    # the same name again replaces her routine: one step, the jaw only
+    rebuilt = client.post("/build", data={
+        "csrf_token": token, "title": "My quick", "cue_interval_s": "5",
+        "muscle-0": "masseter", "reps-0": "1", "seconds-0": "5",
+    })  # fmt: skip
+    assert rebuilt.headers["location"].endswith(f"/{name}")
+    assert len(_guide_data(client, name)["steps"]) == 1
+    assert _run_steps(client.get(f"/device/live/{live_id}").text) == ran
+    client.post(f"/device/live/{live_id}/stop", data={"csrf_token": token})
+    _until(client, live_id, lambda s: s["done"])

@@ -90,7 +90,7 @@ def test_clear_answers_signed_lift_the_warning_and_are_one_intake_and_one_consen
         audited = db.scalars(
             select(AuditEntry).where(AuditEntry.resource == f"client:{account.client_id}/intake")
         ).one()
-        assert audited.actor == f"home:{account.id}:{NAME}"
+        assert audited.actor == f"home:{account.id}"
         assert audited.detail["outcome"] == "cleared"
 
 
@@ -164,7 +164,7 @@ def test_her_measured_photos_chart_beside_adherence_and_the_read_is_audited(
     with home.store.transaction() as db:
         account = home_account(db)
         assert account is not None
-        client_id, actor = account.client_id, f"home:{account.id}:{NAME}"
+        client_id, actor = account.client_id, f"home:{account.id}"
     _photo(home, client_id, date(2030, 1, 6), 20.0)
     _photo(home, client_id, date(2030, 3, 1), 21.5)
 

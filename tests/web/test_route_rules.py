@@ -36,6 +36,7 @@ SAMPLE = {
     "template_id": "999",
     "resource_type": "Procedure",
     "resource_id": "999",
+    "table": "clients",
     "user_id": "999",  # nobody: the owner's own row is never reset or ended here
 }
 

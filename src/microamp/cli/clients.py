@@ -337,13 +337,14 @@ def clearance(
 
 
 def _register_history_commands() -> None:
+    from microamp.cli.client_erasure import erase
     from microamp.cli.client_history import answers, history, lift
     from microamp.cli.client_records import archive, edit, merge, search
 
     app.command()(history)
     app.command()(lift)
     app.command()(answers)
-    for command in (edit, archive, merge, search):
+    for command in (edit, archive, merge, search, erase):
         app.command()(command)
 
 

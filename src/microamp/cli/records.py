@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from microamp.cli.common import JsonOpt, audit_cli, console, print_json
+from microamp.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    JsonOpt,
+    audit_cli,
+    console,
+    print_error,
+    print_json,
+)
 from microamp.cli.db import DatabaseOpt, open_cli_store, store_failed
 from microamp.errors import StoreError
 
@@ -88,6 +96,42 @@ def list_(
             row["started_at"],
         )
     console.print(table)
+
+
+@app.command("hand-over")
+def hand_over_(
+    record_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Session record id.", show_default=False)
+    ],
+    database: DatabaseOpt = None,
+) -> None:
+    """Write what a session on this machine kept in its journal while the store was out of
+    reach (a station hands its own over by itself)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from microamp.store.journal import Journal, hand_over, journal_path
+    from microamp.store.session_models import TreatmentSession
+
+    # no recovery on opening: it would close the record as interrupted (its lease lapsed while
+    # the store was out of reach) before the journal gives it its own end
+    with open_cli_store(database, recover=False) as store:
+        path = journal_path(store, record_id)
+        if not Journal(path).pending:
+            print_error(f"record {record_id}: no journal waits in {path.parent} "
+                        "(only a session run on this data directory leaves one)")  # fmt: skip
+            raise typer.Exit(EXIT_BAD_INPUT)
+        try:
+            writes = hand_over(store, path)
+        except (OperationalError, InterfaceError) as exc:
+            print_error(f"the store is still out of reach ({type(exc).__name__}); "
+                        f"the journal waits in {path}")  # fmt: skip
+            raise typer.Exit(EXIT_FAILED) from None
+        with store.transaction() as session:
+            record = session.get(TreatmentSession, record_id)
+            client_id = record.client_id if record is not None else None
+            audit_cli(session, "write", f"record:{record_id}/journal", client_id=client_id,
+                      writes=writes)  # fmt: skip
+    console.print(f"Record {record_id}: {writes} journaled writes handed over to the store.")
 
 
 def _render(document: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from microamp.cli.common import (
     audit_cli,
     bad_input,
     console,
+    err_console,
     print_error,
     print_json,
 )
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
         SessionSummary,
         TelemetrySubscriber,
     )
-    from microamp.store import Store
+    from microamp.store import SessionRecorder, Store
     from microamp.store.lease_keeper import LeaseKeeper
 
 __all__ = ["LiveSession", "exit_code", "open_session", "parse_speed", "run", "run_session"]
@@ -216,6 +217,34 @@ def run(
         raise typer.Exit(code)
 
 
+def _journal_handed_over(store: Store, recorder: SessionRecorder) -> bool:
+    """Write what the session journaled while the store was out of reach, now that the run is
+    over; False (and where it waits, and how to write it, on stderr) while the store is still
+    out of reach."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from microamp.store.journal import hand_over
+
+    journal = recorder.journal
+    if journal is None or not journal.pending:
+        return True
+    try:
+        hand_over(store, journal.path)
+    except (OperationalError, InterfaceError):
+        err_console.print(
+            f"The store could not be reached: record {recorder.session_id}'s last writes are "
+            f"kept in {journal.path}. `microamp records hand-over {recorder.session_id}` writes "
+            "them once it is back (a station on this data directory does so by itself).",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        return False
+    err_console.print(
+        f"The store was out of reach during the session; record {recorder.session_id}'s "
+        "journal is written now.", markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    return True
+
+
 def _store_configured(database: str | None) -> bool:
     from microamp.store import load_settings
 
@@ -289,7 +318,7 @@ def _run_for_client(
     from microamp.errors import NotFound
     from microamp.protocols.validate import plan_protocol
     from microamp.safety import get_profile
-    from microamp.store import SessionRecorder, get_client, record_summary
+    from microamp.store import SessionRecorder, get_client
     from microamp.store.base import utc_now
     from microamp.store.daily_time import claim_daily_time, client_day, planned_seconds
     from microamp.store.gating import start_prechecks
@@ -323,6 +352,8 @@ def _run_for_client(
                 device_url=device,
                 client_id=client_id,
                 planned_s=planned_s,
+                # as a station's: what the store cannot take while out of reach waits on disk
+                journaled=True,
                 # her day checked again with the record written, as one step
                 admit=lambda db: claim_daily_time(
                     db, client_id=client_id, planned_s=planned_s, on=today
@@ -341,7 +372,9 @@ def _run_for_client(
             finally:
                 writer.close()  # everything the session emitted written before the record closes
                 recorder.close()
-        record_summary(store, session_id=recorder.session_id, summary=summary)
+        recorder.keep_summary(summary)
+        if not _journal_handed_over(store, recorder):
+            return code or EXIT_FAILED
         if not json_out:
             console.print(
                 f"Recorded as session {recorder.session_id}: microamp records show {recorder.session_id}"

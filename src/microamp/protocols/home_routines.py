@@ -21,7 +21,7 @@ from typing import Any
 
 from microamp.errors import InvalidValue
 from microamp.protocols.anatomy import MUSCLES, Muscle
-from microamp.protocols.schema import GLIDING, Protocol
+from microamp.protocols.schema import GLIDING, PlannedStep, Protocol
 from microamp.protocols.validate import parse_protocol, plan_protocol
 from microamp.safety.limits import ZONES, LimitProfile
 
@@ -32,8 +32,10 @@ __all__ = [
     "RoutinePick",
     "build_routine",
     "home_offer",
+    "left_out_positions",
     "personalise",
     "routine_seconds",
+    "skips_step",
 ]
 
 # the waveform of the library's home routines: 300 µA, 10 Hz, alternating every 2.5 s
@@ -225,6 +227,20 @@ def _step_data(pick: RoutinePick, profile: LimitProfile) -> dict[str, Any]:
     return step
 
 
+def skips_step(step: PlannedStep, skipped: Sequence[str]) -> bool:
+    """Whether ``skipped`` leaves ``step`` out: its zone or its muscle is skipped."""
+    return step.zone in skipped or (step.muscle is not None and step.muscle in skipped)
+
+
+def left_out_positions(
+    protocol: Protocol, *, skipped: Sequence[str], profile: LimitProfile
+) -> list[int]:
+    """The positions (0-based, in ``protocol``'s planned steps) that `personalise` leaves out:
+    by position, so two identical steps of which one is skipped are told apart."""
+    return [i for i, step in enumerate(plan_protocol(protocol, profile))
+            if skips_step(step, skipped)]  # fmt: skip
+
+
 def personalise(
     protocol: Protocol,
     *,
@@ -243,7 +259,7 @@ def personalise(
     data = protocol.model_dump(mode="json", exclude_none=True)
     steps = []
     for raw, step in zip(data["steps"], planned, strict=True):
-        if step.zone in skipped or (step.muscle is not None and step.muscle in skipped):
+        if skips_step(step, skipped):
             continue
         level = zone_levels.get(step.zone, 1.0)
         if level < 1.0:

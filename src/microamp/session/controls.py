@@ -5,10 +5,11 @@ at any moment; the runner alone touches the device, so every request waits in he
 lock, until the runner's next tick takes them all at once. Every request carries its `Operator`,
 so the event it becomes (and the record) says who sent it.
 
-A Stop or a fault does not wait for that tick: it sets `wake`, which ends the runner's wait in
-progress on a clock that can be woken (`microamp.clock.Wakeable`), so output goes to zero as
-soon as the request is made. The runner says when it waits (`waiting`), so its end can tell
-how the request reached it (`heard`).
+No request waits out that tick: each sets `wake`, which ends the runner's wait in progress on a
+clock that can be woken (`microamp.clock.Wakeable`), so a pause, a level or a Stop acts as soon
+as it is made. A Stop or a fault also sets `urgent`, the one event the prechecks' waits end on
+(the contact check passes current, and only a Stop or a fault may cut it short). The runner says
+when it waits (`waiting`), so its end can tell how the request reached it (`heard`).
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ class Controls:
         self._actions: list[Request] = []
         self._level: tuple[float, Operator | None] | None = None
         self._faults: list[Fault] = []
-        # set by a Stop or a fault; cleared when the runner next takes its faults
+        # set by every request (`urgent` by a Stop or a fault only); both cleared when the runner
+        # next takes its faults
         self.wake = threading.Event()
+        self.urgent = threading.Event()
         self._waiting = False
         self._came_while_waiting = False
 
@@ -67,10 +70,13 @@ class Controls:
             self._actions.append((action, operator))
             if action == "stop":
                 self._urgent()
+            else:
+                self.wake.set()
 
     def _urgent(self) -> None:
-        """Under the lock: wake the runner now."""
+        """Under the lock: wake the runner now, in the prechecks too."""
         self._came_while_waiting = self._came_while_waiting or self._waiting
+        self.urgent.set()
         self.wake.set()
 
     def waiting(self, waiting: bool) -> bool:
@@ -95,6 +101,7 @@ class Controls:
     def request_level(self, level: float, operator: Operator | None = None) -> None:
         with self._lock:
             self._level = (level, operator)
+            self.wake.set()
 
     def request_fault(self, fault: Fault) -> None:
         """A fault seen outside the runner (its recorder fell behind): it ends the session."""
@@ -104,9 +111,11 @@ class Controls:
 
     def take_faults(self) -> list[Fault]:
         """The faults raised outside the runner since the last call (the start of its tick:
-        `wake` is cleared here, so only a request from now on wakes its next wait)."""
+        `wake` and `urgent` are cleared here, so only a request from now on wakes its next
+        wait)."""
         with self._lock:
             self.wake.clear()
+            self.urgent.clear()
             faults, self._faults = self._faults, []
         return faults
 
@@ -114,6 +123,11 @@ class Controls:
         """The Stop waiting, if one is: long-running work (the prechecks) ends at once on it."""
         with self._lock:
             return next((r for r in self._actions if r[0] == "stop"), None)
+
+    def urgent_pending(self) -> bool:
+        """A Stop or a fault is waiting: the prechecks end at once on either."""
+        with self._lock:
+            return bool(self._faults) or any(r[0] == "stop" for r in self._actions)
 
     def take(self) -> tuple[list[Request], tuple[float, Operator | None] | None]:
         """Every pending action and the pending level (None: no change), clearing both."""

@@ -6,7 +6,9 @@ with zones to avoid and a client amplitude cap, which screening supplies) or
 consent hooks run first, then the device probe, and only then the contact check, which is the
 one hook that passes a small test current. Each hook sees only the steps the session will still
 treat (the zones to avoid so far are taken out), so the test current goes on a treated zone; a
-Stop pressed during the prechecks ends them at once (``stop_requested``).
+Stop (or a fault) during the prechecks ends them at once (``stop_requested``): the contact
+check's waits are the runner's (``wait``), which such a request cuts short on a clock that can
+be woken, so its test current goes to zero then, not at the end of a 50 ms tick.
 """
 
 from __future__ import annotations
@@ -75,7 +77,18 @@ class PrecheckContext:
     device: Device
     supervisor: Supervisor
     clock: Clock
+    # a Stop (or a fault) is waiting: a hook ends at once on it
     stop_requested: Callable[[], object] = field(default=lambda: None)
+    # let seconds of clock time pass; the runner's wait returns early on a Stop or a fault
+    # (the seconds that passed). Without a runner, the clock's plain sleep.
+    wait: Callable[[float], float] | None = None
+
+    def sleep(self, seconds: float) -> float:
+        """Let ``seconds`` pass (less when a Stop or a fault cut the wait short)."""
+        if self.wait is not None:
+            return self.wait(seconds)
+        self.clock.sleep(seconds)
+        return seconds
 
 
 Precheck = Callable[[PrecheckContext], CheckResult]
@@ -123,15 +136,16 @@ def check_contact(ctx: PrecheckContext) -> CheckResult:
     try:
         supervisor.apply(Command(_TEST_WAVEFORM, 1.0, expires_after_s=0.5, zone=zone))
         elapsed_s = 0.0
-        while elapsed_s < CONTACT_TEST_S and not faults:
+        while elapsed_s < CONTACT_TEST_S and not faults and not ctx.stop_requested():
+            elapsed_s += ctx.sleep(_TICK_S)
             if ctx.stop_requested():
-                supervisor.stop()
-                return CheckResult.refused([STOPPED])
-            ctx.clock.sleep(_TICK_S)
-            elapsed_s += _TICK_S
+                break  # zero now, before another poll of the device
             update = supervisor.service()
             frames += update.frames
             faults += update.faults
+        if ctx.stop_requested():
+            supervisor.stop()
+            return CheckResult.refused([STOPPED])
     except (DeviceError, InvalidValue) as exc:
         return CheckResult.refused([f"the contact check could not run: {exc}"])
     finally:

@@ -9,15 +9,18 @@ resume, stop, a new level), sets the level the output should reach by the end of
 (or renews the command in force), lets the clock run, then polls telemetry. A command lives ``expires_after_s`` (several ticks), so a stalled host lets the device
 fall to zero on its own. On any fault, output is zeroed first and reported second.
 
-A Stop, or a fault raised outside the runner, does not wait for the next tick: on a clock that
-can be woken (`microamp.clock.Wakeable`: the real and the paced clock) it ends the tick's wait
-at once, and the runner zeroes the output there. A `SimulatedClock` never waits, so a session in
-simulated time runs exactly as before whatever is requested.
+No request waits for the next tick: on a clock that can be woken (`microamp.clock.Wakeable`:
+the real and the paced clock) a Stop, a fault raised outside the runner, a pause, a resume or a
+level ends the tick's wait at once, and the runner acts on it there (a Stop or a fault zeroes the
+output). The contact precheck waits on the same clock, cut short by a Stop or a fault only. A
+`SimulatedClock` never waits, so a session in simulated time runs exactly as before whatever is
+requested.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -55,8 +58,8 @@ class SessionRunner:
     renewal); time is the device's clock. Raises `InvalidValues` at construction if the protocol
     breaks the profile. `run` blocks until the session ends; `pause`, `resume`, `stop` and
     `set_intensity` may be called from another thread (or from a subscriber) and take effect at
-    the next tick, and `snapshot` (with `current` and `repetition`) is safe to read from any
-    thread.
+    once (they end the tick's wait), and `snapshot` (with `current` and `repetition`) is safe to
+    read from any thread.
     """
 
     def __init__(
@@ -132,18 +135,17 @@ class SessionRunner:
         self._controls.request("resume", operator)
 
     def stop(self, operator: Operator | None = None) -> None:
-        """End the session now: output to zero at the next tick (at once during the prechecks),
-        status stopped, in any state."""
+        """End the session now: output to zero at once (during the prechecks too), status
+        stopped, in any state."""
         self._controls.request("stop", operator)
 
     def fault(self, fault: Fault) -> None:
-        """A fault found outside the runner (its recorder fell behind): output to zero at the
-        next tick, the fault reported, status aborted; after the prechecks when raised during
-        them."""
+        """A fault found outside the runner (its recorder fell behind): output to zero at once
+        (during the prechecks too, which it ends), the fault reported, status aborted."""
         self._controls.request_fault(fault)
 
     def set_intensity(self, level: float, operator: Operator | None = None) -> None:
-        """Set the session's level, 0-1 of each step's requested current, from the next tick.
+        """Set the session's level, 0-1 of each step's requested current, at once.
 
         The level goes through every limit of the step in force (and of each later step), so
         output never rises above the step's cap, and the device slews to it; while paused it
@@ -231,7 +233,8 @@ class SessionRunner:
             )
         )
         context = PrecheckContext(self.protocol, self.planned, self.profile, self.device,
-                                  self.supervisor, self.clock, self._controls.stop_pending)  # fmt: skip
+                                  self.supervisor, self.clock, self._controls.urgent_pending,
+                                  self._precheck_wait)  # fmt: skip
         setup = set_up(context, self.prechecks, self.options, self._checked, self._zero)
         self._precheck_log = setup.log
         for step, reason in setup.skipped:
@@ -241,15 +244,17 @@ class SessionRunner:
         stop = self._controls.stop_pending()
         if stop is not None:
             self._controls.take()
-            self._heard = self._controls.heard(False)
+            self._heard = self._controls.heard(self._woken)
             self._finish(SessionStatus.STOPPED, f"{STOPPED} {by(stop[1])}", stop[1])
+            return False
+        # a fault that cut the prechecks short is the reason they ended, not their refusal
+        faults = self._controls.take_faults()
+        if faults:
+            self._heard = self._controls.heard(self._woken)
+            self._abort(faults)
             return False
         if setup.refusal:
             return self._refuse(setup.refusal)
-        faults = self._controls.take_faults()
-        if faults:
-            self._abort(faults)
-            return False
         self.runs, self._output.limits = setup.runs, setup.limits
         self.status = SessionStatus.RUNNING
         self._mark_s = self.clock.now()
@@ -399,13 +404,21 @@ class SessionRunner:
             self._finish(SessionStatus.COMPLETED, "every step was completed")
 
     def _wait(self, seconds: float) -> float:
-        """Let ``seconds`` of clock time pass, or less when a Stop or a fault wakes the wait;
-        the seconds that passed."""
+        """Let ``seconds`` of clock time pass, or less when a request wakes the wait; the
+        seconds that passed."""
+        return self._wait_on(seconds, self._controls.wake)
+
+    def _precheck_wait(self, seconds: float) -> float:
+        """`_wait` for the prechecks: only a Stop or a fault ends it early (a pause or a level
+        waits for the first tick, and must not cut the contact check's test current short)."""
+        return self._wait_on(seconds, self._controls.urgent)
+
+    def _wait_on(self, seconds: float, wake: threading.Event) -> float:
         clock, controls = self.clock, self._controls
         controls.waiting(True)
         if isinstance(clock, Wakeable):
-            slept_s = clock.sleep_or_wake(seconds, controls.wake)
-            self._woken = controls.waiting(False)
+            slept_s = clock.sleep_or_wake(seconds, wake)
+            self._woken = controls.waiting(False) and wake.is_set()
         else:
             clock.sleep(seconds)
             slept_s = seconds

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from microamp.errors import DeviceError, InvalidValue, InvalidValues, StoreError
-from microamp.protocols import PlannedStep, plan_protocol
+from microamp.protocols import PlannedStep, parse_protocol, plan_protocol
 from microamp.protocols.home_routines import Personalisation
 from microamp.safety.limits import get_profile
 from microamp.session import Operator
@@ -132,10 +132,16 @@ class RemoteSession:
             return live_messages(db, self.id, cursor)
 
     def planned(self) -> tuple[PlannedStep, ...]:
-        """The steps of its protocol as planned for its audience (the face map, the list): her
-        routine as she runs it, for a personalised one."""
+        """The steps of its protocol as planned for its audience (the face map, the list): the
+        protocol the station runs, as it wrote it on the row, so an edit of her routine since
+        the start changes nothing here. A row written before the run's protocol was kept
+        rebuilds the routine as it is now."""
+        if self.row.run_protocol is not None:
+            data = self.row.run_protocol
+            profile = get_profile(str(data["audience"]))
+            return tuple(plan_protocol(parse_protocol(data, profile), profile))
         request = self.request
-        if request.personal is not None:  # drawn as it is now, even if she changed it since
+        if request.personal is not None:  # drawn as it is now: no hash to hold it to
             request = replace(request, personal=replace(request.personal, content_hash=""))
         with self.sessions.store.session() as db:
             protocol, _kept = start_protocol(db, request)
@@ -146,7 +152,7 @@ class RemoteSession:
         self.sessions.send(self.station, self.id, action, {}, operator)
 
     def set_intensity(self, level: float, operator: Operator) -> None:
-        """The level (0-1) from the runner's next tick. Raises `SessionEnded` once the session
+        """The level (0-1), in force as soon as the runner wakes to it. Raises `SessionEnded` once the session
         is over, `InvalidValue` outside 0-1."""
         if not 0 <= level <= 1:
             raise InvalidValue("level", level, "a level of 0-1")

@@ -326,6 +326,7 @@ class Station:
             practitioner_id=request.practitioner_id,
             practitioner_max_ua=request.practitioner_max_ua,
             personal=None if request.personal is None else request.personal.to_dict(),
+            run_protocol=live.runner.protocol.model_dump(mode="json", exclude_none=True),
             record_id=live.record_id,
             status=state["status"], state=state, done=False, error="", message_count=0,
             started_at=now, updated_at=now,

@@ -21,12 +21,15 @@ class ClinicSettings(Base):
     """The clinic, one row (``id`` 1), made when the clinic is set up
     (`microamp.store.clinic_setup.claim_clinic`). ``opening_hours`` is ``{"mon": [["09:00", "18:00"]],
     ...}`` in ``time_zone`` (IANA); every time is stored in UTC and shown in that zone.
-    ``reminder_lead_hours``: how long before a visit its reminder goes."""
+    ``reminder_lead_hours``: how long before a visit its reminder goes; ``retention_years``: how
+    long a client's records are kept after her last treatment, refusing her erasure until then
+    (0: no hold)."""
 
     __tablename__ = "clinic_settings"
     __table_args__ = (
         CheckConstraint("id = 1", "single_row"),
         CheckConstraint("reminder_lead_hours BETWEEN 1 AND 336", "reminder_lead_hours"),
+        CheckConstraint("retention_years BETWEEN 0 AND 100", "retention_years"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -37,6 +40,7 @@ class ClinicSettings(Base):
     care_sheet: Mapped[str] = mapped_column(Text, default="")
     reminder_lead_hours: Mapped[int] = mapped_column(Integer, default=24)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    retention_years: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 

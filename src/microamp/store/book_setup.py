@@ -63,6 +63,7 @@ def get_settings(session: Session) -> ClinicSettings:
             care_sheet="",
             reminder_lead_hours=24,
             currency="USD",
+            retention_years=0,
         )
     return row
 
@@ -83,9 +84,10 @@ def save_settings(
     care_sheet: str = _UNSET,
     reminder_lead_hours: int = _UNSET,
     currency: str = _UNSET,
+    retention_years: int = _UNSET,
 ) -> ClinicSettings:
     """Change the settings given; the rest stay. ``opening_hours`` as `parse_hours` reads it;
-    ``reminder_lead_hours`` 1-336 (two weeks)."""
+    ``reminder_lead_hours`` 1-336 (two weeks); ``retention_years`` 0-100 (0: no hold)."""
     row = get_settings(session)
     if row not in session:
         session.add(row)
@@ -109,6 +111,10 @@ def save_settings(
         row.reminder_lead_hours = reminder_lead_hours
     if currency is not _UNSET:
         row.currency = _currency(currency)
+    if retention_years is not _UNSET:
+        if isinstance(retention_years, bool) or not 0 <= retention_years <= 100:
+            raise InvalidValue("retention_years", retention_years, "0-100 years (0: no hold)")
+        row.retention_years = retention_years
     session.flush()
     return row
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Table, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Session
 
 from microamp.clinic.plans import WEEKDAYS
@@ -162,6 +173,10 @@ def _search_filter(
     if not include_archived:
         where.append(Client.archived_at.is_(None))
     text = " ".join((q or "").split())
+    if "\x00" in text:
+        # no stored text holds one (PostgreSQL cannot), and each engine would fail on it its
+        # own way: PostgreSQL refuses the string, SQLite's FTS5 ends its query there
+        raise InvalidValue("q", q, "a search without NUL characters")
     if text:
         pattern, contains = f"%{text}%", _matcher(session)
         matches: list[ColumnElement[bool]] = [
@@ -179,7 +194,42 @@ def _search_filter(
                 contains(Client.notes, pattern),
             ]
         where.append(or_(*matches))
+        if session.get_bind().dialect.name == "sqlite" and _indexable(text):
+            where.append(Client.id.in_(_trigram_candidates(text, digits, clinical)))
     return where
+
+
+# the columns of the trigram index (migration 0018) a search may look in, by role
+_PLAIN_COLUMNS = "full_name email phone"
+_CLINICAL_COLUMNS = f"{_PLAIN_COLUMNS} allergies medications notes"
+_TRIGRAM = 3  # the index's unit: shorter queries scan the table as before
+
+
+def _indexable(text: str) -> bool:
+    """Whether the trigram index can narrow a search for ``text``: at least three characters,
+    no LIKE wildcard (which the index would take literally) and no NUL (which ends an FTS5
+    query string early: "unterminated string"; `_search_filter` refuses it before)."""
+    return len(text) >= _TRIGRAM and not any(c in text for c in "%_\x00")
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _trigram_candidates(text: str, digits: str, clinical: bool) -> Any:
+    """The ids of the clients the SQLite trigram index finds for ``text``: every client the
+    LIKE clauses match, and a few more (its case folding is wider), so the LIKE beside it keeps
+    the results exact while the table is no longer read whole. Health fields only when
+    ``clinical``."""
+    columns = _CLINICAL_COLUMNS if clinical else _PLAIN_COLUMNS
+    query = f"{{{columns}}} : {_phrase(text)}"
+    if len(digits) >= _TRIGRAM:
+        query += f" OR phone_digits : {_phrase(digits)}"
+    return (
+        select(sql_column("rowid"))
+        .select_from(sql_table("client_search"))
+        .where(text_clause("client_search MATCH :fts").bindparams(fts=query))
+    )
 
 
 def search_clients(

@@ -343,11 +343,15 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
-    def apart(self, pool_size: int) -> Store:
+    def apart(self, pool_size: int, *, timeout_s: float | None = None) -> Store:
         """Another store on the same database with a pool of ``pool_size`` connections of its
-        own: what runs a device (an embedded station) never waits behind the pages' requests
-        for a connection. Close it when done."""
-        settings = self.settings.model_copy(update={"db_pool_size": pool_size})
+        own (each waited for up to ``timeout_s``, else as this one waits): what runs a device
+        (an embedded station) or a Stop never waits behind the pages' requests for a
+        connection. Close it when done."""
+        update: dict[str, Any] = {"db_pool_size": pool_size}
+        if timeout_s is not None:
+            update["db_pool_timeout_s"] = timeout_s
+        settings = self.settings.model_copy(update=update)
         url = self.engine.url.render_as_string(hide_password=False)
         return Store(make_engine(url, settings), settings)
 

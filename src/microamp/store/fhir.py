@@ -73,6 +73,8 @@ ResourceType = Literal[
     "Consent",
     "Appointment",
     "Device",
+    "Practitioner",
+    "Location",
     "Procedure",
     "Observation",
     "Media",
@@ -119,6 +121,23 @@ _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
 _MAX_ROW_ID = 2_147_483_647
 _QUESTION_TEXT = {"date_of_birth": "Date of birth", **QUESTIONS}
+# the roles whose users are FHIR Practitioners: a reception or a home account is a person too,
+# but not one who treats (and a home account's name is a client's)
+_PRACTITIONER_ROLES = ("owner", "practitioner")
+_ROOM_TYPE = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/location-physical-type",
+            "code": "ro",
+            "display": "Room",
+        }
+    ]
+}
+
+
+def _treats(user: User) -> bool:
+    """Whether ``user`` is a Practitioner of the export."""
+    return user.role in _PRACTITIONER_ROLES
 
 
 def _ref(resource_type: str, resource_id: object) -> dict[str, str]:
@@ -308,19 +327,57 @@ def _consent(consent: Consent, pdf: bytes | None) -> dict[str, Any]:
 
 @dataclass
 class _Names:
-    """Display names the resources use, read once per export."""
+    """The staff, rooms and services the resources name, read once per export."""
 
-    users: dict[int, str] = field(default_factory=dict)
-    rooms: dict[int, str] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    rooms: dict[int, Room] = field(default_factory=dict)
     services: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session) -> _Names:
         return cls(
-            users={u.id: u.display_name for u in session.scalars(select(User))},
-            rooms={r.id: r.name for r in session.scalars(select(Room))},
+            users={u.id: u for u in session.scalars(select(User))},
+            rooms={r.id: r for r in session.scalars(select(Room))},
             services={s.id: s.name for s in session.scalars(select(Service))},
         )
+
+    def practitioner(self, user_id: int) -> dict[str, str]:
+        """The actor for ``user_id``: a reference to its Practitioner where the user treats,
+        a name alone otherwise."""
+        user = self.users.get(user_id)
+        if user is None:
+            return {"display": f"user {user_id}"}
+        if not _treats(user):
+            return {"display": user.display_name}
+        return _ref("Practitioner", user.id) | {"display": user.display_name}
+
+    def location(self, room_id: int) -> dict[str, str]:
+        room = self.rooms.get(room_id)
+        if room is None:
+            return {"display": f"room {room_id}"}
+        return _ref("Location", room.id) | {"display": room.name}
+
+
+def _practitioner(user: User) -> dict[str, Any]:
+    """A member of staff who treats: the name only (their e-mail is a sign-in, not a contact
+    the clinic publishes)."""
+    return {
+        "resourceType": "Practitioner",
+        "id": str(user.id),
+        "active": bool(user.active),
+        "name": [{"text": user.display_name}],
+    }
+
+
+def _location(room: Room) -> dict[str, Any]:
+    return {
+        "resourceType": "Location",
+        "id": str(room.id),
+        "status": "active" if room.active else "inactive",
+        "name": room.name,
+        "mode": "instance",
+        "physicalType": _ROOM_TYPE,
+    }
 
 
 def _appointment(visit: Appointment, names: _Names) -> dict[str, Any]:
@@ -331,11 +388,11 @@ def _appointment(visit: Appointment, names: _Names) -> dict[str, Any]:
         {"actor": _ref("Patient", visit.client_id), "status": "accepted"}
     ]
     if visit.practitioner_id is not None:
-        who = names.users.get(visit.practitioner_id, f"user {visit.practitioner_id}")
-        participants.append({"actor": {"display": who}, "status": "accepted"})
+        participants.append(
+            {"actor": names.practitioner(visit.practitioner_id), "status": "accepted"}
+        )
     if visit.room_id is not None:
-        room = names.rooms.get(visit.room_id, f"room {visit.room_id}")
-        participants.append({"actor": {"display": room}, "status": "accepted"})
+        participants.append({"actor": names.location(visit.room_id), "status": "accepted"})
     resource: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": str(visit.id),
@@ -376,7 +433,10 @@ def _dose(record: TreatmentSession) -> dict[str, dict[str, Any]]:
     return {str(z): d for z, d in (record.dose_by_zone or {}).items() if isinstance(d, dict)}
 
 
-def _procedure(record: TreatmentSession, names: _Names) -> dict[str, Any]:
+def _procedure(
+    record: TreatmentSession, names: _Names, room_id: int | None = None
+) -> dict[str, Any]:
+    """The session as a Procedure; ``room_id`` the room of the visit it was given in, if any."""
     resource: dict[str, Any] = {
         "resourceType": "Procedure",
         "id": str(record.id),
@@ -395,8 +455,9 @@ def _procedure(record: TreatmentSession, names: _Names) -> dict[str, Any]:
         period["end"] = _instant(record.ended_at)
     resource["performedPeriod"] = period
     if record.practitioner_id is not None:
-        who = names.users.get(record.practitioner_id, f"user {record.practitioner_id}")
-        resource["performer"] = [{"actor": {"display": who}}]
+        resource["performer"] = [{"actor": names.practitioner(record.practitioner_id)}]
+    if room_id is not None:
+        resource["location"] = names.location(room_id)
     zones = list(_dose(record))
     if zones:
         resource["bodySite"] = [_zone_concept(z) for z in zones]
@@ -594,6 +655,22 @@ def _entry(resource: dict[str, Any]) -> dict[str, Any]:
     return {"fullUrl": f"{resource['resourceType']}/{resource['id']}", "resource": resource}
 
 
+def _staff_and_rooms(
+    names: _Names, visits: list[Appointment], records: list[TreatmentSession]
+) -> Iterator[dict[str, Any]]:
+    """The Practitioners and Locations that the client's visits and sessions refer to, each
+    once, so that every reference of the Bundle resolves inside it."""
+    user_ids = [v.practitioner_id for v in visits] + [r.practitioner_id for r in records]
+    for user_id in sorted({u for u in user_ids if u is not None}):
+        user = names.users.get(user_id)
+        if user is not None and _treats(user):
+            yield _practitioner(user)
+    for room_id in sorted({v.room_id for v in visits if v.room_id is not None}):
+        room = names.rooms.get(room_id)
+        if room is not None:
+            yield _location(room)
+
+
 def _client_resources(
     session: Session, client: Client, *, include_audit: bool
 ) -> Iterator[dict[str, Any]]:
@@ -610,18 +687,23 @@ def _client_resources(
     pdfs = _consent_pdfs(session, (c.id for c in consents))
     for consent in consents:
         yield _consent(consent, pdfs.get(consent.id))
-    visits = session.scalars(
-        select(Appointment)
-        .where(Appointment.client_id == client.id)
-        .order_by(Appointment.on_date, Appointment.id)
+    visits = list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.client_id == client.id)
+            .order_by(Appointment.on_date, Appointment.id)
+        )
     )
+    records = list_session_records(session, client_id=client.id, limit=_MAX_ROW_ID)[::-1]
+    yield from _staff_and_rooms(names, visits, records)
     for visit in visits:
         yield _appointment(visit, names)
-    records = list_session_records(session, client_id=client.id, limit=_MAX_ROW_ID)[::-1]
+    room_of_visit = {v.id: v.room_id for v in visits}
     for url in dict.fromkeys(record.device_url for record in records):
         yield _device_at(session, url)
     for record in records:
-        yield _procedure(record, names)
+        room_id = room_of_visit.get(record.appointment_id) if record.appointment_id else None
+        yield _procedure(record, names, room_id)
         yield from _dose_observations(record)
     for entry in client_photos(session, client_id=client.id):
         yield _media(entry, _photo_of(session, entry))
@@ -712,12 +794,27 @@ def _read_device(session: Session, resource_id: str) -> tuple[int | None, dict[s
     raise NotFound(f"no device {resource_id}")
 
 
+def _read_practitioner(session: Session, resource_id: str) -> dict[str, Any]:
+    user = session.get(User, _row_id("practitioner", resource_id))
+    if user is None or not _treats(user):
+        raise NotFound(f"no practitioner {resource_id}")
+    return _practitioner(user)
+
+
+def _room_of_visit(session: Session, appointment_id: int | None) -> int | None:
+    if appointment_id is None:
+        return None
+    visit = session.get(Appointment, appointment_id)
+    return visit.room_id if visit is not None else None
+
+
 def read_resource(
     session: Session, *, resource_type: str, resource_id: str
 ) -> tuple[int | None, dict[str, Any]]:
     """One resource by type and id, checked against the R4B models, with the id of the client
-    it belongs to (None for the Questionnaire and a Device). `InvalidValue` on
-    ``resource_type`` for a type this export has not; `NotFound` for no such resource."""
+    it belongs to (None for the Questionnaire, a Device, a Practitioner and a Location).
+    `InvalidValue` on ``resource_type`` for a type this export has not; `NotFound` for no such
+    resource."""
     if resource_type not in RESOURCE_TYPES:
         raise InvalidValue("resource_type", resource_type, f"one of {', '.join(RESOURCE_TYPES)}")
     if not _ID.fullmatch(resource_id):
@@ -741,9 +838,19 @@ def read_resource(
         client_id, resource = visit.client_id, _appointment(visit, _Names.read(session))
     elif resource_type == "Device":
         client_id, resource = _read_device(session, resource_id)
+    elif resource_type == "Practitioner":
+        client_id, resource = None, _read_practitioner(session, resource_id)
+    elif resource_type == "Location":
+        room = get_or_404(session, Room, _row_id("room", resource_id))
+        client_id, resource = None, _location(room)
     elif resource_type == "Procedure":
         record = _client_record(session, _row_id("session", resource_id))
-        client_id, resource = record.client_id, _procedure(record, _Names.read(session))
+        client_id, resource = (
+            record.client_id,
+            _procedure(
+                record, _Names.read(session), _room_of_visit(session, record.appointment_id)
+            ),
+        )
     elif resource_type == "Observation":
         client_id, resource = _read_observation(session, resource_id)
     elif resource_type == "Media":

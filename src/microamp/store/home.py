@@ -8,7 +8,6 @@ the home account as the actor.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from microamp.clinic.consent import check_signature
 from microamp.clinic.gate import GateDecision
 from microamp.errors import InvalidValue, InvalidValues
-from microamp.protocols.home_routines import Personalisation, personalise
+from microamp.protocols.home_routines import Personalisation, left_out_positions, personalise
 from microamp.protocols.library import library_names, load_protocol
 from microamp.protocols.schema import Protocol
 from microamp.protocols.validate import parse_protocol, plan_protocol
@@ -76,7 +75,9 @@ MAX_STEPS_LOGGED = 200
 
 
 def actor_of(account: HomeAccount) -> str:
-    return f"home:{account.id}:{account.display_name}"
+    """Her audit rows' actor: the account alone, never her name, which a sealed row would keep
+    after her erasure (`microamp.store.erasure`)."""
+    return f"home:{account.id}"
 
 
 def home_account(session: Session) -> HomeAccount | None:
@@ -220,17 +221,13 @@ def personal_protocol(
     if personal.content_hash and personal.content_hash != mine.content_hash():
         raise InvalidValue("personal.content_hash", personal.content_hash,
                            f"{name} is not the routine shown any more: reload the page")  # fmt: skip
-    kept = Counter((s.label, s.zone) for s in plan_protocol(mine, home))
-    left_out = []
-    for step in plan_protocol(base, home):
-        if kept[(step.label, step.zone)] > 0:
-            kept[(step.label, step.zone)] -= 1
-        else:
-            left_out.append(step.label)
+    # by position in the routine as written, by the rule `personalise` left them out with
+    positions = left_out_positions(base, skipped=personal.skipped, profile=home)
+    planned = plan_protocol(base, home)
     return mine, {
         "routine": name, "title": base.title, "source": source,
-        "skipped": list(personal.skipped), "skipped_steps": left_out,
-        "zone_levels": personal.levels,
+        "skipped": list(personal.skipped), "skipped_steps": [planned[i].label for i in positions],
+        "skipped_positions": positions, "zone_levels": personal.levels,
     }  # fmt: skip
 
 

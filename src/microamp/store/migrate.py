@@ -30,6 +30,7 @@ __all__ = [
     "current_revision",
     "head_revision",
     "migrate_to",
+    "modelled",
     "require_current",
     "upgrade_to_head",
 ]
@@ -37,6 +38,15 @@ __all__ = [
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # how long a process waits for another's migration to finish before giving up (SQLite)
 MIGRATION_WAIT_S = 600.0
+# the client search's trigram index (revision 0018) has no model: an FTS5 table and its shadow
+# tables on SQLite, GIN indexes on PostgreSQL, all named from this prefix
+_SEARCH_INDEX = "client_search"
+
+
+def modelled(name: str | None, type_: str, _parents: object) -> bool:
+    """Whether a table or index of the database is one of the models' (alembic's
+    ``include_name``): the search index's are not, so comparing the schema leaves them out."""
+    return not (type_ in ("table", "index") and (name or "").startswith(_SEARCH_INDEX))
 
 
 def _config(connection: Connection | None = None) -> Config:

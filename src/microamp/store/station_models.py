@@ -74,6 +74,9 @@ class LiveState(Base):
     practitioner_max_ua: Mapped[float | None] = mapped_column(Float)
     # the start's personalisation of a home routine (`Personalisation.to_dict`), or None
     personal: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    # the protocol the station runs, as data (`Protocol.model_dump`): the steps of the run,
+    # whatever she has edited since; None on rows written before it was kept
+    run_protocol: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
     record_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32), default="prechecks")
     state: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)

@@ -34,6 +34,7 @@ from microamp.web.deps import DbDep, cookie_user
 from microamp.web.docs import api_reference
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.identity import SessionBook, WallClock, session_rules
+from microamp.web.lanes import UrgentLane
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
@@ -133,14 +134,18 @@ def _mail_sender(
 STATION_CONNECTIONS = 8
 
 
-def _embedded_station(store: Store, settings: WebSettings) -> Station | None:
-    """The station of the embedded default: this process owns the clinic's device too."""
-    if not settings.embedded_station:
-        return None
-    # its own connections: page reads that take every one of the web pool's never keep the
-    # station from recording, hearing a Stop or renewing its lease
+def station_in_process(store: Store, settings: WebSettings) -> Station:
+    """A station of ``settings.device_url`` in this process (the clinic's embedded default, the
+    home app's device mode) on connections of its own: page reads that take every one of the
+    web pool's never keep it from recording, hearing a Stop or renewing its lease. Whoever stops
+    it closes its store."""
     return Station(store.apart(STATION_CONNECTIONS), name=settings.station_name,
                    device_url=settings.device_url, speed=settings.session_speed)  # fmt: skip
+
+
+def _embedded_station(store: Store, settings: WebSettings) -> Station | None:
+    """The station of the embedded default: this process owns the clinic's device too."""
+    return station_in_process(store, settings) if settings.embedded_station else None
 
 
 def create_app(
@@ -157,6 +162,7 @@ def create_app(
     store = store or open_web_store(settings)
     station = _embedded_station(store, settings)
     live = StoreSessions(store, ring=station.ring if station is not None else lambda _name: None)
+    urgent = UrgentLane(store, live)
     sweeper = Sweeper(store)
 
     @asynccontextmanager
@@ -182,6 +188,7 @@ def create_app(
                 station.stop()
                 station.store.close()
             sweeper.stop()
+            urgent.close()
             if owned:
                 store.close()
 
@@ -198,6 +205,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.live = live
+    app.state.urgent = urgent
     app.state.station = station
     app.state.templates = make_templates()
     app.state.wall_clock = wall_clock
@@ -207,12 +215,15 @@ def create_app(
     app.state.link_key = client_link_key(secret_key)
     # and the SMTP password is sealed at rest under another one (microamp.store.mail_secret)
     app.state.mail_key = mail_password_key(secret_key)
-    book = SessionBook(store, session_rules(settings), wall_clock)
+    rules = session_rules(settings)
+    book = SessionBook(store, rules, wall_clock)
+    urgent_book = SessionBook(urgent.store, rules, wall_clock)
     # inside the session middleware, so a refused upload still gets the signed-in error page
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
-        SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve
-    )
+        SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve,
+        resolve_urgent=urgent_book.resolve,
+    )  # fmt: skip
     app.header_policy = HeaderPolicy(
         https=settings.https, style_hashes=(sha256_source(MAP_STYLE_RULES),)
     )

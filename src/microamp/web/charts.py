@@ -1,4 +1,5 @@
-"""Inline SVG charts drawn on the server: a waveform preview and time series of a record.
+"""Inline SVG charts drawn on the server: a waveform preview and a pulse in detail (the time
+charts of a record are `microamp.viz.series_chart`).
 
 No plotting library and no script: an SVG string the template inlines, so a printed record and
 a keyboard user see the same chart. Every column keeps its minimum and maximum, so a narrow
@@ -8,7 +9,6 @@ pulse still shows at any width.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -18,7 +18,7 @@ from microamp.session.render import PulseView
 from microamp.stimulus.renderer import render_steady
 from microamp.stimulus.waveform import Waveform
 
-__all__ = ["Series", "pulse_svg", "series_svg", "waveform_svg"]
+__all__ = ["pulse_svg", "waveform_svg"]
 
 _MAX_SAMPLES = 200_000
 
@@ -74,72 +74,6 @@ def _reversal(waveform: Waveform) -> str:
     if waveform.polarity == "alternating":
         return f" · polarity reverses every {waveform.reversal_s:g} s"
     return f" · {waveform.polarity}"
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    """One line of a chart: values on their own axis, drawn in ``colour``."""
-
-    label: str
-    unit: str
-    values: Sequence[float]
-    colour: str
-
-
-def _path(t: NDArray[np.float64], v: NDArray[np.float64], box: tuple[float, ...]) -> str:
-    left, top, w, h = box
-    finite = np.isfinite(v)
-    if not finite.any():
-        return ""
-    hi = float(np.nanmax(v[finite]))
-    lo = min(0.0, float(np.nanmin(v[finite])))
-    span_v = hi - lo or 1.0
-    span_t = float(t[-1] - t[0]) or 1.0
-    xs = left + (t - t[0]) / span_t * w
-    ys = top + h - (v - lo) / span_v * h
-    parts = []
-    pen_up = True
-    for x, y, ok in zip(xs, ys, finite, strict=True):
-        if not ok:
-            pen_up = True
-            continue
-        parts.append(f"{'M' if pen_up else 'L'}{x:.1f},{y:.1f}")
-        pen_up = False
-    return " ".join(parts)
-
-
-def series_svg(
-    times_s: Sequence[float], series: Sequence[Series], *, width: int = 720, height: int = 220
-) -> str:
-    """A time chart, one y scale per series (its maximum labelled), time along the bottom."""
-    if len(times_s) < 2:
-        return '<p class="empty">Not enough telemetry to draw.</p>'
-    t = np.asarray(times_s, dtype=float)
-    box = (44.0, 26.0, width - 58.0, height - 52.0)
-    out = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(", ".join(s.label for s in series))} over time" '
-        'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
-        f'<rect x="{box[0]}" y="{box[1]}" width="{box[2]}" height="{box[3]}" fill="#fff" '
-        'stroke="#dde4e2"/>',
-    ]
-    for i, s in enumerate(series):
-        v = np.asarray(s.values, dtype=float)
-        d = _path(t, v, box)
-        if d:
-            out.append(f'<path d="{d}" fill="none" stroke="{s.colour}" stroke-width="1.6"/>')
-        finite = v[np.isfinite(v)]
-        top = f"{float(finite.max()):.0f} {s.unit}" if finite.size else "—"
-        out.append(
-            f'<text x="{box[0] + i * 220}" y="{box[1] - 8}" fill="{s.colour}">'
-            f"{escape(s.label)} (max {escape(top)})</text>"
-        )
-    out.append(
-        f'<text x="{box[0]}" y="{height - 10}" fill="#5b6b70">0 s</text>'
-        f'<text x="{box[0] + box[2]}" y="{height - 10}" fill="#5b6b70" text-anchor="end">'
-        f"{t[-1] - t[0]:.0f} s</text></svg>"
-    )
-    return "".join(out)
 
 
 _PANEL_H = 130.0

@@ -19,6 +19,7 @@ import anyio.to_thread
 from sqlalchemy.exc import TimeoutError as PoolExhausted
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from microamp.web.lanes import is_urgent
 from microamp.web.security import SessionSigner, new_csrf_token
 
 __all__ = ["COOKIE_NAME", "SESSION_KEY", "Resolver", "SessionCookieMiddleware", "cookie_payload"]
@@ -53,17 +54,25 @@ def cookie_payload(data: dict[str, Any]) -> dict[str, Any]:
 
 class SessionCookieMiddleware:
     def __init__(
-        self, app: ASGIApp, *, signer: SessionSigner, secure: bool, resolve: Resolver
+        self,
+        app: ASGIApp,
+        *,
+        signer: SessionSigner,
+        secure: bool,
+        resolve: Resolver,
+        resolve_urgent: Resolver | None = None,
     ) -> None:
         self.app = app
         self.signer = signer
         self.secure = secure
         self.resolve = resolve
+        # a Stop's session is looked up through the urgent lane (`microamp.web.lanes`)
+        self.resolve_urgent = resolve_urgent or resolve
 
-    async def _session(self, loaded: dict[str, Any]) -> dict[str, Any]:
+    async def _session(self, loaded: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
         raw_id = loaded.get("sid")
         if isinstance(raw_id, str):
-            live = await anyio.to_thread.run_sync(self.resolve, raw_id)
+            live = await anyio.to_thread.run_sync(resolve, raw_id)
             if live is not None:
                 return dict(live, sid=raw_id)
             return {"csrf": new_csrf_token()}
@@ -83,7 +92,8 @@ class SessionCookieMiddleware:
         loaded = self.signer.loads(raw) if raw else None
         before = {k: v for k, v in (loaded or {}).items() if k != "iat"}
         try:
-            scope[SESSION_KEY] = await self._session(before)
+            resolve = self.resolve_urgent if is_urgent(scope) else self.resolve
+            scope[SESSION_KEY] = await self._session(before, resolve)
         except PoolExhausted:
             # no connection to look the session up with: answered 503 at once, not a 500
             from microamp.web.errors import busy_response

@@ -22,6 +22,7 @@ from microamp.store.models import User
 from microamp.store.staff_sessions import SIGNED_IN, STAGES
 from microamp.web.cookies import SESSION_KEY
 from microamp.web.identity import security_event, step_path
+from microamp.web.lanes import store_for
 from microamp.web.roles import PUBLIC, allowed_roles
 from microamp.web.security import csrf_matches
 from microamp.web.settings import WebSettings
@@ -76,8 +77,8 @@ class StepRequired(Exception):
 
 
 def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
+    """The app's store; a Stop's is the urgent lane's, a pool of its own (`microamp.web.lanes`)."""
+    return store_for(request)
 
 
 def get_settings(request: Request) -> WebSettings:

@@ -23,6 +23,7 @@ from microamp.store.leases import DeviceBusy
 from microamp.store.protocol_store import ProtocolConflict
 from microamp.store.staff import LastOwner, TwoFactorRequired
 from microamp.web.deps import SignInRequired, StepRequired, cookie_user
+from microamp.web.lanes import store_for
 from microamp.web.render import page
 
 __all__ = [
@@ -101,8 +102,7 @@ def invalid_detail(exc: InvalidValue, where: str = "body") -> list[dict[str, Any
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    store = request.app.state.store
-    with store.session() as db:
+    with store_for(request).session() as db:
         user = cookie_user(request, db)
         return page(
             request,

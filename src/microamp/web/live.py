@@ -1,5 +1,5 @@
 """The sessions under way as the pages and the API see them: `app.state.live`, a
-`microamp.station.StoreSessions`; and the signed-in user as a control's operator."""
+`microamp.station.StoreSessions` (a Stop's through the urgent lane); and the signed-in user as a control's operator."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import Request
 from microamp.session import Operator
 from microamp.station import StoreSessions
 from microamp.store.models import User
+from microamp.web.lanes import sessions_for
 
 __all__ = ["live_sessions", "operator_of"]
 
@@ -18,5 +19,5 @@ def operator_of(user: User, via: str) -> Operator:
 
 
 def live_sessions(request: Request) -> StoreSessions:
-    sessions: StoreSessions = request.app.state.live
-    return sessions
+    """The sessions under way, seen through the urgent lane for a Stop (`microamp.web.lanes`)."""
+    return sessions_for(request)

@@ -67,10 +67,15 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/staff/{user_id}/end-sessions"): OWNER,
     ("POST", "/staff/{user_id}/remove-two-factor"): OWNER,
     ("POST", "/staff/two-factor-policy"): OWNER,
+    # erasing a client: the owner's alone
+    ("GET", "/clients/{client_id}/erase"): OWNER,
+    ("POST", "/clients/{client_id}/erase"): OWNER,
+    ("GET", "/clients/{client_id}/erased"): OWNER,
     ("GET", "/settings/mail"): OWNER,
     ("POST", "/settings/mail"): OWNER,
     ("POST", "/settings/mail/test"): OWNER,
     ("GET", "/settings/clinic"): OWNER,
+    ("GET", "/settings/exports.csv"): OWNER,
     ("POST", "/settings/clinic"): OWNER,
     ("POST", "/settings/clinic/closures"): OWNER,
     ("POST", "/settings/clinic/closures/{closure_id}/remove"): OWNER,
@@ -117,6 +122,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/clients/{client_id}/outcomes"): CLINICAL,
     ("GET", "/outcomes/sticker.svg"): CLINICAL,
     ("GET", "/clients/{client_id}/outcomes.csv"): CLINICAL,
+    ("GET", "/clients/{client_id}/export.zip"): CLINICAL,
     ("GET", "/clients/{client_id}/compare"): CLINICAL,
     ("GET", "/clients/{client_id}/progress/{entry_id}/aligned"): CLINICAL,
     ("GET", "/clients/{client_id}/capture"): CLINICAL,
@@ -163,6 +169,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", f"{API}/clients/{{client_id}}/archive"): STAFF,
     ("DELETE", f"{API}/clients/{{client_id}}/archive"): STAFF,
     ("POST", f"{API}/clients/{{client_id}}/merge"): CLINICAL,
+    ("GET", f"{API}/clients/{{client_id}}/erasure"): OWNER,
+    ("POST", f"{API}/clients/{{client_id}}/erasure"): OWNER,
     ("GET", f"{API}/packages"): STAFF,
     ("POST", f"{API}/packages"): OWNER,
     ("GET", f"{API}/clients/{{client_id}}/packages"): STAFF,
@@ -202,6 +210,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     # the client's record as FHIR: health data
     ("GET", f"{API}/fhir/Patient/{{client_id}}/$everything"): CLINICAL,
     ("GET", f"{API}/fhir/{{resource_type}}/{{resource_id}}"): CLINICAL,
+    ("GET", f"{API}/clients/{{client_id}}/export"): CLINICAL,
+    ("GET", f"{API}/exports/{{table}}.csv"): OWNER,
 }
 
 

@@ -21,6 +21,7 @@ from microamp.store import (  # noqa: F401  (registers every table)
     throttle,
 )
 from microamp.store.base import Base
+from microamp.store.migrate import modelled
 
 
 def _run(connection: Connection) -> None:
@@ -30,6 +31,7 @@ def _run(connection: Connection) -> None:
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

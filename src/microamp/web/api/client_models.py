@@ -15,6 +15,9 @@ __all__ = [
     "ClientRecordPublic",
     "ClientUpdate",
     "DuplicatesPublic",
+    "ErasedPublic",
+    "ErasurePlanPublic",
+    "ErasureRequest",
     "MergePublic",
     "MergeRequest",
     "SkinAnalysisCreate",
@@ -138,3 +141,42 @@ class SkinAnalysisPublic(BaseModel):
             recorded_at=row.recorded_at,
             recorded_by_id=row.recorded_by_id,
         )
+
+
+class ErasurePlanPublic(BaseModel):
+    """What erasing the client removes, by count, and whether a retention hold refuses it:
+    ``held_until`` is the first day she may be erased and ``rule`` says why, in words."""
+
+    client_id: int
+    full_name: str
+    intake_forms: int = Field(description="Intake forms, each with its screening: deleted.")
+    records: int = Field(description="Treatment records: kept as dose figures without her.")
+    photos: int = Field(description="Progress photos: deleted, their files removed.")
+    consents: int = Field(description="Consents, signed pre-visit forms included: deleted.")
+    visits: int = Field(description="Appointments: deleted.")
+    last_treatment: date | None
+    retention_years: int = Field(description="The clinic's setting: 0 is no hold.")
+    held_until: date | None
+    held: bool
+    rule: str
+
+
+class ErasureRequest(BaseModel):
+    """Erase the client of the path. Irreversible: ``confirm`` must be true."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: bool = False
+
+
+class ErasedPublic(BaseModel):
+    """An erasure carried out: what went, by count, and the photo files removed from disk."""
+
+    erased: bool
+    client_id: int
+    intake_forms: int
+    records: int
+    photos: int
+    consents: int
+    visits: int
+    files: int

@@ -195,7 +195,7 @@ class IntensityChange(BaseModel):
 def intensity(
     request: Request, user: ApiUser, db: DbDep, live_id: LiveId, body: IntensityChange
 ) -> LivePublic:
-    """Set the level from the runner's next tick. The state returned may still show the old
+    """Set the level; the runner wakes to it at once. The state returned may still show the old
     one; ``intensity_changed`` in the record (and the live view) says what it gave and which
     limit, if any, capped it. 409 once the session has ended."""
     live = _live(request, live_id)

@@ -22,13 +22,14 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from microamp.station import Station, StoreSessions
+from microamp.station import StoreSessions
 from microamp.store.base import utc_now
 from microamp.store.daily_time import client_day
 from microamp.store.db import Store
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.home import pages, photos
+from microamp.web.lanes import UrgentLane
 from microamp.web.render import make_templates
 from microamp.web.security import SessionSigner, new_csrf_token
 from microamp.web.settings import WebSettings, shared_secret_key
@@ -73,22 +74,13 @@ def create_home_app(
     ``settings`` (migrated to the newest revision) and closed at shutdown. With ``device`` it
     runs the station of ``settings.device_url`` in this process, as `microamp serve` does, and
     device mode starts her routines on it (`microamp.web.home.device`)."""
-    from microamp.web.app import open_web_store
+    from microamp.web.app import open_web_store, station_in_process
 
     settings = settings or WebSettings()
     owned = store is None
     store = store or open_web_store(settings)
     today = today or _household_today(store)
-    station = (
-        Station(
-            store,
-            name=settings.station_name,
-            device_url=settings.device_url,
-            speed=settings.session_speed,
-        )  # fmt: skip
-        if device
-        else None
-    )
+    station = station_in_process(store, settings) if device else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +92,9 @@ def create_home_app(
         finally:
             if station is not None:
                 station.stop()
+                station.store.close()
+            if urgent is not None:
+                urgent.close()
             if owned:
                 store.close()
 
@@ -108,7 +103,11 @@ def create_home_app(
     app.state.settings = settings
     app.state.store = store
     app.state.today = today
-    app.state.live = None if station is None else StoreSessions(store, ring=station.ring)
+    live = None if station is None else StoreSessions(store, ring=station.ring)
+    # her Stop never waits behind her other pages for a connection (`microamp.web.lanes`)
+    urgent = None if live is None else UrgentLane(store, live)
+    app.state.live = live
+    app.state.urgent = urgent
     app.state.templates = make_templates()
     signer = SessionSigner(shared_secret_key(settings, store), max_age_s=COOKIE_MAX_AGE_S)
     app.header_policy = HeaderPolicy(

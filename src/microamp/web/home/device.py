@@ -39,6 +39,7 @@ from microamp.store.home_models import HomeAccount
 from microamp.store.session_models import TreatmentSession
 from microamp.web.home.routines import HOME_PROFILE, Routine, routine_for
 from microamp.web.home.session import AccountDep, DbDep, csrf_ok, home_page, today_of
+from microamp.web.lanes import sessions_for
 
 __all__ = ["router"]
 
@@ -46,8 +47,11 @@ router = APIRouter()
 
 
 def _live(request: Request) -> StoreSessions | None:
-    live: StoreSessions | None = getattr(request.app.state, "live", None)
-    return live
+    """The sessions of this app's station (its Stop's through the urgent lane), or None in
+    an app without a device."""
+    if getattr(request.app.state, "live", None) is None:
+        return None
+    return sessions_for(request)
 
 
 def _own(request: Request, account: HomeAccount, live_id: str) -> RemoteSession:
@@ -95,7 +99,7 @@ def device_page(request: Request, db: DbDep, account: AccountDep, name: str) -> 
         routine=routine, decision=decision, connected=_live(request) is not None,
         refusal=_day_refusal(db, account, routine, today), skipped=account.skipped,
         zone_levels=account.zone_levels, device_url=request.app.state.settings.device_url,
-        live=None, state=None, ended={}, personal={},
+        live=None, state=None, ended={}, personal={}, run_steps=(),
     )  # fmt: skip
 
 
@@ -134,6 +138,7 @@ def device_live(request: Request, db: DbDep, account: AccountDep, live_id: str) 
         decision=home_gate(db, account, on=today_of(request)), connected=True,
         device_url=live.request.device_url, live=live, state=live.state(),
         ended=_ended(live), personal=record.personalisation if record is not None else {},
+        run_steps=live.planned(),  # the protocol the station runs, whatever she edits since
     )  # fmt: skip
 
 

@@ -320,7 +320,15 @@ def _steps(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def install_errors(app: FastAPI) -> None:
-    """Sign-in redirects for pages (401 for the API), 422 naming the field for bad input."""
+    """Sign-in redirects for pages (401 for the API), 422 naming the field for bad input, 503
+    with Retry-After for a request that found every store connection taken (as the clinic's)."""
+    from sqlalchemy.exc import TimeoutError as PoolExhausted
+
+    from microamp.web.errors import busy_response
+
+    @app.exception_handler(PoolExhausted)
+    async def pool_exhausted(request: Request, _exc: PoolExhausted) -> Response:
+        return busy_response(request.url.path)
 
     @app.exception_handler(NeedsSignIn)
     async def needs_sign_in(request: Request, _exc: NeedsSignIn) -> Response:

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from microamp.store.db import Store
 from microamp.store.home import home_account
 from microamp.store.home_models import HomeAccount
+from microamp.web.lanes import store_for
 from microamp.web.security import csrf_matches
 
 __all__ = ["AccountDep", "DbDep", "csrf_ok", "home_page", "sign_in_as", "sign_out", "today_of"]
@@ -24,8 +24,7 @@ class NeedsSignIn(Exception):
 
 
 def _db(request: Request) -> Iterator[Session]:
-    store: Store = request.app.state.store
-    with store.transaction() as session:
+    with store_for(request).transaction() as session:
         yield session
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from microamp.clinic.booking import STEP_KINDS, WEEKDAYS
 from microamp.errors import InvalidValue
+from microamp.store.access import append_audit
 from microamp.store.book_setup import (
     add_closure,
     add_room,
@@ -42,6 +43,7 @@ _LABELS = {
     "address": "Address",
     "time_zone": "Time zone",
     "reminder_lead_hours": "Reminder lead",
+    "retention_years": "Records retention",
     "care_sheet": "Care sheet",
     "first_day": "First day",
     "last_day": "Last day",
@@ -151,6 +153,7 @@ def _settings_page(request: Request, owner: User, db: Session, **extra: Any) -> 
         "address": stored.address,
         "time_zone": stored.time_zone,
         "reminder_lead_hours": str(stored.reminder_lead_hours),
+        "retention_years": str(stored.retention_years),
         "care_sheet": stored.care_sheet,
         **{f"hours_{d}": _hours_text(hours[d]) for d in WEEKDAYS},
     }
@@ -207,6 +210,17 @@ def service_errors(exc: InvalidValue, typed: dict[str, str]) -> list[FieldError]
     return [e if e.field in typed else FieldError("steps", "steps", e.message) for e in errors]
 
 
+def save_retention(db: Session, owner: User, years: int) -> None:
+    """Set how many years after the last treatment a client's records are held from erasure;
+    a change is audited, since it decides which erasures are refused."""
+    was = get_settings(db).retention_years
+    save_settings(db, retention_years=years)
+    if years != was:
+        append_audit(db, actor_id=owner.id, actor=owner.email, action="write",
+                     resource="settings:retention", detail={"change": "retention",
+                     "retention_years": years, "was": was})  # fmt: skip
+
+
 @router.get("/settings/clinic")
 def clinic_page(request: Request, owner: PageUser, db: DbDep, done: str = "") -> Response:
     return _settings_page(request, owner, db, done=_DONE.get(done, ""))
@@ -229,15 +243,16 @@ def save_clinic(
     hours_fri: Annotated[str, Form(max_length=100)] = "",
     hours_sat: Annotated[str, Form(max_length=100)] = "",
     hours_sun: Annotated[str, Form(max_length=100)] = "",
+    retention_years: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
     typed = {"name": name, "address": address, "time_zone": time_zone,
              "reminder_lead_hours": reminder_lead_hours, "care_sheet": care_sheet,
              "hours_mon": hours_mon, "hours_tue": hours_tue, "hours_wed": hours_wed,
              "hours_thu": hours_thu, "hours_fri": hours_fri, "hours_sat": hours_sat,
-             "hours_sun": hours_sun}  # fmt: skip
-    return saved_or_sent_back(
-        db,
-        lambda: save_settings(
+             "hours_sun": hours_sun, "retention_years": retention_years}  # fmt: skip
+
+    def save() -> None:
+        save_settings(
             db,
             name=name,
             address=address,
@@ -245,7 +260,12 @@ def save_clinic(
             reminder_lead_hours=_whole("reminder_lead_hours", reminder_lead_hours),
             care_sheet=care_sheet,
             opening_hours=_parse_hours(typed),
-        ),
+        )
+        save_retention(db, owner, _whole("retention_years", retention_years))
+
+    return saved_or_sent_back(
+        db,
+        save,
         "saved",
         lambda exc: _settings_page(
             request, owner, db, typed=typed, errors=errors_of(exc), status_code=422

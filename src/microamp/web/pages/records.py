@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from microamp.clinic.booking import clinic_zone
@@ -24,55 +22,15 @@ from microamp.store.records import (
     set_feedback,
 )
 from microamp.store.skin import list_note_templates
-from microamp.store.telemetry import COLUMNS, Rows
+from microamp.store.telemetry import COLUMNS
 from microamp.store.visit_steps import record_step_views
-from microamp.web.charts import Series, series_svg
+from microamp.viz.series_chart import session_chart_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId, audit
 from microamp.web.errors import field_errors
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
-_CHART_POINTS = 600
 _FEEDBACK_LABELS = {"comfort": "Comfort", "notes": "Notes"}
-
-
-def _bucketed(rows: Rows, points: int) -> dict[str, NDArray[np.float64]]:
-    """At most ``points`` rows: the peak keeps each bucket's maximum (so the chart's peak is the
-    record's true peak), the mean current and impedance their bucket's mean."""
-    col = {name: rows[:, i] for i, name in enumerate(COLUMNS)}
-    if rows.shape[0] <= points:
-        return col
-    starts = np.arange(0, rows.shape[0], -(-rows.shape[0] // points))
-
-    def reduce(values: NDArray[np.float64], how: str) -> NDArray[np.float64]:
-        finite = np.isfinite(values)
-        if how == "max":
-            top = np.maximum.reduceat(np.where(finite, values, -np.inf), starts)
-            return np.where(np.isfinite(top), top, np.nan)
-        sums = np.add.reduceat(np.where(finite, values, 0.0), starts)
-        n = np.add.reduceat(finite.astype(np.int64), starts)
-        return np.where(n > 0, sums / np.maximum(n, 1), np.nan)
-
-    return {
-        "t_s": col["t_s"][starts],
-        "peak_ua": reduce(col["peak_ua"], "max"),
-        "delivered_ua": reduce(col["delivered_ua"], "mean"),
-        "impedance_ohm": reduce(col["impedance_ohm"], "mean"),
-    }
-
-
-def _charts(rows: Rows) -> str:
-    col = _bucketed(rows, _CHART_POINTS)
-    impedance = np.where(np.isfinite(col["impedance_ohm"]), col["impedance_ohm"] / 1000, np.nan)
-    return series_svg(
-        col["t_s"].tolist(),
-        [
-            Series("peak delivered", "µA", np.maximum(col["peak_ua"], 0.0).tolist(), "#2c6e68"),
-            Series("mean delivered", "µA", np.maximum(col["delivered_ua"], 0.0).tolist(),
-                   "#7aa9a3"),
-            Series("impedance", "kΩ", impedance.tolist(), "#c2410c"),
-        ],
-    )  # fmt: skip
 
 
 @router.get("/records/{record_id}")
@@ -89,7 +47,7 @@ def _record_page(
     dose = sorted(row.dose_by_zone.values(), key=lambda d: -(d.get("charge_uc") or 0))
     top = max((d.get("charge_uc") or 0 for d in dose), default=0) or 1
     rows = session_telemetry(db, session_id=record_id)
-    chart = _charts(rows)
+    chart = session_chart_svg(rows, COLUMNS)
     audit(db, user, "read", f"record:{record_id}", client_id=row.client_id)
     return page(
         request,
