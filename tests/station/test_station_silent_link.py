@@ -15,11 +15,9 @@ from microamp.station import StartRequest, Station, StoreSessions
 from microamp.station.live import LiveSession
 from microamp.store import StoreSettings, open_store
 from microamp.store.journal import Journal, journal_path
-from station.test_station_journal import DEVICE, ROOM, pg_url, stored, until
+from station.test_station_journal import DEVICE, ROOM, stored, until
 from station.test_station_loop import cleared_client
 from support.link import Link
-
-__all__ = ["pg_url"]
 
 
 @pytest.mark.postgres

@@ -15,10 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from microamp.store import StoreSettings, open_store
 from microamp.store.db import HoldWatch, Store
-from station.test_station_journal import pg_url
 from support.link import Link
-
-__all__ = ["pg_url"]
 
 pytestmark = pytest.mark.postgres
 BOUND_S = 0.3

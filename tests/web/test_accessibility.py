@@ -144,7 +144,8 @@ def _plan_of_no_months(page: Page) -> None:
 
 def _book_a_taken_slot(page: Page) -> None:
     form = page.locator('form[action="/book"]')
-    form.get_by_label("Client").select_option(label="Ben Carter")
+    form.get_by_label("Find the client").fill("Ben Carter")
+    form.get_by_role("radio", name="Ben Carter").check()
     form.get_by_label("Service").select_option(label="Lift facial")
     form.get_by_label("Room").select_option(label="Room 1")
     form.get_by_label("Practitioner").select_option(index=1)
@@ -434,6 +435,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("today", "/"),
     Screen("book", "/book"),
     Screen("book, a conflict", "/book", then=_book_a_taken_slot),
+    Screen("book, a client searched", "/book?client_q=a"),
+    Screen("book, no client found", "/book?client_q=zzz"),
     Screen("book by practitioner", "/book?by=practitioner"),
     Screen("book, the week", "/book/week"),
     Screen("book, the week by practitioner", "/book/week?by=practitioner"),

@@ -75,7 +75,8 @@ def _set_up_the_clinic(page: Page, clinic: Clinic) -> None:
 
 def _book(page: Page, client: str, room: str, practitioner: str, start: str) -> None:
     form = page.locator('form[action="/book"]')
-    form.get_by_label("Client").select_option(label=client)
+    form.get_by_label("Find the client").fill(client)
+    form.get_by_role("radio", name=client).check()
     form.get_by_label("Service").select_option(label="Lift facial")
     form.get_by_label("Room").select_option(label=room)
     form.get_by_label("Practitioner").select_option(label=practitioner)

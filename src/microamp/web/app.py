@@ -34,7 +34,7 @@ from microamp.web.deps import DbDep, cookie_user
 from microamp.web.docs import api_reference
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.identity import SessionBook, WallClock, session_rules
-from microamp.web.lanes import UrgentLane
+from microamp.web.lanes import PageAdmission, UrgentLane
 from microamp.web.limits import BodyLimitMiddleware
 from microamp.web.render import make_templates, page
 from microamp.web.security import SessionSigner
@@ -224,6 +224,8 @@ def create_app(
         SessionCookieMiddleware, signer=signer, secure=settings.https, resolve=book.resolve,
         resolve_urgent=urgent_book.resolve,
     )  # fmt: skip
+    # outside the cookie's lookup: a page waiting its turn has not touched the store yet
+    app.add_middleware(PageAdmission, limit=settings.page_concurrency)
     app.header_policy = HeaderPolicy(
         https=settings.https, style_hashes=(sha256_source(MAP_STYLE_RULES),)
     )

@@ -10,6 +10,11 @@ each waited for up to `URGENT_WAIT_S`: Stops are few, and a wait beats a refusal
 
 Which requests are Stops is decided here, once, from the method and the path; `store_for` and
 `sessions_for` are how every dependency of both apps picks its store.
+
+A connection of its own is not enough under load: a worker's request threads share one
+interpreter, and forty page renders beside a Stop leave it a fortieth of it. So `PageAdmission`
+lets at most ``page_concurrency`` other requests into a worker's app at once; the rest wait
+their turn on the event loop, where waiting costs nothing, and a Stop walks past them.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microamp.station import StoreSessions
 from microamp.store.db import Store
 
 __all__ = [
+    "PageAdmission",
     "URGENT_CONNECTIONS",
     "URGENT_WAIT_S",
     "UrgentLane",
@@ -74,3 +82,52 @@ def sessions_for(request: Request) -> StoreSessions:
     lane = _lane(request)
     sessions: StoreSessions = request.app.state.live if lane is None else lane.sessions
     return sessions
+
+
+class PageAdmission:
+    """ASGI middleware: at most ``limit`` HTTP requests other than Stops run in the app at once,
+    each from its admission until its response starts (a page is rendered by then; an event
+    stream or a download then streams without holding a place). The others wait in arrival
+    order; a Stop is never made to wait."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        self.app = app
+        self.limit = limit
+        self._gate: anyio.Semaphore | None = None
+
+    def _places(self) -> anyio.Semaphore:
+        # made on first use: inside the event loop that serves the requests
+        if self._gate is None:
+            self._gate = anyio.Semaphore(self.limit)
+        return self._gate
+
+    @property
+    def admitted(self) -> int:
+        """Requests in the app now, their responses not yet started (Stops not counted)."""
+        return 0 if self._gate is None else self.limit - self._gate.value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_urgent(scope):
+            await self.app(scope, receive, send)
+            return
+        gate = self._places()
+        await gate.acquire()
+        held = True
+
+        def leave() -> None:
+            nonlocal held
+            if held:
+                held = False
+                gate.release()
+
+        async def send_and_leave(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                leave()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_leave)
+        finally:
+            leave()

@@ -34,6 +34,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/"): STAFF,
     ("GET", "/book"): STAFF,
     ("GET", "/book/week"): STAFF,
+    ("GET", "/book/clients"): STAFF,
     ("POST", "/book/{appointment_id}/drop"): STAFF,
     ("POST", "/book"): STAFF,
     ("POST", "/book/{appointment_id}/state"): STAFF,

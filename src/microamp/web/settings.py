@@ -81,6 +81,9 @@ class WebSettings(BaseSettings):
     # How often the server hands the outbox's due mail to the SMTP server (0: never; a cluster
     # may leave it on in every worker, each message is claimed by one, or run `mail send-due`).
     mail_send_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
+    # Requests other than a Stop that one worker runs at once; the rest wait their turn, so a
+    # Stop shares the interpreter with at most this many (`microamp.web.lanes.PageAdmission`).
+    page_concurrency: Annotated[int, Field(ge=1, le=200)] = 8
     # The address clients reach the clinic's pages at: the links in reminders start with it.
     public_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] = (
         "http://127.0.0.1:8000"

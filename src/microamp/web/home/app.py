@@ -29,7 +29,7 @@ from microamp.store.db import Store
 from microamp.viz.facemap import MAP_STYLE_RULES
 from microamp.web.headers import HeaderPolicy, SecurityHeadersMiddleware, sha256_source
 from microamp.web.home import pages, photos
-from microamp.web.lanes import UrgentLane
+from microamp.web.lanes import PageAdmission, UrgentLane
 from microamp.web.render import make_templates
 from microamp.web.security import SessionSigner, new_csrf_token
 from microamp.web.settings import WebSettings, shared_secret_key
@@ -133,6 +133,8 @@ def create_home_app(
 
     # a phone on a slow link: pages, scripts and styles go compressed
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    # her Stop never waits behind her other pages for the interpreter either
+    app.add_middleware(PageAdmission, limit=settings.page_concurrency)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(pages.api)

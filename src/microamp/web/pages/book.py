@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from microamp.store.book import (
     set_state,
 )
 from microamp.store.book_setup import clinic_hours, get_settings, list_rooms, list_services
+from microamp.store.client_records import search_clients
 from microamp.store.models import Appointment, Client, User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
 from microamp.web.render import page
@@ -34,6 +35,9 @@ router = APIRouter(dependencies=[CsrfChecked])
 BUTTON_STATES = ("confirmed", "checked_in", "no_show", "cancelled")
 STATE_WORDS = {"confirmed": "Confirm", "checked_in": "Check in", "no_show": "No-show",
                "cancelled": "Cancel"}  # fmt: skip
+# the clients the booking form offers for a search; past that, reception types more of it
+CLIENT_CHOICES = 10
+SEARCH_LENGTH = 200  # as the clients page's search
 
 
 def shown_day(raw: str | None, today: date) -> date:
@@ -94,7 +98,35 @@ class Cards:
         }  # fmt: skip
 
 
-def _day_context(db: Session, day: date, by: str = "room") -> dict[str, Any]:
+def client_choices(db: Session, q: str, chosen: str = "") -> dict[str, Any]:
+    """The booking form's client field: the clients whose name, phone or email holds ``q``
+    (never the health fields: reception books), by name, with the client already ``chosen``
+    kept first so a new search does not lose her."""
+    q = q.strip()
+    context: dict[str, Any] = {"client_q": q, "chosen": chosen, "client_more": False,
+                               "client_error": ""}  # fmt: skip
+    found: list[Client] = []
+    if q:
+        try:
+            found = search_clients(db, q=q, limit=CLIENT_CHOICES + 1)
+        except InvalidValue as exc:
+            context["client_error"] = f"Search: {exc.rule}"
+    context["client_more"] = len(found) > CLIENT_CHOICES
+    found = found[:CLIENT_CHOICES]
+    if chosen.isdigit() and all(c.id != int(chosen) for c in found):
+        kept = db.get(Client, int(chosen))
+        if kept is not None and kept.archived_at is None:
+            found.insert(0, kept)
+    context["client_choices"] = [
+        {"id": c.id, "name": c.full_name, "born": c.date_of_birth, "email": c.email or ""}
+        for c in found
+    ]
+    return context
+
+
+def _day_context(
+    db: Session, day: date, by: str = "room", client_q: str = "", chosen: str = ""
+) -> dict[str, Any]:
     settings = get_settings(db)
     zone = clinic_zone(settings.time_zone)
     first = datetime.combine(day, time.min, zone).astimezone(UTC)
@@ -123,11 +155,8 @@ def _day_context(db: Session, day: date, by: str = "room") -> dict[str, Any]:
         "cells": cells,
         "services": services,
         "practitioners": practitioners,
-        # the booking form's choice: id and name, not 500 whole client rows
-        "clients": db.execute(
-            select(Client.id, Client.full_name).order_by(Client.full_name).limit(500)
-        ).all(),
         "state_words": STATE_WORDS,
+        **client_choices(db, client_q, chosen),
     }
 
 
@@ -141,11 +170,29 @@ def columns_by(raw: str | None) -> str:
 
 @router.get("/book")
 def book_day(
-    request: Request, user: PageUser, db: DbDep, day: str | None = None, by: str | None = None
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    day: str | None = None,
+    by: str | None = None,
+    client_q: Annotated[str, Query(max_length=SEARCH_LENGTH)] = "",
 ) -> Response:
     shown = shown_day(day, date.today())
+    context = _day_context(db, shown, columns_by(by), client_q=client_q)
     return page(request, "book.html", user, title="Book", nav="book",
-                form={}, errors=[], **_day_context(db, shown, columns_by(by)))  # fmt: skip
+                form={}, errors=[], **context)  # fmt: skip
+
+
+@router.get("/book/clients")
+def book_clients(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    client_q: Annotated[str, Query(max_length=SEARCH_LENGTH)] = "",
+    client_id: Annotated[str, Query(max_length=12)] = "",
+) -> Response:
+    """The booking form's client choices for a search, swapped in as it is typed."""
+    return page(request, "book_clients.html", user, **client_choices(db, client_q, client_id))
 
 
 @router.post("/book")
@@ -190,10 +237,12 @@ def book_visit(
         field = field if field in form else "start"
         message = exc.reason if isinstance(exc, Conflict) else exc.rule
         label = field.removesuffix("_id").replace("_", " ").capitalize()
-        errors = [{"field": field, "target": field, "message": f"{label}: {message}"}]
+        # the client is chosen from a search: its error sends the reader to the search
+        target = "client_q" if field == "client_id" else field
+        errors = [{"field": field, "target": target, "message": f"{label}: {message}"}]
         status = 409 if isinstance(exc, Conflict) else 422
         return page(request, "book.html", user, title="Book", nav="book", status_code=status,
-                    form=form, errors=errors, **_day_context(db, shown))  # fmt: skip
+                    form=form, errors=errors, **_day_context(db, shown, chosen=client_id))  # fmt: skip
     return RedirectResponse(f"/book?day={shown.isoformat()}", status_code=303)
 
 
