@@ -149,6 +149,33 @@ def test_actions_their_state_does_not_allow_are_conflicts(store: Store, visit_id
         assert long.value.field == "products"
 
 
+def test_a_step_done_or_skipped_by_mistake_is_reopened_with_its_time_kept(
+    store: Store, visit_id: int
+) -> None:
+    with store.transaction() as session:
+        open_visit_steps(session, appointment_id=visit_id)
+        act_on_step(session, appointment_id=visit_id, position=2, action="start", now=T0)
+        act_on_step(session, appointment_id=visit_id, position=2, action="done", operator="Ana",
+                    now=T0 + timedelta(seconds=60))  # fmt: skip
+        act_on_step(session, appointment_id=visit_id, position=2, action="reopen",
+                    now=T0 + timedelta(seconds=200))  # fmt: skip
+        row = open_visit_steps(session, appointment_id=visit_id)[2]
+        assert (row.status, row.elapsed_s, row.ended_at, row.done_by) == ("paused", 60, None, "")
+        assert row.started_at == T0
+        act_on_step(session, appointment_id=visit_id, position=2, action="start",
+                    now=T0 + timedelta(seconds=300))  # fmt: skip
+        act_on_step(session, appointment_id=visit_id, position=2, action="done", operator="Bo",
+                    now=T0 + timedelta(seconds=330))  # fmt: skip
+        act_on_step(session, appointment_id=visit_id, position=0, action="skip", operator="Ana")
+        act_on_step(session, appointment_id=visit_id, position=0, action="reopen")
+        with pytest.raises(Conflict, match="pending: it cannot be reopened"):
+            act_on_step(session, appointment_id=visit_id, position=0, action="reopen")
+    with store.session() as session:
+        views = step_views(session, appointment_id=visit_id, now=T0 + timedelta(hours=1))
+        assert (views[2].status, views[2].taken_s, views[2].done_by) == ("done", 90, "Bo")
+        assert views[0].status == "pending" and views[0].started_at is None
+
+
 def test_a_cancelled_visit_closes_its_steps(store: Store, visit_id: int) -> None:
     with store.transaction() as session:
         open_visit_steps(session, appointment_id=visit_id)
@@ -290,13 +317,14 @@ def test_records_show_lists_the_steps_in_the_clinic_zone(
 
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(presses=st.lists(st.tuples(st.sampled_from(("start", "pause", "done", "skip")),
+@given(presses=st.lists(st.tuples(st.sampled_from(("start", "pause", "done", "skip", "reopen")),
                                   st.integers(min_value=0, max_value=600)), max_size=8))  # fmt: skip
 def test_time_taken_is_the_sum_of_the_running_spans_whatever_is_pressed(
     store: Store, clinic: Clinic, presses: list[tuple[str, int]]
 ) -> None:
     """Any sequence of presses, some refused: the time taken is exactly the time the step was
-    running, it never runs after it was done or skipped, and a refused press changes nothing."""
+    running, it never runs after it was done or skipped until it is reopened, and a refused
+    press changes nothing."""
     with store.transaction() as session:
         visit = book_appointment(session, client_id=clinic.clients[2], service_id=clinic.facial,
                                  room_id=clinic.rooms[1], practitioner_id=clinic.practitioners[1],
@@ -305,8 +333,9 @@ def test_time_taken_is_the_sum_of_the_running_spans_whatever_is_pressed(
         at, running_since, expected_s, closed = T0, None, 0.0, False
         for action, wait_s in presses:
             at += timedelta(seconds=wait_s)
-            allowed = not closed and (
-                (action == "start" and running_since is None)
+            allowed = (action == "reopen") == closed and (
+                action == "reopen"
+                or (action == "start" and running_since is None)
                 or (action == "pause" and running_since is not None)
                 or action in ("done", "skip")
             )
@@ -319,7 +348,7 @@ def test_time_taken_is_the_sum_of_the_running_spans_whatever_is_pressed(
             if running_since is not None and action != "start":
                 expected_s += (at - running_since).total_seconds()
             running_since = at if action == "start" else None
-            closed = action in ("done", "skip")
+            closed = action in ("done", "skip")  # reopened: open again, not running
         view = step_views(session, appointment_id=visit.id, now=at + timedelta(seconds=30))[0]
         if running_since is not None:
             expected_s += (at + timedelta(seconds=30) - running_since).total_seconds()

@@ -5,6 +5,8 @@ audited, and the record's document carrying the steps."""
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from sqlalchemy import select
 
 from microamp.store.access import AuditEntry
@@ -100,3 +102,31 @@ def test_the_console_form_posts_go_back_and_the_script_gets_its_step(clinic: Cli
                        data={"csrf_token": csrf_of(page.text), "action": "start"})  # fmt: skip
     desk.close()
     assert denied.status_code == 403
+
+
+def test_a_step_done_by_mistake_is_reopened_from_the_console_and_the_api(clinic: Clinic) -> None:
+    visit = add_service_visit(clinic, hour=20)
+    with closing(clinic.browser_client("practitioner")) as browser:
+        token = csrf_of(browser.get(f"/console?appointment_id={visit}").text)
+        back = f"/console?appointment_id={visit}"
+        browser.post(
+            f"/visits/{visit}/steps/1", data={"csrf_token": token, "action": "done", "back": back}
+        )
+        console = browser.get(back).text
+        step_one = console[console.index('id="visit-step-1"') : console.index('id="visit-step-2"')]
+        assert 'value="reopen"' in step_one and "Reopen<span" in step_one
+        reopened = browser.post(f"/visits/{visit}/steps/1", headers={"x-checklist": "1"},
+                                data={"csrf_token": token, "action": "reopen", "back": back})  # fmt: skip
+        assert reopened.status_code == 200 and 'data-status="pending"' in reopened.text
+        assert 'value="reopen"' not in reopened.text and 'value="start"' in reopened.text
+    with clinic.api("practitioner") as api:
+        again = api.post(f"/api/v1/appointments/{visit}/steps/1", json={"action": "reopen"})
+        assert again.status_code == 409
+        assert "Cleansing is pending: it cannot be reopened" in again.json()["detail"]
+        api.post(f"/api/v1/appointments/{visit}/steps/3", json={"action": "start"})
+        api.post(f"/api/v1/appointments/{visit}/steps/3", json={"action": "skip"})
+        body = api.post(f"/api/v1/appointments/{visit}/steps/3", json={"action": "reopen"}).json()
+        assert (body["status"], body["ended_at"], body["done_by"]) == ("paused", None, None)
+    resource = f"client:{clinic.clients['cleared']}/visit:{visit}/steps"
+    controls = [a.detail.get("control") for a in _audits(clinic, resource) if a.action == "write"]
+    assert controls.count("reopen") == 2

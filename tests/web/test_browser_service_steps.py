@@ -91,6 +91,14 @@ def test_a_practitioner_runs_the_whole_service(browser: Browser, visit_clinic: C
     expect(page.get_by_label("Products used in Massage")).to_have_value("Rosehip oil")
     page.get_by_role("button", name="Done Massage").click()
     expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Done")
+    # done by mistake: reopened by keyboard, said, its time kept, and done again
+    page.get_by_role("button", name="Reopen Massage").focus()
+    page.keyboard.press("Enter")
+    expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Paused")
+    expect(announced).to_contain_text("Massage reopened")
+    expect(page.get_by_role("button", name="Resume Massage")).to_be_focused()
+    page.get_by_role("button", name="Done Massage").click()
+    expect(_step(page, 3).get_by_test_id("step-status")).to_have_text("Done")
 
     # the skin analysis taken at the visit is a new version, dated to it, and back it goes
     page.get_by_role("link", name="Record the skin analysis for this visit").click()

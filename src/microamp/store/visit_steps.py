@@ -40,7 +40,7 @@ __all__ = [
     "visit_steps",
 ]
 
-ACTIONS = ("start", "pause", "done", "skip", "products")
+ACTIONS = ("start", "pause", "done", "skip", "reopen", "products")
 MAX_PRODUCTS_CHARS = 500
 # the states each timer action may leave; "products" changes no state
 _FROM = {
@@ -48,6 +48,8 @@ _FROM = {
     "pause": ("running",),
     "done": ("pending", "running", "paused"),
     "skip": ("pending", "running", "paused"),
+    # a step ticked by mistake: back to paused with its time kept (pending if never started)
+    "reopen": ("done", "skipped"),
 }
 _CLOSED_VISITS = ("cancelled", "no_show")
 _MICROCURRENT = "microcurrent"
@@ -132,6 +134,9 @@ def _changes(step: VisitStep, action: str, now: datetime) -> dict[str, Any]:
     """The columns ``action`` sets on ``step`` at ``now`` (its state already allowed)."""
     if action == "start":
         return {"status": "running", "running_since": now, "started_at": step.started_at or now}
+    if action == "reopen":
+        return {"status": "paused" if step.started_at else "pending", "ended_at": None,
+                "done_by_id": None, "done_by": ""}  # fmt: skip
     elapsed = step.elapsed_s + _running_for_s(step, now)
     if action == "pause":
         return {"status": "paused", "running_since": None, "elapsed_s": elapsed}
@@ -160,7 +165,8 @@ def _check_action(visit: Appointment, step: VisitStep, action: str) -> None:
         )  # fmt: skip
 
 
-_PAST = {"start": "started", "pause": "paused", "done": "marked done", "skip": "skipped"}
+_PAST = {"start": "started", "pause": "paused", "done": "marked done", "skip": "skipped",
+         "reopen": "reopened"}  # fmt: skip
 
 
 def act_on_step(
@@ -174,9 +180,10 @@ def act_on_step(
     operator: str = "",
     now: datetime | None = None,
 ) -> VisitStep:
-    """Start, pause, finish (``done``) or ``skip`` the visit's step at ``position``, or only
-    save its ``products``; ``products`` given with any action is saved with it. Finishing or
-    skipping names the operator. A bad value is `InvalidValue`; an action its state does not
+    """Start, pause, finish (``done``) or ``skip`` the visit's step at ``position``, ``reopen``
+    one done or skipped (by mistake: the audit keeps who did), or only save its ``products``;
+    ``products`` given with any action is saved with it. Finishing or skipping names the
+    operator; reopening clears who and when it ended. A bad value is `InvalidValue`; an action its state does not
     allow, a step changed meanwhile or a visit cancelled or missed is `Conflict`."""
     at = now or utc_now()
     visit = get_appointment(session, appointment_id=appointment_id)

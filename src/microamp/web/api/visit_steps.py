@@ -38,7 +38,7 @@ class VisitStepPublic(BaseModel):
 class StepControl(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["start", "pause", "done", "skip", "products"]
+    action: Literal["start", "pause", "done", "skip", "reopen", "products"]
     products: str | None = Field(None, max_length=MAX_PRODUCTS_CHARS)
 
 
@@ -71,8 +71,9 @@ def steps(user: ApiUser, db: DbDep, appointment_id: RowId) -> list[VisitStepPubl
 def control(
     user: ApiUser, db: DbDep, appointment_id: RowId, number: RowId, body: StepControl
 ) -> VisitStepPublic:
-    """Start, pause, finish (``done``) or ``skip`` step ``number``, or only save its
-    ``products``; finishing or skipping names the token's user as who did it."""
+    """Start, pause, finish (``done``) or ``skip`` step ``number``, ``reopen`` one done or
+    skipped by mistake, or only save its ``products``;
+    finishing or skipping names the token's user as who did it."""
     visit = get_appointment(db, appointment_id=appointment_id)
     step_views(db, appointment_id=visit.id)  # opened (copied from the service) if not yet
     act_on_step(db, appointment_id=visit.id, position=number - 1, action=body.action,

@@ -122,7 +122,7 @@ def step_control(
     products: Annotated[str, Form(max_length=2000)] = "",
     back: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Start, pause, finish or skip step ``number`` (1 first) of the visit, saving its
+    """Start, pause, finish, skip or reopen step ``number`` (1 first) of the visit, saving its
     products with it."""
     where = safe_back(back) or f"/console?appointment_id={appointment_id}"
     position = number - 1

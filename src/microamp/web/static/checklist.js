@@ -9,7 +9,8 @@
   const region = document.getElementById("checklist-announce");
   const loadedAt = Date.now();
   // where the focus goes after a control: to the control that undoes it, else the products
-  const NEXT_FOCUS = { start: "pause", pause: "start", done: "products", skip: "products", products: "products" };
+  const NEXT_FOCUS = { start: "pause", pause: "start", done: "products", skip: "products", reopen: "start",
+    products: "products" };
   const LABELS = { running: "Running", paused: "Paused", completed: "Completed", stopped: "Stopped",
     aborted: "Aborted", interrupted: "Interrupted", refused: "Refused" };
 
@@ -48,6 +49,7 @@
       pause: name + " paused at " + taken + ".",
       done: name + " done, " + taken + " taken.",
       skip: name + " skipped.",
+      reopen: name + " reopened: it can be resumed or done again.",
       products: "Products used in " + name + " saved.",
     }[action];
   }
