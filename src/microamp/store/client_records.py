@@ -37,6 +37,7 @@ __all__ = [
     "EDITABLE",
     "HEALTH_FIELDS",
     "PER_PAGE",
+    "SEARCH_CHARS",
     "ClientPage",
     "count_clients",
     "archive_client",
@@ -285,6 +286,7 @@ class ClientPage:
 
 PER_PAGE = 25
 MAX_PER_PAGE = 500
+SEARCH_CHARS = 200  # the longest search the pages and the API take
 
 
 def search_page(

@@ -183,8 +183,9 @@ def act_on_step(
     """Start, pause, finish (``done``) or ``skip`` the visit's step at ``position``, ``reopen``
     one done or skipped (by mistake: the audit keeps who did), or only save its ``products``;
     ``products`` given with any action is saved with it. Finishing or skipping names the
-    operator; reopening clears who and when it ended. A bad value is `InvalidValue`; an action its state does not
-    allow, a step changed meanwhile or a visit cancelled or missed is `Conflict`."""
+    operator; reopening clears who and when it ended. A bad value is `InvalidValue`; an
+    action its state does not allow, a step changed meanwhile or a visit cancelled or missed
+    is `Conflict`."""
     at = now or utc_now()
     visit = get_appointment(session, appointment_id=appointment_id)
     step = _step(session, visit.id, position)

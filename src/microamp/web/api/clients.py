@@ -14,6 +14,7 @@ from microamp.errors import InvalidValue
 from microamp.store.access import append_audit
 from microamp.store.client_records import (
     HEALTH_FIELDS,
+    SEARCH_CHARS,
     archive_client,
     count_clients,
     merge_clients,
@@ -60,7 +61,7 @@ def clients(
     response: Response,
     user: ApiUser,
     db: DbDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=SEARCH_CHARS)] = None,
     archived: Annotated[bool, Query(description="Include archived clients.")] = False,
     limit: Annotated[int, Query(ge=1, le=500, description="Clients a page.")] = 100,
     page: Annotated[

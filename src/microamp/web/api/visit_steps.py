@@ -72,8 +72,8 @@ def control(
     user: ApiUser, db: DbDep, appointment_id: RowId, number: RowId, body: StepControl
 ) -> VisitStepPublic:
     """Start, pause, finish (``done``) or ``skip`` step ``number``, ``reopen`` one done or
-    skipped by mistake, or only save its ``products``;
-    finishing or skipping names the token's user as who did it."""
+    skipped by mistake, or only save its ``products``; finishing or skipping names the token's
+    user as who did it."""
     visit = get_appointment(db, appointment_id=appointment_id)
     step_views(db, appointment_id=visit.id)  # opened (copied from the service) if not yet
     act_on_step(db, appointment_id=visit.id, position=number - 1, action=body.action,

@@ -24,7 +24,7 @@ from microamp.store.book import (
     set_state,
 )
 from microamp.store.book_setup import clinic_hours, get_settings, list_rooms, list_services
-from microamp.store.client_records import search_clients
+from microamp.store.client_records import SEARCH_CHARS, search_clients
 from microamp.store.models import Appointment, Client, User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
 from microamp.web.render import page
@@ -37,7 +37,6 @@ STATE_WORDS = {"confirmed": "Confirm", "checked_in": "Check in", "no_show": "No-
                "cancelled": "Cancel"}  # fmt: skip
 # the clients the booking form offers for a search; past that, reception types more of it
 CLIENT_CHOICES = 10
-SEARCH_LENGTH = 200  # as the clients page's search
 
 
 def shown_day(raw: str | None, today: date) -> date:
@@ -175,7 +174,7 @@ def book_day(
     db: DbDep,
     day: str | None = None,
     by: str | None = None,
-    client_q: Annotated[str, Query(max_length=SEARCH_LENGTH)] = "",
+    client_q: Annotated[str, Query(max_length=SEARCH_CHARS)] = "",
 ) -> Response:
     shown = shown_day(day, date.today())
     context = _day_context(db, shown, columns_by(by), client_q=client_q)
@@ -188,7 +187,7 @@ def book_clients(
     request: Request,
     user: PageUser,
     db: DbDep,
-    client_q: Annotated[str, Query(max_length=SEARCH_LENGTH)] = "",
+    client_q: Annotated[str, Query(max_length=SEARCH_CHARS)] = "",
     client_id: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
     """The booking form's client choices for a search, swapped in as it is typed."""

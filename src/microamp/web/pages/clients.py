@@ -21,7 +21,7 @@ from microamp.protocols.library import library_names
 from microamp.store.base import utc_now
 from microamp.store.book_setup import get_settings
 from microamp.store.client_models import LAXITY_GRADES, SKIN_TYPES
-from microamp.store.client_records import possible_duplicates, search_page
+from microamp.store.client_records import SEARCH_CHARS, possible_duplicates, search_page
 from microamp.store.crud import create_client, gate_client, get_client, latest_form
 from microamp.store.flags import LIFTING_ROLES
 from microamp.store.history import client_history
@@ -87,7 +87,7 @@ def clients(
     archived: str = "",
     number: Annotated[str, Query(alias="page", max_length=20)] = "",
 ) -> Response:
-    q = q[:200]
+    q = q[:SEARCH_CHARS]
     listing = _listing(db, user, q=q, archived=bool(archived), page_number=_page_number(number))
     found = listing["listing"]
     if user.role in CLINICAL and q.strip():
