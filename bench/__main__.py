@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.machine(),
         "quick": args.quick,
     }
+    if args.quick:
+        from bench.web import start_forked_servers
+
+        # the app imported for the quick run's servers on the other core, while the first
+        # sections (no server among them) run
+        start_forked_servers()
     for name in MODULES:
         started = time.perf_counter()
         module = importlib.import_module(f"bench.{name}")

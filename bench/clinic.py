@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bench.stores import sqlite_url
 from bench.web import PASSWORD, PG_ENV, SECRET_KEY, Load, _load, _server, _signed_in
 from microamp.store.scratch import scratch_schema
 
@@ -49,9 +50,9 @@ class Sizes:
 
 
 FULL = Sizes(clients=10_000, appointments=100_000, records=50_000, records_of_page_client=150)
-QUICK_SIZES = Sizes(clients=300, appointments=3_000, records=1_000, records_of_page_client=30)
+QUICK_SIZES = Sizes(clients=100, appointments=600, records=100, records_of_page_client=10)
 FULL_LOAD = Load(concurrency=50, duration_s=10.0)
-QUICK_LOAD = Load(concurrency=4, duration_s=1.0)
+QUICK_LOAD = Load(concurrency=4, duration_s=0.3, quick=True)
 
 FIRST = ("Olivia Amelia Isla Ava Mia Grace Sophia Lily Freya Emily Ivy Ella Rosie Evie Florence "
          "Poppy Charlotte Willow Isabella Sienna Daisy Elsie Harper Alice Maria Sofia Lucia Chloe "
@@ -343,7 +344,7 @@ def _measure(load: Load, url: str, data_dir: Path, sizes: Sizes | None) -> dict[
     started = time.perf_counter()
     clinic, timings = _seed(url, data_dir, sizes)
     result: dict[str, Any] = {"seed_s": time.perf_counter() - started, **timings}
-    with _server("app", url, str(data_dir)) as base:
+    with _server("app", url, str(data_dir), quick=load.quick) as base:
         cookies = _signed_in(base)
         for name, path in _pages(clinic).items():
             result[name] = asyncio.run(_load(load, base, path, {}, cookies))
@@ -370,8 +371,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         (tmp / "sqlite").mkdir()
-        result["sqlite"] = _compare(load, f"sqlite:///{tmp / 'big.db'}",
-                                    f"sqlite:///{tmp / 'empty.db'}", tmp / "sqlite", sizes)  # fmt: skip
+        big, empty = (sqlite_url(tmp / name, quick) for name in ("big.db", "empty.db"))
+        result["sqlite"] = _compare(load, big, empty, tmp / "sqlite", sizes)
     pg = os.environ.get(PG_ENV)
     if not pg:
         result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}

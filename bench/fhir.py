@@ -40,7 +40,7 @@ def _photo(seed: int) -> bytes:
 # the full run asks for the Bundle 4 at a time for 30 s: each answer is about a second of one
 # core, so that is a queue of four on a two-core machine and some 60 answers to rank
 EVERYTHING_LOAD = (4, 30.0)
-EVERYTHING_QUICK = (2, 1.0)
+EVERYTHING_QUICK = (2, 0.3)
 
 
 def _seed(store: Any, sessions: int, photos: int) -> tuple[int, str]:
@@ -96,7 +96,7 @@ def _everything_under_load(
     from bench.web import Load, _load, _server
 
     concurrency, seconds = EVERYTHING_QUICK if quick else EVERYTHING_LOAD
-    with _server("app", url, str(data_dir)) as base:
+    with _server("app", url, str(data_dir), quick=quick) as base:
         figures = asyncio.run(
             _load(Load(concurrency=concurrency, duration_s=seconds), base,
                   f"/api/v1/fhir/Patient/{client_id}/$everything",
@@ -106,6 +106,7 @@ def _everything_under_load(
 
 
 def run(quick: bool = False) -> dict[str, Any]:
+    from bench.stores import sqlite_url
     from bench.web import SECRET_KEY
     from microamp.store.crud import get_client
     from microamp.store.fhir import _client_resources, client_bundle
@@ -115,7 +116,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     sessions, photos, repeats = (5, 1, 2) if quick else (50, 4, 7)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        url = f"sqlite:///{data_dir / 'fhir.db'}"
+        url = sqlite_url(data_dir / "fhir.db", quick)
         # signed with the bench servers' key, so that the server started below may open it
         store = open_web_store(
             WebSettings(database_url=url, data_dir=data_dir, secret_key=SECRET_KEY)

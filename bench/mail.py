@@ -32,6 +32,7 @@ def _free_port() -> int:
 def run(quick: bool = False) -> dict[str, Any]:
     from aiosmtpd.controller import Controller
 
+    from bench.stores import sqlite_url
     from microamp.store import open_store
     from microamp.store.mail import queue_mail, save_mail_settings
     from microamp.store.mail_secret import mail_password_key
@@ -45,7 +46,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     server.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            with open_store(f"sqlite:///{Path(tmp) / 'mail.db'}", upgrade=True) as store:
+            with open_store(sqlite_url(Path(tmp) / "mail.db", quick), upgrade=True) as store:
                 with store.session() as session:
                     save_mail_settings(session, host="127.0.0.1", port=port, tls_mode="none",
                                        username="", password=None,

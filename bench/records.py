@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.stores import sqlite_url
 from microamp.store import SessionRecorder, StoreSettings, open_store
 from microamp.store.scratch import scratch_schema
 from microamp.store.telemetry import COLUMNS, TelemetryBuffer
@@ -82,7 +83,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     events, frames = (100, 1000) if quick else (2000, 20_000)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        sqlite = _measure(f"sqlite:///{data_dir / 'bench.db'}", data_dir, events, frames)
+        sqlite = _measure(sqlite_url(data_dir / "bench.db", quick), data_dir, events, frames)
         base = os.environ.get(PG_ENV)
         if base:
             with scratch_schema(base, prefix="bench") as url:

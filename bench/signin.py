@@ -21,9 +21,11 @@ from typing import Any
 import httpx
 import numpy as np
 
+from bench.stores import sqlite_url
 from bench.web import QUICK, SECRET_KEY, Load, _load, _seed, _server, _signed_in
 
 IDLE_REQUESTS = 300
+QUICK_IDLE_REQUESTS = 10
 
 
 def _one_at_a_time(base: str, path: str, headers: dict[str, str], n: int) -> dict[str, float]:
@@ -63,9 +65,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     load = QUICK if quick else Load(duration_s=10.0)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        url = f"sqlite:///{data_dir / 'bench.db'}"
+        url = sqlite_url(data_dir / "bench.db", quick)
         _, token = _seed(url, data_dir)
-        with _server("app", url, str(data_dir)) as base:
+        with _server("app", url, str(data_dir), quick=quick) as base:
             cookies = _signed_in(base)
             session = asyncio.run(_load(load, base, "/healthz", {}, cookies))
             anonymous = asyncio.run(_load(load, base, "/healthz", {}, httpx.Cookies()))
@@ -74,7 +76,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                     load, base, "/api/v1/me", {"Authorization": f"Bearer {token}"}, httpx.Cookies()
                 )  # fmt: skip
             )
-            n = 30 if quick else IDLE_REQUESTS
+            n = QUICK_IDLE_REQUESTS if quick else IDLE_REQUESTS
             idle_me = _one_at_a_time(base, "/api/v1/me", {"Authorization": f"Bearer {token}"}, n)
             idle_health = _one_at_a_time(base, "/healthz", {}, n)
         lookup_ms = _lookup_alone_ms(url, data_dir, token, 10 * n)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from bench.stores import sqlite_url
 from bench.web import _seed, _server
 
 BOMB_SIDE_PX = 13_300
@@ -126,9 +127,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        url = f"sqlite:///{data_dir / 'uploads.db'}"
+        url = sqlite_url(data_dir / "uploads.db", quick)
         client_id, token = _seed(url, data_dir)
-        with _server("app", url, str(data_dir)) as base:
+        with _server("app", url, str(data_dir), quick=quick) as base:
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
 
                 def refused_over_http() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import socket
@@ -27,6 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from bench.stores import sqlite_url
 from microamp.store.scratch import scratch_schema
 
 CONCURRENCY = 50
@@ -38,25 +41,52 @@ SECRET_KEY = "b" * 40
 PG_ENV = "MICROAMP_TEST_DATABASE_URL"
 ROOT = Path(__file__).resolve().parents[1]
 
+# the full run's servers: each a fresh interpreter, as `microamp serve` starts one
 _SERVER = """
-import sys, uvicorn
-from fastapi import FastAPI
-kind, port = sys.argv[1], int(sys.argv[2])
-if kind == "bare":
-    app = FastAPI()
-    @app.get("/ping")
-    def ping() -> dict[str, str]:
-        return {"ok": "yes"}
-else:
-    if kind == "unaudited":
-        # the same app with the audit row left out of every page's transaction (bench only)
-        import microamp.web.deps as deps
-        deps.append_audit = lambda *args, **kwargs: None
-    from microamp.web import WebSettings, create_app
-    app = create_app(WebSettings(database_url=sys.argv[3], data_dir=sys.argv[4],
-                                 secret_key=sys.argv[5]))
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+import sys
+from bench.web import serve
+serve(sys.argv[1], int(sys.argv[2]), *sys.argv[3:])
 """
+# the quick run's servers: forked from one process that imported these once. A fresh
+# interpreter spends seconds importing (and, without bytecode caches, compiling) microamp.web,
+# and the quick run starts some twenty servers.
+_PRELOADED = ["bench.web", "microamp.web.app", "uvicorn"]
+_FORKS = multiprocessing.get_context("forkserver")
+STOP_WAIT_S = 20.0
+# a loaded machine may take a while to import the app
+START_WAIT_S = 90.0
+
+
+def serve(kind: str, port: int, *args: str) -> None:
+    """Serve the bench app ``kind`` (``bare``, ``app`` or ``unaudited``) on ``port`` until
+    terminated: the body of every bench server process. ``args``: for ``bare`` the secret key
+    (unused), otherwise the database URL, the data directory and the secret key."""
+    import uvicorn
+
+    uvicorn.run(_app(kind, *args), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _app(kind: str, *args: str) -> Any:
+    if kind == "bare":
+        from fastapi import FastAPI
+
+        bare = FastAPI()
+
+        @bare.get("/ping")
+        def ping() -> dict[str, str]:
+            return {"ok": "yes"}
+
+        return bare
+    if kind == "unaudited":
+        # the same app with the audit row left out of every page's transaction (this bench
+        # server's process only)
+        import microamp.web.deps as deps
+
+        deps.append_audit = lambda *_args, **_kwargs: None
+    from microamp.web import WebSettings, create_app
+
+    url, data_dir, secret_key = args
+    return create_app(WebSettings(database_url=url, data_dir=data_dir, secret_key=secret_key))
 
 
 def _free_port() -> int:
@@ -65,29 +95,77 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def _server(*args: str) -> Iterator[str]:
-    port = _free_port()
+def start_forked_servers() -> None:
+    """Start the process quick servers are forked from, importing the app in the background:
+    called early in a quick run, the import overlaps the first sections."""
+    _FORKS.set_forkserver_preload(_PRELOADED)
+    multiprocessing.forkserver.ensure_running()
+
+
+def _serve_quietly(kind: str, port: int, args: tuple[str, ...]) -> None:
+    """`serve` in a forked process: its stdout (the bench's JSON document) left alone."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    serve(kind, port, *args)
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """A bench server's process: whether it still runs, and how to stop it (and wait)."""
+
+    alive: Callable[[], bool]
+    stop: Callable[[], None]
+
+
+def _interpreter(kind: str, port: int, args: tuple[str, ...]) -> _Running:
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, args[0], str(port), *args[1:], SECRET_KEY],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-c", _SERVER, kind, str(port), *args], cwd=ROOT, stdout=subprocess.DEVNULL
     )
+
+    def stop() -> None:
+        process.terminate()
+        process.wait(STOP_WAIT_S)
+
+    return _Running(alive=lambda: process.poll() is None, stop=stop)
+
+
+def _forked(kind: str, port: int, args: tuple[str, ...]) -> _Running:
+    start_forked_servers()
+    process = _FORKS.Process(target=_serve_quietly, args=(kind, port, args), daemon=True)
+    process.start()
+
+    def stop() -> None:
+        process.terminate()
+        process.join(STOP_WAIT_S)
+        if process.exitcode is None:
+            raise RuntimeError(f"the bench server did not stop in {STOP_WAIT_S:g} s")
+
+    return _Running(alive=process.is_alive, stop=stop)
+
+
+@contextmanager
+def _server(kind: str, *args: str, quick: bool = False) -> Iterator[str]:
+    """A bench server (see `serve`) in a process of its own, until the block ends: a fresh
+    interpreter, or (``quick``) a fork of one that imported the app already."""
+    port = _free_port()
+    running = (_forked if quick else _interpreter)(kind, port, (*args, SECRET_KEY))
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90  # a loaded machine may take a while to import the app
-        while True:
-            try:
-                httpx.get(base + "/healthz" if args[0] != "bare" else base + "/ping", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the bench server did not start") from None
-                time.sleep(0.1)
+        _wait_until_answering(base + ("/ping" if kind == "bare" else "/healthz"), running)
         yield base
     finally:
-        process.terminate()
-        process.wait(20)
+        running.stop()
+
+
+def _wait_until_answering(url: str, running: _Running) -> None:
+    deadline = time.monotonic() + START_WAIT_S
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or not running.alive():
+                raise RuntimeError("the bench server did not start") from None
+            time.sleep(0.02)
 
 
 def _seed(url: str, data_dir: Path) -> tuple[int, str]:
@@ -123,16 +201,20 @@ def _seed(url: str, data_dir: Path) -> tuple[int, str]:
 
 @dataclass(frozen=True, slots=True)
 class Load:
-    """How hard and how long: 50 clients for 20 s in the full run, a handful for 1 s quick."""
+    """How hard and how long: 50 clients for 20 s in the full run, a handful for a moment
+    quick. ``quick`` also starts its servers forked and its SQLite files migrated (see
+    `_server` and `bench.stores`): a smoke run of the same paths, its figures not for quoting."""
 
     concurrency: int = CONCURRENCY
     duration_s: float = DURATION_S
+    quick: bool = False
 
 
 # one period of a professional step into a dry electrode, as a clinic would first look at it
 PULSE_PAGE = "/protocols/pro-lift/steps/3/pulse?load=dry&window=period"
 
-QUICK = Load(concurrency=4, duration_s=1.0)
+# a few requests a client: enough for every percentile, at a fraction of a second a figure
+QUICK = Load(concurrency=4, duration_s=0.3, quick=True)
 
 
 async def _load(
@@ -188,7 +270,7 @@ def _signed_in(base: str) -> httpx.Cookies:
 
 def _database(load: Load, url: str, data_dir: Path) -> dict[str, Any]:
     client_id, token = _seed(url, data_dir)
-    with _server("app", url, str(data_dir)) as base:
+    with _server("app", url, str(data_dir), quick=load.quick) as base:
         cookies = _signed_in(base)
         page = asyncio.run(_load(load, base, f"/clients/{client_id}", {}, cookies))
         api = asyncio.run(
@@ -211,10 +293,11 @@ def beside_bare_endpoint(
     """The bare FastAPI endpoint, then ``measure`` on SQLite and (where MICROAMP_TEST_DATABASE_URL
     is set) on PostgreSQL in a schema of its own, each with a fresh data directory."""
     result: dict[str, Any] = {"concurrency": load.concurrency, "duration_s": load.duration_s}
-    with _server("bare") as base:
+    with _server("bare", quick=load.quick) as base:
         result["bare_fastapi"] = asyncio.run(_load(load, base, "/ping", {}, httpx.Cookies()))
     with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = measure(load, f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
+        url = sqlite_url(Path(tmp) / "bench.db", load.quick)
+        result["sqlite"] = measure(load, url, Path(tmp))
     pg = os.environ.get(PG_ENV)
     if not pg:
         result["postgresql"] = {"skipped": f"{PG_ENV} is not set"}

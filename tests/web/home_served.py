@@ -13,6 +13,9 @@ from playwright.sync_api import Page, expect
 
 from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.store.db import Store
+from microamp.store.home import home_account
+from microamp.store.models import ProgressEntry
+from microamp.store.outcomes import client_photos
 from microamp.web import WebSettings
 from microamp.web.app import open_web_store
 from microamp.web.home import create_home_app
@@ -106,3 +109,11 @@ def run_to_the_end(page: Page) -> None:
     page.get_by_role("button", name="Start").click()
     expect(guide).to_have_attribute("data-state", "completed", timeout=30_000)
     expect(guide).to_have_attribute("data-logged", "sent", timeout=10_000)
+
+
+def her_photos(home: Home) -> list[ProgressEntry]:
+    """The progress photos on the record of the home account's client."""
+    with home.store.session() as db:
+        account = home_account(db)
+        assert account is not None
+        return client_photos(db, client_id=account.client_id)

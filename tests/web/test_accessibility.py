@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from web.browsing import CHROMIUM, launch_chromium
+from web.browsing import CHROMIUM, choose_client, launch_chromium
 from web.conftest import (
     PASSWORD,
     Clinic,
@@ -144,8 +144,7 @@ def _plan_of_no_months(page: Page) -> None:
 
 def _book_a_taken_slot(page: Page) -> None:
     form = page.locator('form[action="/book"]')
-    form.get_by_label("Find the client").fill("Ben Carter")
-    form.get_by_role("radio", name="Ben Carter").check()
+    choose_client(form, "Ben Carter")
     form.get_by_label("Service").select_option(label="Lift facial")
     form.get_by_label("Room").select_option(label="Room 1")
     form.get_by_label("Practitioner").select_option(index=1)
@@ -204,6 +203,12 @@ def _prechecks_with_a_cap_too_low(page: Page) -> None:
     page.get_by_role("button", name="Run prechecks").click()
     _sent_back(page)
     expect(page.get_by_label("Your cap (µA)")).to_have_attribute("aria-invalid", "true")
+
+
+def _prechecks_without_a_client(page: Page) -> None:
+    page.get_by_role("button", name="Run prechecks").click()
+    _sent_back(page)
+    expect(page.get_by_role("group", name="Client")).to_have_attribute("aria-invalid", "true")
 
 
 def _start_with_a_level_too_high(page: Page) -> None:
@@ -458,6 +463,19 @@ SCREENS: tuple[Screen, ...] = (
     Screen("console", "/console?client_id={cleared}"),
     Screen("console prechecks", "/console?client_id={cleared}", CLINICAL, _run_prechecks),
     Screen("console refused", "/console?client_id={blocked}", CLINICAL, _run_prechecks),
+    Screen("console, a client searched", "/console?client_q=a", CLINICAL),
+    Screen(
+        "console, a client searched beside the one chosen",
+        "/console?client_id={cleared}&client_q=paige",
+        CLINICAL,
+    ),
+    Screen("console, no client found", "/console?client_q=zzz", CLINICAL),
+    Screen(
+        "console, a precheck without a client",
+        "/console",
+        ("practitioner",),
+        _prechecks_without_a_client,
+    ),
     Screen("record", "/records/{record}"),
     Screen("console, a visit's checklist", "/console?appointment_id={service_visit}", CLINICAL),
     Screen(
@@ -955,7 +973,7 @@ def test_a_session_is_run_by_keyboard_alone(browser: Browser, a11y_clinic: Clini
         expect(page.get_by_role("heading", name="Ana Lima")).to_be_visible()
         tab_to(page, 'a[href^="/console?client_id="]')
         page.keyboard.press("Enter")
-        expect(page.get_by_label("Client")).to_have_value(str(a11y_clinic.clients["cleared"]))
+        expect(page.get_by_role("radio", name="Ana Lima")).to_be_checked()
         tab_to(page, "#device_url")
         page.keyboard.press("ArrowDown")  # from the clinic's (faulty) device to the simulator
         expect(page.get_by_label("Device")).to_have_value(GOOD_DEVICE)

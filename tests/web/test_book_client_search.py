@@ -18,7 +18,7 @@ from sqlalchemy import select
 from microamp.store.book_setup import list_rooms, list_services
 from microamp.store.crud import create_client
 from microamp.store.models import User
-from microamp.web.pages.book import CLIENT_CHOICES
+from microamp.web.pages.client_choices import CLIENT_CHOICES
 from web.conftest import Clinic, add_book, clinic_on, csrf_of
 
 CLARAS = 12  # more than the form offers

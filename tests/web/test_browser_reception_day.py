@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from microamp.store.crud import create_client
 from microamp.store.models import Appointment
-from web.browsing import CHROMIUM, launch_chromium
+from web.browsing import CHROMIUM, choose_client, launch_chromium
 from web.conftest import PASSWORD, Clinic, clinic_on
 from web.test_api_intensity import wait_done
 
@@ -75,8 +75,7 @@ def _set_up_the_clinic(page: Page, clinic: Clinic) -> None:
 
 def _book(page: Page, client: str, room: str, practitioner: str, start: str) -> None:
     form = page.locator('form[action="/book"]')
-    form.get_by_label("Find the client").fill(client)
-    form.get_by_role("radio", name=client).check()
+    choose_client(form, client)
     form.get_by_label("Service").select_option(label="Lift facial")
     form.get_by_label("Room").select_option(label=room)
     form.get_by_label("Practitioner").select_option(label=practitioner)

@@ -5,14 +5,12 @@ is measured by the server and kept, within tolerance."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from microamp.store.models import ProgressEntry
-from support import faces
-from web.browsing import CHROMIUM, fake_camera_args, launch_chromium
+from web.browsing import CHROMIUM, astronaut_camera
 from web.conftest import PASSWORD, Clinic, add_front_photos, clinic_on
 
 pytestmark = pytest.mark.browser
@@ -34,9 +32,7 @@ def camera_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
 
 @pytest.fixture(scope="module")
 def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    video = Path(tmp_path_factory.mktemp("camera")) / "astronaut.y4m"
-    video.write_bytes(faces.y4m(faces.astronaut()))
-    with launch_chromium(fake_camera_args(video)) as launched:
+    with astronaut_camera(tmp_path_factory.mktemp("camera")) as launched:
         yield launched
 
 

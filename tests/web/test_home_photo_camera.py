@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 
 from microamp.store.home import add_home_photo, home_account
-from microamp.store.models import ProgressEntry
-from microamp.store.outcomes import client_photos
 from support import faces
-from web.browsing import CHROMIUM, fake_camera_args, launch_chromium
-from web.home_served import Home, first_run, home_on
+from web.browsing import CHROMIUM, astronaut_camera
+from web.home_served import Home, first_run, her_photos, home_on
 from web.page_checks import axe_violations
 
 if not CHROMIUM.exists():
@@ -30,9 +28,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    video = Path(tmp_path_factory.mktemp("home-camera")) / "astronaut.y4m"
-    video.write_bytes(faces.y4m(faces.astronaut()))
-    with launch_chromium(fake_camera_args(video)) as launched:
+    with astronaut_camera(tmp_path_factory.mktemp("home-camera")) as launched:
         yield launched
 
 
@@ -40,13 +36,6 @@ def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser
 def home(tmp_path: Path) -> Iterator[Home]:
     with home_on(tmp_path) as served:
         yield served
-
-
-def _her_photos(home: Home) -> list[ProgressEntry]:
-    with home.store.session() as db:
-        account = home_account(db)
-        assert account is not None
-        return client_photos(db, client_id=account.client_id)
 
 
 def _an_earlier_photo(home: Home) -> int:
@@ -107,7 +96,7 @@ def test_a_photo_from_the_camera_under_her_ghost_is_retaken_saved_measured_and_k
         expect(status).to_contain_text(
             "Not kept: Photo-use consent: you must agree", timeout=30_000
         )
-        assert len(_her_photos(home)) == 1
+        assert len(her_photos(home)) == 1
 
         page.get_by_label("I agree to this photo being kept").check()
         page.get_by_role("button", name="Save", exact=True).click()
@@ -117,7 +106,7 @@ def test_a_photo_from_the_camera_under_her_ghost_is_retaken_saved_measured_and_k
         assert [e for e in errors if "status of 422" not in e] == []
     finally:
         context.close()
-    photos = _her_photos(home)
+    photos = her_photos(home)
     assert len(photos) == 2
     newest = max(photos, key=lambda e: e.id)
     assert newest.view == "front" and newest.photo_use_consent is True

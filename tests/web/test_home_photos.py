@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -207,3 +207,69 @@ def test_no_photo_is_kept_without_her_sign_in_or_the_phones_token(
     forged = _send((phone[0], "not-the-token"), faces.jpeg(faces.astronaut()))
     assert forged.status_code == 403
     assert len(_her_photos(home)) == before
+
+
+def test_the_same_photo_sent_again_is_the_entry_already_kept(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    # the phone's offline queue resends a photo whose answer it never got: one entry, one audit
+    image = faces.jpeg(
+        faces.similar(faces.astronaut(), scale=1.01, rotation_deg=1, shift_px=(3, 2))
+    )
+    first = _send(phone, image)
+    assert first.status_code == 201, first.text
+    before = len(_her_photos(home))
+    again = _send(phone, image)
+    assert again.status_code == 201, again.text
+    assert again.json()["entry_id"] == first.json()["entry_id"]
+    assert len(_her_photos(home)) == before
+
+
+@pytest.mark.parametrize(
+    ("taken_on", "says"),
+    [
+        ("tomorrow", "a date as YYYY-MM-DD"),
+        ("2026-13-01", "a date as YYYY-MM-DD"),
+        ("+1", "within the 30 days up to"),
+        ("-31", "within the 30 days up to"),
+    ],
+)
+def test_a_photo_kept_offline_on_a_day_out_of_range_is_refused_naming_taken_on(
+    home: Home, phone: tuple[httpx.Client, str], taken_on: str, says: str
+) -> None:
+    client, token = phone
+    if taken_on[0] in "+-":
+        taken_on = (home.days.today + timedelta(days=int(taken_on))).isoformat()
+    before = len(_her_photos(home))
+    answer = client.post(
+        "/photo",
+        data={"csrf_token": token, "view": "front", "photo_use_consent": "yes",
+              "taken_on": taken_on},
+        files={"photo": ("capture.jpg", faces.jpeg(faces.astronaut()), "image/jpeg")},
+        headers={"Accept": "application/json"},
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    refused = answer.json()
+    assert refused["field"] == "taken_on" and refused["label"] == "Taken on"
+    assert says in refused["retake"]
+    assert len(_her_photos(home)) == before
+
+
+def test_a_photo_kept_offline_keeps_the_day_it_was_taken(
+    home: Home, phone: tuple[httpx.Client, str]
+) -> None:
+    client, token = phone
+    day = home.days.today - timedelta(days=30)
+    image = faces.jpeg(
+        faces.similar(faces.astronaut(), scale=0.99, rotation_deg=-1, shift_px=(-2, 4))
+    )
+    answer = client.post(
+        "/photo",
+        data={"csrf_token": token, "view": "front", "photo_use_consent": "yes",
+              "taken_on": day.isoformat()},
+        files={"photo": ("capture.jpg", image, "image/jpeg")},
+        headers={"Accept": "application/json"},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    entry = next(p for p in _her_photos(home) if p.id == answer.json()["entry_id"])
+    assert entry.taken_on == day

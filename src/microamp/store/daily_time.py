@@ -149,6 +149,15 @@ def check_daily_time(session: Session, *, client_id: int, planned_s: float, on: 
         raise refusal
 
 
+def lock_client(session: Session, *, client_id: int) -> None:
+    """Hold her client row until the transaction ends (PostgreSQL: ``FOR UPDATE``; SQLite: a
+    no-op write takes the database's write lock), so a check-then-write of hers is one step."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE clients SET id = id WHERE id = :id"), {"id": client_id})
+    else:
+        session.execute(text("SELECT id FROM clients WHERE id = :id FOR UPDATE"), {"id": client_id})
+
+
 def claim_daily_time(session: Session, *, client_id: int, planned_s: float, on: date) -> None:
     """`check_daily_time` as the first step of the transaction that writes the start's record:
     her client row is locked (PostgreSQL: ``FOR UPDATE``; SQLite: a no-op write takes the write
@@ -156,8 +165,5 @@ def claim_daily_time(session: Session, *, client_id: int, planned_s: float, on: 
     there to count, or this one is refused."""
     if daily_profile(session, client_id=client_id) is None:
         return
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE clients SET id = id WHERE id = :id"), {"id": client_id})
-    else:
-        session.execute(text("SELECT id FROM clients WHERE id = :id FOR UPDATE"), {"id": client_id})
+    lock_client(session, client_id=client_id)
     check_daily_time(session, client_id=client_id, planned_s=planned_s, on=on)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microamp.clinic.consent import check_signature
+from microamp.clinic.dates import not_in_future
 from microamp.clinic.gate import GateDecision
 from microamp.errors import InvalidValue, InvalidValues
 from microamp.protocols.home_routines import Personalisation, left_out_positions, personalise
@@ -32,7 +33,7 @@ from microamp.store.crud import (
     record_consent,
     record_intake,
 )
-from microamp.store.daily_time import seconds_used_on
+from microamp.store.daily_time import lock_client, seconds_used_on
 from microamp.store.home_models import (
     HOME_MODES,
     HOME_STATUSES,
@@ -43,7 +44,7 @@ from microamp.store.home_models import (
 from microamp.store.models import HOME_ROLE, ProgressEntry, User
 from microamp.store.outcomes import Outcomes, client_outcomes
 from microamp.store.photo_blobs import StoredPhoto, entry_photo
-from microamp.store.photos import PreparedPhoto, add_progress_entry
+from microamp.store.photos import PreparedPhoto, add_progress_entry, prepare_photo
 
 __all__ = [
     "HOME_PHOTO_NOTE",
@@ -394,15 +395,38 @@ def add_home_photo(
     """A progress photo she takes at home, kept on her client record as a clinic photo is
     (`add_progress_entry`: a JPEG or PNG within the size and megapixel limits, taken ``today``
     or earlier, measured for its ``view``), so her clinic sees it among her photos. The write is
-    audited with the home account as the actor."""
+    audited with the home account as the actor.
+
+    The same photo of the same view sent again (the phone's offline queue resending one whose
+    answer it never got) is the entry already kept, not a second one: her row is locked for
+    the check, so two tabs sending it at once still keep one."""
+    not_in_future("taken_on", taken_on, today=today)
+    prepared = photo if isinstance(photo, PreparedPhoto) else prepare_photo(photo, view=view)
+    lock_client(session, client_id=account.client_id)
+    kept = _same_home_photo(session, account, sha256=prepared.sha256, view=view)
+    if kept is not None:
+        return kept
     entry = add_progress_entry(
-        session, client_id=account.client_id, taken_on=taken_on, today=today, photo=photo,
+        session, client_id=account.client_id, taken_on=taken_on, today=today, photo=prepared,
         notes=HOME_PHOTO_NOTE, view=view, photo_use_consent=photo_use_consent,
     )  # fmt: skip
     append_audit(session, actor_id=None, actor=actor_of(account), action="write",
                  resource=f"client:{account.client_id}/progress", client_id=account.client_id,
                  detail={"entry_id": entry.id, "view": view})  # fmt: skip
     return entry
+
+
+def _same_home_photo(
+    session: Session, account: HomeAccount, *, sha256: str, view: str
+) -> ProgressEntry | None:
+    return session.scalars(
+        select(ProgressEntry).where(
+            ProgressEntry.client_id == account.client_id,
+            ProgressEntry.photo_sha256 == sha256,
+            ProgressEntry.view == view,
+            ProgressEntry.notes == HOME_PHOTO_NOTE,
+        )
+    ).first()
 
 
 def home_photo(session: Session, account: HomeAccount, *, entry_id: int) -> StoredPhoto | None:

@@ -133,6 +133,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("GET", "/protocols/{name}/steps/{number}/pulse"): CLINICAL,
     ("POST", "/protocols/upload"): OWNER,
     ("GET", "/console"): CLINICAL,
+    ("GET", "/console/clients"): CLINICAL,
     ("POST", "/console/prechecks"): CLINICAL,
     ("POST", "/console/start"): CLINICAL,
     ("GET", "/visits/{appointment_id}/steps/{number}"): CLINICAL,

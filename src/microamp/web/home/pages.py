@@ -39,7 +39,14 @@ from microamp.viz.facemap import facemap_svg
 from microamp.web.errors import FieldError
 from microamp.web.home import build, device, health, photos, session
 from microamp.web.home.routines import HOME_PROFILE, available_routines, guide_payload, routine_for
-from microamp.web.home.session import AccountDep, DbDep, NeedsSignIn, home_page, today_of
+from microamp.web.home.session import (
+    AccountDep,
+    DbDep,
+    NeedsSignIn,
+    home_page,
+    recent_day,
+    today_of,
+)
 from microamp.web.home.statics import manifest, service_worker
 from microamp.web.pages.outcomes import measure_charts
 from microamp.web.security import (
@@ -255,7 +262,7 @@ async def post_session(request: Request, db: DbDep, account: AccountDep) -> Resp
     if not isinstance(body, dict):
         raise InvalidValue("body", body, "must be a JSON object")
     today = today_of(request)
-    on_date = _log_date(body.get("on_date"), today)
+    on_date = recent_day(body.get("on_date"), today, "on_date")
     fields: dict[str, Any] = dict(
         uuid=str(body.get("uuid", "")), protocol_name=str(body.get("protocol", "")),
         protocol_hash=str(body.get("hash", "")), on_date=on_date,
@@ -290,16 +297,6 @@ async def lower_level(request: Request, db: DbDep, account: AccountDep) -> Respo
                     zone_levels={**account.zone_levels, zone: level})  # fmt: skip
     db.commit()
     return JSONResponse({"zone": zone, "level": level})
-
-
-def _log_date(raw: object, today: date) -> date:
-    try:
-        day = date.fromisoformat(str(raw))
-    except ValueError:
-        raise InvalidValue("on_date", raw, "a date as YYYY-MM-DD") from None
-    if not today - timedelta(days=30) <= day <= today:
-        raise InvalidValue("on_date", raw, f"within the 30 days up to {today.isoformat()}")
-    return day
 
 
 def _number(body: dict[str, Any], key: str) -> float:

@@ -23,7 +23,7 @@ from microamp.vision.landmarks import vision_available
 from microamp.vision.measures import VIEWS, check_view
 from microamp.web.errors import field_errors
 from microamp.web.home import session
-from microamp.web.home.session import AccountDep, DbDep, home_page, today_of
+from microamp.web.home.session import AccountDep, DbDep, home_page, recent_day, today_of
 from microamp.web.pages.outcomes import (
     CAPTURE_LABELS,
     VIEW_LABELS,
@@ -79,11 +79,16 @@ async def photo_save(
     csrf_token: Annotated[str, Form()] = "",
     view: Annotated[str, Form()] = "front",
     photo_use_consent: Annotated[str, Form()] = "",
+    taken_on: Annotated[str, Form()] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
+    """Keep a photo taken now, or one the phone kept while offline (``taken_on``, the day it
+    was taken: see `recent_day`). Sent again, it is the entry already kept."""
     session.csrf_ok(request, csrf_token)
     wants_json = "application/json" in request.headers.get("accept", "")
+    today = today_of(request)
     try:
+        day = recent_day(taken_on, today, "taken_on") if taken_on else today
         checked_view, prepared = await judge_capture(
             db, client_id=account.client_id, view=view,
             photo_use_consent=bool(photo_use_consent), photo=photo, consent_rule=_CONSENT_RULE,
@@ -94,8 +99,7 @@ async def photo_save(
         safe_view = view if view in VIEWS else "front"
         return _photo_page(request, db, account, safe_view, errors=field_errors(exc, CAPTURE_LABELS),
                            typed={"photo_use_consent": photo_use_consent}, status_code=422)  # fmt: skip
-    today = today_of(request)
-    entry = add_home_photo(db, account, photo=prepared, view=checked_view, taken_on=today,
+    entry = add_home_photo(db, account, photo=prepared, view=checked_view, taken_on=day,
                            today=today, photo_use_consent=True)  # fmt: skip
     db.commit()
     if wants_json:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -11,12 +12,27 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from microamp.errors import InvalidValue
 from microamp.store.home import home_account
 from microamp.store.home_models import HomeAccount
 from microamp.web.lanes import store_for
 from microamp.web.security import csrf_matches
 
-__all__ = ["AccountDep", "DbDep", "csrf_ok", "home_page", "sign_in_as", "sign_out", "today_of"]
+__all__ = [
+    "PHONE_DAYS_BACK",
+    "AccountDep",
+    "DbDep",
+    "csrf_ok",
+    "home_page",
+    "recent_day",
+    "sign_in_as",
+    "sign_out",
+    "today_of",
+]
+
+# how far back the phone may date what it kept while offline (a session log, a photo): a queue
+# older than this is a phone left in a drawer, and its dates are no longer worth trusting
+PHONE_DAYS_BACK = 30
 
 
 class NeedsSignIn(Exception):
@@ -46,6 +62,20 @@ def today_of(request: Request) -> date:
     return day
 
 
+def recent_day(raw: object, today: date, field: str) -> date:
+    """A day the phone reports for something it kept offline: ``YYYY-MM-DD`` within the
+    `PHONE_DAYS_BACK` days up to ``today`` (never ahead: dates are facts about the past)."""
+    try:
+        day = date.fromisoformat(str(raw))
+    except ValueError:
+        raise InvalidValue(field, raw, "a date as YYYY-MM-DD") from None
+    if not today - timedelta(days=PHONE_DAYS_BACK) <= day <= today:
+        raise InvalidValue(
+            field, raw, f"within the {PHONE_DAYS_BACK} days up to {today.isoformat()}"
+        )
+    return day
+
+
 def csrf_ok(request: Request, given: str | None) -> None:
     """403 unless ``given`` is this phone's CSRF token."""
     if not csrf_matches(request.state.home.get("csrf"), given):
@@ -69,7 +99,10 @@ def home_page(
     **context: Any,
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
-    context.update(account=account, csrf_token=request.state.home["csrf"])
+    # the day the page is served for, and when (epoch ms): a photo the phone keeps offline is
+    # dated from them by the days its own clock has moved on since (home-photos.js)
+    context.update(account=account, csrf_token=request.state.home["csrf"],
+                   page_day=today_of(request).isoformat(), served_ms=int(time.time() * 1000))  # fmt: skip
     context.setdefault("errors", [])
     context.setdefault("values", {})
     return templates.TemplateResponse(request, f"home/{name}", context, status_code=status_code)

@@ -16,6 +16,8 @@ SHELL = (
     "/",
     "/static/home.css",
     "/static/home.js",
+    "/static/home-photos.js",
+    "/static/capture.js",
     "/static/favicon.svg",
     "/manifest.webmanifest",
 )

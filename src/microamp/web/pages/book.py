@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,9 +24,9 @@ from microamp.store.book import (
     set_state,
 )
 from microamp.store.book_setup import clinic_hours, get_settings, list_rooms, list_services
-from microamp.store.client_records import SEARCH_CHARS, search_clients
 from microamp.store.models import Appointment, Client, User
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, RowId
+from microamp.web.pages.client_choices import ChosenQuery, ClientQuery, client_choices
 from microamp.web.render import page
 
 router = APIRouter(dependencies=[CsrfChecked])
@@ -35,8 +35,6 @@ router = APIRouter(dependencies=[CsrfChecked])
 BUTTON_STATES = ("confirmed", "checked_in", "no_show", "cancelled")
 STATE_WORDS = {"confirmed": "Confirm", "checked_in": "Check in", "no_show": "No-show",
                "cancelled": "Cancel"}  # fmt: skip
-# the clients the booking form offers for a search; past that, reception types more of it
-CLIENT_CHOICES = 10
 
 
 def shown_day(raw: str | None, today: date) -> date:
@@ -97,32 +95,6 @@ class Cards:
         }  # fmt: skip
 
 
-def client_choices(db: Session, q: str, chosen: str = "") -> dict[str, Any]:
-    """The booking form's client field: the clients whose name, phone or email holds ``q``
-    (never the health fields: reception books), by name, with the client already ``chosen``
-    kept first so a new search does not lose her."""
-    q = q.strip()
-    context: dict[str, Any] = {"client_q": q, "chosen": chosen, "client_more": False,
-                               "client_error": ""}  # fmt: skip
-    found: list[Client] = []
-    if q:
-        try:
-            found = search_clients(db, q=q, limit=CLIENT_CHOICES + 1)
-        except InvalidValue as exc:
-            context["client_error"] = f"Search: {exc.rule}"
-    context["client_more"] = len(found) > CLIENT_CHOICES
-    found = found[:CLIENT_CHOICES]
-    if chosen.isdigit() and all(c.id != int(chosen) for c in found):
-        kept = db.get(Client, int(chosen))
-        if kept is not None and kept.archived_at is None:
-            found.insert(0, kept)
-    context["client_choices"] = [
-        {"id": c.id, "name": c.full_name, "born": c.date_of_birth, "email": c.email or ""}
-        for c in found
-    ]
-    return context
-
-
 def _day_context(
     db: Session, day: date, by: str = "room", client_q: str = "", chosen: str = ""
 ) -> dict[str, Any]:
@@ -174,7 +146,7 @@ def book_day(
     db: DbDep,
     day: str | None = None,
     by: str | None = None,
-    client_q: Annotated[str, Query(max_length=SEARCH_CHARS)] = "",
+    client_q: ClientQuery = "",
 ) -> Response:
     shown = shown_day(day, date.today())
     context = _day_context(db, shown, columns_by(by), client_q=client_q)
@@ -187,11 +159,11 @@ def book_clients(
     request: Request,
     user: PageUser,
     db: DbDep,
-    client_q: Annotated[str, Query(max_length=SEARCH_CHARS)] = "",
-    client_id: Annotated[str, Query(max_length=12)] = "",
+    client_q: ClientQuery = "",
+    client_id: ChosenQuery = "",
 ) -> Response:
     """The booking form's client choices for a search, swapped in as it is typed."""
-    return page(request, "book_clients.html", user, **client_choices(db, client_q, client_id))
+    return page(request, "client_choices.html", user, **client_choices(db, client_q, client_id))
 
 
 @router.post("/book")

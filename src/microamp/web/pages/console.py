@@ -26,7 +26,8 @@ from microamp.station import (
 )
 from microamp.store.book import MOVABLE_STATES, get_appointment
 from microamp.store.book_models import Service
-from microamp.store.crud import gate_client, get_client, list_clients
+from microamp.store.client_records import SEARCH_CHARS
+from microamp.store.crud import gate_client, get_client
 from microamp.store.daily_time import client_day
 from microamp.store.leases import DeviceBusy
 from microamp.store.models import Appointment, User
@@ -36,6 +37,7 @@ from microamp.viz.facemap import facemap_svg
 from microamp.web.deps import CsrfChecked, DbDep, PageUser, SettingsDep, audit
 from microamp.web.errors import FieldError, field_errors
 from microamp.web.live import live_sessions, operator_of
+from microamp.web.pages.client_choices import ChosenQuery, ClientQuery, client_choices
 from microamp.web.pages.console_choice import LABELS, device_labels, parse_choice
 from microamp.web.pages.visit_steps import checklist_context
 from microamp.web.render import page
@@ -48,6 +50,8 @@ _POLL_S = 0.1
 
 
 ChoiceForm = Annotated[str, Form(max_length=500)]
+# the client is chosen from a search: an error of hers sends the reader to the search box
+_TARGETS = {"client_id": "client_q"}
 
 
 def _typed(
@@ -83,7 +87,10 @@ def console(
     client_id: int | None = None,
     protocol: str | None = None,
     appointment_id: int | None = None,
+    client_q: ClientQuery = "",
 ) -> Response:
+    """The console, for the client of ``client_id`` (from her page) or of the booked visit of
+    ``appointment_id``, with the clients the search ``client_q`` finds offered beside her."""
     typed: dict[str, str] = {}
     if appointment_id is not None:
         visit = get_appointment(db, appointment_id=appointment_id)
@@ -92,8 +99,20 @@ def console(
         service = db.get(Service, visit.service_id) if visit.service_id is not None else None
         if protocol is None and service is not None and service.protocol_name:
             protocol = service.protocol_name
-    return _console_page(request, user, db, settings, client_id=client_id,
+    return _console_page(request, user, db, settings, client_id=client_id, client_q=client_q,
                          protocol=protocol or "pro-express", typed=typed)  # fmt: skip
+
+
+@router.get("/console/clients")
+def console_clients(
+    request: Request,
+    user: PageUser,
+    db: DbDep,
+    client_q: ClientQuery = "",
+    client_id: ChosenQuery = "",
+) -> Response:
+    """The console's client choices for a search, swapped in as it is typed."""
+    return page(request, "client_choices.html", user, **client_choices(db, client_q, client_id))
 
 
 def _console_page(
@@ -109,10 +128,13 @@ def _console_page(
     errors: list[FieldError] | None = None,
     typed: dict[str, str] | None = None,
     name: str = "console.html",
+    client_q: str = "",
 ) -> Response:
     """The console's choices; ``start_error`` says why the last start was refused (409),
     ``errors`` what was wrong with the choices ``typed`` (422). ``name`` is the template: the
-    page, or the fragment a precheck gets back (its summary, and the form swapped out of band)."""
+    page, or the fragment a precheck gets back (its summary, and the form swapped out of band).
+    The client field offers what the search ``client_q`` finds, the client of ``client_id``
+    kept first and checked."""
     names = protocol_names(db)
     return page(
         request,
@@ -124,8 +146,7 @@ def _console_page(
         else None,
         status_code=422 if errors else 409 if start_error else 200,
         title="Session console",
-        clients=list_clients(db, limit=500),
-        client_id=client_id,
+        **client_choices(db, client_q[:SEARCH_CHARS], "" if client_id is None else str(client_id)),
         protocols=names,
         protocol=protocol if protocol in names else "pro-express",
         devices=device_labels(settings, live_sessions(request).stations()),
@@ -154,11 +175,14 @@ def _refused_choice(
     exc: InvalidValue,
     typed: dict[str, str],
     name: str,
+    client_q: str,
 ) -> Response:
-    client_id = int(typed["client_id"]) if typed["client_id"].strip().isdigit() else None
+    raw = typed["client_id"].strip()
+    client_id = int(raw) if raw.isascii() and raw.isdigit() else None
     return _console_page(
         request, user, db, settings, client_id=client_id, protocol=typed["protocol"],
-        device_url=typed["device_url"], errors=field_errors(exc, LABELS), typed=typed, name=name,
+        device_url=typed["device_url"], errors=field_errors(exc, LABELS, _TARGETS), typed=typed,
+        name=name, client_q=client_q,
     )  # fmt: skip
 
 
@@ -180,6 +204,7 @@ def prechecks(
     intensity: ChoiceForm = "100",
     practitioner_max_ua: ChoiceForm = "",
     appointment_id: ChoiceForm = "",
+    client_q: ChoiceForm = "",
 ) -> Response:
     typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua, appointment_id)
     try:
@@ -187,7 +212,8 @@ def prechecks(
                               live_sessions(request).stations())  # fmt: skip
         _visit_for(db, appointment_id, choice[0])
     except InvalidValue as exc:
-        return _refused_choice(request, user, db, settings, exc, typed, "console_invalid.html")
+        return _refused_choice(request, user, db, settings, exc, typed, "console_invalid.html",
+                               client_q)  # fmt: skip
     client = get_client(db, client_id=choice[0])
     decision = gate_client(db, client_id=client.id, on=_clinic_today(request, db))
     audit(db, user, "read", f"client:{client.id}/gate", client_id=client.id,
@@ -216,7 +242,8 @@ def prechecks(
         capped=capped,
         device_error=device_error,
         ready=ready,
-        choice=typed | {"client_id": client.id},
+        # the search rides along, so a refused start comes back with the same choices
+        choice=typed | {"client_id": client.id, "client_q": client_q},
     )
 
 
@@ -232,6 +259,7 @@ def start(
     intensity: ChoiceForm = "100",
     practitioner_max_ua: ChoiceForm = "",
     appointment_id: ChoiceForm = "",
+    client_q: ChoiceForm = "",
 ) -> Response:
     typed = _typed(client_id, protocol, device_url, intensity, practitioner_max_ua, appointment_id)
     try:
@@ -240,7 +268,7 @@ def start(
         )
         visit = _visit_for(db, appointment_id, chosen)
     except InvalidValue as exc:
-        return _refused_choice(request, user, db, settings, exc, typed, "console.html")
+        return _refused_choice(request, user, db, settings, exc, typed, "console.html", client_q)
     client = get_client(db, client_id=chosen)
     try:
         live = live_sessions(request).start(
@@ -251,7 +279,8 @@ def start(
     except (DeviceBusy, StationUnavailable, DeviceError, InvalidValue) as exc:
         refused = exc.busy.message if isinstance(exc, DeviceBusy) else str(exc)
         return _console_page(request, user, db, settings, client_id=client.id, protocol=name,
-                             device_url=url, start_error=refused, typed=typed)  # fmt: skip
+                             device_url=url, start_error=refused, typed=typed,
+                             client_q=client_q)  # fmt: skip
     audit(db, user, "write", f"client:{client.id}/session", client_id=client.id,
           record_id=live.record_id, protocol=name, device=url, appointment_id=visit)  # fmt: skip
     return RedirectResponse(f"/live/{live.id}", status_code=303)

@@ -3,7 +3,9 @@
 // server, which measures it: a head turned or tilted past tolerance, or nearer or farther than
 // the first photo, comes back "retake" with the reason, and nothing is kept.
 // A form with data-capture-review (the home app's progress photo) holds the frame first: the
-// picture stops on it, and Retake goes back to the live camera while Save sends it.
+// picture stops on it, and Retake goes back to the live camera while Save sends it. A form with
+// data-capture-queue (the home app's too) keeps a frame it cannot send on the phone, where
+// home-photos.js sends it when the phone is back online; her agreement is checked here first.
 (function () {
   "use strict";
   const form = document.querySelector("[data-capture-form]");
@@ -16,10 +18,18 @@
   const save = form.querySelector("[data-camera-save]");
   const status = form.querySelector("[data-capture-status]");
   const review = form.hasAttribute("data-capture-review");
+  const queued = form.hasAttribute("data-capture-queue");
+  const ghost = form.querySelector("[data-camera-ghost]");
   let held = null;
 
   function say(text) {
     status.textContent = text;
+  }
+
+  // offline, the ghost (her photo, never kept on the phone) cannot load: no broken image
+  if (ghost) {
+    if (ghost.complete && !ghost.naturalWidth) ghost.hidden = true;
+    ghost.addEventListener("error", function () { ghost.hidden = true; });
   }
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -73,7 +83,26 @@
     save.hidden = !on;
   }
 
+  // offline: her agreement checked as the server would, then the frame kept on the phone
+  async function keepOnPhone(blob) {
+    const agreed = form.elements.photo_use_consent;
+    if (agreed && !agreed.checked) {
+      say("Not kept: Photo-use consent: you must agree to this photo being kept in your record and compared.");
+      return false;
+    }
+    try {
+      form.dataset.queued = await window.microampPhotoQueue.keep(blob, form.elements.view.value);
+    } catch (error) {
+      say("Not saved on this phone: " + error.message);
+      return false;
+    }
+    say("Saved on this phone: it is sent to your record, and measured, when you are back online.");
+    return true;
+  }
+
   async function send(blob, button) {
+    const keeps = queued && window.microampPhotoQueue;
+    if (keeps && !navigator.onLine) return keepOnPhone(blob);
     button.disabled = true;
     say("Measuring the frame…");
     try {
@@ -96,6 +125,8 @@
       const named = answer.label ? answer.label + ": " : "";
       say("Not kept: " + named + (answer.retake || "the frame was refused") + ".");
     } catch (error) {
+      // no answer (the network went on the way): kept on the phone where it can be
+      if (keeps) return keepOnPhone(blob);
       say("The frame could not be sent: " + error.message);
     } finally {
       button.disabled = false;

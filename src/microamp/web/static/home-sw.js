@@ -1,7 +1,7 @@
 // microamp home: the service worker. Pages are fetched from the network first and kept, so the
 // last version of each page the phone saw opens offline; static files are served from the cache
-// and refreshed behind. Only GET requests are cached; the session log (a POST) is queued by the
-// page itself when it cannot be sent.
+// and refreshed behind. Only GET requests are cached; the session log and a progress photo (both
+// POSTs) are queued by the page itself when they cannot be sent.
 "use strict";
 const CACHE = "microamp-home-v1";
 const SHELL = /*SHELL*/[];
@@ -55,8 +55,9 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/") || url.pathname === "/sw.js") return;
   // a device session is live: never an old copy of its page (offline, the page says so)
   if (url.pathname.startsWith("/device/")) return;
-  // her photos stay on the server, and the camera page always measures against the newest
-  if (url.pathname === "/photo" || url.pathname.startsWith("/photo/")) return;
+  // her photos stay on the server (the camera page, network-first like every page, opens
+  // offline without its ghost, and keeps what it takes on the phone: home-photos.js)
+  if (url.pathname.startsWith("/photo/")) return;
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(
       caches.match(request).then((hit) => {
