@@ -155,6 +155,25 @@ def test_guide_mode_reloaded_offline_still_runs_and_sends_its_log_when_back_onli
         assert logged.device_connected is False and logged.cues == 4
 
 
+def test_a_session_log_kept_for_another_account_on_this_phone_is_never_sent_for_her(
+    page: Page, home: Home
+) -> None:
+    first_run(page, home)
+    other = {"uuid": "someone-else", "account": "999", "protocol": "home-express", "hash": "",
+             "mode": "guided", "on_date": home.days.today.isoformat(), "seconds_done": 60,
+             "steps_done": 2, "status": "stopped", "cues": 12}  # fmt: skip
+    page.evaluate(
+        "(log) => localStorage.setItem('microamp-home-queue', JSON.stringify([log]))", other
+    )
+    page.reload()  # the page's own flush, on load, sends what is hers
+    page.wait_for_function("() => document.body.dataset.logFlush === 'flushed'")
+    assert page.evaluate("document.body.dataset.account") != "999"
+    kept = page.evaluate("() => JSON.parse(localStorage.getItem('microamp-home-queue'))")
+    assert [log["uuid"] for log in kept] == ["someone-else"]
+    with home.store.transaction() as db:
+        assert db.scalars(select(HomeSession)).all() == []
+
+
 def test_three_days_done_make_a_streak_and_a_missed_day_breaks_it(page: Page, home: Home) -> None:
     first_run(page, home)
     build_quick_routine(page, home)

@@ -31,22 +31,28 @@
   function saveQueue(list) { localStorage.setItem(QUEUE, JSON.stringify(list)); }
 
   function post(log, csrf) {
+    const { account, ...body } = log; // the account it was kept for stays on the phone
     return fetch("/api/sessions", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(log),
+      body: JSON.stringify(body),
     });
   }
 
-  // send what waits on the phone; a log the server refuses (422) is dropped, never resent
+  // send what waits on the phone for the account signed in (a phone two people share never
+  // files one's session on the other's record; a log kept before logs named their account
+  // goes with whoever signs in first, as it always did); a log the server refuses (422) is
+  // dropped, never resent
   function flush(csrf) {
-    const waiting = queued();
-    if (!waiting.length || !navigator.onLine || !csrf) return Promise.resolve(0);
+    const account = document.body.dataset.account || "";
+    const waiting = queued().filter((log) => !log.account || log.account === account);
+    const done = (sent) => { document.body.dataset.logFlush = "flushed"; return sent; };
+    if (!waiting.length || !navigator.onLine || !csrf) return Promise.resolve(0).then(done);
     return waiting.reduce((chain, log) => chain.then((sent) =>
       post(log, csrf).then((r) => {
         if (r.ok || r.status === 422) saveQueue(queued().filter((l) => l.uuid !== log.uuid));
         return sent + (r.ok ? 1 : 0);
-      }).catch(() => sent)), Promise.resolve(0));
+      }).catch(() => sent)), Promise.resolve(0)).then(done);
   }
 
   function usedToday(day) {
@@ -302,7 +308,8 @@
     const heard = this.scheduled.filter((at) => at <= pos + 1e-6).length;
     const today = new Date().toISOString().slice(0, 10);
     const log = {
-      uuid: uuid(), protocol: this.routine.name, hash: this.routine.hash, mode: "guided",
+      uuid: uuid(), account: document.body.dataset.account || "",
+      protocol: this.routine.name, hash: this.routine.hash, mode: "guided",
       on_date: today > this.routine.today ? today : this.routine.today,
       seconds_done: Math.round(pos * 100) / 100, steps_done: this.stepsDone(pos), status: status, cues: heard,
     };
