@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -70,3 +72,30 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, settings: StoreSett
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_two_threads_opening_stores_at_once_both_reach_head(
+    tmp_path, settings: StoreSettings
+) -> None:
+    # Alembic keeps its environment in module globals: without taking turns in the process,
+    # one thread's migration tears down the other's ("KeyError: 'script'")
+    start = threading.Barrier(3)
+    reached: list[str | None] = []
+    failed: list[BaseException] = []
+
+    def migrate(n: int) -> None:
+        start.wait()
+        try:
+            with open_store(f"sqlite:///{tmp_path / f'{n}.db'}", settings=settings,
+                            upgrade=True) as store:  # fmt: skip
+                reached.append(current_revision(store.engine))
+        except BaseException as exc:  # noqa: BLE001 - every failure is the test's finding
+            failed.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failed == []
+    assert reached == [head_revision()] * 3

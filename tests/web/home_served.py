@@ -13,12 +13,13 @@ from playwright.sync_api import Page, expect
 
 from microamp.clinic.intake import BOOLEAN_KEYS
 from microamp.store.db import Store
-from microamp.store.home import home_account
+from microamp.store.home import add_home_photo, home_account
 from microamp.store.models import ProgressEntry
 from microamp.store.outcomes import client_photos
 from microamp.web import WebSettings
 from microamp.web.app import open_web_store
 from microamp.web.home import create_home_app
+from support import faces
 from web.conftest import serve
 
 HOME_PASSWORD = "heron lantern quietly"
@@ -117,3 +118,16 @@ def her_photos(home: Home) -> list[ProgressEntry]:
         account = home_account(db)
         assert account is not None
         return client_photos(db, client_id=account.client_id)
+
+
+def an_earlier_photo(home: Home) -> int:
+    """Her front photo of the 1st of the month (the astronaut, measured and comparable): the
+    ghost the camera page lays over its preview. Returns its entry's id."""
+    with home.store.transaction() as db:
+        account = home_account(db)
+        assert account is not None
+        entry = add_home_photo(db, account, photo=faces.jpeg(faces.astronaut()), view="front",
+                               taken_on=home.days.today.replace(day=1), today=home.days.today,
+                               photo_use_consent=True)  # fmt: skip
+        assert entry.measurement is not None and entry.measurement["comparable"] is True
+        return entry.id

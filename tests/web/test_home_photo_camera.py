@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from microamp.store.home import add_home_photo, home_account
-from support import faces
 from web.browsing import CHROMIUM, astronaut_camera
-from web.home_served import Home, first_run, her_photos, home_on
+from web.home_served import Home, an_earlier_photo, first_run, her_photos, home_on
 from web.page_checks import axe_violations
 
 if not CHROMIUM.exists():
@@ -38,17 +36,6 @@ def home(tmp_path: Path) -> Iterator[Home]:
         yield served
 
 
-def _an_earlier_photo(home: Home) -> int:
-    with home.store.transaction() as db:
-        account = home_account(db)
-        assert account is not None
-        earlier = home.days.today.replace(day=1)
-        entry = add_home_photo(db, account, photo=faces.jpeg(faces.astronaut()), view="front",
-                               taken_on=earlier, today=home.days.today, photo_use_consent=True)  # fmt: skip
-        assert entry.measurement is not None and entry.measurement["comparable"] is True
-        return entry.id
-
-
 def test_a_photo_from_the_camera_under_her_ghost_is_retaken_saved_measured_and_kept(
     camera_browser: Browser, home: Home
 ) -> None:
@@ -58,7 +45,7 @@ def test_a_photo_from_the_camera_under_her_ghost_is_retaken_saved_measured_and_k
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         first_run(page, home)
-        ghost_id = _an_earlier_photo(home)
+        ghost_id = an_earlier_photo(home)
         page.get_by_role("link", name="Take a progress photo").click()
         expect(page).to_have_url(f"{home.url}/photo")
         assert page.evaluate("window.isSecureContext") is True

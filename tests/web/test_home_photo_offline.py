@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from microamp.store.home import add_home_photo, home_account
 from support import faces
 from web.browsing import CHROMIUM, astronaut_camera
-from web.home_served import Home, first_run, her_photos, home_on
+from web.home_served import Home, an_earlier_photo, first_run, her_photos, home_on
 from web.page_checks import axe_violations
 
 if not CHROMIUM.exists():
@@ -31,7 +30,7 @@ PHONE = {"width": 390, "height": 844}
 _WAITING = """async () => {
   const db = await new Promise((ok, no) => {
     const r = indexedDB.open("microamp-home", 1);
-    r.onupgradeneeded = () => r.result.createObjectStore("photos", { keyPath: "uuid" });
+    r.onupgradeneeded = () => r.result.createObjectStore("photos", { keyPath: "id", autoIncrement: true });
     r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error);
   });
   const all = await new Promise((ok) => {
@@ -58,7 +57,7 @@ _KEEP_FOR_ANOTHER = """async (jpeg) => {
   const db = await new Promise((ok) => { const r = indexedDB.open("microamp-home", 1); r.onsuccess = () => ok(r.result); });
   await new Promise((ok) => {
     const t = db.transaction("photos", "readwrite");
-    t.objectStore("photos").put({ uuid: "someone-else", account: "999", view: "front",
+    t.objectStore("photos").add({ account: "999", view: "front",
       taken_on: document.body.dataset.today, blob: new Blob([bytes], { type: "image/jpeg" }) });
     t.oncomplete = ok;
   });
@@ -87,15 +86,6 @@ def context(camera_browser: Browser) -> Iterator[BrowserContext]:
         made.close()
 
 
-def _an_earlier_photo(home: Home) -> None:
-    with home.store.transaction() as db:
-        account = home_account(db)
-        assert account is not None
-        add_home_photo(db, account, photo=faces.jpeg(faces.astronaut()), view="front",
-                       taken_on=home.days.today.replace(day=1), today=home.days.today,
-                       photo_use_consent=True)  # fmt: skip
-
-
 def _back_online(context: BrowserContext, page: Page) -> None:
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
@@ -111,7 +101,7 @@ def test_a_photo_taken_offline_is_kept_on_the_phone_and_sent_once_back_online(
 ) -> None:
     page = context.new_page()
     first_run(page, home)
-    _an_earlier_photo(home)
+    an_earlier_photo(home)
     page.reload()  # Today, with the photo link the worker keeps for offline
     page.wait_for_function("() => document.documentElement.dataset.offlineReady === 'true'")
     context.set_offline(True)

@@ -14,6 +14,7 @@ at head and do nothing.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from pathlib import Path
 
@@ -57,6 +58,13 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+# Alembic's command API keeps its environment in module globals (`alembic.context`), so two
+# threads of one process migrating at once (two stores opened side by side) would tear down each
+# other's: they take turns here, before either holds a connection, as processes do under the
+# migration lock
+_ONE_THREAD_AT_A_TIME = threading.Lock()
+
+
 def head_revision() -> str:
     """The newest revision this microamp knows."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
@@ -89,7 +97,7 @@ def migrate_to(engine: Engine, revision: str, *, down: bool = False) -> None:
     takes effect outside a transaction), every key is checked before the commit, and they are
     on again after it."""
     sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
+    with _ONE_THREAD_AT_A_TIME, engine.connect() as connection:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         try:

@@ -56,7 +56,7 @@ def _photo_page(
     return home_page(
         request, "photo.html", account, status_code=status_code, title="Progress photo",
         view=view, views=VIEWS, view_labels=VIEW_LABELS, ghost=ghost, errors=errors or [],
-        typed=typed or {}, kept=kept, vision=vision_available(),
+        typed=typed or {}, kept=kept, vision=vision_available(), consent_rule=_CONSENT_RULE,
         max_mb=MAX_PHOTO_BYTES // 1_000_000, max_megapixels=MAX_PHOTO_PIXELS // 1_000_000,
     )  # fmt: skip
 

@@ -83,26 +83,10 @@
     save.hidden = !on;
   }
 
-  // offline: her agreement checked as the server would, then the frame kept on the phone
-  async function keepOnPhone(blob) {
-    const agreed = form.elements.photo_use_consent;
-    if (agreed && !agreed.checked) {
-      say("Not kept: Photo-use consent: you must agree to this photo being kept in your record and compared.");
-      return false;
-    }
-    try {
-      form.dataset.queued = await window.microampPhotoQueue.keep(blob, form.elements.view.value);
-    } catch (error) {
-      say("Not saved on this phone: " + error.message);
-      return false;
-    }
-    say("Saved on this phone: it is sent to your record, and measured, when you are back online.");
-    return true;
-  }
-
   async function send(blob, button) {
+    // offline, the frame is kept on the phone (home-photos.js), her agreement checked first
     const keeps = queued && window.microampPhotoQueue;
-    if (keeps && !navigator.onLine) return keepOnPhone(blob);
+    if (keeps && !navigator.onLine) return keeps.keepFromForm(form, blob);
     button.disabled = true;
     say("Measuring the frame…");
     try {
@@ -126,7 +110,7 @@
       say("Not kept: " + named + (answer.retake || "the frame was refused") + ".");
     } catch (error) {
       // no answer (the network went on the way): kept on the phone where it can be
-      if (keeps) return keepOnPhone(blob);
+      if (keeps) return keeps.keepFromForm(form, blob);
       say("The frame could not be sent: " + error.message);
     } finally {
       button.disabled = false;

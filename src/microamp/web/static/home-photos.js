@@ -1,7 +1,7 @@
 // microamp home: progress photos kept on this phone while it is offline, sent when it is back.
 //
-// capture.js hands a photo it cannot send to `window.microampPhotoQueue.keep`, and a chosen
-// file saved offline is kept here too. Each waits in IndexedDB (a photo is too big for
+// capture.js hands a photo it cannot send to `window.microampPhotoQueue.keepFromForm`, and a
+// chosen file saved offline is kept here too. Each waits in IndexedDB (a photo is too big for
 // localStorage) with the account it was taken for, its view and the day it was taken, and is
 // sent on the next page load and on the `online` event, by that account alone: a phone two
 // people share never files one's photo on the other's record. Sent again after an answer that
@@ -21,7 +21,8 @@
   function openDb() {
     return new Promise((resolve, reject) => {
       const opened = indexedDB.open(DB, 1);
-      opened.onupgradeneeded = () => opened.result.createObjectStore(STORE, { keyPath: "uuid" });
+      // each photo keyed by the store itself: an id no other photo of this phone has had
+      opened.onupgradeneeded = () => opened.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
       opened.onsuccess = () => resolve(opened.result);
       opened.onerror = () => reject(opened.error);
     });
@@ -41,12 +42,6 @@
 
   function mine() {
     return inStore("readonly", (s) => s.getAll()).then((all) => all.filter((p) => p.account === account()));
-  }
-
-  function uuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
   // midnight (as a UTC time) of the phone's own calendar day at `ms`
@@ -126,7 +121,7 @@
     });
   }
 
-  function forget(photo) { return inStore("readwrite", (s) => s.delete(photo.uuid)); }
+  function forget(photo) { return inStore("readwrite", (s) => s.delete(photo.id)); }
 
   // the answer to one photo sent: 1 kept, 0 refused (dropped and remembered), null kept here
   function settle(photo, response) {
@@ -134,7 +129,7 @@
     if (response.status !== 422) return Promise.resolve(null);
     return response.json().catch(() => ({})).then((answer) => {
       saveRefusals(refusals().concat([{
-        uuid: photo.uuid, account: photo.account, view: photo.view, taken_on: photo.taken_on,
+        account: photo.account, view: photo.view, taken_on: photo.taken_on,
         label: answer.label || "Photo", retake: answer.retake || "the server refused it",
       }]));
       return forget(photo).then(() => 0);
@@ -164,10 +159,28 @@
 
   // keep `blob` (a photo of `view`) on this phone; resolves with its id once it is stored
   function keep(blob, view) {
-    const photo = { uuid: uuid(), account: account(), view: view, taken_on: takenOn(), blob: blob, kept_at: Date.now() };
-    return inStore("readwrite", (s) => s.put(photo))
-      .then(() => mine())
-      .then((waiting) => { show(waiting.length, 0); return photo.uuid; });
+    const photo = { account: account(), view: view, taken_on: takenOn(), blob: blob, kept_at: Date.now() };
+    return inStore("readwrite", (s) => s.add(photo))
+      .then((id) => mine().then((waiting) => { show(waiting.length, 0); return id; }));
+  }
+
+  // a photo for the photo page's `form` kept on this phone (a frame from the camera, or the file
+  // chosen): her agreement checked first, with the server's own rule (`data-consent-rule`),
+  // the outcome said in the form's status; resolves whether it was kept
+  function keepFromForm(form, blob) {
+    const status = form.querySelector("[data-capture-status]");
+    if (!form.elements.photo_use_consent.checked) {
+      status.textContent = "Not kept: Photo-use consent: " + form.dataset.consentRule + ".";
+      return Promise.resolve(false);
+    }
+    return keep(blob, form.elements.view.value).then((id) => {
+      form.dataset.queued = String(id);
+      status.textContent = "Saved on this phone: it is sent to your record, and measured, when you are back online.";
+      return true;
+    }).catch((error) => {
+      status.textContent = "Not saved on this phone: " + error.message;
+      return false;
+    });
   }
 
   // the photo page's "Save the chosen file" offline: the file is kept here instead of a post
@@ -179,19 +192,11 @@
       const file = form.elements.photo && form.elements.photo.files[0];
       if (navigator.onLine || !file) return;
       event.preventDefault();
-      const status = form.querySelector("[data-capture-status]");
-      if (!form.elements.photo_use_consent.checked) {
-        status.textContent = "Not kept: Photo-use consent: you must agree to this photo being kept in your record and compared.";
-        return;
-      }
-      keep(file, form.elements.view.value).then((id) => {
-        form.dataset.queued = id;
-        status.textContent = "Saved on this phone: it is sent to your record, and measured, when you are back online.";
-      }).catch((error) => { status.textContent = "Not saved on this phone: " + error.message; });
+      keepFromForm(form, file);
     });
   }
 
-  window.microampPhotoQueue = { keep: keep, flush: flush };
+  window.microampPhotoQueue = { keep: keep, keepFromForm: keepFromForm, flush: flush };
   document.addEventListener("DOMContentLoaded", () => {
     if (!account() || !("indexedDB" in window)) return;
     keepChosenFileOffline();
