@@ -42,7 +42,7 @@ PAGE_PHOTOS = 200
 QUICK_PAGE_PHOTOS = 6
 PAGE_SESSIONS = 40
 PAGE_LOAD = Load(concurrency=1, duration_s=15.0)
-QUICK_PAGE_LOAD = Load(concurrency=1, duration_s=0.3, quick=True)
+QUICK_PAGE_LOAD = Load(concurrency=1, duration_s=0.1, quick=True)
 
 # run in a process of its own, pinned to one core before anything is imported
 _PHOTO = """
