@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from microamp.store.book import book_appointment, get_appointment
+from microamp.store.book import book_appointment, get_appointment, set_state
 from microamp.store.book_setup import add_closure, list_rooms, list_services, save_settings
 from microamp.store.models import User
 from web.conftest import Clinic, add_book, clinic_on, csrf_of
@@ -25,8 +25,11 @@ MONDAY = date(2026, 12, 7)
 def week_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     data_dir: Path = tmp_path_factory.mktemp("book-week")
     with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir) as served:
-        add_book(served)
+        today_visit = add_book(served)
         with served.store.transaction() as db:
+            # the helper's visit is today at 10:00 in Room 1; this week's fixed visits must not
+            # meet it when today falls in that week, so it is cancelled (it then holds no slot)
+            set_state(db, appointment_id=today_visit, state="cancelled")
             hours = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
             save_settings(
                 db, time_zone="Europe/Lisbon", opening_hours={**hours, "sat": [["10:00", "13:00"]]}
