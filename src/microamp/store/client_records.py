@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    String,
     Table,
     func,
+    literal_column,
     or_,
     select,
     update,
@@ -179,25 +181,38 @@ def _search_filter(
         # own way: PostgreSQL refuses the string, SQLite's FTS5 ends its query there
         raise InvalidValue("q", q, "a search without NUL characters")
     if text:
-        pattern, contains = f"%{text}%", _matcher(session)
-        matches: list[ColumnElement[bool]] = [
-            contains(Client.full_name, pattern),
-            contains(Client.email, pattern),
-            contains(Client.phone, pattern),
-        ]
+        pattern, sqlite = f"%{text}%", session.get_bind().dialect.name == "sqlite"
+        fields = _CLINICAL_FIELDS if clinical else _PLAIN_FIELDS
+        matches: list[ColumnElement[bool]]
+        if not sqlite and _indexable(text):
+            matches = [_one_text(fields).ilike(pattern)]
+        else:
+            contains = _matcher(session)
+            matches = [contains(field, pattern) for field in fields]
         digits = _digits(text)
         if len(digits) >= 3 and len(digits) >= len(text.replace(" ", "")) - 1:
             matches.append(_phone_digits(Client.phone).like(f"%{digits}%"))
-        if clinical:
-            matches += [
-                contains(Client.allergies, pattern),
-                contains(Client.medications, pattern),
-                contains(Client.notes, pattern),
-            ]
         where.append(or_(*matches))
-        if session.get_bind().dialect.name == "sqlite" and _indexable(text):
+        if sqlite and _indexable(text):
             where.append(Client.id.in_(_trigram_candidates(text, digits, clinical)))
     return where
+
+
+# the fields a search looks in, by role (`_PLAIN_COLUMNS` and `_CLINICAL_COLUMNS` below, in FTS5)
+_PLAIN_FIELDS = (Client.full_name, Client.email, Client.phone)
+_CLINICAL_FIELDS = (*_PLAIN_FIELDS, Client.allergies, Client.medications, Client.notes)
+_APART = literal_column("chr(31)", String)  # U+001F: whitespace to `str.split`, so in no search
+
+
+def _one_text(fields: tuple[Any, ...]) -> ColumnElement[str]:
+    """The ``fields`` as one text, each apart from the next by U+001F, exactly as PostgreSQL's
+    indexes ``client_search_plain`` and ``client_search_clinical`` (migration 0021) are built, so
+    one trigram index serves the whole search. Without a LIKE wildcard in the pattern (which
+    could match U+001F, or run across it) it matches what an ILIKE on each field would."""
+    joined: ColumnElement[str] = func.coalesce(fields[0], literal_column("''", String))
+    for field in fields[1:]:
+        joined = joined + _APART + func.coalesce(field, literal_column("''", String))
+    return joined
 
 
 # the columns of the trigram index (migration 0018) a search may look in, by role

@@ -39,7 +39,7 @@ __all__ = [
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # how long a process waits for another's migration to finish before giving up (SQLite)
 MIGRATION_WAIT_S = 600.0
-# the client search's trigram index (revision 0018) has no model: an FTS5 table and its shadow
+# the client search's trigram index (revisions 0020, 0021) has no model: an FTS5 table and its shadow
 # tables on SQLite, GIN indexes on PostgreSQL, all named from this prefix
 _SEARCH_INDEX = "client_search"
 
