@@ -40,6 +40,7 @@ class FrameMeter:
         self.noise_ua = noise_ua
         self.noise_v = noise_v
         self._rng = np.random.default_rng(seed)
+        # the absolute sample a part-filled frame started at: `add` sets it when a frame begins
         self._start_index = 0
         self._clear()
 
@@ -130,7 +131,6 @@ class FrameMeter:
             self._max_v,
             frozenset(flags),
         )
-        self._start_index += n
         self._clear()
         return frame
 
@@ -168,7 +168,6 @@ class FrameMeter:
                     frozenset(flags),
                 )
             )
-        self._start_index += mean_cmd.size * self.frame_samples
         return frames
 
     def _frame(
