@@ -30,11 +30,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bench.stores import sqlite_url
-from bench.web import PASSWORD, PG_ENV, QUICK, SECRET_KEY, Load, _load, _server, _signed_in
+from bench.web import (
+    PASSWORD,
+    PG_ENV,
+    QUICK,
+    SECRET_KEY,
+    TLS,
+    Load,
+    Samples,
+    _sample,
+    _server,
+    _signed_in,
+)
 from microamp.store.scratch import scratch_schema
 
 GOAL_RATIO = 1.5
@@ -56,6 +68,8 @@ class Sizes:
 FULL = Sizes(clients=10_000, appointments=100_000, records=50_000, records_of_page_client=150)
 QUICK_SIZES = Sizes(clients=100, appointments=600, records=100, records_of_page_client=10)
 FULL_LOAD = Load(concurrency=50, duration_s=10.0)
+# the turns each page's load is cut into, the clinics taking turns (`_serve_in_turns`)
+ROUNDS = 3
 
 FIRST = ("Olivia Amelia Isla Ava Mia Grace Sophia Lily Freya Emily Ivy Ella Rosie Evie Florence "
          "Poppy Charlotte Willow Isabella Sienna Daisy Elsie Harper Alice Maria Sofia Lucia Chloe "
@@ -388,20 +402,44 @@ def _pages(clinic: Clinic) -> dict[str, str]:
     }
 
 
-def _serve(load: Load, url: str, data_dir: Path, clinic: Clinic) -> dict[str, Any]:
-    """Each page's figures under ``load``, on a server of its own over ``url``."""
-    with _server("app", url, str(data_dir), quick=load.quick) as base:
-        cookies = _signed_in(base)
-        return {name: asyncio.run(_load(load, base, path, {}, cookies))
-                for name, path in _pages(clinic).items()}  # fmt: skip
+def _serve_in_turns(
+    load: Load, urls: dict[str, str], tmp: Path, clinic: Clinic
+) -> dict[str, dict[str, Any]]:
+    """Each page's figures on each clinic, their servers up side by side: the load goes to one
+    clinic at a time, in ``ROUNDS`` turns a page (the clinics' order turning too), each turn a
+    share of ``load.duration_s``, and a page's latencies from all its turns make its figures.
+    So a minute in which the machine is slower falls on every clinic alike, not on whichever
+    happened to be measured then. One request of each page first, on each, is not counted."""
+    rounds = 1 if load.quick else ROUNDS
+    turn = Load(concurrency=load.concurrency, duration_s=load.duration_s / rounds,
+                quick=load.quick)  # fmt: skip
+    pages = _pages(clinic)
+    seen = {kind: {name: Samples() for name in pages} for kind in urls}
+    with contextlib.ExitStack() as servers:
+        bases = {kind: servers.enter_context(_server("app", url, str(tmp / kind), quick=load.quick))
+                 for kind, url in urls.items()}  # fmt: skip
+        cookies = {kind: _signed_in(base) for kind, base in bases.items()}
+        for kind, base in bases.items():
+            with httpx.Client(base_url=base, cookies=cookies[kind], verify=TLS, timeout=60) as one:
+                for path in pages.values():
+                    one.get(path).raise_for_status()
+        kinds = list(urls)
+        for k in range(rounds):
+            for name, path in pages.items():
+                for kind in kinds[k % len(kinds) :] + kinds[: k % len(kinds)]:
+                    seen[kind][name] += asyncio.run(
+                        _sample(turn, bases[kind], path, {}, cookies[kind])
+                    )
+    return {kind: {name: samples.figures() for name, samples in by_page.items()}
+            for kind, by_page in seen.items()}  # fmt: skip
 
 
 def _compare(
     load: Load, urls: dict[str, str], tmp: Path, sizes: Sizes,
 ) -> dict[str, Any]:  # fmt: skip
-    """Three clinics on one database engine, measured one after the other: the empty one (set
-    up, its one client, no visits), the small one (the rows the pages show and nothing else,
-    copied from the big one) and the big one. Against the small one a page shows the same
+    """Three clinics on one database engine, measured in turns (`_serve_in_turns`): the empty
+    one (set up, its one client, no visits), the small one (the rows the pages show and nothing
+    else, copied from the big one) and the big one. Against the small one a page shows the same
     content, so the ratio is what the store's size costs; against the empty one it is also
     what rendering that content costs (a full day's 180 visits against none)."""
     for name in urls:
@@ -412,9 +450,8 @@ def _compare(
     _seed(urls["small"], tmp / "small", None)
     small: dict[str, Any] = {"rows": _copy_shown(urls["big"], urls["small"], clinic)}
     _seed(urls["empty"], tmp / "empty", None)
-    empty = _serve(load, urls["empty"], tmp / "empty", clinic)
-    small |= _serve(load, urls["small"], tmp / "small", clinic)
-    big |= _serve(load, urls["big"], tmp / "big", clinic)
+    served = _serve_in_turns(load, urls, tmp, clinic)
+    empty, small, big = served["empty"], small | served["small"], big | served["big"]
     return {
         "empty": empty, "small": small, "big": big,
         "p95_ratio": {name: big[name]["p95_ms"] / small[name]["p95_ms"] for name in PAGES},

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -226,13 +226,40 @@ PULSE_PAGE = "/protocols/pro-lift/steps/3/pulse?load=dry&window=period"
 QUICK = Load(concurrency=2, duration_s=0.1, quick=True)
 
 
-async def _load(
+@dataclass
+class Samples:
+    """What a load saw: each answer's latency (s), every failure by its kind (an HTTP status
+    or a transport error, so a failed read names its cause: a 500 from the database, a 503, or
+    a connection the server closed) and the seconds it ran."""
+
+    latencies_s: list[float] = field(default_factory=list)
+    failures: collections.Counter[str] = field(default_factory=collections.Counter)
+    elapsed_s: float = 0.0
+
+    def __iadd__(self, other: Samples) -> Samples:
+        self.latencies_s += other.latencies_s
+        self.failures += other.failures
+        self.elapsed_s += other.elapsed_s
+        return self
+
+    def figures(self) -> dict[str, Any]:
+        ms = np.array(self.latencies_s) * 1000
+        return {
+            "requests": len(self.latencies_s),
+            "errors": sum(self.failures.values()),
+            "error_kinds": dict(self.failures),
+            "rps": len(self.latencies_s) / self.elapsed_s,
+            "p50_ms": float(np.percentile(ms, 50)),
+            "p95_ms": float(np.percentile(ms, 95)),
+            "p99_ms": float(np.percentile(ms, 99)),
+        }
+
+
+async def _sample(
     load: Load, base: str, path: str, headers: dict[str, str], cookies: httpx.Cookies
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    # every failure by its kind (an HTTP status or a transport error), so a failed read names
-    # its cause: a 500 from the database, a 503, or a connection the server closed
-    failures: collections.Counter[str] = collections.Counter()
+) -> Samples:
+    """``load.concurrency`` clients asking for ``path`` again and again for ``load.duration_s``."""
+    seen = Samples()
     n = load.concurrency
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(
@@ -246,25 +273,22 @@ async def _load(
                 try:
                     response = await client.get(path)
                 except httpx.TransportError as exc:
-                    failures[type(exc).__name__] += 1
+                    seen.failures[type(exc).__name__] += 1
                     continue
-                latencies.append(time.perf_counter() - started)
+                seen.latencies_s.append(time.perf_counter() - started)
                 if response.status_code != 200:
-                    failures[str(response.status_code)] += 1
+                    seen.failures[str(response.status_code)] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(n)))
-        elapsed = time.perf_counter() - started
-    ms = np.array(latencies) * 1000
-    return {
-        "requests": len(latencies),
-        "errors": sum(failures.values()),
-        "error_kinds": dict(failures),
-        "rps": len(latencies) / elapsed,
-        "p50_ms": float(np.percentile(ms, 50)),
-        "p95_ms": float(np.percentile(ms, 95)),
-        "p99_ms": float(np.percentile(ms, 99)),
-    }
+        seen.elapsed_s = time.perf_counter() - started
+    return seen
+
+
+async def _load(
+    load: Load, base: str, path: str, headers: dict[str, str], cookies: httpx.Cookies
+) -> dict[str, Any]:
+    return (await _sample(load, base, path, headers, cookies)).figures()
 
 
 def _signed_in(base: str) -> httpx.Cookies:
