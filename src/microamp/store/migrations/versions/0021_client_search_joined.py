@@ -39,8 +39,12 @@ def _joined(columns: tuple[str, ...]) -> str:
     return " || chr(31) || ".join(f"coalesce({column}, '')" for column in columns)
 
 
-def _trigram_schema(connection: sa.Connection) -> str | None:
-    """The schema pg_trgm lives in (0020 created it where it could), or None."""
+def _trigram_schema() -> str | None:
+    """The schema pg_trgm lives in (0020 created it where it could), or None: on SQLite, or
+    where PostgreSQL could not have it (the search then keeps its plain scan)."""
+    connection = op.get_bind()
+    if connection.dialect.name == "sqlite":
+        return None
     found = connection.scalar(
         sa.text(
             "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
@@ -51,10 +55,7 @@ def _trigram_schema(connection: sa.Connection) -> str | None:
 
 def upgrade() -> None:
     """Upgrade schema."""
-    connection = op.get_bind()
-    if connection.dialect.name == "sqlite":
-        return
-    schema = _trigram_schema(connection)
+    schema = _trigram_schema()
     if schema is None:
         return
     for name, columns in _JOINED.items():
@@ -67,10 +68,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
-    connection = op.get_bind()
-    if connection.dialect.name == "sqlite":
-        return
-    schema = _trigram_schema(connection)
+    schema = _trigram_schema()
     if schema is None:
         return
     for name, column in zip(_REPLACED, _CLINICAL, strict=True):
