@@ -36,6 +36,7 @@ MODULES = (
     "mail",
     "cluster",
     "clinic",
+    "slots",
     "fhir",
 )
 # the quick run's sections, a few at a time, the longest started first: most of a quick run

@@ -98,6 +98,7 @@ def performance_rows(doc: dict[str, Any]) -> Iterator[Row]:
 
     yield from cluster_rows(doc["cluster"])
     yield from clinic_rows(doc["clinic"])
+    yield from slots_rows(doc["slots"])
     yield token_read_row(doc["session_lookup"])
     yield mail_row(doc["mail"])
     yield chain_check_row(doc["audit_chain_check"])
@@ -231,6 +232,24 @@ def clinic_rows(clinic: dict[str, Any]) -> Iterator[Row]:
                 f" clinic p95 {empty[page]['p95_ms']:,.0f} ms"
                 f" ({figures['p95_ratio_to_empty'][page]:.2f} ×)",
             )
+
+
+def slots_rows(slots: dict[str, Any]) -> Iterator[Row]:
+    """A month of one service's free slots on a full book against an empty one, per database."""
+    for kind, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        figures = slots.get(kind, {})
+        if "full" not in figures:
+            continue
+        full, empty = figures["full"], figures["empty"]
+        yield (
+            f"a month of free slots for one service (online booking), {slots['rooms']} rooms,"
+            f" {slots['practitioners']} practitioners, a full book against an empty one, {name}",
+            f"{figures['appointments']:,} appointments: p95 {full['p95_ms']:,.0f} ms against"
+            f" {empty['p95_ms']:,.0f} ms: {figures['p95_ratio']:.2f} × (goal: under"
+            f" {slots['goal_ms']:g} ms and at most {slots['goal_ratio']:g} ×); p50"
+            f" {full['p50_ms']:,.0f} / {empty['p50_ms']:,.0f} ms ({slots['repeats']} asks each,"
+            " in turns)",
+        )
 
 
 def chain_check_row(chain: dict[str, Any]) -> Row:

@@ -33,6 +33,7 @@ SECTIONS = {
     "mail": ("mail",),
     "cluster": ("cluster",),
     "clinic": ("clinic",),
+    "slots": ("slots",),
     "fhir": ("fhir",),
 }
 

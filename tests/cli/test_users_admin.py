@@ -83,3 +83,42 @@ def test_the_last_owner_is_kept_and_bad_input_exits_2(tmp_path: Path) -> None:
     add(url, "second@clinic.example", "owner")
     assert cli(url, "disable", "boss@clinic.example").returncode == 0
     assert cli(url, "remove-two-factor", "second@clinic.example").returncode == 0
+
+
+def test_working_hours_are_set_from_the_cli_and_bad_ones_name_the_rule(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'staff.db'}"
+    add(url, "boss@clinic.example", "owner")
+    add(url, "desk@clinic.example", "reception")
+    done = cli(
+        url, "hours", "boss@clinic.example", "mon=09:00-13:00,14:00-18:00", "wed=09:00-13:00"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "boss@clinic.example works Mon 09:00-13:00, 14:00-18:00; Wed 09:00-13:00"
+    )
+    for args, said in (
+        (
+            ("mon=13:00-09:00",),
+            "working_hours.mon: '13:00-09:00' is not allowed: closes after it opens",
+        ),
+        (("monday=09:00-13:00",), "working_hours: 'monday' is not allowed: weekdays are"),
+        (("mon:09:00-13:00",), "DAY=HH:MM-HH:MM[,HH:MM-HH:MM], each day once"),
+        (("mon=09:00-13:00", "--clinic"), "the days' periods, or --clinic, one of the two"),
+        ((), "the days' periods, or --clinic, one of the two"),
+    ):
+        bad = cli(url, "hours", "boss@clinic.example", *args)
+        assert bad.returncode == 2, (args, bad.stdout)
+        assert said in bad.stderr.replace("\n", " "), (args, bad.stderr)
+        assert "Traceback" not in bad.stderr
+    reception = cli(url, "hours", "desk@clinic.example", "mon=09:00-13:00")
+    assert reception.returncode == 2 and "only owners and practitioners" in reception.stderr
+    back = cli(url, "hours", "boss@clinic.example", "--clinic")
+    assert back.stdout.strip() == "boss@clinic.example works the clinic's opening hours"
+    with open_store(url, settings=load_settings(data_dir=tmp_path)) as store:
+        with store.transaction() as db:
+            boss = db.scalars(select(User).where(User.email == "boss@clinic.example")).one()
+            assert boss.working_hours is None
+            changes = db.scalars(
+                select(AuditEntry).where(AuditEntry.action == "staff.working_hours")
+            ).all()
+            assert [e.detail["working_hours"] is None for e in changes] == [False, True]

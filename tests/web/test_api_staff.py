@@ -91,3 +91,34 @@ def test_the_staff_operations_are_in_the_openapi_document(served: Clinic) -> Non
     assert {"get", "post"} <= set(paths["/api/v1/staff"])
     assert "patch" in paths["/api/v1/staff/{user_id}"]
     assert "delete" in paths["/api/v1/staff/{user_id}/sessions"]
+
+
+def test_an_owner_sets_when_a_practitioner_can_be_booked(served: Clinic) -> None:
+    with served.api("owner") as owner:
+        nurse = _id_of(owner, "practitioner@test.example")
+        desk = _id_of(owner, "reception@test.example")
+        week = {"mon": [["09:00", "13:00"], ["14:00", "18:00"]], "wed": [["09:00", "13:00"]]}
+        patched = owner.patch(f"/api/v1/staff/{nurse}", json={"working_hours": week})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["working_hours"] == week | {
+            d: [] for d in ("tue", "thu", "fri", "sat", "sun")
+        }
+        # a role change alone leaves the hours as they were
+        assert (
+            owner.patch(f"/api/v1/staff/{nurse}", json={"active": True}).json()["working_hours"][
+                "mon"
+            ]
+            == week["mon"]
+        )
+        backwards = owner.patch(f"/api/v1/staff/{nurse}",
+                                json={"working_hours": {"mon": [["13:00", "09:00"]]}})  # fmt: skip
+        assert backwards.status_code == 422
+        assert backwards.json()["detail"][0]["loc"][-2:] == ["working_hours", "mon"]
+        reception = owner.patch(f"/api/v1/staff/{desk}",
+                                json={"working_hours": {"mon": [["09:00", "13:00"]]}})  # fmt: skip
+        assert reception.status_code == 422 and "only owners and practitioners" in reception.text
+        cleared = owner.patch(f"/api/v1/staff/{nurse}", json={"working_hours": None})
+        assert cleared.status_code == 200 and cleared.json()["working_hours"] is None
+    with served.api("practitioner") as practitioner:
+        refused = practitioner.patch(f"/api/v1/staff/{nurse}", json={"working_hours": week})
+        assert refused.status_code == 403

@@ -80,13 +80,15 @@ def test_a_service_is_edited_and_its_booked_visits_keep_their_times(
         span = (before.starts_at, before.ends_at, before.clear_at)
     status, _ = _post(items_clinic, path, service_name="Lift facial deluxe", duration_min="90",
                       buffer_min="10", price="150.25", protocol_name="pro-lift",
-                      steps="Cleansing, 10, cleansing\nMicrocurrent, 60, microcurrent")  # fmt: skip
+                      steps="Cleansing, 10, cleansing\nMicrocurrent, 60, microcurrent",
+                      description="  Cleanse, then a lift, muscle by muscle.  ")  # fmt: skip
     assert status == 303
     with items_clinic.store.session() as db:
         service = get_service(db, service_id=items_clinic.clients["service"])
         assert (service.name, service.duration_min, service.buffer_min, service.price_minor,
                 service.protocol_name) == ("Lift facial deluxe", 90, 10, 15025, "pro-lift")  # fmt: skip
         assert [s["kind"] for s in service.steps] == ["cleansing", "microcurrent"]
+        assert service.description == "Cleanse, then a lift, muscle by muscle."
         after = get_appointment(db, appointment_id=items_clinic.clients["ahead"])
         assert (after.starts_at, after.ends_at, after.clear_at) == span
 
@@ -99,6 +101,7 @@ def test_a_service_is_edited_and_its_booked_visits_keep_their_times(
         ({"price": "a lot"}, "price", "Price: an amount such as 120"),
         ({"steps": "Steam, 10, sauna"}, "steps", "Steps: line 1: a kind of"),
         ({"service_name": ""}, "service_name", "Service name:"),
+        ({"description": "x" * 501}, "description", "Description: at most 500 characters"),
     ],
 )
 def test_a_bad_service_value_keeps_what_was_typed_beside_its_field(

@@ -215,6 +215,59 @@ def role(
     _change(database, email, change)
 
 
+def _week(specs: list[str]) -> dict[str, list[list[str]]]:
+    """``["mon=09:00-13:00,14:00-18:00", "tue=09:00-17:00"]`` as opening-hours JSON."""
+    week: dict[str, list[list[str]]] = {}
+    for spec in specs:
+        day, sep, spans = spec.partition("=")
+        periods = [span.split("-") for span in spans.split(",")] if spans else []
+        if not sep or day.strip() in week or any(len(p) != 2 for p in periods):
+            raise InvalidValue(
+                "working_hours", spec, "DAY=HH:MM-HH:MM[,HH:MM-HH:MM], each day once"
+            )
+        week[day.strip()] = [[a.strip(), b.strip()] for a, b in periods]
+    return week
+
+
+@app.command()
+def hours(
+    email: EmailArg,
+    days: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="DAY=HH:MM-HH:MM[,HH:MM-HH:MM]...",
+            help="Working periods per weekday (mon ... sun); a day left out: not working.",
+        ),
+    ] = None,
+    clinic: Annotated[
+        bool, typer.Option("--clinic", help="Work the clinic's opening hours (the default).")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Set when an owner or practitioner can be booked, online or by reception: for example
+    `microamp users hours ana@clinic.example mon=09:00-13:00,14:00-18:00 wed=09:00-13:00`."""
+    from microamp.clinic.booking import parse_hours, working_hours_text
+    from microamp.store.staff import set_working_hours
+
+    try:
+        if clinic == bool(days):
+            raise InvalidValue("working_hours", " ".join(days or ()) or "nothing",
+                               "the days' periods, or --clinic, one of the two")  # fmt: skip
+        week = None if clinic else _week(days or [])
+    except InvalidValue as exc:
+        bad_input(exc, as_option=False)
+
+    def change(session: Session, user: User) -> str:
+        set_working_hours(session, user_id=user.id, hours=week)
+        _event(session, "staff.working_hours", user.id, working_hours=user.working_hours)
+        if user.working_hours is None:
+            return f"{user.email} works the clinic's opening hours"
+        shown = working_hours_text(parse_hours(user.working_hours, name="working_hours"))
+        return f"{user.email} works {shown}"
+
+    _change(database, email, change)
+
+
 @app.command(name="reset-password")
 def reset_password_command(email: EmailArg, database: DatabaseOpt = None) -> None:
     """Give a user a temporary password, printed once on stdout; they choose their own at the

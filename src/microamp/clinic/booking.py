@@ -35,6 +35,8 @@ __all__ = [
     "parse_hours",
     "parse_steps",
     "slot_end",
+    "working_hours_text",
+    "working_reason",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,15 +109,18 @@ def _clock(field: str, text: Any) -> time:
     return parsed
 
 
-def parse_hours(raw: Mapping[str, Any]) -> Hours:
+def parse_hours(raw: Mapping[str, Any], *, name: str = "opening_hours") -> Hours:
     """Opening hours ``{"mon": [["09:00", "18:00"]], ...}`` (a weekday missing or empty is
     closed; a day may have several periods, in order, not overlapping) as times.
-    Raises `InvalidValue` naming the weekday."""
+    Raises `InvalidValue` naming the weekday (``name.mon``: a practitioner's working hours
+    are read by the same rule)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidValue(name, raw, 'weekdays and their periods, {"mon": [["09:00", "18:00"]]}')
     hours: Hours = {}
     for key, periods in raw.items():
         if key not in WEEKDAYS:
-            raise InvalidValue("opening_hours", key, f"weekdays are {', '.join(WEEKDAYS)}")
-        field = f"opening_hours.{key}"
+            raise InvalidValue(name, key, f"weekdays are {', '.join(WEEKDAYS)}")
+        field = f"{name}.{key}"
         parsed: list[tuple[time, time]] = []
         for period in periods or ():
             if not isinstance(period, Sequence) or isinstance(period, str) or len(period) != 2:
@@ -149,6 +154,30 @@ def hours_reason(hours: Hours, start_local: datetime, end_local: datetime) -> st
             return None
     spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in periods)
     return f"outside opening hours ({start_local:%A} {spans})"
+
+
+def working_hours_text(hours: Hours) -> str:
+    """``hours`` for people: "Mon 09:00-13:00, 14:00-18:00; Wed 09:00-13:00" (or "no days")."""
+    days = [
+        f"{day.title()} " + ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in periods)
+        for day, periods in hours.items()
+        if periods
+    ]
+    return "; ".join(days) or "no days"
+
+
+def working_reason(
+    hours: Hours, start_local: datetime, end_local: datetime, who: str
+) -> str | None:
+    """Why ``who`` cannot be booked ``start_local``-``end_local`` under their working hours
+    ``hours``, or None when one working period holds it whole."""
+    if hours_reason(hours, start_local, end_local) is None:
+        return None
+    periods = hours.get(WEEKDAYS[start_local.weekday()], [])
+    if not periods:
+        return f"{who} does not work on {start_local:%A}s"
+    spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in periods)
+    return f"{who} works {start_local:%A} {spans} only"
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ SECURITY_ACTIONS = (
     "staff.sessions_ended",
     "staff.2fa_removed",
     "staff.2fa_policy",
+    "staff.working_hours",
     "mail.settings",
 )
 GENESIS_HASH = "0" * 64

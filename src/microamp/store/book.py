@@ -29,6 +29,8 @@ from microamp.clinic.booking import (
     closure_reason,
     hours_reason,
     local_to_utc,
+    parse_hours,
+    working_reason,
 )
 from microamp.errors import Conflict, InvalidValue
 from microamp.store.book_models import ClinicSettings, Room, Service
@@ -144,6 +146,12 @@ def check_slot(
     outside = hours_reason(clinic_hours(settings), start_local, end_local)
     if outside is not None:
         raise Conflict("hours", outside)
+    practitioner = session.get(User, practitioner_id)
+    if practitioner is not None and practitioner.working_hours is not None:
+        own = parse_hours(practitioner.working_hours, name="working_hours")
+        off = working_reason(own, start_local, end_local, practitioner.display_name)
+        if off is not None:
+            raise Conflict("practitioner", off)
     for kind, column, value in (
         ("room", Appointment.room_id, room_id),
         ("practitioner", Appointment.practitioner_id, practitioner_id),

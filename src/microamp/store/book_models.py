@@ -85,6 +85,8 @@ class Service(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # a sentence or two for the public booking page
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     duration_min: Mapped[int] = mapped_column(Integer)
     buffer_min: Mapped[int] = mapped_column(Integer, default=0)
     price_minor: Mapped[int] = mapped_column(Integer, default=0)

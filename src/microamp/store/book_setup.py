@@ -250,6 +250,13 @@ def _price(value: int) -> int:
     return value
 
 
+def _description(value: str) -> str:
+    if not isinstance(value, str) or len(value.strip()) > 500:
+        shown = value[:40] if isinstance(value, str) else value
+        raise InvalidValue("description", shown, "at most 500 characters")
+    return value.strip()
+
+
 def add_service(
     session: Session,
     *,
@@ -261,11 +268,14 @@ def add_service(
     buffer_min: int = 0,
     steps: list[dict[str, Any]] | None = None,
     active: bool = True,
+    description: str = "",
 ) -> Service:
     """A service clients book: ``duration_min`` 5-480, ``buffer_min`` 0-120 after it,
-    ``price_minor`` in cents of ``currency``, ``steps`` as `parse_steps` reads them."""
+    ``price_minor`` in cents of ``currency``, ``steps`` as `parse_steps` reads them,
+    ``description`` what the public booking page says of it (at most 500 characters)."""
     service = Service(
         name=_unique_name(session, Service, name, None),
+        description=_description(description),
         duration_min=_minutes("duration_min", duration_min, 5, 480),
         buffer_min=_minutes("buffer_min", buffer_min, 0, 120),
         price_minor=_price(price_minor),
@@ -291,11 +301,14 @@ def update_service(
     buffer_min: int = _UNSET,
     steps: list[dict[str, Any]] = _UNSET,
     active: bool = _UNSET,
+    description: str = _UNSET,
 ) -> Service:
     """Change the values given. Appointments already booked keep their times."""
     service = get_service(session, service_id=service_id)
     if name is not _UNSET:
         service.name = _unique_name(session, Service, name, service.id)
+    if description is not _UNSET:
+        service.description = _description(description)
     if duration_min is not _UNSET:
         service.duration_min = _minutes("duration_min", duration_min, 5, 480)
     if buffer_min is not _UNSET:

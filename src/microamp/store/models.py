@@ -71,6 +71,10 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # an owner's or practitioner's working hours, shaped as the clinic's opening hours
+    # (``{"mon": [["09:00", "13:00"]], ...}``, a weekday missing: not working); None: the
+    # clinic's. Read by the book's one rule and by online booking's free slots.
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
 
     @property
     def two_factor(self) -> bool:

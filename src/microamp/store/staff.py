@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -28,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from microamp.clinic.booking import hours_as_json, parse_hours
 from microamp.errors import InvalidValue, NotFound, StoreError
 from microamp.store.base import Base, UTCDateTime
 from microamp.store.crud import create_user
@@ -168,6 +171,19 @@ def set_role(db: Session, *, user_id: int, role: str) -> User:
     if role != "owner":
         _refuse_last_owner(db, user, "make another user owner first")
     user.role = role
+    db.flush()
+    return user
+
+
+def set_working_hours(db: Session, *, user_id: int, hours: Mapping[str, Any] | None) -> User:
+    """Set when an owner or practitioner can be booked, shaped as the clinic's opening hours
+    (`microamp.clinic.booking.parse_hours`; a weekday missing: not working), or None for the
+    clinic's hours. Appointments already booked stay; the book refuses new ones outside."""
+    user = _user(db, user_id)
+    if hours is not None and user.role not in ("owner", "practitioner"):
+        raise InvalidValue("working_hours", user.role, "only owners and practitioners are booked")
+    user.working_hours = None if hours is None else hours_as_json(
+        parse_hours(hours, name="working_hours"))  # fmt: skip
     db.flush()
     return user
 

@@ -163,12 +163,16 @@ def _book(db: Any, ids: dict[str, int], users: dict[str, int], today: date) -> N
     rooms = [add_room(db, name=name).id for name in ("Room 1", "Room 2")]
     services = [
         add_service(db, name=name, duration_min=minutes, buffer_min=15, price_minor=price,
-                    protocol_name="pro-express",
+                    protocol_name="pro-express", description=description,
                     steps=[{"name": n, "minutes": m, "kind": k} for n, m, k in DEMO_STEPS[name]])
         .id
-        for name, minutes, price in (("Microcurrent facial", 60, 15000),
-                                     ("Express lift", 30, 8000),
-                                     ("Signature facial with LED", 90, 22000))
+        for name, minutes, price, description in (
+            ("Microcurrent facial", 60, 15000,
+             "Cleanse, skin check, massage, then microcurrent over the face muscle by muscle, "
+             "and a mask."),
+            ("Express lift", 30, 8000, "Cleanse and a short microcurrent routine."),
+            ("Signature facial with LED", 90, 22000,
+             "The full facial with microcurrent, LED light and serums."))
     ]  # fmt: skip
     first, second, third = _weekdays_from(today, 3)
     practitioner, owner = users["practitioner"], users["owner"]

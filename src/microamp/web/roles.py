@@ -148,6 +148,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], frozenset[str]]] = {
     ("POST", "/records/{record_id}/feedback"): CLINICAL,
     # the JSON API
     ("GET", f"{API}/openapi.json"): PUBLIC,
+    # online booking: the clinic, its services and free slots, for anyone
+    ("GET", f"{API}/public/services"): PUBLIC,
+    ("GET", f"{API}/public/slots"): PUBLIC,
     ("GET", f"{API}/docs"): PUBLIC,
     ("GET", f"{API}/me"): STAFF,
     ("GET", f"{API}/staff"): OWNER,

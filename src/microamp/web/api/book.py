@@ -54,6 +54,7 @@ def _service(row: Service) -> ServicePublic:
     return ServicePublic(
         id=row.id,
         name=row.name,
+        description=row.description,
         duration_min=row.duration_min,
         buffer_min=row.buffer_min,
         price_minor=row.price_minor,

@@ -320,6 +320,9 @@ class StaffPublic(BaseModel):
     active: bool
     two_factor: bool
     must_change_password: bool
+    working_hours: dict[str, list[list[str]]] | None = Field(
+        description="when they can be booked, weekday: [[from, to], ...]; null: the clinic's hours"
+    )
 
 
 class StaffCreated(StaffPublic):
@@ -348,6 +351,11 @@ class StaffChange(BaseModel):
         default=None, max_length=20, description="owner, practitioner or reception"
     )
     active: bool | None = None
+    working_hours: dict[str, list[list[str]]] | None = Field(
+        default=None,
+        description='when an owner or practitioner can be booked, such as {"mon": [["09:00", '
+        '"13:00"]]} (a weekday left out: not working); null: the clinic\'s opening hours',
+    )
 
 
 class SessionsEnded(BaseModel):
@@ -370,6 +378,7 @@ class ServiceStep(BaseModel):
 class ServicePublic(BaseModel):
     id: int
     name: str
+    description: str = Field(description="what the public booking page says of it")
     duration_min: int
     buffer_min: int
     price_minor: int = Field(description="in cents (minor units) of `currency`")
@@ -397,6 +406,7 @@ class ServiceChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, max_length=120)
+    description: str | None = Field(None, max_length=500)
     duration_min: int | None = Field(None, description="5-480")
     buffer_min: int | None = Field(None, description="0-120")
     price_minor: int | None = Field(None, description="0 or more, in cents (minor units)")
@@ -441,3 +451,45 @@ class BookingPublic(BaseModel):
     plan_id: int | None
     series_id: str | None
     treatment_session_id: int | None
+
+
+class OnlineService(BaseModel):
+    """A service as the public booking page offers it: no buffer, protocol or steps."""
+
+    id: int
+    name: str
+    description: str
+    duration_min: int
+    price_minor: int = Field(description="in minor units of `currency` (cents; yen have none)")
+    currency: str = Field(description="ISO 4217")
+
+
+class OnlinePractitioner(BaseModel):
+    id: int
+    name: str
+
+
+class OnlineServices(BaseModel):
+    """The clinic, what it offers and who gives it."""
+
+    clinic: str
+    address: str
+    time_zone: str = Field(description="IANA; every time shown is the clinic's")
+    opening_hours: dict[str, list[list[str]]] = Field(
+        description='weekday: [[opens, closes], ...], such as {"mon": [["09:00", "18:00"]]}'
+    )
+    services: list[OnlineService]
+    practitioners: list[OnlinePractitioner]
+
+
+class FreeSlotPublic(BaseModel):
+    start: datetime = Field(description="ISO 8601 with the clinic's offset")
+    practitioner_id: int
+
+
+class FreeSlots(BaseModel):
+    """Free starts of a service, earliest first."""
+
+    service_id: int
+    time_zone: str
+    slots: list[FreeSlotPublic]

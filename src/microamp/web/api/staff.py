@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 
 from microamp.errors import NotFound
 from microamp.store.models import User
-from microamp.store.staff import add_staff, list_staff, set_active, set_role
+from microamp.store.staff import add_staff, list_staff, set_active, set_role, set_working_hours
 from microamp.store.staff_sessions import end_user_sessions
 from microamp.web.api.models import (
     SessionsEnded,
@@ -36,6 +36,7 @@ def _public(user: User) -> StaffPublic:
         active=user.active,
         two_factor=user.two_factor,
         must_change_password=user.must_change_password,
+        working_hours=user.working_hours,
     )
 
 
@@ -66,14 +67,18 @@ def add(request: Request, owner: ApiUser, db: DbDep, body: StaffCreate) -> Staff
 @router.patch(
     "/staff/{user_id}",
     responses={
-        **invalid("`role` is not owner, practitioner or reception, or `user_id` is out of range"),
+        **invalid(
+            "`role` is not owner, practitioner or reception, `working_hours` not weekdays with "
+            "periods in order (or set for reception), or `user_id` is out of range"
+        ),
         **conflict("The change would leave the clinic without an active owner"),
     },
 )
 def change(
     request: Request, owner: ApiUser, db: DbDep, user_id: RowId, body: StaffChange
 ) -> StaffPublic:
-    """Change a user's role, or disable (ending every session) or enable them."""
+    """Change a user's role, disable (ending every session) or enable them, or set when they
+    can be booked."""
     user = db.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
@@ -85,6 +90,10 @@ def change(
         set_active(db, user_id=user_id, active=body.active, now=wall_now(request))
         action = "staff.enable" if body.active else "staff.disable"
         security_event(db, request, action, actor=owner, resource=f"user:{user_id}")
+    if "working_hours" in body.model_fields_set:  # null is a value here: the clinic's hours
+        set_working_hours(db, user_id=user_id, hours=body.working_hours)
+        security_event(db, request, "staff.working_hours", actor=owner,
+                       resource=f"user:{user_id}", working_hours=user.working_hours)  # fmt: skip
     db.commit()
     return _public(user)
 

@@ -80,6 +80,7 @@ def _service_typed(service: Service) -> dict[str, str]:
         "price": f"{service.price_minor / 100:.2f}",
         "protocol_name": service.protocol_name or "",
         "steps": steps_text(service.steps),
+        "description": service.description,
     }
 
 
@@ -138,10 +139,11 @@ def edit_service(
     price: Annotated[str, Form(max_length=14)] = "",
     protocol_name: Annotated[str, Form(max_length=120)] = "",
     steps: Annotated[str, Form(max_length=5000)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     typed = {"service_name": service_name, "duration_min": duration_min,
              "buffer_min": buffer_min, "price": price, "protocol_name": protocol_name,
-             "steps": steps}  # fmt: skip
+             "steps": steps, "description": description}  # fmt: skip
     return saved_or_sent_back(
         db,
         lambda: update_service(db, service_id=service_id, **service_values(typed)),

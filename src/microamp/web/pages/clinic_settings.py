@@ -56,6 +56,7 @@ _LABELS = {
     "price": "Price",
     "protocol_name": "Protocol",
     "steps": "Steps",
+    "description": "Description",
     **{f"hours_{d}": f"{n} hours" for d, n in DAY_NAMES.items()},
 }
 _DONE = {
@@ -130,6 +131,7 @@ def service_values(typed: dict[str, str]) -> dict[str, Any]:
         "price_minor": _price_minor(typed["price"]),
         "protocol_name": typed["protocol_name"] or None,
         "steps": _parse_steps(typed["steps"]),
+        "description": typed.get("description", ""),
     }
 
 
@@ -345,10 +347,11 @@ def add_clinic_service(
     price: Annotated[str, Form(max_length=14)] = "",
     protocol_name: Annotated[str, Form(max_length=120)] = "",
     steps: Annotated[str, Form(max_length=5000)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     typed = {"service_name": service_name, "duration_min": duration_min,
              "buffer_min": buffer_min, "price": price, "protocol_name": protocol_name,
-             "steps": steps}  # fmt: skip
+             "steps": steps, "description": description}  # fmt: skip
     return saved_or_sent_back(
         db,
         lambda: add_service(
