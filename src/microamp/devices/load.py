@@ -466,12 +466,21 @@ class LoadModel:
         """Hold the source at ``sign`` x compliance from sample k while it is short; return the end."""
         rs, u = self.params.rs_ohm, sign * self.compliance_v
         end = min(current_a.size, k + _RAIL_WINDOW)
+        first_window = True
         while True:
             x0 = self.cell_v[self._active]
             summed, _ = self._rail.relax(x0, u, end - k)
             available = (u - summed[:-1]) / rs
             short = sign * current_a[k:end] > sign * available
-            length = max(1, int(np.argmin(short)) if not short.all() else short.size)
+            length = int(np.argmin(short)) if not short.all() else short.size
+            if first_window:
+                # the caller found sample k over the compliance: it is at the rail
+                length = max(1, length)
+            elif length == 0:
+                # a later window's first sample the source can push: back to the closed path,
+                # as a block cut there would be
+                return k
+            first_window = False
             rail[k : k + length] = True
             delivered[k : k + length] = available[:length]
             self.cell_v[self._active] = self._rail.relax(x0, u, length)[1]
