@@ -308,8 +308,12 @@ class _Cells:
 class _Rail:
     """The cells under a constant source voltage, in closed form (see the module docstring).
 
-    Cells no interface drives any more (``r == 0``, still charged) only decay, apart from the
-    coupling through rs.
+    Cells no interface drives any more (``r == 0``, still charged) only decay, but their voltage
+    is in the source's loop: the current is ``(u - every cell's voltage) / rs``, so their
+    decaying sum (a sum of exponentials of their own time constants) drives the others too. In
+    the driven cells' modes, with rates ``lambda_k`` and weights ``g_k``, an idle cell of
+    voltage ``y`` and rate ``mu`` adds ``-g_k y (exp(-mu t) - exp(-lambda_k t)) / (lambda_k - mu)``
+    (``-g_k y t exp(-lambda_k t)`` where the two rates meet).
     """
 
     def __init__(self, rs_ohm: float, r_ohm: FloatArray, tau_s: FloatArray, cells: _Cells) -> None:
@@ -325,6 +329,7 @@ class _Rail:
         self._weights = self._sqrt_b @ self.modes
         self._rates = rates
         self._decay_table: FloatArray | None = None
+        self._idle_rates = 1.0 / tau_s[~self.driven]
 
     @property
     def _decay(self) -> FloatArray:
@@ -351,7 +356,28 @@ class _Rail:
             powers = self.cells.powers[idle, : steps + 1]
             summed += x0[idle] @ powers
             x_end[idle] = x0[idle] * powers[:, -1]
+            if driven.any():
+                forced = self._idle_forcing(x0[idle], steps)
+                summed += self._weights @ forced
+                x_end[driven] += self._sqrt_b * (self.modes @ forced[:, -1])
         return summed, x_end
+
+    def _idle_forcing(self, idle_v: FloatArray, steps: int) -> FloatArray:
+        """What the idle cells' decay adds to each driven mode at samples 0..steps."""
+        t = np.arange(steps + 1, dtype=np.float64) / self.cells.rate_hz
+        lam = self._rates[:, None, None]
+        mu = self._idle_rates[None, :, None]
+        delta = lam - mu
+        # (exp(-mu t) - exp(-lam t)) / (lam - mu), each side written so that it does not
+        # cancel: exp(-lam t) expm1(delta t) / delta below the idle rate, exp(-mu t)
+        # (-expm1(-delta t)) / delta above it, t exp(-lam t) where they meet
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            below = np.exp(-lam * t) * np.expm1(delta * t) / delta
+            above = np.exp(-mu * t) * -np.expm1(-delta * t) / delta
+        meet = np.abs(delta) * t[-1] < 1e-12
+        response = np.where(meet, t * np.exp(-lam * t), np.where(delta < 0, below, above))
+        forced: FloatArray = -self._weights[:, None] * np.einsum("m,kmt->kt", idle_v, response)
+        return forced
 
 
 class LoadModel:
