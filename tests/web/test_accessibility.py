@@ -410,6 +410,17 @@ def _a_step_under_way(page: Page) -> None:
     expect(page.locator("#visit-step-3").get_by_test_id("step-status")).to_have_text("Running")
 
 
+def _older_records_offered(page: Page) -> None:
+    """The records pager's first page: the latest records and the way to older ones."""
+    expect(page.get_by_test_id("older-records")).to_be_visible()
+
+
+def _newer_records_offered(page: Page) -> None:
+    """Its second page: the way back to newer records, and no older ones left."""
+    expect(page.get_by_role("link", name="Show newer records")).to_be_visible()
+    expect(page.get_by_test_id("older-records")).to_have_count(0)
+
+
 def _step_products_too_long_without_scripts(page: Page) -> None:
     """The page a plain form post gets back: the step with its error beside the field."""
     form = page.locator('form[action$="/steps/5"]')
@@ -455,6 +466,18 @@ SCREENS: tuple[Screen, ...] = (
     Screen("clients, an error", "/clients", then=_add_client_born_tomorrow),
     Screen("client cleared", "/clients/{cleared}"),
     Screen("client blocked", "/clients/{blocked}"),
+    Screen(
+        "client with more records than a page",
+        "/clients/{many_records}",
+        CLINICAL,
+        _older_records_offered,
+    ),
+    Screen(
+        "client, older records",
+        "/clients/{many_records}?records=2",
+        CLINICAL,
+        _newer_records_offered,
+    ),
     Screen("intake", "/clients/{cleared}/intake"),
     Screen("intake, an error", "/clients/{cleared}/intake", CLINICAL, _submit_intake_unanswered),
     Screen("protocols", "/protocols"),
@@ -661,6 +684,7 @@ def a11y_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
         served.clients.update(_room_and_service(served))
         served.clients["previsit"] = _previsit_client(served)
         _a_page_of_clients_more(served)
+        served.clients["many_records"] = _a_client_with_a_page_of_records_more(served)
         yield served
 
 
@@ -673,6 +697,23 @@ def _a_page_of_clients_more(clinic: Clinic) -> None:
     with clinic.store.transaction() as db:
         for n in range(1, 31):
             create_client(db, full_name=f"Paige Listed {n:02d}", date_of_birth=date(1980, 1, n))
+
+
+def _a_client_with_a_page_of_records_more(clinic: Clinic) -> int:
+    """A client with more session records than one page shows, so the records pager shows."""
+    from datetime import date
+
+    from microamp.store.crud import create_client
+    from microamp.store.recording import SessionRecorder
+    from microamp.web.pages.clients import RECORDS_PER_PAGE
+
+    with clinic.store.transaction() as db:
+        client = create_client(db, full_name="Rhea Records", date_of_birth=date(1975, 5, 5)).id
+    for _ in range(RECORDS_PER_PAGE + 3):
+        recorder = SessionRecorder.start(clinic.store, protocol_name="home-express",
+                                         client_id=client)  # fmt: skip
+        recorder.finish("completed")
+    return client
 
 
 def _room_and_service(clinic: Clinic) -> dict[str, int]:
