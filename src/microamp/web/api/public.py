@@ -5,7 +5,7 @@ takes). No health data and nobody's appointments: a slot says only that a start 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
@@ -26,9 +26,11 @@ from microamp.web.deps import DbDep
 from microamp.web.identity import wall_now
 
 router = APIRouter(prefix="/public", tags=["online booking"])
+# said in the OpenAPI document too: these operations take no token
+_NO_TOKEN: dict[str, Any] = {"security": []}
 
 
-@router.get("/services")
+@router.get("/services", openapi_extra=_NO_TOKEN)
 def services(db: DbDep) -> OnlineServices:
     """The clinic's name, address, time zone and opening hours, its active services with
     duration, price and description, and who can be booked."""
@@ -62,6 +64,7 @@ def services(db: DbDep) -> OnlineServices:
 
 @router.get(
     "/slots",
+    openapi_extra=_NO_TOKEN,
     responses=invalid(
         "`service_id` is not an active service, `practitioner_id` not an active practitioner, "
         "`date` not a date (YYYY-MM-DD), or `days` not 1-31"
