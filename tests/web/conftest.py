@@ -281,15 +281,22 @@ def clinic(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Clinic]:
     """A served clinic per module and database."""
-    data_dir = tmp_path_factory.mktemp("web")
-    if request.param == "sqlite":
-        with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir) as served:
+    with clinic_on_database(request.param, tmp_path_factory.mktemp("web")) as served:
+        yield served
+
+
+@contextmanager
+def clinic_on_database(database: str, data_dir: Path, **options: Any) -> Iterator[Clinic]:
+    """`clinic_on` a SQLite file in ``data_dir`` (``database`` "sqlite") or a scratch schema of
+    the test PostgreSQL ("postgresql"; skipped where none is set)."""
+    if database == "sqlite":
+        with clinic_on(f"sqlite:///{data_dir / 'clinic.db'}", data_dir, **options) as served:
             yield served
         return
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(SKIP_REASON)
-    with scratch_schema(base, prefix="test") as url, clinic_on(url, data_dir) as served:
+    with scratch_schema(base, prefix="test") as url, clinic_on(url, data_dir, **options) as served:
         yield served
 
 

@@ -5,7 +5,6 @@ holds; a bad ask is a 422 naming its field."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,8 +15,7 @@ from sqlalchemy import select
 from microamp.store.book import book_appointment
 from microamp.store.book_setup import add_room, add_service, save_settings
 from microamp.store.models import User
-from microamp.store.scratch import scratch_schema
-from web.conftest import PG_ENV, SKIP_REASON, Clinic, clinic_on
+from web.conftest import Clinic, clinic_on_database
 
 MONDAY = date(2026, 12, 7)
 # the app's clock: 10:05 in New York (UTC-5 in winter) on that Monday
@@ -41,18 +39,8 @@ def online(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Online]:
     data_dir = tmp_path_factory.mktemp("public")
-    if request.param == "sqlite":
-        with clinic_on(f"sqlite:///{data_dir / 'c.db'}", data_dir, wall_clock=lambda: NOW) as c:
-            yield _set_up(c)
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(SKIP_REASON)
-    with (
-        scratch_schema(base, prefix="test") as url,
-        clinic_on(url, data_dir, wall_clock=lambda: NOW) as c,
-    ):
-        yield _set_up(c)
+    with clinic_on_database(request.param, data_dir, wall_clock=lambda: NOW) as served:
+        yield _set_up(served)
 
 
 def _set_up(clinic: Clinic) -> Online:

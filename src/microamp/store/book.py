@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from microamp.clinic.booking import (
     ACTIVE_STATES,
+    Hours,
     check_transition,
     clinic_zone,
     closure_reason,
@@ -121,6 +122,13 @@ def _span(settings: ClinicSettings, a: Appointment) -> str:
     return f"{_local(settings, a.starts_at):%H:%M}-{_local(settings, a.ends_at):%H:%M}"
 
 
+def working_hours(user: User) -> Hours | None:
+    """When ``user`` can be booked, or None for the clinic's opening hours."""
+    if user.working_hours is None:
+        return None
+    return parse_hours(user.working_hours, name="working_hours")
+
+
 def check_slot(
     session: Session,
     *,
@@ -147,8 +155,8 @@ def check_slot(
     if outside is not None:
         raise Conflict("hours", outside)
     practitioner = session.get(User, practitioner_id)
-    if practitioner is not None and practitioner.working_hours is not None:
-        own = parse_hours(practitioner.working_hours, name="working_hours")
+    own = None if practitioner is None else working_hours(practitioner)
+    if practitioner is not None and own is not None:
         off = working_reason(own, start_local, end_local, practitioner.display_name)
         if off is not None:
             raise Conflict("practitioner", off)
@@ -225,7 +233,8 @@ def _conflict_reason(
     return f"the client already has an appointment {span}"
 
 
-def _service(session: Session, service_id: int) -> Service:
+def active_service(session: Session, service_id: int) -> Service:
+    """The service ``service_id`` if it can be booked, else `InvalidValue` naming it."""
     service = session.get(Service, service_id)
     if service is None or not service.active:
         raise InvalidValue("service_id", service_id, "an active service")
@@ -324,7 +333,7 @@ def book_appointment(
         session, room_ids=[room_id], user_ids=[practitioner_id], client_ids=[client_id]
     )
     settings = get_settings(session)
-    service = _service(session, service_id)
+    service = active_service(session, service_id)
     _room(session, room_id)
     _practitioner(session, practitioner_id)
     appointment = Appointment(
@@ -398,7 +407,7 @@ def schedule_appointment(
         client_ids=[appointment.client_id],
     )
     settings = get_settings(session)
-    service = _service(session, service_id)
+    service = active_service(session, service_id)
     _room(session, room_id)
     _practitioner(session, practitioner_id)
     _place(

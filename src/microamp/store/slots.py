@@ -20,16 +20,21 @@ from microamp.clinic.booking import (
     Hours,
     clinic_zone,
     closure_reason,
-    parse_hours,
 )
 from microamp.clinic.slots import FreeSlot, HeldSpans, free_slots
 from microamp.errors import InvalidValue
-from microamp.store.book import CLINICAL_ROLES
-from microamp.store.book_models import Room, Service
+from microamp.store.book import CLINICAL_ROLES, active_service, working_hours
+from microamp.store.book_models import Room
 from microamp.store.book_setup import clinic_hours, closure_days, get_settings
 from microamp.store.models import Appointment, User
 
-__all__ = ["MAX_DAYS", "bookable_rooms", "free_slots_between", "service_practitioners"]
+__all__ = [
+    "MAX_DAYS",
+    "bookable_people",
+    "bookable_rooms",
+    "free_slots_between",
+    "service_practitioners",
+]
 
 MAX_DAYS = 62  # two months of slots in one answer at most
 
@@ -39,30 +44,28 @@ def bookable_rooms(session: Session) -> list[int]:
     return list(session.scalars(select(Room.id).where(Room.active.is_(True)).order_by(Room.id)))
 
 
-def service_practitioners(
-    session: Session, *, practitioner_id: int | None = None
-) -> dict[int, Hours | None]:
-    """Who can be booked (every active owner and practitioner, or the one asked for), each
-    with their working hours (None: the clinic's)."""
-    query = select(User).where(User.active.is_(True), User.role.in_(CLINICAL_ROLES))
+def bookable_people(session: Session, *, practitioner_id: int | None = None) -> list[User]:
+    """Who can be booked, by name: every active owner and practitioner, or the one asked for
+    (`InvalidValue` naming ``practitioner_id`` if that one cannot be)."""
+    query = (
+        select(User)
+        .where(User.active.is_(True), User.role.in_(CLINICAL_ROLES))
+        .order_by(User.display_name)
+    )
     if practitioner_id is not None:
         query = query.where(User.id == practitioner_id)
-    people = {
-        user.id: None
-        if user.working_hours is None
-        else parse_hours(user.working_hours, name="working_hours")
-        for user in session.scalars(query)
-    }
+    people = list(session.scalars(query))
     if practitioner_id is not None and not people:
         raise InvalidValue("practitioner_id", practitioner_id, "an active practitioner or owner")
     return people
 
 
-def _service(session: Session, service_id: int) -> Service:
-    service = session.get(Service, service_id)
-    if service is None or not service.active:
-        raise InvalidValue("service_id", service_id, "an active service")
-    return service
+def service_practitioners(
+    session: Session, *, practitioner_id: int | None = None
+) -> dict[int, Hours | None]:
+    """Who can be booked, each with their working hours (None: the clinic's)."""
+    people = bookable_people(session, practitioner_id=practitioner_id)
+    return {user.id: working_hours(user) for user in people}
 
 
 def _held(
@@ -118,7 +121,7 @@ def free_slots_between(
     inclusive), starting no earlier than ``now``, by day; a day with none is left out.
     `InvalidValue` names ``service_id``, ``practitioner_id`` or ``days``."""
     _day_range(first, last)
-    service = _service(session, service_id)
+    service = active_service(session, service_id)
     settings = get_settings(session)
     zone = clinic_zone(settings.time_zone)
     hours = clinic_hours(settings)

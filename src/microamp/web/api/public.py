@@ -8,12 +8,10 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 
 from microamp.clinic.booking import clinic_zone, hours_as_json
 from microamp.store.book_setup import clinic_hours, get_settings, list_services
-from microamp.store.models import User
-from microamp.store.slots import free_slots_between, service_practitioners
+from microamp.store.slots import bookable_people, free_slots_between
 from microamp.web.api.models import (
     FreeSlotPublic,
     FreeSlots,
@@ -35,11 +33,7 @@ def services(db: DbDep) -> OnlineServices:
     """The clinic's name, address, time zone and opening hours, its active services with
     duration, price and description, and who can be booked."""
     settings = get_settings(db)
-    people = service_practitioners(db)
-    names: dict[int, str] = {
-        i: name
-        for i, name in db.execute(select(User.id, User.display_name).where(User.id.in_(people)))
-    }
+    people = bookable_people(db)
     return OnlineServices(
         clinic=settings.name,
         address=settings.address,
@@ -56,9 +50,7 @@ def services(db: DbDep) -> OnlineServices:
             )  # fmt: skip
             for s in list_services(db, active_only=True)
         ],
-        practitioners=[
-            OnlinePractitioner(id=i, name=names[i]) for i in sorted(people, key=names.__getitem__)
-        ],
+        practitioners=[OnlinePractitioner(id=u.id, name=u.display_name) for u in people],
     )
 
 
